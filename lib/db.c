@@ -1,0 +1,658 @@
+/*
+ * db: connection setup, migrations, statement cache, the write lock.
+ * Layer: lib/; depends on sqlite3, tokenizer, fsutil; never microhttpd.h.
+ */
+#include "db.h"
+
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "fsutil.h"
+#include "log.h"
+#include "tokenizer.h"
+#include "version.h"
+
+struct stmt_slot {
+    const char *sql; /* key: address of a static string */
+    sqlite3_stmt *st;
+};
+
+struct db {
+    sqlite3 *h;
+    char *path;
+    char *lock_path;
+    int lock_fd;
+    int flags;
+    long lock_timeout_ms;
+    long query_timeout_ms;
+    struct timespec deadline; /* tv_sec 0: none */
+    pthread_mutex_t write_mu; /* one writer per connection at a time */
+    const char *write_file;   /* who holds the write, for diagnostics */
+    int write_line;
+    struct stmt_slot *slots; /* open addressing, power-of-two size */
+    size_t nslots, used;
+};
+
+/* How many VM steps between two looks at the clock. */
+#define DB_PROGRESS_OPS 4000
+
+static int
+progress_cb(void *arg)
+{
+    struct db *db = arg;
+    struct timespec now;
+
+    if (db->deadline.tv_sec == 0) {
+        return 0;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > db->deadline.tv_sec ||
+           (now.tv_sec == db->deadline.tv_sec &&
+            now.tv_nsec >= db->deadline.tv_nsec);
+}
+
+void
+db_deadline_start(struct db *db, long ms)
+{
+    if (ms <= 0) {
+        ms = db->query_timeout_ms;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &db->deadline);
+    db->deadline.tv_sec += ms / 1000;
+    db->deadline.tv_nsec += (ms % 1000) * 1000000L;
+    if (db->deadline.tv_nsec >= 1000000000L) {
+        db->deadline.tv_sec++;
+        db->deadline.tv_nsec -= 1000000000L;
+    }
+}
+
+void
+db_deadline_clear(struct db *db)
+{
+    db->deadline.tv_sec = 0;
+    db->deadline.tv_nsec = 0;
+}
+
+sqlite3 *
+db_handle(struct db *db)
+{
+    return db->h;
+}
+
+const char *
+db_path(const struct db *db)
+{
+    return db->path;
+}
+
+const char *
+db_errmsg(struct db *db)
+{
+    return sqlite3_errmsg(db->h);
+}
+
+int
+db_exec(struct db *db, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
+
+    if (rc != SQLITE_OK) {
+        LOG_DEBUG("sql error: %s", msg ? msg : sqlite3_errstr(rc));
+    }
+    sqlite3_free(msg);
+    return rc;
+}
+
+int
+db_user_version(struct db *db)
+{
+    sqlite3_stmt *st;
+    int v = -1;
+
+    if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL) !=
+        SQLITE_OK) {
+        return -1;
+    }
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        v = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* ---- statement cache ---- */
+
+static size_t
+slot_hash(const char *sql, size_t nslots)
+{
+    uintptr_t x = (uintptr_t)sql;
+
+    x ^= x >> 17;
+    x *= 0x9e3779b97f4a7c15ULL;
+    return (size_t)(x >> 7) & (nslots - 1);
+}
+
+/* Double the table; the statements move, nothing is re-prepared. */
+static int
+slots_grow(struct db *db)
+{
+    size_t n = db->nslots ? db->nslots * 2 : 64, i;
+    struct stmt_slot *s = kw_calloc(n, sizeof(*s));
+
+    if (s == NULL) {
+        return -1;
+    }
+    for (i = 0; i < db->nslots; i++) {
+        if (db->slots[i].sql != NULL) {
+            size_t j = slot_hash(db->slots[i].sql, n);
+
+            while (s[j].sql != NULL) {
+                j = (j + 1) & (n - 1);
+            }
+            s[j] = db->slots[i];
+        }
+    }
+    kw_free(db->slots);
+    db->slots = s;
+    db->nslots = n;
+    return 0;
+}
+
+sqlite3_stmt *
+db_stmt(struct db *db, const char *sql)
+{
+    size_t i;
+    sqlite3_stmt *st = NULL;
+
+    if (db->used * 2 >= db->nslots && slots_grow(db) < 0) {
+        return NULL;
+    }
+    i = slot_hash(sql, db->nslots);
+    while (db->slots[i].sql != NULL) {
+        if (db->slots[i].sql == sql) {
+            st = db->slots[i].st;
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return st;
+        }
+        i = (i + 1) & (db->nslots - 1);
+    }
+    if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+                           NULL) != SQLITE_OK) {
+        LOG_ERROR("prepare failed: %s: %.200s", sqlite3_errmsg(db->h), sql);
+        return NULL;
+    }
+    db->slots[i].sql = sql;
+    db->slots[i].st = st;
+    db->used++;
+    return st;
+}
+
+/* Parameter index for a name, or 0 after logging the programming error. */
+static int
+param_index(sqlite3_stmt *st, const char *name)
+{
+    int i = sqlite3_bind_parameter_index(st, name);
+
+    if (i == 0) {
+        LOG_ERROR("bind: no parameter %s in: %.200s", name, sqlite3_sql(st));
+        assert(!"bind to an unknown parameter name");
+    }
+    return i;
+}
+
+int
+db_bind_textn(sqlite3_stmt *st, const char *name, const char *s, size_t n)
+{
+    int i = param_index(st, name);
+
+    if (i == 0) {
+        return SQLITE_RANGE;
+    }
+    if (s == NULL) {
+        return sqlite3_bind_null(st, i);
+    }
+    return sqlite3_bind_text64(st, i, s, n, SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+
+int
+db_bind_text(sqlite3_stmt *st, const char *name, const char *s)
+{
+    return db_bind_textn(st, name, s, s ? strlen(s) : 0);
+}
+
+int
+db_bind_int64(sqlite3_stmt *st, const char *name, int64_t v)
+{
+    int i = param_index(st, name);
+
+    return i == 0 ? SQLITE_RANGE : sqlite3_bind_int64(st, i, v);
+}
+
+int
+db_bind_blob(sqlite3_stmt *st, const char *name, const void *p, size_t n)
+{
+    int i = param_index(st, name);
+
+    if (i == 0) {
+        return SQLITE_RANGE;
+    }
+    return sqlite3_bind_blob64(st, i, p, n, SQLITE_TRANSIENT);
+}
+
+int
+db_bind_null(sqlite3_stmt *st, const char *name)
+{
+    int i = param_index(st, name);
+
+    return i == 0 ? SQLITE_RANGE : sqlite3_bind_null(st, i);
+}
+
+char *
+db_column_dup(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+
+    if (t == NULL) {
+        return NULL;
+    }
+    return kw_strndup((const char *)t, (size_t)sqlite3_column_bytes(st, col));
+}
+
+/* ---- the write lock ---- */
+
+/* flock with a deadline: poll LOCK_NB so the wait is bounded. */
+static int
+lock_acquire(struct db *db)
+{
+    struct timespec start, now, nap = {0, 2000000L};
+    long waited;
+
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        if (flock(db->lock_fd, LOCK_EX | LOCK_NB) == 0) {
+            return 0;
+        }
+        if (errno != EWOULDBLOCK && errno != EINTR) {
+            return -1;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        waited = (now.tv_sec - start.tv_sec) * 1000 +
+                 (now.tv_nsec - start.tv_nsec) / 1000000L;
+        if (waited >= db->lock_timeout_ms) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        nanosleep(&nap, NULL);
+    }
+}
+
+static void
+lock_release(struct db *db)
+{
+    flock(db->lock_fd, LOCK_UN);
+}
+
+int
+db_write_begin_at(struct db *db, const char *file, int line)
+{
+    int rc;
+
+    if (db->flags & DB_READONLY) {
+        return SQLITE_READONLY;
+    }
+    pthread_mutex_lock(&db->write_mu);
+    if (lock_acquire(db) < 0) {
+        LOG_WARN("write lock on %s not acquired within %ld ms (%s:%d)",
+                 db->lock_path, db->lock_timeout_ms, file, line);
+        pthread_mutex_unlock(&db->write_mu);
+        return SQLITE_BUSY;
+    }
+    rc = db_exec(db, "BEGIN IMMEDIATE");
+    if (rc != SQLITE_OK) {
+        lock_release(db);
+        pthread_mutex_unlock(&db->write_mu);
+        return rc;
+    }
+    db->write_file = file;
+    db->write_line = line;
+    return SQLITE_OK;
+}
+
+/* Release both locks after the transaction has ended either way. */
+static void
+write_end(struct db *db)
+{
+    db->write_file = NULL;
+    lock_release(db);
+    pthread_mutex_unlock(&db->write_mu);
+}
+
+int
+db_write_commit(struct db *db)
+{
+    int rc = db_exec(db, "COMMIT");
+
+    if (rc != SQLITE_OK) {
+        LOG_ERROR("commit failed (%s:%d): %s", db->write_file, db->write_line,
+                  sqlite3_errmsg(db->h));
+        if (!sqlite3_get_autocommit(db->h)) {
+            db_exec(db, "ROLLBACK");
+        }
+    }
+    write_end(db);
+    return rc;
+}
+
+void
+db_write_rollback(struct db *db)
+{
+    if (!sqlite3_get_autocommit(db->h)) {
+        db_exec(db, "ROLLBACK");
+    }
+    write_end(db);
+}
+
+long long
+db_wal_size(const struct db *db)
+{
+    char p[4096];
+    struct stat st;
+
+    snprintf(p, sizeof(p), "%s-wal", db->path);
+    return stat(p, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+int
+db_checkpoint(struct db *db, int restart)
+{
+    int rc, nlog = 0, nckpt = 0;
+
+    if (db->flags & DB_READONLY) {
+        return SQLITE_READONLY;
+    }
+    pthread_mutex_lock(&db->write_mu);
+    if (lock_acquire(db) < 0) {
+        pthread_mutex_unlock(&db->write_mu);
+        return SQLITE_BUSY;
+    }
+    rc = sqlite3_wal_checkpoint_v2(db->h, NULL,
+                                   restart ? SQLITE_CHECKPOINT_TRUNCATE
+                                           : SQLITE_CHECKPOINT_PASSIVE,
+                                   &nlog, &nckpt);
+    lock_release(db);
+    pthread_mutex_unlock(&db->write_mu);
+    return rc;
+}
+
+/* ---- migrations ---- */
+
+/* Number of a migration file name "NNNN_name.sql", or -1. */
+static int
+migration_number(const char *name)
+{
+    size_t n = strlen(name);
+    int i, v = 0;
+
+    if (n < 10 || strcmp(name + n - 4, ".sql") != 0 || name[4] != '_') {
+        return -1;
+    }
+    for (i = 0; i < 4; i++) {
+        if (name[i] < '0' || name[i] > '9') {
+            return -1;
+        }
+        v = v * 10 + (name[i] - '0');
+    }
+    return v;
+}
+
+/* Apply every migration above the file's user_version, each in its own
+ * write transaction together with the new user_version. */
+static int
+migrate(struct db *db, const char *dir, struct db_error *err)
+{
+    char *files[KW_SCHEMA_VERSION + 1] = {0};
+    int have = db_user_version(db), rc = -1, v;
+    DIR *d;
+    struct dirent *de;
+
+    if (have > KW_SCHEMA_VERSION) {
+        snprintf(err->msg, sizeof(err->msg),
+                 "%s: database schema version %d is newer than this "
+                 "program understands (%d); use a newer kwangmyong",
+                 db->path, have, KW_SCHEMA_VERSION);
+        return -1;
+    }
+    if (have == KW_SCHEMA_VERSION) {
+        return 0;
+    }
+    d = opendir(dir);
+    if (d == NULL) {
+        snprintf(err->msg, sizeof(err->msg), "%s: %s (migrations)", dir,
+                 strerror(errno));
+        return -1;
+    }
+    while ((de = readdir(d)) != NULL) {
+        v = migration_number(de->d_name);
+        if (v >= 1 && v <= KW_SCHEMA_VERSION && files[v] == NULL) {
+            files[v] = kw_strdup(de->d_name);
+        }
+    }
+    closedir(d);
+    for (v = have + 1; v <= KW_SCHEMA_VERSION; v++) {
+        char path[4096], pragma[64];
+        char *sql;
+        size_t len;
+
+        if (files[v] == NULL) {
+            snprintf(err->msg, sizeof(err->msg),
+                     "%s: migration %04d is missing", dir, v);
+            goto out;
+        }
+        snprintf(path, sizeof(path), "%s/%s", dir, files[v]);
+        if (fs_read_file(path, 16 * 1024 * 1024, &sql, &len) < 0) {
+            snprintf(err->msg, sizeof(err->msg), "%.300s: %s", path,
+                     strerror(errno));
+            goto out;
+        }
+        if (db_write_begin(db) != SQLITE_OK) {
+            snprintf(err->msg, sizeof(err->msg),
+                     "%s: cannot start migration %04d: %s", db->path, v,
+                     sqlite3_errmsg(db->h));
+            kw_free(sql);
+            goto out;
+        }
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v);
+        if (db_exec(db, sql) != SQLITE_OK || db_exec(db, pragma) != SQLITE_OK) {
+            snprintf(err->msg, sizeof(err->msg), "%s: migration %s failed: %s",
+                     db->path, files[v], sqlite3_errmsg(db->h));
+            db_write_rollback(db);
+            kw_free(sql);
+            goto out;
+        }
+        kw_free(sql);
+        if (db_write_commit(db) != SQLITE_OK) {
+            snprintf(err->msg, sizeof(err->msg), "%s: migration %s: %s",
+                     db->path, files[v], sqlite3_errmsg(db->h));
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    for (v = 0; v <= KW_SCHEMA_VERSION; v++) {
+        kw_free(files[v]);
+    }
+    return rc;
+}
+
+/* ---- open / close ---- */
+
+/* Apply the trap-2 settings; readers also get query_only. */
+static int
+configure(struct db *db, const struct db_opts *o, struct db_error *err)
+{
+    char sql[256];
+    int on = 1;
+
+    sqlite3_extended_result_codes(db->h, 1);
+    sqlite3_db_config(db->h, SQLITE_DBCONFIG_DEFENSIVE, 1, &on);
+    on = 0;
+    sqlite3_db_config(db->h, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, &on);
+    sqlite3_db_config(db->h, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, &on);
+    sqlite3_busy_timeout(db->h, (int)o->busy_timeout_ms);
+    sqlite3_wal_autocheckpoint(db->h, 0);
+    sqlite3_progress_handler(db->h, DB_PROGRESS_OPS, progress_cb, db);
+    if (tokenizer_register(db->h) != SQLITE_OK) {
+        snprintf(err->msg, sizeof(err->msg),
+                 "this SQLite has no FTS5 (or the kwtok tokenizer failed to "
+                 "register): %s",
+                 sqlite3_errmsg(db->h));
+        return -1;
+    }
+    snprintf(sql, sizeof(sql),
+             "PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF;"
+             "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = %d;",
+             64 * 1024 * 1024);
+    if (db_exec(db, sql) != SQLITE_OK) {
+        goto fail;
+    }
+    if (!(o->flags & DB_READONLY)) {
+        sqlite3_stmt *st;
+        int wal = 0;
+
+        if (sqlite3_prepare_v2(db->h, "PRAGMA journal_mode = WAL", -1, &st,
+                               NULL) != SQLITE_OK) {
+            goto fail;
+        }
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            wal = strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+        }
+        sqlite3_finalize(st);
+        if (!wal) {
+            snprintf(err->msg, sizeof(err->msg),
+                     "%s: cannot switch to WAL mode", db->path);
+            return -1;
+        }
+    } else if (db_exec(db, "PRAGMA query_only = 1") != SQLITE_OK) {
+        goto fail;
+    }
+    return 0;
+fail:
+    snprintf(err->msg, sizeof(err->msg), "%s: %s", db->path,
+             sqlite3_errmsg(db->h));
+    return -1;
+}
+
+int
+db_open(const struct db_opts *o, struct db **out, struct db_error *err)
+{
+    struct db *db;
+    int oflags = SQLITE_OPEN_NOMUTEX;
+    size_t n;
+
+    *out = NULL;
+    err->msg[0] = '\0';
+    db = kw_calloc(1, sizeof(*db));
+    if (db == NULL) {
+        snprintf(err->msg, sizeof(err->msg), "out of memory");
+        return -1;
+    }
+    db->lock_fd = -1;
+    db->flags = o->flags;
+    db->lock_timeout_ms = o->lock_timeout_ms > 0 ? o->lock_timeout_ms : 10000;
+    db->query_timeout_ms = o->query_timeout_ms > 0 ? o->query_timeout_ms : 2000;
+    pthread_mutex_init(&db->write_mu, NULL);
+    n = strlen(o->path);
+    db->path = kw_strdup(o->path);
+    db->lock_path = kw_malloc(n + 6);
+    if (db->path == NULL || db->lock_path == NULL) {
+        snprintf(err->msg, sizeof(err->msg), "out of memory");
+        goto fail;
+    }
+    snprintf(db->lock_path, n + 6, "%s.lock", o->path);
+    /* The writer connection is shared by server threads under write_mu,
+     * so it needs SQLite's own mutex; readers are one per thread. */
+    if (!(o->flags & DB_READONLY)) {
+        oflags = SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_READWRITE;
+        if (o->flags & DB_CREATE) {
+            oflags |= SQLITE_OPEN_CREATE;
+        }
+    } else {
+        /* Read-write open plus query_only: a read-only open cannot
+         * recover a WAL index the writer left behind. */
+        oflags |= SQLITE_OPEN_READWRITE;
+    }
+    if (sqlite3_open_v2(o->path, &db->h, oflags, NULL) != SQLITE_OK) {
+        snprintf(err->msg, sizeof(err->msg), "%s: %s", o->path,
+                 db->h ? sqlite3_errmsg(db->h) : "out of memory");
+        goto fail;
+    }
+    if (!(o->flags & DB_READONLY)) {
+        db->lock_fd = open(db->lock_path,
+                           O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (db->lock_fd < 0) {
+            snprintf(err->msg, sizeof(err->msg), "%s: %s", db->lock_path,
+                     strerror(errno));
+            goto fail;
+        }
+    }
+    if (configure(db, o, err) < 0) {
+        goto fail;
+    }
+    if (o->flags & DB_READONLY) {
+        int v = db_user_version(db);
+
+        if (v != KW_SCHEMA_VERSION) {
+            snprintf(err->msg, sizeof(err->msg),
+                     "%s: schema version %d, this program needs %d", o->path, v,
+                     KW_SCHEMA_VERSION);
+            goto fail;
+        }
+    } else if (o->migrations_dir != NULL &&
+               migrate(db, o->migrations_dir, err) < 0) {
+        goto fail;
+    }
+    *out = db;
+    return 0;
+fail:
+    db_close(db);
+    return -1;
+}
+
+void
+db_close(struct db *db)
+{
+    size_t i;
+
+    if (db == NULL) {
+        return;
+    }
+    for (i = 0; i < db->nslots; i++) {
+        if (db->slots[i].st != NULL) {
+            sqlite3_finalize(db->slots[i].st);
+        }
+    }
+    kw_free(db->slots);
+    if (db->h != NULL) {
+        sqlite3_close_v2(db->h);
+    }
+    if (db->lock_fd >= 0) {
+        close(db->lock_fd);
+    }
+    pthread_mutex_destroy(&db->write_mu);
+    kw_free(db->path);
+    kw_free(db->lock_path);
+    kw_free(db);
+}

@@ -1,0 +1,91 @@
+/*
+ * db: SQLite connections for the portal.  Layer: lib/; depends on sqlite3
+ * and the tokenizer, never on microhttpd.h.
+ *
+ * Every connection gets the settings of hostile-world.md trap 2 (WAL,
+ * synchronous=FULL, busy_timeout, trusted_schema=OFF, defensive mode,
+ * foreign keys, a journal size limit, no automatic checkpoints, a progress
+ * handler that interrupts runaway queries; query_only on readers) and the
+ * kwtok tokenizer.  Statements are prepared once per connection and cached
+ * by the address of their `static const char sql[]`.  Every write goes
+ * through db_write_begin(), which takes a cross-process flock beside the
+ * database before BEGIN IMMEDIATE (trap 1: the WAL-reset bug of 3.40.1).
+ */
+#ifndef KW_DB_H
+#define KW_DB_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;
+
+enum db_flags {
+    DB_READONLY = 1, /* query_only; never migrates, never writes */
+    DB_CREATE = 2,   /* create the file when missing */
+};
+
+struct db_opts {
+    const char *path;           /* database file */
+    const char *migrations_dir; /* db/migrations; NULL: no migration */
+    int flags;                  /* enum db_flags */
+    long busy_timeout_ms;
+    long lock_timeout_ms;
+    long query_timeout_ms; /* default deadline per db_deadline_start() */
+};
+
+struct db_error {
+    char msg[512];
+};
+
+/* Open (and, for writers with a migrations_dir, migrate) a database.
+ * 0 with *out set (new, free with db_close), or -1 with err->msg. */
+int db_open(const struct db_opts *opts, struct db **out, struct db_error *err);
+void db_close(struct db *db);
+/* Borrowed handle. */
+sqlite3 *db_handle(struct db *db);
+const char *db_path(const struct db *db);
+/* Schema version of the file (PRAGMA user_version). */
+int db_user_version(struct db *db);
+
+/* A cached statement for `sql`, which must be a string with static
+ * storage (its address is the cache key).  Borrowed: reset and with
+ * bindings cleared, ready to bind.  NULL on a prepare error (logged). */
+sqlite3_stmt *db_stmt(struct db *db, const char *sql);
+
+/* Bind by name (":name"); an unknown name is a programming error: it is
+ * logged and returns SQLITE_RANGE.  Text and blobs are copied. */
+int db_bind_text(sqlite3_stmt *st, const char *name, const char *s);
+int db_bind_textn(sqlite3_stmt *st, const char *name, const char *s, size_t n);
+int db_bind_int64(sqlite3_stmt *st, const char *name, int64_t v);
+int db_bind_blob(sqlite3_stmt *st, const char *name, const void *p, size_t n);
+int db_bind_null(sqlite3_stmt *st, const char *name);
+/* Copy of a text column (new, kw_free), NULL for SQL NULL or OOM. */
+char *db_column_dup(sqlite3_stmt *st, int col);
+
+/* Start a write: in-process mutex, cross-process flock, BEGIN IMMEDIATE.
+ * Records the caller's file:line for lock diagnostics.  0 or an SQLite
+ * error code (SQLITE_BUSY when the lock timed out). */
+int db_write_begin_at(struct db *db, const char *file, int line);
+#define db_write_begin(db) db_write_begin_at((db), __FILE__, __LINE__)
+/* COMMIT and release the locks.  On failure the transaction is rolled
+ * back, the locks released, and the SQLite error code returned. */
+int db_write_commit(struct db *db);
+void db_write_rollback(struct db *db);
+/* Run SQL text without results inside or outside a write. */
+int db_exec(struct db *db, const char *sql);
+
+/* Checkpoint under the write lock; restart also resets the WAL. */
+int db_checkpoint(struct db *db, int restart);
+/* Size of the -wal file in bytes (0 when absent). */
+long long db_wal_size(const struct db *db);
+
+/* Bound the run time of the statements that follow: the progress handler
+ * interrupts any statement after `ms` (0: the connection's default). */
+void db_deadline_start(struct db *db, long ms);
+void db_deadline_clear(struct db *db);
+
+/* Human message for the last error on this connection (borrowed). */
+const char *db_errmsg(struct db *db);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * log: leveled diagnostics and the access log.  Layer: lib/, libc only.
+ * The LOG_* macros test the level before formatting anything, so a
+ * disabled debug line costs one comparison.
+ */
+#ifndef KW_LOG_H
+#define KW_LOG_H
+
+enum log_level {
+    LOG_LEVEL_ERROR = 0,
+    LOG_LEVEL_WARN = 1,
+    LOG_LEVEL_INFO = 2,
+    LOG_LEVEL_DEBUG = 3
+};
+
+extern int log_level_current;
+
+void log_set_level(int level);
+int log_level_parse(const char *name);
+/* Diagnostics go to stderr. */
+void log_write(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Access log: path NULL or "-" means stderr.  0 or -1 (errno set). */
+int log_access_open(const char *path);
+/* SIGHUP: reopen the access log file in place (atomic for writers). */
+int log_access_reopen(void);
+void log_access(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#define LOG_ERROR(...) log_write(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define LOG_WARN(...)                                                          \
+    do {                                                                       \
+        if (log_level_current >= LOG_LEVEL_WARN) {                             \
+            log_write(LOG_LEVEL_WARN, __VA_ARGS__);                            \
+        }                                                                      \
+    } while (0)
+#define LOG_INFO(...)                                                          \
+    do {                                                                       \
+        if (log_level_current >= LOG_LEVEL_INFO) {                             \
+            log_write(LOG_LEVEL_INFO, __VA_ARGS__);                            \
+        }                                                                      \
+    } while (0)
+#define LOG_DEBUG(...)                                                         \
+    do {                                                                       \
+        if (log_level_current >= LOG_LEVEL_DEBUG) {                            \
+            log_write(LOG_LEVEL_DEBUG, __VA_ARGS__);                           \
+        }                                                                      \
+    } while (0)
+
+#endif

@@ -1,0 +1,296 @@
+/*
+ * query: search-box text to a safe FTS5 MATCH expression, and title
+ * normalisation.  Layer: lib/, depends on strbuf and tokenizer (for the
+ * folding rules and to know whether a term holds anything searchable);
+ * never on microhttpd.h.  The expression is built from scratch, one FTS5
+ * string per term, so no byte of user text is ever read by FTS5 as syntax.
+ */
+#include "query.h"
+
+#include <string.h>
+
+#include "tokenizer.h"
+
+/* Characters that separate terms like a space: C0/C1 controls (NUL too,
+ * which would otherwise cut the expression short) and Unicode spaces,
+ * including the ideographic space Korean input methods type. */
+static int
+is_space(unsigned long cp)
+{
+    return cp <= 0x20 || (cp >= 0x7f && cp <= 0xa0) || cp == 0x1680 ||
+           (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 ||
+           cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000 ||
+           cp == TOKENIZER_INVALID;
+}
+
+/* Characters that show nothing (zero-width, bidi controls, BOM, soft
+ * hyphen): dropped, so a pasted "데이터\u200b베이스" is one word. */
+static int
+is_invisible(unsigned long cp)
+{
+    return cp == 0xad || (cp >= 0x200b && cp <= 0x200f) ||
+           (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2064) ||
+           (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;
+}
+
+/* Copy s (n bytes, borrowed) to out (caller's, at least n bytes) with
+ * every space-like character or invalid byte as one ' ' and invisible
+ * characters dropped.  Never longer than the input.  Returns the length. */
+static size_t
+clean(const char *s, size_t n, char *out)
+{
+    size_t i = 0, o = 0, len;
+    unsigned long cp;
+
+    while (i < n) {
+        len = tokenizer_decode(s + i, n - i, &cp);
+        if (is_space(cp)) {
+            out[o++] = ' ';
+        } else if (!is_invisible(cp)) {
+            memcpy(out + o, s + i, len);
+            o += len;
+        }
+        i += len;
+    }
+    return o;
+}
+
+/* Tokenizer callback: counts tokens, stopping at the first. */
+static int
+count_token(void *ctx, int tflags, const char *tok, int ntok, int start,
+            int end)
+{
+    (void)tflags;
+    (void)tok;
+    (void)ntok;
+    (void)start;
+    (void)end;
+    ++*(int *)ctx;
+    return SQLITE_DONE;
+}
+
+/* 1 when the query stream of s (n bytes, borrowed) has a token.  An FTS5
+ * string with no token is a phrase that matches nothing, and ANDed with
+ * the rest it would empty the whole result. */
+static int
+has_token(const char *s, size_t n)
+{
+    int count = 0;
+
+    tokenizer_tokenize(s, n, FTS5_TOKENIZE_QUERY, &count, count_token);
+    return count > 0;
+}
+
+/* Parse one term at c[*i] (cleaned text, borrowed) into t; *i moves past
+ * it.  Returns 1 when t holds a searchable term. */
+static int
+parse_term(const char *c, size_t n, size_t *i, struct query_term *t)
+{
+    size_t start, end, k = *i;
+    const char *close;
+
+    memset(t, 0, sizeof(*t));
+    /* A lone '-' is text: it must prefix something. */
+    if (c[k] == '-' && k + 1 < n && c[k + 1] != ' ') {
+        t->exclude = 1;
+        k++;
+    }
+    close = c[k] == '"' ? memchr(c + k + 1, '"', n - k - 1) : NULL;
+    if (close != NULL) {
+        start = k + 1;
+        end = (size_t)(close - c);
+        k = end + 1;
+        t->phrase = 1;
+        if (k < n && c[k] == '*') {
+            t->prefix = 1;
+            k++;
+        }
+    } else {
+        /* A word, or an unbalanced quote taken as text. */
+        start = k;
+        while (k < n && c[k] != ' ') {
+            k++;
+        }
+        end = k;
+        while (end > start && c[end - 1] == '*') {
+            t->prefix = 1;
+            end--;
+        }
+    }
+    *i = k;
+    memcpy(t->text, c + start, end - start);
+    t->text[end - start] = '\0';
+    t->len = end - start;
+    return has_token(t->text, t->len);
+}
+
+/* Append t as an FTS5 string, quotes doubled, " *" for a prefix. */
+static void
+put_term(struct strbuf *sb, const struct query_term *t)
+{
+    const char *p = t->text, *q;
+
+    strbuf_putc(sb, '"');
+    while ((q = strchr(p, '"')) != NULL) {
+        strbuf_append(sb, p, (size_t)(q - p) + 1);
+        strbuf_putc(sb, '"');
+        p = q + 1;
+    }
+    strbuf_puts(sb, p);
+    strbuf_putc(sb, '"');
+    if (t->prefix) {
+        strbuf_puts(sb, " *");
+    }
+}
+
+int
+query_build(const char *user, size_t len, struct strbuf *match_out,
+            struct query_info *info)
+{
+    char c[QUERY_MAX_BYTES];
+    size_t n = len, cn, i = 0;
+    int k, first = 1, paren;
+
+    memset(info, 0, sizeof(*info));
+    if (n > QUERY_MAX_BYTES) {
+        /* Cut before a character that would be split (at most 3 bytes
+         * back; longer continuation runs are invalid anyway). */
+        n = QUERY_MAX_BYTES;
+        for (k = 0; k < 3 && ((unsigned char)user[n] & 0xc0) == 0x80; k++) {
+            n--;
+        }
+        info->truncated = 1;
+    }
+    cn = n > 0 ? clean(user, n, c) : 0;
+    while (i < cn) {
+        struct query_term *t = &info->term[info->n_terms];
+
+        if (c[i] == ' ') {
+            i++;
+            continue;
+        }
+        if (info->n_terms == QUERY_MAX_TERMS) {
+            info->truncated = 1;
+            break;
+        }
+        if (!parse_term(c, cn, &i, t)) {
+            continue;
+        }
+        info->n_terms++;
+        if (t->exclude) {
+            info->n_negative++;
+        } else {
+            info->n_positive++;
+        }
+    }
+    if (info->n_positive == 0) {
+        info->empty = 1;
+        return 0;
+    }
+
+    /* ("a" AND "b") NOT "c" NOT "d": the brackets only make the reading
+     * obvious, FTS5's NOT binds tighter than AND either way. */
+    paren = info->n_negative > 0 && info->n_positive > 1;
+    if (paren) {
+        strbuf_putc(match_out, '(');
+    }
+    for (k = 0; k < info->n_terms; k++) {
+        if (info->term[k].exclude) {
+            continue;
+        }
+        if (!first) {
+            strbuf_puts(match_out, " AND ");
+        }
+        first = 0;
+        put_term(match_out, &info->term[k]);
+    }
+    if (paren) {
+        strbuf_putc(match_out, ')');
+    }
+    for (k = 0; k < info->n_terms; k++) {
+        if (info->term[k].exclude) {
+            strbuf_puts(match_out, " NOT ");
+            put_term(match_out, &info->term[k]);
+        }
+    }
+    return strbuf_ok(match_out) ? 0 : -1;
+}
+
+/* Length of a leading section number at s ("28.2.", "3.", "4.1"): digits
+ * in dot-separated groups with at least one dot; 0 when there is none. */
+static size_t
+section_number_len(const char *s, size_t n)
+{
+    size_t i = 0, dots = 0;
+
+    while (i < n && s[i] >= '0' && s[i] <= '9') {
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            i++;
+        }
+        if (i < n && s[i] == '.') {
+            dots++;
+            i++;
+        } else {
+            break;
+        }
+    }
+    return dots > 0 ? i : 0;
+}
+
+/* Bytes of space-like characters at s[0..n). */
+static size_t
+space_len(const char *s, size_t n)
+{
+    size_t i = 0, len;
+    unsigned long cp;
+
+    while (i < n) {
+        len = tokenizer_decode(s + i, n - i, &cp);
+        if (!is_space(cp)) {
+            break;
+        }
+        i += len;
+    }
+    return i;
+}
+
+int
+query_normalize_title(const char *s, size_t n, struct strbuf *out)
+{
+    size_t i, len, sec, sp, k, base = out->len;
+    int pending = 0;
+    unsigned long cp;
+    char f[2];
+
+    if (n == 0) {
+        return strbuf_ok(out) ? 0 : -1;
+    }
+    i = space_len(s, n);
+    sec = section_number_len(s + i, n - i);
+    if (sec > 0) {
+        sp = space_len(s + i + sec, n - i - sec);
+        /* "3.40.1" alone, or "1.5x", is a title, not a numbered one. */
+        if (sp > 0 && i + sec + sp < n) {
+            i += sec + sp;
+        }
+    }
+    while (i < n) {
+        len = tokenizer_decode(s + i, n - i, &cp);
+        if (is_space(cp)) {
+            pending = 1;
+        } else if (!is_invisible(cp)) {
+            if (pending && out->len > base) {
+                strbuf_putc(out, ' ');
+            }
+            pending = 0;
+            k = tokenizer_fold(cp, f);
+            if (k == 0) {
+                strbuf_append(out, s + i, len);
+            } else {
+                strbuf_append(out, f, k);
+            }
+        }
+        i += len;
+    }
+    return strbuf_ok(out) ? 0 : -1;
+}

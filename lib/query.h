@@ -1,0 +1,69 @@
+/*
+ * query: turns what a person typed into the search box into an FTS5 MATCH
+ * expression that can never be a syntax error, and normalises titles for
+ * exact-title ranking and suggest.  Layer: lib/, depends on strbuf and the
+ * tokenizer's folding rules; never on microhttpd.h, and it runs no SQL.
+ *
+ * Promised syntax, and nothing more: words (ANDed), "quoted phrases",
+ * -word and -"phrase" (excluded), word* and "phrase"* (prefix).  Every
+ * other character (parentheses, colons, ^, +, NEAR, AND/OR/NOT, an
+ * unbalanced quote) is plain text: each term is emitted as an FTS5 string
+ * with its quotes doubled, so FTS5's own operators are never reached.
+ */
+#ifndef KW_QUERY_H
+#define KW_QUERY_H
+
+#include <stddef.h>
+
+#include "strbuf.h"
+
+/* Only the first QUERY_MAX_BYTES bytes of the input are read (cut back to
+ * a character boundary) and only the first QUERY_MAX_TERMS terms that
+ * contain something searchable are kept: a search box needs no more, and
+ * the bounds keep every query cheap to parse and to run. */
+#define QUERY_MAX_BYTES 256
+#define QUERY_MAX_TERMS 16
+
+/* One term as the person typed it, cleaned: valid UTF-8, control and
+ * Unicode space characters replaced by ' ', no quotes or '-' / '*' syntax
+ * around it.  Not folded: show it, or hand it to the tokenizer. */
+struct query_term {
+    char text[QUERY_MAX_BYTES + 1]; /* NUL-terminated */
+    size_t len;
+    int phrase;  /* 1: was quoted */
+    int prefix;  /* 1: ended with '*' */
+    int exclude; /* 1: started with '-' */
+};
+
+/* Filled in place by query_build(); owns no heap memory, so it needs no
+ * free function and may be copied.  term[0..n_terms) in input order. */
+struct query_info {
+    int empty;     /* 1: no positive term: run no MATCH, show no results */
+    int truncated; /* 1: input past QUERY_MAX_BYTES or terms past
+                      QUERY_MAX_TERMS were ignored */
+    int n_positive;
+    int n_negative;
+    int n_terms;
+    struct query_term term[QUERY_MAX_TERMS];
+};
+
+/* Parse user (len bytes, borrowed, any bytes at all; NULL only when len is
+ * 0) and append the MATCH expression to match_out (caller-owned; pass an
+ * empty buffer).  Nothing is appended when info->empty is set, because
+ * FTS5 cannot evaluate a query made only of exclusions.  Terms that hold
+ * no searchable character (":", "()") are dropped so that they cannot
+ * turn the whole AND into no match.  Returns 0, or -1 when out of memory
+ * (match_out's sticky flag is set then). */
+int query_build(const char *user, size_t len, struct strbuf *match_out,
+                struct query_info *info);
+
+/* Append to out (caller-owned) the normalised form of the title s (n bytes,
+ * borrowed; NULL only when n is 0): Latin letters folded as the tokenizer
+ * folds them, other characters kept; whitespace, control characters and
+ * invalid bytes collapsed to single spaces and trimmed; invisible ones
+ * (zero-width, bidi controls) dropped; a leading section number with at
+ * least one dot ("28.2. ", "3. ", "4.1 ") removed when text follows it.
+ * Returns 0, or -1 when out of memory. */
+int query_normalize_title(const char *s, size_t n, struct strbuf *out);
+
+#endif

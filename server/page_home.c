@@ -1,0 +1,101 @@
+/*
+ * page_home: the front page.  Layer: server/.  Shows the search box, the
+ * collections with their published document counts, and what was
+ * published most recently.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "html.h"
+#include "pages.h"
+#include "strbuf.h"
+
+/* "/base/c/NAME/PATH" as a new JSON string. */
+static json_t *
+doc_url(struct req *req, const char *name, const char *path)
+{
+    struct strbuf u = STRBUF_INIT;
+    json_t *s;
+
+    strbuf_puts(&u, req->app->base);
+    strbuf_puts(&u, "/c/");
+    url_encode(&u, name, strlen(name));
+    strbuf_putc(&u, '/');
+    if (path != NULL) {
+        url_encode_path(&u, path, strlen(path));
+    }
+    s = json_string(strbuf_peek(&u));
+    strbuf_free(&u);
+    return s;
+}
+
+/* GET /: collections and recent documents.  Reads only published rows;
+ * bounded to 200 collections and 10 documents. */
+int
+page_home_get(struct req *req, json_t **model)
+{
+    static const char sql_coll[] =
+        "SELECT c.name, c.title,"
+        " (SELECT count(*) FROM document d"
+        "   WHERE d.collection_id = c.id AND d.status = 'published')"
+        " FROM collection c ORDER BY c.title LIMIT 200";
+    static const char sql_recent[] =
+        "SELECT c.name, d.path, d.title, d.published_at"
+        " FROM document d JOIN collection c ON c.id = d.collection_id"
+        " WHERE d.status = 'published'"
+        " ORDER BY d.published_at DESC LIMIT 10";
+    json_t *m = json_object(), *colls = json_array(), *recent = json_array();
+    sqlite3_stmt *st;
+    int rc;
+
+    *model = m;
+    json_object_set_new(m, "collections", colls);
+    json_object_set_new(m, "recent", recent);
+    st = db_stmt(req->db, sql_coll);
+    if (st == NULL) {
+        return 500;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        json_t *c = json_object();
+
+        json_object_set_new(c, "name", json_string(name));
+        json_object_set_new(
+            c, "title", json_string((const char *)sqlite3_column_text(st, 1)));
+        json_object_set_new(c, "documents",
+                            json_integer(sqlite3_column_int64(st, 2)));
+        json_object_set_new(c, "url", doc_url(req, name, NULL));
+        json_array_append_new(colls, c);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        return 500;
+    }
+    json_object_set_new(m, "has_collections",
+                        json_boolean(json_array_size(colls) > 0));
+    st = db_stmt(req->db, sql_recent);
+    if (st == NULL) {
+        return 500;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *d = json_object();
+        time_t t = (time_t)sqlite3_column_int64(st, 3);
+        struct tm tm;
+        char date[16];
+
+        gmtime_r(&t, &tm);
+        strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+        json_object_set_new(d, "url",
+                            doc_url(req,
+                                    (const char *)sqlite3_column_text(st, 0),
+                                    (const char *)sqlite3_column_text(st, 1)));
+        json_object_set_new(
+            d, "title", json_string((const char *)sqlite3_column_text(st, 2)));
+        json_object_set_new(d, "published", json_string(date));
+        json_array_append_new(recent, d);
+    }
+    sqlite3_reset(st);
+    json_object_set_new(m, "has_recent",
+                        json_boolean(json_array_size(recent) > 0));
+    return rc == SQLITE_DONE ? 200 : 500;
+}

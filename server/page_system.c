@@ -1,0 +1,142 @@
+/*
+ * page_system: /healthz, /metrics and /robots.txt, the endpoints for
+ * machines.  Layer: server/.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "pages.h"
+#include "strbuf.h"
+#include "version.h"
+
+/* GET /healthz: {"status", "database", "documents": {status: n},
+ * "uptime", "version"}.  503 when the database cannot be read. */
+int
+page_healthz_get(struct req *req, json_t **model)
+{
+    static const char sql[] =
+        "SELECT status, count(*) FROM document GROUP BY status";
+    json_t *m = json_object(), *docs = json_object();
+    sqlite3_stmt *st = db_stmt(req->db, sql);
+    int rc = SQLITE_ERROR;
+    const char *states[] = {"published", "pending", "rejected", "withdrawn"};
+    size_t i;
+
+    *model = m;
+    for (i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+        json_object_set_new(docs, states[i], json_integer(0));
+    }
+    if (st != NULL) {
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            json_object_set_new(docs, (const char *)sqlite3_column_text(st, 0),
+                                json_integer(sqlite3_column_int64(st, 1)));
+        }
+        sqlite3_reset(st);
+    }
+    json_object_set_new(m, "status",
+                        json_string(rc == SQLITE_DONE ? "ok" : "degraded"));
+    json_object_set_new(m, "database",
+                        json_string(rc == SQLITE_DONE ? "ok" : "error"));
+    json_object_set_new(m, "documents", docs);
+    json_object_set_new(
+        m, "uptime",
+        json_integer((json_int_t)(time(NULL) - req->app->started)));
+    json_object_set_new(m, "version", json_string(KW_VERSION));
+    return rc == SQLITE_DONE ? 200 : 503;
+}
+
+/* GET /metrics: Prometheus text exposition format 0.0.4. */
+int
+page_metrics_get(struct req *req, json_t **model)
+{
+    struct app *app = req->app;
+    struct strbuf sb = STRBUF_INIT;
+    size_t r;
+    int s;
+    unsigned long cum = 0;
+    struct stat st;
+    long long dbsize = 0;
+
+    (void)model;
+    strbuf_puts(&sb, "# HELP kwangmyong_http_requests_total HTTP requests "
+                     "by route and status.\n"
+                     "# TYPE kwangmyong_http_requests_total counter\n");
+    for (r = 0; r <= nroutes; r++) {
+        for (s = 0; s < ROUTER_NSTATUS; s++) {
+            unsigned long n =
+                atomic_load(&app->req_count[r * ROUTER_NSTATUS + (size_t)s]);
+
+            if (n == 0) {
+                continue;
+            }
+            strbuf_printf(&sb,
+                          "kwangmyong_http_requests_total{route=\"%s\","
+                          "status=\"%s%d\"} %lu\n",
+                          r < nroutes ? routes[r].name : "none",
+                          router_status_codes[s] ? "" : "other",
+                          router_status_codes[s], n);
+        }
+    }
+    strbuf_puts(&sb, "# HELP kwangmyong_http_request_duration_seconds Time "
+                     "to answer a request.\n"
+                     "# TYPE kwangmyong_http_request_duration_seconds "
+                     "histogram\n");
+    for (s = 0; s < ROUTER_NBUCKETS; s++) {
+        cum += atomic_load(&app->lat_bucket[s]);
+        if (router_buckets_us[s] < 0) {
+            strbuf_printf(&sb,
+                          "kwangmyong_http_request_duration_seconds_bucket{"
+                          "le=\"+Inf\"} %lu\n",
+                          cum);
+        } else {
+            strbuf_printf(&sb,
+                          "kwangmyong_http_request_duration_seconds_bucket{"
+                          "le=\"%g\"} %lu\n",
+                          router_buckets_us[s] / 1e6, cum);
+        }
+    }
+    strbuf_printf(&sb,
+                  "kwangmyong_http_request_duration_seconds_sum %.6f\n"
+                  "kwangmyong_http_request_duration_seconds_count %lu\n",
+                  atomic_load(&app->lat_sum_us) / 1e6,
+                  atomic_load(&app->lat_count));
+    if (stat(db_path(req->db), &st) == 0) {
+        dbsize = (long long)st.st_size;
+    }
+    strbuf_printf(&sb,
+                  "# HELP kwangmyong_database_bytes Size of the database "
+                  "file and its WAL.\n"
+                  "# TYPE kwangmyong_database_bytes gauge\n"
+                  "kwangmyong_database_bytes{file=\"main\"} %lld\n"
+                  "kwangmyong_database_bytes{file=\"wal\"} %lld\n"
+                  "# HELP kwangmyong_uptime_seconds Seconds since start.\n"
+                  "# TYPE kwangmyong_uptime_seconds gauge\n"
+                  "kwangmyong_uptime_seconds %lld\n",
+                  dbsize, db_wal_size(req->db),
+                  (long long)(time(NULL) - app->started));
+    if (!strbuf_ok(&sb)) {
+        strbuf_free(&sb);
+        return 500;
+    }
+    req->resp.owned = strbuf_detach(&sb, &req->resp.len);
+    req->resp.body = req->resp.owned;
+    req->resp.ctype = "text/plain; version=0.0.4; charset=utf-8";
+    return 200;
+}
+
+/* GET /robots.txt: an intranet portal wants its own crawler only. */
+int
+page_robots_get(struct req *req, json_t **model)
+{
+    static const char body[] = "User-agent: *\nDisallow: /admin/\n"
+                               "Disallow: /search\nDisallow: /api/\n";
+
+    (void)model;
+    req->resp.body = body;
+    req->resp.len = sizeof(body) - 1;
+    req->resp.ctype = "text/plain; charset=utf-8";
+    req->resp.cache_control = "public, max-age=86400";
+    return 200;
+}

@@ -1,0 +1,363 @@
+/*
+ * check_db: connection settings (C4 of hostile-world.md), migrations, the
+ * statement cache, named binding, the cross-process write lock and the
+ * query deadline.  Layer: tests/.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "version.h"
+
+static char dir[64];
+static char path[128];
+static char mig[4096];
+
+static void
+setup(void)
+{
+    const char *src = getenv("KW_SRCDIR");
+
+    strcpy(dir, "/tmp/kwdbXXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/t.db", dir);
+    snprintf(mig, sizeof(mig), "%s/db/migrations", src ? src : ".");
+}
+
+static void
+teardown(void)
+{
+    char cmd[256];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0) {
+        /* leftovers in /tmp are harmless */
+    }
+}
+
+static struct db *
+open_db(int flags, long lock_ms)
+{
+    struct db_opts o = {0};
+    struct db_error e;
+    struct db *db = NULL;
+
+    o.path = path;
+    o.migrations_dir = (flags & DB_READONLY) ? NULL : mig;
+    o.flags = flags;
+    o.busy_timeout_ms = 3000;
+    o.lock_timeout_ms = lock_ms;
+    o.query_timeout_ms = 1000;
+    ck_assert_msg(db_open(&o, &db, &e) == 0, "%s", e.msg);
+    return db;
+}
+
+static long long
+pragma(struct db *db, const char *name)
+{
+    char sql[128];
+    sqlite3_stmt *st;
+    long long v = -12345;
+
+    snprintf(sql, sizeof(sql), "PRAGMA %s", name);
+    ck_assert_int_eq(sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL),
+                     SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        v = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+START_TEST(test_settings_c4)
+{
+    struct db *w = open_db(DB_CREATE, 1000);
+    struct db *r = open_db(DB_READONLY, 1000);
+    struct db *both[2] = {w, r};
+    int i, v;
+
+    for (i = 0; i < 2; i++) {
+        struct db *d = both[i];
+        sqlite3_stmt *st;
+
+        ck_assert_int_eq(pragma(d, "synchronous"), 2);
+        ck_assert_int_eq(pragma(d, "foreign_keys"), 1);
+        ck_assert_int_eq(pragma(d, "trusted_schema"), 0);
+        ck_assert_int_eq(pragma(d, "busy_timeout"), 3000);
+        ck_assert_int_eq(pragma(d, "wal_autocheckpoint"), 0);
+        ck_assert_int_eq(pragma(d, "journal_size_limit"), 64 * 1024 * 1024);
+        ck_assert_int_eq(pragma(d, "query_only"), i == 1);
+        sqlite3_db_config(db_handle(d), SQLITE_DBCONFIG_DEFENSIVE, -1, &v);
+        ck_assert_int_eq(v, 1);
+        sqlite3_prepare_v2(db_handle(d), "PRAGMA journal_mode", -1, &st, NULL);
+        ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+        ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "wal");
+        sqlite3_finalize(st);
+    }
+    ck_assert_int_eq(db_user_version(w), KW_SCHEMA_VERSION);
+    /* the reader refuses writes */
+    ck_assert_int_ne(db_exec(r, "INSERT INTO setting VALUES('a','b')"),
+                     SQLITE_OK);
+    ck_assert_int_eq(db_write_begin(r), SQLITE_READONLY);
+    db_close(r);
+    db_close(w);
+}
+END_TEST
+
+START_TEST(test_newer_refused)
+{
+    struct db *w = open_db(DB_CREATE, 1000);
+    struct db_opts o = {0};
+    struct db_error e;
+    struct db *db;
+
+    ck_assert_int_eq(db_exec(w, "PRAGMA user_version = 999"), SQLITE_OK);
+    db_close(w);
+    o.path = path;
+    o.migrations_dir = mig;
+    o.flags = DB_CREATE;
+    ck_assert_int_eq(db_open(&o, &db, &e), -1);
+    ck_assert_ptr_nonnull(strstr(e.msg, "newer"));
+    o.flags = DB_READONLY;
+    o.migrations_dir = NULL;
+    ck_assert_int_eq(db_open(&o, &db, &e), -1);
+}
+END_TEST
+
+START_TEST(test_missing_file_and_migrations)
+{
+    struct db_opts o = {0};
+    struct db_error e;
+    struct db *db;
+
+    o.path = path;
+    o.flags = DB_READONLY;
+    ck_assert_int_eq(db_open(&o, &db, &e), -1);
+    ck_assert(access(path, F_OK) != 0); /* a reader never creates */
+    o.flags = DB_CREATE;
+    o.migrations_dir = "/nonexistent/migrations";
+    ck_assert_int_eq(db_open(&o, &db, &e), -1);
+    ck_assert_ptr_nonnull(strstr(e.msg, "/nonexistent/migrations"));
+}
+END_TEST
+
+START_TEST(test_stmt_cache_and_bind)
+{
+    static const char ins[] = "INSERT INTO setting(key, value) "
+                              "VALUES (:k, :v)";
+    static const char sel[] = "SELECT value FROM setting WHERE key = :k";
+    struct db *w = open_db(DB_CREATE, 1000);
+    sqlite3_stmt *a, *b;
+    char *v;
+
+    a = db_stmt(w, ins);
+    b = db_stmt(w, ins);
+    ck_assert_ptr_eq(a, b);
+    ck_assert_int_eq(db_write_begin(w), SQLITE_OK);
+    ck_assert_int_eq(db_bind_text(a, ":k", "lang"), SQLITE_OK);
+    ck_assert_int_eq(db_bind_text(a, ":v", "한국어 <&>"), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(a), SQLITE_DONE);
+    ck_assert_int_eq(db_write_commit(w), SQLITE_OK);
+    b = db_stmt(w, sel);
+    ck_assert_ptr_ne(a, b);
+    db_bind_text(b, ":k", "lang");
+    ck_assert_int_eq(sqlite3_step(b), SQLITE_ROW);
+    v = db_column_dup(b, 0);
+    ck_assert_str_eq(v, "한국어 <&>");
+    free(v);
+    /* many statements: the cache grows and keeps them all */
+    ck_assert_ptr_eq(db_stmt(w, ins), a);
+    ck_assert_ptr_null(db_stmt(w, "SELECT * FROM no_such_table"));
+    db_close(w);
+}
+END_TEST
+
+START_TEST(test_bind_unknown_name)
+{
+    static const char sel[] = "SELECT :a";
+    struct db *w = open_db(DB_CREATE, 1000);
+    sqlite3_stmt *st = db_stmt(w, sel);
+
+    /* Without NDEBUG this aborts (the test expects SIGABRT); with it the
+     * call returns SQLITE_RANGE. */
+    ck_assert_int_eq(db_bind_int64(st, ":b", 1), SQLITE_RANGE);
+    db_close(w);
+}
+END_TEST
+
+START_TEST(test_rollback)
+{
+    struct db *w = open_db(DB_CREATE, 1000);
+
+    ck_assert_int_eq(db_write_begin(w), SQLITE_OK);
+    ck_assert_int_eq(db_exec(w, "INSERT INTO setting VALUES('x','1')"),
+                     SQLITE_OK);
+    db_write_rollback(w);
+    ck_assert_int_eq(pragma(w, "data_version") >= 0, 1);
+    {
+        sqlite3_stmt *st;
+
+        sqlite3_prepare_v2(db_handle(w), "SELECT count(*) FROM setting", -1,
+                           &st, NULL);
+        sqlite3_step(st);
+        ck_assert_int_eq(sqlite3_column_int(st, 0), 0);
+        sqlite3_finalize(st);
+    }
+    /* the lock was released: a new write starts at once */
+    ck_assert_int_eq(db_write_begin(w), SQLITE_OK);
+    ck_assert_int_eq(db_write_commit(w), SQLITE_OK);
+    db_close(w);
+}
+END_TEST
+
+START_TEST(test_lock_across_processes)
+{
+    struct db *w = open_db(DB_CREATE, 300);
+    int pipefd[2];
+    pid_t pid;
+    char c;
+    int status;
+
+    db_close(w);
+    ck_assert_int_eq(pipe(pipefd), 0);
+    pid = fork();
+    if (pid == 0) {
+        struct db *cw = open_db(0, 1000);
+
+        if (db_write_begin(cw) != SQLITE_OK) {
+            _exit(3);
+        }
+        if (write(pipefd[1], "x", 1) != 1) {
+            _exit(4);
+        }
+        sleep(2);
+        db_write_commit(cw);
+        db_close(cw);
+        _exit(0);
+    }
+    ck_assert_int_eq(read(pipefd[0], &c, 1), 1);
+    w = open_db(0, 300);
+    /* the child holds the write lock: ours times out with BUSY */
+    ck_assert_int_eq(db_write_begin(w), SQLITE_BUSY);
+    ck_assert_int_eq(db_checkpoint(w, 0), SQLITE_BUSY);
+    waitpid(pid, &status, 0);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ck_assert_int_eq(db_write_begin(w), SQLITE_OK);
+    ck_assert_int_eq(db_write_commit(w), SQLITE_OK);
+    ck_assert_int_eq(db_checkpoint(w, 1), SQLITE_OK);
+    db_close(w);
+}
+END_TEST
+
+START_TEST(test_deadline_interrupts)
+{
+    static const char sql[] =
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)"
+        " SELECT count(*) FROM c";
+    struct db *r;
+    sqlite3_stmt *st;
+
+    db_close(open_db(DB_CREATE, 1000));
+    r = open_db(DB_READONLY, 1000);
+    st = db_stmt(r, sql);
+    db_deadline_start(r, 50);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_INTERRUPT);
+    db_deadline_clear(r);
+    db_close(r);
+}
+END_TEST
+
+START_TEST(test_fts_tokenizer)
+{
+    struct db *w = open_db(DB_CREATE, 1000);
+    sqlite3_stmt *st;
+    const char *setup_sql =
+        "INSERT INTO collection(id, name, title, created_at, updated_at)"
+        " VALUES (1, 'c', 'C', 0, 0);"
+        "INSERT INTO document(id, collection_id, path, title, title_norm,"
+        " content_type, body_html, body_text, ingested_at, operator,"
+        " orig_sha256, orig_size, body_sha256, updated_at) VALUES (1, 1,"
+        " 'a.html', 'T', 't', 'text/html', '', '', 0, 'op',"
+        " printf('%064d', 0), 0, printf('%064d', 0), 0);"
+        "INSERT INTO section(id, document_id, ord, title, body) VALUES"
+        " (7, 1, 0, '데이터베이스 안내', 'pg_stat_activity 이미지를 봅니다');"
+        "INSERT INTO section_fts(rowid, title, heading, body)"
+        " SELECT id, title, heading, body FROM section;";
+
+    ck_assert_int_eq(db_write_begin(w), SQLITE_OK);
+    ck_assert_msg(db_exec(w, setup_sql) == SQLITE_OK, "%s", db_errmsg(w));
+    ck_assert_int_eq(db_write_commit(w), SQLITE_OK);
+    sqlite3_prepare_v2(db_handle(w),
+                       "SELECT count(*) FROM section_fts WHERE section_fts"
+                       " MATCH ?",
+                       -1, &st, NULL);
+    {
+        const char *hits[] = {"베이", "이미지", "stat", "pg_stat_activity"};
+        size_t i;
+
+        for (i = 0; i < 4; i++) {
+            sqlite3_reset(st);
+            sqlite3_bind_text(st, 1, hits[i], -1, SQLITE_STATIC);
+            ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+            ck_assert_msg(sqlite3_column_int(st, 0) == 1, "no hit for %s",
+                          hits[i]);
+        }
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, "없는말", -1, SQLITE_STATIC);
+        ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+        ck_assert_int_eq(sqlite3_column_int(st, 0), 0);
+    }
+    sqlite3_finalize(st);
+    /* the external-content index stays consistent */
+    ck_assert_int_eq(db_exec(w, "INSERT INTO section_fts(section_fts, rank)"
+                                " VALUES('integrity-check', 1)"),
+                     SQLITE_OK);
+    db_close(w);
+}
+END_TEST
+
+static Suite *
+db_suite(void)
+{
+    Suite *s = suite_create("db");
+    TCase *core = tcase_create("core"), *limits = tcase_create("limits"),
+          *errors = tcase_create("errors");
+
+    tcase_add_checked_fixture(core, setup, teardown);
+    tcase_add_checked_fixture(limits, setup, teardown);
+    tcase_add_checked_fixture(errors, setup, teardown);
+    tcase_add_test(core, test_settings_c4);
+    tcase_add_test(core, test_stmt_cache_and_bind);
+    tcase_add_test(core, test_rollback);
+    tcase_add_test(core, test_fts_tokenizer);
+    tcase_add_test(limits, test_lock_across_processes);
+    tcase_add_test(limits, test_deadline_interrupts);
+    tcase_add_test(errors, test_newer_refused);
+    tcase_add_test(errors, test_missing_file_and_migrations);
+#ifdef NDEBUG
+    tcase_add_test(errors, test_bind_unknown_name);
+#else
+    tcase_add_test_raise_signal(errors, test_bind_unknown_name, SIGABRT);
+#endif
+    suite_add_tcase(s, core);
+    suite_add_tcase(s, limits);
+    suite_add_tcase(s, errors);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(db_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
