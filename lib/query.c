@@ -18,8 +18,8 @@ static int
 is_space(unsigned long cp)
 {
     return cp <= 0x20 || (cp >= 0x7f && cp <= 0xa0) || cp == 0x1680 ||
-           (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 ||
-           cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000 ||
+           (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 ||
+           cp == 0x202f || cp == 0x205f || cp == 0x3000 ||
            cp == TOKENIZER_INVALID;
 }
 
@@ -124,7 +124,29 @@ parse_term(const char *c, size_t n, size_t *i, struct query_term *t)
     return has_token(t->text, t->len);
 }
 
-/* Append t as an FTS5 string, quotes doubled, " *" for a prefix. */
+/* 1 when the last searchable character of t is Hangul or CJK.  Its last
+ * query token is then a bigram or a syllable, which the index already
+ * matches anywhere inside a word, so a prefix adds no result: it would
+ * only make FTS5 merge every term that starts with those syllables. */
+static int
+ends_in_run(const struct query_term *t)
+{
+    enum tokenizer_class last = TOKENIZER_SEP, cls;
+    size_t i = 0;
+    unsigned long cp;
+
+    while (i < t->len) {
+        i += tokenizer_decode(t->text + i, t->len - i, &cp);
+        cls = tokenizer_class_of(cp);
+        if (cls != TOKENIZER_SEP) {
+            last = cls;
+        }
+    }
+    return last == TOKENIZER_HANGUL || last == TOKENIZER_CJK;
+}
+
+/* Append t (borrowed) to sb as an FTS5 string, quotes doubled, and " *"
+ * for a prefix where the prefix can change the result. */
 static void
 put_term(struct strbuf *sb, const struct query_term *t)
 {
@@ -138,7 +160,7 @@ put_term(struct strbuf *sb, const struct query_term *t)
     }
     strbuf_puts(sb, p);
     strbuf_putc(sb, '"');
-    if (t->prefix) {
+    if (t->prefix && !ends_in_run(t)) {
         strbuf_puts(sb, " *");
     }
 }
@@ -163,7 +185,7 @@ query_build(const char *user, size_t len, struct strbuf *match_out,
     }
     cn = n > 0 ? clean(user, n, c) : 0;
     while (i < cn) {
-        struct query_term *t = &info->term[info->n_terms];
+        struct query_term *t;
 
         if (c[i] == ' ') {
             i++;
@@ -173,6 +195,7 @@ query_build(const char *user, size_t len, struct strbuf *match_out,
             info->truncated = 1;
             break;
         }
+        t = &info->term[info->n_terms];
         if (!parse_term(c, cn, &i, t)) {
             continue;
         }
@@ -188,8 +211,8 @@ query_build(const char *user, size_t len, struct strbuf *match_out,
         return 0;
     }
 
-    /* ("a" AND "b") NOT "c" NOT "d": the brackets only make the reading
-     * obvious, FTS5's NOT binds tighter than AND either way. */
+    /* ("a" AND "b") NOT "c" NOT "d".  However FTS5 groups AND with NOT,
+     * the set is the same; the brackets are for people reading logs. */
     paren = info->n_negative > 0 && info->n_positive > 1;
     if (paren) {
         strbuf_putc(match_out, '(');

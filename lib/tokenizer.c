@@ -43,30 +43,30 @@
  * Nordic users type them on an ASCII keyboard.
  */
 static const char fold_latin[0x180 - 0xc0][3] = {
-    /* U+00C0 */ "a", "a", "a", "a", "a", "a", "ae", "c",
-    /* U+00C8 */ "e", "e", "e", "e", "i", "i", "i", "i",
-    /* U+00D0 */ "d", "n", "o", "o", "o", "o", "o", "",
-    /* U+00D8 */ "o", "u", "u", "u", "u", "y", "th", "ss",
-    /* U+00E0 */ "a", "a", "a", "a", "a", "a", "ae", "c",
-    /* U+00E8 */ "e", "e", "e", "e", "i", "i", "i", "i",
-    /* U+00F0 */ "d", "n", "o", "o", "o", "o", "o", "",
-    /* U+00F8 */ "o", "u", "u", "u", "u", "y", "th", "y",
-    /* U+0100 */ "a", "a", "a", "a", "a", "a", "c", "c",
-    /* U+0108 */ "c", "c", "c", "c", "c", "c", "d", "d",
-    /* U+0110 */ "d", "d", "e", "e", "e", "e", "e", "e",
-    /* U+0118 */ "e", "e", "e", "e", "g", "g", "g", "g",
-    /* U+0120 */ "g", "g", "g", "g", "h", "h", "h", "h",
-    /* U+0128 */ "i", "i", "i", "i", "i", "i", "i", "i",
-    /* U+0130 */ "i", "i", "ij", "ij", "j", "j", "k", "k",
-    /* U+0138 */ "k", "l", "l", "l", "l", "l", "l", "l",
-    /* U+0140 */ "l", "l", "l", "n", "n", "n", "n", "n",
-    /* U+0148 */ "n", "n", "n", "n", "o", "o", "o", "o",
-    /* U+0150 */ "o", "o", "oe", "oe", "r", "r", "r", "r",
-    /* U+0158 */ "r", "r", "s", "s", "s", "s", "s", "s",
-    /* U+0160 */ "s", "s", "t", "t", "t", "t", "t", "t",
-    /* U+0168 */ "u", "u", "u", "u", "u", "u", "u", "u",
-    /* U+0170 */ "u", "u", "u", "u", "w", "w", "y", "y",
-    /* U+0178 */ "y", "z", "z", "z", "z", "z", "z", "s",
+    /* U+00C0 */ "a", "a", "a",  "a",  "a", "a", "ae", "c",
+    /* U+00C8 */ "e", "e", "e",  "e",  "i", "i", "i",  "i",
+    /* U+00D0 */ "d", "n", "o",  "o",  "o", "o", "o",  "",
+    /* U+00D8 */ "o", "u", "u",  "u",  "u", "y", "th", "ss",
+    /* U+00E0 */ "a", "a", "a",  "a",  "a", "a", "ae", "c",
+    /* U+00E8 */ "e", "e", "e",  "e",  "i", "i", "i",  "i",
+    /* U+00F0 */ "d", "n", "o",  "o",  "o", "o", "o",  "",
+    /* U+00F8 */ "o", "u", "u",  "u",  "u", "y", "th", "y",
+    /* U+0100 */ "a", "a", "a",  "a",  "a", "a", "c",  "c",
+    /* U+0108 */ "c", "c", "c",  "c",  "c", "c", "d",  "d",
+    /* U+0110 */ "d", "d", "e",  "e",  "e", "e", "e",  "e",
+    /* U+0118 */ "e", "e", "e",  "e",  "g", "g", "g",  "g",
+    /* U+0120 */ "g", "g", "g",  "g",  "h", "h", "h",  "h",
+    /* U+0128 */ "i", "i", "i",  "i",  "i", "i", "i",  "i",
+    /* U+0130 */ "i", "i", "ij", "ij", "j", "j", "k",  "k",
+    /* U+0138 */ "k", "l", "l",  "l",  "l", "l", "l",  "l",
+    /* U+0140 */ "l", "l", "l",  "n",  "n", "n", "n",  "n",
+    /* U+0148 */ "n", "n", "n",  "n",  "o", "o", "o",  "o",
+    /* U+0150 */ "o", "o", "oe", "oe", "r", "r", "r",  "r",
+    /* U+0158 */ "r", "r", "s",  "s",  "s", "s", "s",  "s",
+    /* U+0160 */ "s", "s", "t",  "t",  "t", "t", "t",  "t",
+    /* U+0168 */ "u", "u", "u",  "u",  "u", "u", "u",  "u",
+    /* U+0170 */ "u", "u", "u",  "u",  "w", "w", "y",  "y",
+    /* U+0178 */ "y", "z", "z",  "z",  "z", "z", "z",  "s",
 };
 
 /* One tokenizing call: the input and where tokens go. */
@@ -175,6 +175,8 @@ class_at(const struct tok_run *tr, size_t i, size_t *len, unsigned long *cp)
     return tokenizer_class_of(*cp);
 }
 
+/* Characters that join the parts of an identifier (and split it into
+ * parts); '_' is also a word character on its own. */
 static int
 is_joiner(unsigned long cp)
 {
@@ -314,8 +316,8 @@ scan_run(struct tok_run *tr, size_t i, enum tokenizer_class cls, size_t *next)
 
 int
 tokenizer_tokenize(const char *text, size_t n, int flags, void *ctx,
-                   int (*emit)(void *ctx, int tflags, const char *tok,
-                               int ntok, int start, int end))
+                   int (*emit)(void *ctx, int tflags, const char *tok, int ntok,
+                               int start, int end))
 {
     struct tok_run tr;
     size_t i = 0, len, next;

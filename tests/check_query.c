@@ -1,0 +1,508 @@
+/*
+ * check_query: tests for lib/query.c.  Every expression query_build()
+ * returns is run as `t MATCH ?` on a real FTS5 table (`porter kwtok`), so
+ * "never a syntax error" is checked by SQLite itself, for blns strings and
+ * random bytes as well as for the promised syntax.  Layer: tests/, depends
+ * on lib/, sqlite3, jansson (tests/data/blns.json, path from
+ * $KW_TEST_DATA) and Check; never on microhttpd.h.
+ */
+#include <check.h>
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "query.h"
+#include "strbuf.h"
+#include "tokenizer.h"
+
+static const char *const docs[][2] = {
+    /* 1 */ {"SQLite Database Engine",
+             "SQLite is a small database engine written in C."},
+    /* 2 */
+    {"PostgreSQL", "PostgreSQL is an object-relational database. "
+                   "pg_stat_activity shows sessions."},
+    /* 3 */ {"이미지 처리", "이미지를 불러오는 방법과 데이터베이스 저장"},
+    /* 4 */ {"Near and far", "near the river, far from the sea"},
+    /* 5 */ {"Functions (math)", "call f(x) with parentheses: title:colon"},
+    /* 6 */ {"Write-Ahead Logging", "the write ahead log, or WAL mode"},
+    /* 7 */ {"Operators", "OR AND NOT are words here"},
+    /* 8 */ {"Quotes", "He said \"hello\" twice"},
+};
+
+/* A new :memory: database holding docs[] in t; the caller closes it. */
+static sqlite3 *
+open_db(void)
+{
+    static const char sql[] = "INSERT INTO t(rowid, title, body) "
+                              "VALUES (?1, ?2, ?3)";
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st;
+    size_t k;
+
+    ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
+    ck_assert_int_eq(tokenizer_register(db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db,
+                                  "CREATE VIRTUAL TABLE t USING fts5(title, "
+                                  "body, tokenize = 'porter kwtok')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    for (k = 0; k < sizeof(docs) / sizeof(docs[0]); k++) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)k + 1);
+        sqlite3_bind_text(st, 2, docs[k][0], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, docs[k][1], -1, SQLITE_STATIC);
+        ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return db;
+}
+
+/* Run user text (n bytes) through query_build() and, unless the result is
+ * empty, through MATCH; fail on any SQL error.  Returns the matching
+ * rowids as a bit set (bit k for rowid k); info is filled when non-NULL. */
+static unsigned
+run_n(sqlite3 *db, const char *user, size_t n, struct query_info *info)
+{
+    static const char sql[] = "SELECT rowid FROM t WHERE t MATCH ?1";
+    struct query_info local;
+    struct strbuf m = STRBUF_INIT;
+    sqlite3_stmt *st;
+    unsigned set = 0;
+    int rc;
+
+    if (info == NULL) {
+        info = &local;
+    }
+    ck_assert_int_eq(query_build(user, n, &m, info), 0);
+    ck_assert_int_eq(info->empty, m.len == 0);
+    if (info->empty) {
+        strbuf_free(&m);
+        return 0;
+    }
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, m.buf, (int)m.len, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        set |= 1u << (sqlite3_column_int(st, 0) & 31);
+    }
+    ck_assert_msg(rc == SQLITE_DONE, "MATCH %s: %s", m.buf, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    strbuf_free(&m);
+    return set;
+}
+
+/* run_n() for a NUL-terminated string, without info. */
+static unsigned
+run(sqlite3 *db, const char *user)
+{
+    return run_n(db, user, strlen(user), NULL);
+}
+
+#define R(k) (1u << (k))
+
+/* The expression built for user, as a new string ("" when empty). */
+static char *
+expr(const char *user)
+{
+    struct query_info info;
+    struct strbuf m = STRBUF_INIT;
+    char *s;
+
+    ck_assert_int_eq(query_build(user, strlen(user), &m, &info), 0);
+    s = kw_strdup(strbuf_peek(&m));
+    strbuf_free(&m);
+    return s;
+}
+
+#define ck_expr(user, want)                                                    \
+    do {                                                                       \
+        char *got_ = expr(user);                                               \
+        ck_assert_str_eq(got_, (want));                                        \
+        kw_free(got_);                                                         \
+    } while (0)
+
+/* Normalised title of s, as a new string. */
+static char *
+title(const char *s)
+{
+    struct strbuf sb = STRBUF_INIT;
+
+    ck_assert_int_eq(query_normalize_title(s, strlen(s), &sb), 0);
+    return strbuf_detach(&sb, NULL);
+}
+
+#define ck_title(s, want)                                                      \
+    do {                                                                       \
+        char *got_ = title(s);                                                 \
+        ck_assert_str_eq(got_, (want));                                        \
+        kw_free(got_);                                                         \
+    } while (0)
+
+/* Reproducible pseudo-random numbers (xorshift64*), state in *s. */
+static uint64_t
+rnd(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 0x2545f4914f6cdd1dULL;
+}
+
+/* ---- core ---------------------------------------------------------- */
+
+START_TEST(test_expression)
+{
+    ck_expr("a \"b c\" -d e*", "(\"a\" AND \"b c\" AND \"e\" *) NOT \"d\"");
+    ck_expr("sqlite", "\"sqlite\"");
+    ck_expr("foo\"bar", "\"foo\"\"bar\"");
+    ck_expr("-\"x y\" z", "\"z\" NOT \"x y\"");
+    ck_expr("\"db engine\"*", "\"db engine\" *");
+    /* A Hangul prefix matches what the plain string matches: no '*'. */
+    ck_expr("이미* 漢字* sql이*", "\"이미\" AND \"漢字\" AND \"sql이\"");
+    ck_expr("이미지-v2*", "\"이미지-v2\" *");
+    ck_expr("NEAR(a b)", "\"NEAR(a\" AND \"b)\"");
+    ck_expr("a OR b", "\"a\" AND \"OR\" AND \"b\"");
+    /* Nothing searchable in a term: dropped, not an empty phrase. */
+    ck_expr("sqlite ( ) : ^ + * - \"\"", "\"sqlite\"");
+    ck_expr("", "");
+    ck_expr("   ", "");
+    ck_expr("-sqlite", "");
+    /* Controls and Unicode spaces separate; zero-width joins. */
+    ck_expr("a\tb\xe3\x80\x80"
+            "c\x01"
+            "d",
+            "\"a\" AND \"b\" AND \"c\" AND \"d\"");
+    ck_expr("데이터\xe2\x80\x8b베이스", "\"데이터베이스\"");
+    ck_expr("a\xff"
+            "b",
+            "\"a\" AND \"b\"");
+}
+END_TEST
+
+START_TEST(test_info)
+{
+    struct query_info info;
+    struct strbuf m = STRBUF_INIT;
+    static const char q[] = "-old \"new phrase\" pref* plain";
+
+    ck_assert_int_eq(query_build(q, strlen(q), &m, &info), 0);
+    ck_assert_int_eq(info.empty, 0);
+    ck_assert_int_eq(info.truncated, 0);
+    ck_assert_int_eq(info.n_terms, 4);
+    ck_assert_int_eq(info.n_positive, 3);
+    ck_assert_int_eq(info.n_negative, 1);
+    ck_assert_str_eq(info.term[0].text, "old");
+    ck_assert_int_eq(info.term[0].exclude, 1);
+    ck_assert_str_eq(info.term[1].text, "new phrase");
+    ck_assert_int_eq(info.term[1].phrase, 1);
+    ck_assert_str_eq(info.term[2].text, "pref");
+    ck_assert_int_eq(info.term[2].prefix, 1);
+    ck_assert_str_eq(info.term[3].text, "plain");
+    ck_assert_uint_eq(info.term[3].len, 5);
+    strbuf_free(&m);
+
+    ck_assert_int_eq(query_build(NULL, 0, &m, &info), 0);
+    ck_assert_int_eq(info.empty, 1);
+    ck_assert_uint_eq(m.len, 0);
+    ck_assert_int_eq(query_build("-a -b", 5, &m, &info), 0);
+    ck_assert_int_eq(info.empty, 1);
+    ck_assert_int_eq(info.n_negative, 2);
+    ck_assert_uint_eq(m.len, 0);
+    strbuf_free(&m);
+}
+END_TEST
+
+START_TEST(test_semantics)
+{
+    sqlite3 *db = open_db();
+
+    /* Words are ANDed. */
+    ck_assert_uint_eq(run(db, "database"), R(1) | R(2));
+    ck_assert_uint_eq(run(db, "sqlite engine"), R(1));
+    ck_assert_uint_eq(run(db, "sqlite postgresql"), 0);
+    /* Phrases. */
+    ck_assert_uint_eq(run(db, "\"database engine\""), R(1));
+    ck_assert_uint_eq(run(db, "\"engine database\""), 0);
+    /* Exclusion, of a word or of a phrase. */
+    ck_assert_uint_eq(run(db, "database -postgresql"), R(1));
+    ck_assert_uint_eq(run(db, "database -\"object-relational database\""),
+                      R(1));
+    ck_assert_uint_eq(run(db, "database -nothing"), R(1) | R(2));
+    /* Prefix. */
+    ck_assert_uint_eq(run(db, "postgre*"), R(2));
+    ck_assert_uint_eq(run(db, "data*"), R(1) | R(2));
+    ck_assert_uint_eq(run(db, "pg_stat*"), R(2));
+    ck_assert_uint_eq(run(db, "\"write ahe\"*"), R(6));
+    /* Korean. */
+    ck_assert_uint_eq(run(db, "이미지"), R(3));
+    ck_assert_uint_eq(run(db, "데이터베이스 저장"), R(3));
+    ck_assert_uint_eq(run(db, "법"), R(3));
+    ck_assert_uint_eq(run(db, "이미지 -저장"), 0);
+    ck_assert_uint_eq(run(db, "이미*"), R(3));
+    ck_assert_uint_eq(run(db, "불*"), R(3));
+    ck_assert_uint_eq(run(db, "\"이미지를 불\"*"), R(3));
+    /* Identifiers, whole and by part. */
+    ck_assert_uint_eq(run(db, "pg_stat_activity"), R(2));
+    ck_assert_uint_eq(run(db, "activity"), R(2));
+    sqlite3_close(db);
+}
+END_TEST
+
+START_TEST(test_syntax_as_text)
+{
+    sqlite3 *db = open_db();
+
+    /* Unbalanced quotes are text. */
+    ck_assert_uint_eq(run(db, "\"sqlite"), R(1));
+    ck_assert_uint_eq(run(db, "sqlite\" engine"), R(1));
+    ck_assert_uint_eq(run(db, "\"hello"), R(8));
+    /* Parentheses and colons are text, not grouping or column filters. */
+    ck_assert_uint_eq(run(db, "f(x)"), R(5));
+    ck_assert_uint_eq(run(db, "(math)"), R(5));
+    ck_assert_uint_eq(run(db, "title:colon"), R(5));
+    ck_assert_uint_eq(run(db, "title:sqlite"), 0);
+    /* A term with nothing searchable must not empty the AND. */
+    ck_assert_uint_eq(run(db, "sqlite : ( ) \"\" -"), R(1));
+    ck_assert_uint_eq(run(db, "body:engine"), 0);
+    /* NEAR, OR, AND, NOT are words. */
+    ck_assert_uint_eq(run(db, "NEAR(the river)"), R(4));
+    ck_assert_uint_eq(run(db, "NEAR(river sea)"), 0);
+    ck_assert_uint_eq(run(db, "near OR far"), 0);
+    ck_assert_uint_eq(run(db, "sqlite OR postgresql"), 0);
+    ck_assert_uint_eq(run(db, "OR AND NOT"), R(7));
+    ck_assert_uint_eq(run(db, "NOT"), R(7));
+    ck_assert_uint_eq(run(db, "words AND"), R(7));
+    /* ^, + and * inside a word are text too. */
+    ck_assert_uint_eq(run(db, "^sqlite"), R(1));
+    ck_assert_uint_eq(run(db, "write+ahead"), R(6));
+    ck_assert_uint_eq(run(db, "wr*te"), 0);
+    /* Hyphenated words are identifiers, not exclusions. */
+    ck_assert_uint_eq(run(db, "write-ahead"), R(6));
+    ck_assert_uint_eq(run(db, "object-relational"), R(2));
+    sqlite3_close(db);
+}
+END_TEST
+
+START_TEST(test_title)
+{
+    ck_title("28.2. Write-Ahead Logging", "write-ahead logging");
+    ck_title("  Café \t au\n lait  ", "cafe au lait");
+    ck_title("1. 소개", "소개");
+    ck_title("4.1 Über Straße", "uber strasse");
+    ck_title("STRASSE", "strasse");
+    ck_title("3.40.1", "3.40.1");
+    ck_title("3.40.1 ", "3.40.1");
+    ck_title("2024 Annual Report", "2024 annual report");
+    ck_title("1.5x Speed", "1.5x speed");
+    ck_title("데이터베이스\xe3\x80\x80개요", "데이터베이스 개요");
+    ck_title("a\xe2\x80\x8b"
+             "b\xff"
+             "c",
+             "ab c");
+    ck_title("", "");
+    ck_title(" \t ", "");
+    ck_title("ΑΒΓ Ελληνικά", "ΑΒΓ Ελληνικά");
+}
+END_TEST
+
+/* ---- limits -------------------------------------------------------- */
+
+START_TEST(test_bounds)
+{
+    sqlite3 *db = open_db();
+    struct query_info info;
+    struct strbuf sb = STRBUF_INIT;
+    int k;
+
+    /* 20 words: the first 16 kept. */
+    for (k = 0; k < 20; k++) {
+        strbuf_printf(&sb, "w%d ", k);
+    }
+    ck_assert_uint_eq(run_n(db, sb.buf, sb.len, &info), 0);
+    ck_assert_int_eq(info.n_terms, QUERY_MAX_TERMS);
+    ck_assert_int_eq(info.truncated, 1);
+    ck_assert_str_eq(info.term[15].text, "w15");
+    strbuf_reset(&sb);
+
+    /* 100 syllables (300 bytes): cut at 255, a character boundary. */
+    for (k = 0; k < 100; k++) {
+        strbuf_puts(&sb, "가");
+    }
+    run_n(db, sb.buf, sb.len, &info);
+    ck_assert_int_eq(info.truncated, 1);
+    ck_assert_int_eq(info.n_terms, 1);
+    ck_assert_uint_eq(info.term[0].len, 255);
+    strbuf_reset(&sb);
+
+    /* Exactly the limit: nothing cut. */
+    for (k = 0; k < QUERY_MAX_BYTES; k++) {
+        strbuf_putc(&sb, "\"\" "[k % 3]);
+    }
+    run_n(db, sb.buf, sb.len, &info);
+    ck_assert_int_eq(info.truncated, 0);
+    ck_assert_int_eq(info.empty, 1);
+    strbuf_reset(&sb);
+
+    /* A long search that still finds its document. */
+    strbuf_puts(&sb, "sqlite ");
+    for (k = 0; k < 100; k++) {
+        strbuf_puts(&sb, "engine ");
+    }
+    ck_assert_uint_eq(run_n(db, sb.buf, sb.len, &info), R(1));
+    ck_assert_int_eq(info.truncated, 1);
+    strbuf_free(&sb);
+    sqlite3_close(db);
+}
+END_TEST
+
+/* Variants of one hostile string: as is, quoted, excluded, as a prefix,
+ * and after a real word. */
+static void
+run_variants(sqlite3 *db, const char *s, size_t n)
+{
+    struct strbuf sb = STRBUF_INIT;
+
+    run_n(db, s, n, NULL);
+    strbuf_putc(&sb, '"');
+    strbuf_append(&sb, s, n);
+    strbuf_putc(&sb, '"');
+    run_n(db, sb.buf, sb.len, NULL);
+    strbuf_reset(&sb);
+    strbuf_puts(&sb, "database -");
+    strbuf_append(&sb, s, n);
+    run_n(db, sb.buf, sb.len, NULL);
+    strbuf_reset(&sb);
+    strbuf_append(&sb, s, n);
+    strbuf_puts(&sb, "* sqlite");
+    run_n(db, sb.buf, sb.len, NULL);
+    strbuf_free(&sb);
+}
+
+START_TEST(test_blns)
+{
+    const char *dir = getenv("KW_TEST_DATA");
+    sqlite3 *db = open_db();
+    json_error_t err;
+    json_t *list, *v;
+    char path[4096];
+    size_t i;
+
+    snprintf(path, sizeof(path), "%s/blns.json", dir ? dir : "tests/data");
+    list = json_load_file(path, 0, &err);
+    ck_assert_msg(list != NULL, "%s: %s", path, err.text);
+    ck_assert_int_gt(json_array_size(list), 400);
+    json_array_foreach(list, i, v)
+    {
+        run_variants(db, json_string_value(v), json_string_length(v));
+    }
+    json_decref(list);
+    sqlite3_close(db);
+}
+END_TEST
+
+START_TEST(test_random)
+{
+    /* Heavy on query syntax so that odd combinations come up often. */
+    static const char alphabet[] = "\"\"--**()::^+ aZ_.NEAR/OR\xea\xb0\x80";
+    sqlite3 *db = open_db();
+    uint64_t seed = 0x717565727921;
+    char buf[600];
+    int round;
+
+    for (round = 0; round < 1000; round++) {
+        size_t n = rnd(&seed) % sizeof(buf), i;
+
+        for (i = 0; i < n; i++) {
+            uint64_t r = rnd(&seed);
+
+            buf[i] = (r & 3) ? alphabet[(r >> 8) % (sizeof(alphabet) - 1)]
+                             : (char)(r >> 8);
+        }
+        run_variants(db, buf, n);
+    }
+    sqlite3_close(db);
+}
+END_TEST
+
+/* ---- errors -------------------------------------------------------- */
+
+START_TEST(test_oom)
+{
+    struct query_info info;
+    struct strbuf m = STRBUF_INIT;
+
+    alloc_set_fail_after(0);
+    ck_assert_int_eq(query_build("sqlite engine", 13, &m, &info), -1);
+    alloc_set_fail_after(-1);
+    ck_assert(!strbuf_ok(&m));
+    strbuf_free(&m);
+
+    alloc_set_fail_after(0);
+    ck_assert_int_eq(query_normalize_title("Title", 5, &m), -1);
+    alloc_set_fail_after(-1);
+    strbuf_free(&m);
+
+    /* Nothing to allocate for an empty result: no error. */
+    alloc_set_fail_after(0);
+    ck_assert_int_eq(query_build("-x", 2, &m, &info), 0);
+    ck_assert_int_eq(query_normalize_title("", 0, &m), 0);
+    alloc_set_fail_after(-1);
+    strbuf_free(&m);
+}
+END_TEST
+
+START_TEST(test_nul)
+{
+    sqlite3 *db = open_db();
+    static const char q[] = "sqlite\0engine\0\0";
+
+    /* NUL separates terms and never reaches FTS5. */
+    ck_assert_uint_eq(run_n(db, q, sizeof(q) - 1, NULL), R(1));
+    ck_expr("\"a\\", "\"\"\"a\\\"");
+    sqlite3_close(db);
+}
+END_TEST
+
+static Suite *
+query_suite(void)
+{
+    Suite *s = suite_create("query");
+    TCase *tc;
+
+    tc = tcase_create("core");
+    tcase_add_test(tc, test_expression);
+    tcase_add_test(tc, test_info);
+    tcase_add_test(tc, test_semantics);
+    tcase_add_test(tc, test_syntax_as_text);
+    tcase_add_test(tc, test_title);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("limits");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_bounds);
+    tcase_add_test(tc, test_blns);
+    tcase_add_test(tc, test_random);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("errors");
+    tcase_add_test(tc, test_oom);
+    tcase_add_test(tc, test_nul);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(query_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
