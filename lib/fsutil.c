@@ -21,7 +21,7 @@ fs_read_file(const char *path, size_t max, char **out, size_t *len)
     int fd, saved;
 
     *out = NULL;
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
     if (fd < 0) {
         return -1;
     }

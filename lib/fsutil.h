@@ -7,8 +7,9 @@
 #include <stddef.h>
 
 /* Read a whole regular file of at most `max` bytes into a new
- * NUL-terminated buffer (kw_free).  0, or -1 with errno (EFBIG when too
- * large, EINVAL when not a regular file). */
+ * NUL-terminated buffer (kw_free).  A symlink is not followed.  0, or -1
+ * with errno (EFBIG when too large, EINVAL when not a regular file, ELOOP
+ * for a symlink). */
 int fs_read_file(const char *path, size_t max, char **out, size_t *len);
 /* 1 when path is an existing directory. */
 int fs_is_dir(const char *path);

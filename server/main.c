@@ -12,9 +12,11 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "audit.h"
 #include "db.h"
 #include "gz.h"
 #include "http.h"
+#include "ingest.h"
 #include "log.h"
 #include "router.h"
 #include "version.h"
@@ -223,7 +225,16 @@ sql_sha256(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_text(ctx, hex, 64, SQLITE_TRANSIENT);
 }
 
-/* kwangmyong verify: integrity, FTS index, foreign keys, stored hashes. */
+/* Print one broken audit row for `verify`. */
+static void
+audit_report(void *ctx, int64_t id, const char *why)
+{
+    (void)ctx;
+    printf("audit: row %lld: %s\n", (long long)id, why);
+}
+
+/* kwangmyong verify: integrity, FTS index, foreign keys, stored hashes,
+ * the audit chain. */
 static int
 cmd_verify(struct cli *c, int argc, char **argv)
 {
@@ -259,6 +270,16 @@ cmd_verify(struct cli *c, int argc, char **argv)
                         "body_sha256' FROM document WHERE"
                         " sha256_of(body_html) <> body_sha256",
                         "documents");
+    {
+        int n = audit_verify(db, audit_report, NULL);
+
+        if (n < 0) {
+            printf("audit: %s\n", db_errmsg(db));
+            bad++;
+        } else {
+            bad += n;
+        }
+    }
     db_close(db);
     if (bad > 0) {
         printf("verify: %d problem(s)\n", bad);
@@ -348,6 +369,13 @@ struct command {
     const char *help;
 };
 
+/* kwangmyong ingest: see ingest/ingest.c. */
+static int
+cmd_ingest(struct cli *c, int argc, char **argv)
+{
+    return ingest_main(&c->cfg, c->data_dir, argc, argv);
+}
+
 static int
 cmd_pending(struct cli *c, int argc, char **argv)
 {
@@ -364,16 +392,14 @@ static const struct command commands[] = {
     {"serve", cmd_serve, NULL},
     {"verify", cmd_verify,
      "Usage: kwangmyong verify [OPTIONS]\n"
-     "Check PRAGMA integrity_check, foreign keys, the FTS index and every\n"
-     "stored body and blob against its sha256.  Exit 1 when anything is "
-     "wrong.\n"},
+     "Check PRAGMA integrity_check, foreign keys, the FTS index, every\n"
+     "stored body and blob against its sha256, and the audit log's hash\n"
+     "chain.  Exit 1 when anything is wrong.\n"},
     {"backup", cmd_backup,
      "Usage: kwangmyong backup [OPTIONS] DEST\n"
      "Write a consistent copy of the database to DEST (which must not "
      "exist)\nwhile the server keeps running.\n"},
-    {"ingest", cmd_pending,
-     "Usage: kwangmyong ingest [OPTIONS] PATH...\n"
-     "Not available in this version yet.\n"},
+    {"ingest", cmd_ingest, NULL},
     {"user", cmd_pending,
      "Usage: kwangmyong user add|passwd|list|disable|enable ...\n"
      "Not available in this version yet.\n"},
@@ -411,7 +437,10 @@ main(int argc, char **argv)
         argc--;
         argv++;
         if (wants_help(argc, argv)) {
-            if (commands[i].help == NULL) {
+            if (commands[i].run == cmd_ingest) {
+                ingest_usage();
+                cli_print_common_help();
+            } else if (commands[i].help == NULL) {
                 serve_usage();
             } else {
                 fputs(commands[i].help, stdout);

@@ -1,0 +1,567 @@
+/*
+ * store: writes of `kwangmyong ingest`.  Layer: ingest/; depends on lib/
+ * (db, audit, url, query, gz).  Callers hold the write transaction.
+ */
+#include "store.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "audit.h"
+#include "gz.h"
+#include "query.h"
+#include "strbuf.h"
+#include "url.h"
+
+static const char *
+jstr(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+/* First non-empty of a, b, c. */
+static const char *
+pick(const char *a, const char *b, const char *c)
+{
+    if (a != NULL && a[0] != '\0') {
+        return a;
+    }
+    if (b != NULL && b[0] != '\0') {
+        return b;
+    }
+    return c != NULL && c[0] != '\0' ? c : NULL;
+}
+
+int
+store_collection(struct db *db, const char *name, const char *title,
+                 const char *source_url, const char *language, int64_t *id)
+{
+    static const char sel[] = "SELECT id FROM collection WHERE name = :n";
+    static const char ins[] =
+        "INSERT INTO collection(name, title, source_url, language,"
+        " created_at, updated_at) VALUES (:n, :t, :s, :l, :now, :now)";
+    static const char upd[] =
+        "UPDATE collection SET title = coalesce(:t, title),"
+        " source_url = coalesce(:s, source_url),"
+        " language = coalesce(:l, language), updated_at = :now"
+        " WHERE id = :id";
+    sqlite3_stmt *st = db_stmt(db, sel);
+    int rc;
+
+    if (st == NULL) {
+        return -1;
+    }
+    db_bind_text(st, ":n", name);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        st = db_stmt(db, upd);
+        if (st == NULL) {
+            return -1;
+        }
+        db_bind_text(st, ":t", title);
+        db_bind_text(st, ":s", source_url);
+        db_bind_text(st, ":l", language);
+        db_bind_int64(st, ":now", (int64_t)time(NULL));
+        db_bind_int64(st, ":id", *id);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? 0 : -1;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        return -1;
+    }
+    st = db_stmt(db, ins);
+    if (st == NULL) {
+        return -1;
+    }
+    db_bind_text(st, ":n", name);
+    db_bind_text(st, ":t", title != NULL ? title : name);
+    db_bind_text(st, ":s", source_url);
+    db_bind_text(st, ":l", language);
+    db_bind_int64(st, ":now", (int64_t)time(NULL));
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    *id = sqlite3_last_insert_rowid(db_handle(db));
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_batch_begin(struct db *db, int64_t collection_id,
+                  const char *operator_name, const char *command, int64_t *id)
+{
+    static const char ins[] =
+        "INSERT INTO ingest_batch(collection_id, operator, command,"
+        " started_at) VALUES (:c, :o, :cmd, :now)";
+    sqlite3_stmt *st = db_stmt(db, ins);
+    int rc;
+
+    if (st == NULL) {
+        return -1;
+    }
+    db_bind_int64(st, ":c", collection_id);
+    db_bind_text(st, ":o", operator_name);
+    db_bind_text(st, ":cmd", command);
+    db_bind_int64(st, ":now", (int64_t)time(NULL));
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    *id = sqlite3_last_insert_rowid(db_handle(db));
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_batch_finish(struct db *db, int64_t id, const int counts[4],
+                   const char *report_json)
+{
+    static const char upd[] =
+        "UPDATE ingest_batch SET finished_at = :now, n_new = :a,"
+        " n_changed = :b, n_unchanged = :c, n_rejected = :d,"
+        " report = :r WHERE id = :id";
+    sqlite3_stmt *st = db_stmt(db, upd);
+    int rc;
+
+    if (st == NULL) {
+        return -1;
+    }
+    db_bind_int64(st, ":now", (int64_t)time(NULL));
+    db_bind_int64(st, ":a", counts[0]);
+    db_bind_int64(st, ":b", counts[1]);
+    db_bind_int64(st, ":c", counts[2]);
+    db_bind_int64(st, ":d", counts[3]);
+    db_bind_text(st, ":r", report_json);
+    db_bind_int64(st, ":id", id);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Put bytes in the blob table once; hex gets their sha256. */
+static int
+put_blob(struct db *db, const unsigned char *data, size_t len, char hex[65])
+{
+    static const char ins[] =
+        "INSERT OR IGNORE INTO blob(sha256, size, data, created_at)"
+        " VALUES (:h, :n, :d, :now)";
+    sqlite3_stmt *st = db_stmt(db, ins);
+    int rc;
+
+    sha256_hex(data, len, hex);
+    if (st == NULL) {
+        return -1;
+    }
+    db_bind_text(st, ":h", hex);
+    db_bind_int64(st, ":n", (int64_t)len);
+    db_bind_blob(st, ":d", data, len);
+    db_bind_int64(st, ":now", (int64_t)time(NULL));
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Upsert an asset row; 1 when it changed, 0 when identical, -1. */
+static int
+put_asset(struct db *db, int64_t collection_id, const char *path,
+          int64_t document_id, const char *ctype, const char *hex,
+          const char *filename)
+{
+    static const char sel[] = "SELECT blob_sha256 FROM asset"
+                              " WHERE collection_id = :c AND path = :p";
+    static const char ups[] =
+        "INSERT INTO asset(collection_id, path, document_id, content_type,"
+        " blob_sha256, filename, created_at) VALUES (:c, :p, :d, :t, :h, :f,"
+        " :now) ON CONFLICT(collection_id, path) DO UPDATE SET"
+        " document_id = excluded.document_id,"
+        " content_type = excluded.content_type,"
+        " blob_sha256 = excluded.blob_sha256, filename = excluded.filename";
+    sqlite3_stmt *st = db_stmt(db, sel);
+    int rc, same = 0;
+
+    if (st == NULL) {
+        return -1;
+    }
+    db_bind_int64(st, ":c", collection_id);
+    db_bind_text(st, ":p", path);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        same = strcmp((const char *)sqlite3_column_text(st, 0), hex) == 0;
+    }
+    sqlite3_reset(st);
+    if (same && document_id == 0) {
+        return 0;
+    }
+    st = db_stmt(db, ups);
+    if (st == NULL) {
+        return -1;
+    }
+    db_bind_int64(st, ":c", collection_id);
+    db_bind_text(st, ":p", path);
+    if (document_id != 0) {
+        db_bind_int64(st, ":d", document_id);
+    } else {
+        db_bind_null(st, ":d");
+    }
+    db_bind_text(st, ":t", ctype);
+    db_bind_text(st, ":h", hex);
+    db_bind_text(st, ":f", filename);
+    db_bind_int64(st, ":now", (int64_t)time(NULL));
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? !same : -1;
+}
+
+int
+store_asset(struct db *db, int64_t collection_id, const char *path,
+            const char *content_type, const unsigned char *data, size_t len)
+{
+    char hex[65];
+
+    if (put_blob(db, data, len, hex) < 0) {
+        return -1;
+    }
+    return put_asset(db, collection_id, path, 0, content_type, hex, NULL);
+}
+
+/* Sections and their FTS rows; the first carries the document title. */
+static int
+put_sections(struct db *db, int64_t doc, const char *title, json_t *secs)
+{
+    static const char ins[] =
+        "INSERT INTO section(document_id, ord, anchor, title, heading, body)"
+        " VALUES (:d, :o, :a, :t, :h, :b)";
+    static const char fts[] =
+        "INSERT INTO section_fts(rowid, title, heading, body)"
+        " VALUES (:id, :t, :h, :b)";
+    size_t i, n = json_array_size(secs);
+
+    for (i = 0; i < (n > 0 ? n : 1); i++) {
+        json_t *s = json_array_get(secs, i);
+        const char *anchor = json_string_value(json_array_get(s, 0));
+        const char *heading = json_string_value(json_array_get(s, 1));
+        const char *body = json_string_value(json_array_get(s, 2));
+        const char *t = i == 0 ? title : "";
+        sqlite3_stmt *st = db_stmt(db, ins);
+        int64_t sid;
+        int rc;
+
+        if (st == NULL) {
+            return -1;
+        }
+        db_bind_int64(st, ":d", doc);
+        db_bind_int64(st, ":o", (int64_t)i);
+        db_bind_text(st, ":a", anchor);
+        db_bind_text(st, ":t", t);
+        db_bind_text(st, ":h", heading ? heading : "");
+        db_bind_text(st, ":b", body ? body : "");
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) {
+            return -1;
+        }
+        sid = sqlite3_last_insert_rowid(db_handle(db));
+        st = db_stmt(db, fts);
+        if (st == NULL) {
+            return -1;
+        }
+        db_bind_int64(st, ":id", sid);
+        db_bind_text(st, ":t", t);
+        db_bind_text(st, ":h", heading ? heading : "");
+        db_bind_text(st, ":b", body ? body : "");
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Every link, by normalised absolute URL (fragment dropped). */
+static int
+put_links(struct db *db, int64_t doc, json_t *links)
+{
+    static const char ins[] =
+        "INSERT OR IGNORE INTO link(document_id, target_url, is_image)"
+        " VALUES (:d, :u, :i)";
+    struct strbuf norm = STRBUF_INIT;
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; i < json_array_size(links) && rc == 0; i++) {
+        json_t *l = json_array_get(links, i);
+        const char *u = json_string_value(json_array_get(l, 0));
+        sqlite3_stmt *st;
+
+        strbuf_reset(&norm);
+        if (u == NULL || url_normalize(u, &norm, NULL) < 0) {
+            continue; /* mailto: and the like are not bound */
+        }
+        st = db_stmt(db, ins);
+        if (st == NULL) {
+            rc = -1;
+            break;
+        }
+        db_bind_int64(st, ":d", doc);
+        db_bind_text(st, ":u", strbuf_peek(&norm));
+        db_bind_int64(st, ":i", json_integer_value(json_array_get(l, 1)) != 0);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+        sqlite3_reset(st);
+    }
+    strbuf_free(&norm);
+    return rc;
+}
+
+static int
+put_tags(struct db *db, int64_t doc, const struct manifest_entry *m)
+{
+    static const char tag[] = "INSERT INTO tag(name) VALUES (:n)"
+                              " ON CONFLICT(name) DO UPDATE SET name = name"
+                              " RETURNING id";
+    static const char link[] =
+        "INSERT OR IGNORE INTO document_tag(document_id, tag_id)"
+        " VALUES (:d, :t)";
+    size_t i;
+
+    for (i = 0; m != NULL && i < m->ntags; i++) {
+        sqlite3_stmt *st = db_stmt(db, tag);
+        int64_t tid;
+        int rc;
+
+        if (st == NULL) {
+            return -1;
+        }
+        db_bind_text(st, ":n", m->tags[i]);
+        rc = sqlite3_step(st);
+        tid = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW) {
+            return -1;
+        }
+        st = db_stmt(db, link);
+        if (st == NULL) {
+            return -1;
+        }
+        db_bind_int64(st, ":d", doc);
+        db_bind_int64(st, ":t", tid);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Mark older versions: other pending ones always, and the published one
+ * when this version is published. */
+static int
+supersede(struct db *db, const struct store_doc *d, int64_t doc)
+{
+    static const char sql[] =
+        "UPDATE document SET status = 'superseded', updated_at = :now"
+        " WHERE collection_id = :c AND path = :p AND id <> :id"
+        " AND (status = 'pending' OR (:pub AND status = 'published'))";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    int rc;
+
+    if (st == NULL) {
+        return -1;
+    }
+    db_bind_int64(st, ":now", (int64_t)time(NULL));
+    db_bind_int64(st, ":c", d->collection_id);
+    db_bind_text(st, ":p", d->rel);
+    db_bind_int64(st, ":id", doc);
+    db_bind_int64(st, ":pub", d->approve);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Publish document `doc` as approved by the operator, with its audit row. */
+static int
+approve(struct db *db, const struct store_doc *d, int64_t doc)
+{
+    static const char sql[] =
+        "UPDATE document SET status = 'published', decided_at = :now,"
+        " decided_by = :who, published_at = :now, updated_at = :now"
+        " WHERE id = :id";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    struct audit_entry e = {0};
+    char actor[128];
+    int rc;
+
+    if (st == NULL) {
+        return -1;
+    }
+    db_bind_int64(st, ":now", (int64_t)time(NULL));
+    db_bind_text(st, ":who", d->operator_name);
+    db_bind_int64(st, ":id", doc);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        return -1;
+    }
+    snprintf(actor, sizeof(actor), "cli:%s", d->operator_name);
+    e.actor = actor;
+    e.action = "approve";
+    e.object_type = "document";
+    e.object_id = doc;
+    e.reason = "ingest --approve";
+    return audit_append(db, &e) < 0 ? -1 : 0;
+}
+
+int
+store_document(struct db *db, const struct store_doc *d, int64_t *id, char *err,
+               size_t errlen)
+{
+    static const char latest[] =
+        "SELECT id, version, status, orig_sha256 FROM document"
+        " WHERE collection_id = :c AND path = :p"
+        " ORDER BY version DESC LIMIT 1";
+    static const char ins[] =
+        "INSERT INTO document(collection_id, path, version, status, title,"
+        " title_norm, language, authors, doc_date, description,"
+        " canonical_url, content_type, body_html, body_text, metadata,"
+        " source_url, source_url_norm, retrieved_at, ingested_at, batch_id,"
+        " operator, orig_sha256, orig_size, body_sha256, original_blob,"
+        " updated_at) VALUES (:c, :p, :v, 'pending', :title, :tnorm, :lang,"
+        " :authors, :date, :descr, :canon, :ctype, :body, :text, :meta,"
+        " :src, :srcnorm, :retr, :now, :batch, :op, :osha, :osize, :bsha,"
+        " :blob, :now)";
+    const struct manifest_entry *m = d->meta;
+    json_t *r = d->result, *meta;
+    const char *title, *lang, *base, *src;
+    struct strbuf tnorm = STRBUF_INIT, snorm = STRBUF_INIT;
+    sqlite3_stmt *st;
+    int64_t version = 1, doc;
+    char blobhex[65], *metatext = NULL;
+    int rc, outcome = STORE_NEW;
+
+    *id = 0;
+    st = db_stmt(db, latest);
+    if (st == NULL) {
+        goto sqlfail;
+    }
+    db_bind_int64(st, ":c", d->collection_id);
+    db_bind_text(st, ":p", d->rel);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *status = (const char *)sqlite3_column_text(st, 2);
+        int same = strcmp((const char *)sqlite3_column_text(st, 3),
+                          jstr(r, "orig_sha256")) == 0;
+
+        version = sqlite3_column_int64(st, 1) + 1;
+        if (same && strcmp(status, "rejected") != 0 &&
+            strcmp(status, "withdrawn") != 0) {
+            int pending = strcmp(status, "pending") == 0;
+
+            *id = sqlite3_column_int64(st, 0);
+            sqlite3_reset(st);
+            /* Same bytes: nothing to write, unless --approve publishes a
+             * version that was waiting. */
+            if (pending && d->approve &&
+                (supersede(db, d, *id) < 0 || approve(db, d, *id) < 0)) {
+                goto sqlfail;
+            }
+            return STORE_UNCHANGED;
+        }
+        outcome = STORE_CHANGED;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        goto sqlfail;
+    }
+
+    base = d->rel;
+    if (strrchr(base, '/') != NULL) {
+        base = strrchr(base, '/') + 1;
+    }
+    title = pick(m ? m->title : NULL, jstr(r, "title"), base);
+    lang = pick(m ? m->language : NULL, jstr(r, "language"),
+                pick(d->default_language, jstr(r, "language_guess"), NULL));
+    src = pick(m ? m->source_url : NULL, d->source_url, NULL);
+    query_normalize_title(title, strlen(title), &tnorm);
+    if (url_normalize(src != NULL ? src : d->doc_url, &snorm, NULL) < 0) {
+        strbuf_reset(&snorm);
+    }
+    meta = json_object();
+    json_object_set_new(meta, "format", json_string(jstr(r, "format")));
+    if (m != NULL && m->license != NULL) {
+        json_object_set_new(meta, "license", json_string(m->license));
+    }
+    if (m != NULL && m->abstract != NULL) {
+        json_object_set_new(meta, "abstract", json_string(m->abstract));
+    }
+    metatext = json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(meta);
+    if (d->original != NULL &&
+        put_blob(db, d->original, d->original_len, blobhex) < 0) {
+        goto sqlfail;
+    }
+
+    st = db_stmt(db, ins);
+    if (st == NULL) {
+        goto sqlfail;
+    }
+    db_bind_int64(st, ":c", d->collection_id);
+    db_bind_text(st, ":p", d->rel);
+    db_bind_int64(st, ":v", version);
+    db_bind_text(st, ":title", title);
+    db_bind_text(st, ":tnorm", strbuf_peek(&tnorm));
+    db_bind_text(st, ":lang", lang);
+    db_bind_text(st, ":authors",
+                 pick(m ? m->authors : NULL, jstr(r, "authors"), NULL));
+    db_bind_text(st, ":date", jstr(r, "date"));
+    db_bind_text(st, ":descr",
+                 pick(m ? m->abstract : NULL, jstr(r, "description"), NULL));
+    db_bind_text(st, ":canon", jstr(r, "canonical"));
+    db_bind_text(st, ":ctype", jstr(r, "content_type"));
+    db_bind_text(st, ":body", jstr(r, "body_html"));
+    db_bind_text(st, ":text", jstr(r, "text"));
+    db_bind_text(st, ":meta", metatext != NULL ? metatext : "{}");
+    db_bind_text(st, ":src", src);
+    db_bind_text(st, ":srcnorm", snorm.len > 0 ? strbuf_peek(&snorm) : NULL);
+    if (m != NULL && m->retrieved_at >= 0) {
+        db_bind_int64(st, ":retr", m->retrieved_at);
+    } else if (d->retrieved_at >= 0) {
+        db_bind_int64(st, ":retr", d->retrieved_at);
+    }
+    db_bind_int64(st, ":now", (int64_t)time(NULL));
+    db_bind_int64(st, ":batch", d->batch_id);
+    db_bind_text(st, ":op", d->operator_name);
+    db_bind_text(st, ":osha", jstr(r, "orig_sha256"));
+    db_bind_int64(st, ":osize",
+                  json_integer_value(json_object_get(r, "orig_size")));
+    db_bind_text(st, ":bsha", jstr(r, "body_sha256"));
+    db_bind_text(st, ":blob", d->original != NULL ? blobhex : NULL);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        goto sqlfail;
+    }
+    doc = sqlite3_last_insert_rowid(db_handle(db));
+    if (put_sections(db, doc, title, json_object_get(r, "sections")) < 0 ||
+        put_links(db, doc, json_object_get(r, "links")) < 0 ||
+        put_tags(db, doc, m) < 0 || supersede(db, d, doc) < 0 ||
+        (d->approve && approve(db, d, doc) < 0)) {
+        goto sqlfail;
+    }
+    if (d->original != NULL &&
+        put_asset(db, d->collection_id, d->rel, doc, jstr(r, "content_type"),
+                  blobhex, base) < 0) {
+        goto sqlfail;
+    }
+    *id = doc;
+    strbuf_free(&tnorm);
+    strbuf_free(&snorm);
+    free(metatext);
+    return outcome;
+sqlfail:
+    snprintf(err, errlen, "database: %s", db_errmsg(db));
+    strbuf_free(&tnorm);
+    strbuf_free(&snorm);
+    free(metatext);
+    return STORE_FAILED;
+}

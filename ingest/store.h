@@ -1,0 +1,61 @@
+/*
+ * store: the database side of ingest: collections, batches, documents
+ * (versions, sections and their FTS rows, links, tags, attachments),
+ * assets and blobs.  Layer: ingest/; depends on lib/ (db, audit, url,
+ * query).  Every function runs inside the caller's write transaction, so
+ * a document and everything that belongs to it commit together.
+ */
+#ifndef KW_STORE_H
+#define KW_STORE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "manifest.h"
+
+enum store_outcome {
+    STORE_NEW = 0,
+    STORE_CHANGED = 1,
+    STORE_UNCHANGED = 2,
+    STORE_FAILED = 3
+};
+
+struct store_doc {
+    int64_t collection_id;
+    int64_t batch_id;
+    const char *collection; /* name */
+    const char *rel;        /* path in the tree */
+    const char *source_url; /* original URL or NULL */
+    const char *doc_url;    /* URL used for link binding (maybe synthetic) */
+    const char *operator_name;
+    const char *default_language;      /* --language, or NULL */
+    int64_t retrieved_at;              /* -1: unknown */
+    int approve;                       /* publish at once */
+    json_t *result;                    /* convert_file() output, borrowed */
+    const struct manifest_entry *meta; /* or NULL */
+    const unsigned char *original;     /* bytes kept as an attachment */
+    size_t original_len;               /* (PDFs), or NULL/0 */
+};
+
+/* Find or create the collection; update its title when given.  0 with
+ * *id, or -1. */
+int store_collection(struct db *db, const char *name, const char *title,
+                     const char *source_url, const char *language, int64_t *id);
+/* Start and finish a batch row (own small transactions).  */
+int store_batch_begin(struct db *db, int64_t collection_id,
+                      const char *operator_name, const char *command,
+                      int64_t *id);
+int store_batch_finish(struct db *db, int64_t id, const int counts[4],
+                       const char *report_json);
+/* Store one converted document.  Returns an enum store_outcome and the
+ * document row id (the existing one when unchanged). */
+int store_document(struct db *db, const struct store_doc *d, int64_t *id,
+                   char *err, size_t errlen);
+/* Store a tree asset (image, stylesheet) at its path; 1 when written,
+ * 0 when the same bytes were there already, -1 on error. */
+int store_asset(struct db *db, int64_t collection_id, const char *path,
+                const char *content_type, const unsigned char *data,
+                size_t len);
+
+#endif
