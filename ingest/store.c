@@ -12,6 +12,7 @@
 #include "audit.h"
 #include "gz.h"
 #include "query.h"
+#include "render.h"
 #include "strbuf.h"
 #include "url.h"
 
@@ -402,6 +403,27 @@ approve(struct db *db, const struct store_doc *d, int64_t doc)
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
         return -1;
+    }
+    /* Pages linking to this URL bind to it from now on. */
+    {
+        static const char norm[] =
+            "SELECT source_url_norm FROM document WHERE id = :id";
+        sqlite3_stmt *ns = db_stmt(db, norm);
+        char *u = NULL;
+
+        if (ns == NULL) {
+            return -1;
+        }
+        db_bind_int64(ns, ":id", doc);
+        if (sqlite3_step(ns) == SQLITE_ROW) {
+            u = db_column_dup(ns, 0);
+        }
+        sqlite3_reset(ns);
+        rc = render_invalidate(db, doc, u);
+        kw_free(u);
+        if (rc < 0) {
+            return -1;
+        }
     }
     snprintf(actor, sizeof(actor), "cli:%s", d->operator_name);
     e.actor = actor;

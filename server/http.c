@@ -197,6 +197,11 @@ send_resp(struct MHD_Connection *con, struct rstate *rs, struct req *req)
     add_header(r, "Allow", p->allow);
     add_header(r, "Set-Cookie", p->set_cookie);
     add_header(r, "Retry-After", p->retry_after);
+    add_header(r, "Content-Range", p->content_range);
+    add_header(r, "Content-Disposition", p->disposition);
+    if (p->ranges) {
+        add_header(r, "Accept-Ranges", "bytes");
+    }
     add_header(r, "X-Content-Type-Options", "nosniff");
     add_header(r, "Content-Security-Policy", p->csp ? p->csp : default_csp);
     add_header(r, "X-Frame-Options", "DENY");

@@ -8,11 +8,31 @@
 
 #include "router.h"
 
+/* page_home.c */
 int page_home_get(struct req *req, json_t **model);
+/* page_system.c */
 int page_healthz_get(struct req *req, json_t **model);
 int page_metrics_get(struct req *req, json_t **model);
 int page_robots_get(struct req *req, json_t **model);
+/* page_static.c */
 int page_static_get(struct req *req, json_t **model);
 int page_favicon_get(struct req *req, json_t **model);
+/* page_search.c */
+int page_search_get(struct req *req, json_t **model);
+int page_api_search_get(struct req *req, json_t **model);
+int page_suggest_get(struct req *req, json_t **model);
+/* page_doc.c */
+int page_collections_get(struct req *req, json_t **model);
+int page_collection_slash_get(struct req *req, json_t **model);
+int page_collection_get(struct req *req, json_t **model);
+int page_document_get(struct req *req, json_t **model);
+int page_doc_id_get(struct req *req, json_t **model);
+int page_random_get(struct req *req, json_t **model);
+int page_api_collections_get(struct req *req, json_t **model);
+int page_api_collection_get(struct req *req, json_t **model);
+int page_api_document_get(struct req *req, json_t **model);
+/* page_external.c */
+int page_external_get(struct req *req, json_t **model);
+int page_external_post(struct req *req, json_t **model);
 
 #endif

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
 #include "alloc.h"
 #include "gz.h"
 #include "html.h"
@@ -230,11 +232,10 @@ respond_json(struct req *req, json_t *model)
     req->resp.ctype = "application/json";
 }
 
-/* Render `view` with the model (borrowed) plus the page object. */
-static int
-respond_view(struct req *req, const char *view, json_t *model)
+int
+router_render(struct req *req, const char *view, json_t *model,
+              struct strbuf *out)
 {
-    struct strbuf sb = STRBUF_INIT;
     json_t *ctx = json_deep_copy(model);
     int rc;
 
@@ -242,10 +243,22 @@ respond_view(struct req *req, const char *view, json_t *model)
         return -1;
     }
     json_object_set_new(ctx, "page", page_model(req));
-    rc = tmpl_render(req->app->tmpl, view, ctx, &sb);
+    rc = tmpl_render(req->app->tmpl, view, ctx, out);
     json_decref(ctx);
-    if (rc < 0 || !strbuf_ok(&sb)) {
+    if (rc < 0 || !strbuf_ok(out)) {
         LOG_ERROR("req %lu: rendering %s failed", req->id, view);
+        return -1;
+    }
+    return 0;
+}
+
+/* Render `view` with the model (borrowed) plus the page object. */
+static int
+respond_view(struct req *req, const char *view, json_t *model)
+{
+    struct strbuf sb = STRBUF_INIT;
+
+    if (router_render(req, view, model, &sb) < 0) {
         strbuf_free(&sb);
         return -1;
     }
@@ -402,6 +415,92 @@ compressible(const char *ctype)
 
 /* Bodies rendered per request get a content ETag; a 200 whose ETag the
  * client has becomes 304; large text bodies get gzip. */
+int
+router_parse_range(const char *h, size_t len, size_t *first, size_t *last)
+{
+    char *end;
+    unsigned long long a, b;
+
+    if (h == NULL || strncmp(h, "bytes=", 6) != 0 || strchr(h, ',')) {
+        return 0; /* absent, another unit, or several ranges: whole body */
+    }
+    h += 6;
+    if (*h == '-') {
+        b = strtoull(h + 1, &end, 10);
+        if (end == h + 1 || *end != '\0') {
+            return 0;
+        }
+        if (b == 0 || len == 0) {
+            return -1;
+        }
+        *first = b >= len ? 0 : len - (size_t)b;
+        *last = len - 1;
+        return 1;
+    }
+    if (*h < '0' || *h > '9') {
+        return 0;
+    }
+    a = strtoull(h, &end, 10);
+    if (*end != '-') {
+        return 0;
+    }
+    if (end[1] == '\0') {
+        b = len > 0 ? len - 1 : 0;
+    } else {
+        char *e2;
+
+        b = strtoull(end + 1, &e2, 10);
+        if (*e2 != '\0' || b < a) {
+            return 0;
+        }
+        if (b >= len) {
+            b = len - 1;
+        }
+    }
+    if (a >= len) {
+        return -1;
+    }
+    *first = (size_t)a;
+    *last = (size_t)b;
+    return 1;
+}
+
+/* Serve one byte range of a 200 body when asked (and If-Range agrees). */
+static void
+apply_range(struct req *req)
+{
+    struct resp *r = &req->resp;
+    const char *ifr = req_header(req, "If-Range");
+    size_t first, last;
+    int rc;
+
+    if (!r->ranges || r->status != 200 || r->body == NULL) {
+        return;
+    }
+    if (ifr != NULL && strcmp(ifr, r->etag) != 0) {
+        return; /* the client's copy is stale: send it all */
+    }
+    rc = router_parse_range(req_header(req, "Range"), r->len, &first, &last);
+    if (rc == 0) {
+        return;
+    }
+    if (rc < 0) {
+        snprintf(r->content_range, sizeof(r->content_range), "bytes */%zu",
+                 r->len);
+        kw_free(r->owned);
+        r->owned = NULL;
+        r->body = NULL;
+        r->len = 0;
+        r->status = 416;
+        return;
+    }
+    snprintf(r->content_range, sizeof(r->content_range), "bytes %zu-%zu/%zu",
+             first, last, r->len);
+    r->body += first;
+    r->len = last - first + 1;
+    r->status = 206;
+}
+
 static void
 finish(struct req *req)
 {
@@ -421,6 +520,13 @@ finish(struct req *req)
         r->len = 0;
         r->gz = NULL;
         return;
+    }
+    if (r->ranges) {
+        apply_range(req);
+        return; /* ranges are of the identity encoding */
+    }
+    if (r->gzipped) {
+        return; /* a stored compressed body */
     }
     if (r->gz != NULL) {
         r->vary_encoding = 1;
@@ -445,6 +551,76 @@ finish(struct req *req)
             r->gzipped = 1;
         }
     }
+}
+
+/* The host part of an Origin header ("http://HOST[:PORT]") equals Host. */
+static int
+same_origin(const char *origin, const char *host)
+{
+    const char *o = strstr(origin, "://");
+
+    if (o == NULL || host == NULL) {
+        return 0;
+    }
+    return strcasecmp(o + 3, host) == 0;
+}
+
+int
+router_csrf_ok(struct req *req)
+{
+    const char *site = req_header(req, "Sec-Fetch-Site");
+    const char *origin = req_header(req, "Origin");
+    const char *field = req_form(req, "csrf_token");
+    const char *cookie = req_cookie(req, ROUTER_CSRF_COOKIE);
+    size_t n;
+
+    /* A browser that says where the request came from must say "here". */
+    if (site != NULL && strcmp(site, "same-origin") != 0 &&
+        strcmp(site, "none") != 0) {
+        return 0;
+    }
+    if (origin != NULL && strcmp(origin, "null") != 0 &&
+        !same_origin(origin, req_header(req, "Host"))) {
+        return 0;
+    }
+    if (origin != NULL && strcmp(origin, "null") == 0) {
+        return 0;
+    }
+    /* Double submit: the form field must repeat the cookie, which a
+     * cross-site page can neither read nor set. */
+    if (field == NULL || cookie == NULL) {
+        return 0;
+    }
+    n = strlen(cookie);
+    if (n < 32 || strlen(field) != n) {
+        return 0;
+    }
+    return sodium_memcmp(field, cookie, n) == 0;
+}
+
+const char *
+router_csrf_token(struct req *req)
+{
+    const char *have = req_cookie(req, ROUTER_CSRF_COOKIE);
+    unsigned char raw[16];
+    char *hex;
+    struct strbuf c = STRBUF_INIT;
+
+    if (have != NULL && strlen(have) == 32 &&
+        strspn(have, "0123456789abcdef") == 32) {
+        return have;
+    }
+    hex = arena_alloc(req->arena, 33);
+    if (hex == NULL) {
+        return "";
+    }
+    randombytes_buf(raw, sizeof(raw));
+    sodium_bin2hex(hex, 33, raw, sizeof(raw));
+    strbuf_printf(&c, "%s=%s; Path=%s/; HttpOnly; SameSite=Strict",
+                  ROUTER_CSRF_COOKIE, hex, req->app->base);
+    req->resp.set_cookie = arena_strdup(req->arena, strbuf_peek(&c));
+    strbuf_free(&c);
+    return hex;
 }
 
 void
@@ -487,11 +663,16 @@ router_dispatch(struct req *req)
     if ((rt->flags & ROUTE_BODY) && req->method == REQ_POST) {
         parse_form(req);
     }
-    if (rt->flags & (ROUTE_ROLE_OPERATOR | ROUTE_ROLE_MODERATOR |
-                     ROUTE_ROLE_ADMIN | ROUTE_CSRF)) {
+    if (rt->flags &
+        (ROUTE_ROLE_OPERATOR | ROUTE_ROLE_MODERATOR | ROUTE_ROLE_ADMIN)) {
         /* Sessions arrive with the moderation issue; until then no
-         * request carries a role or a valid CSRF token. */
+         * request carries a role. */
         router_error(req, 403, NULL);
+        finish(req);
+        return;
+    }
+    if ((rt->flags & ROUTE_CSRF) && !router_csrf_ok(req)) {
+        router_error(req, 403, "cross-site request refused");
         finish(req);
         return;
     }
@@ -575,6 +756,27 @@ app_init(struct app *app, struct config *cfg, const char *data_dir, char *err,
         snprintf(url, sizeof(url), "%s/static/%s", app->base,
                  app->statics.files[i].hashed);
         json_object_set_new(app->static_urls, key, json_string(url));
+    }
+    /* Stored renditions depend on templates, strings, asset URLs and the
+     * base path: any change gives them a new key. */
+    {
+        struct strbuf k = STRBUF_INIT;
+        char hex[65], *t;
+        int l;
+
+        strbuf_puts(&k, app->build_id);
+        strbuf_puts(&k, app->base);
+        for (l = 0; l < I18N_NLANG; l++) {
+            t = json_dumps(app->i18n.strings[l], JSON_SORT_KEYS);
+            strbuf_puts(&k, t ? t : "");
+            free(t);
+        }
+        t = json_dumps(app->static_urls, JSON_SORT_KEYS);
+        strbuf_puts(&k, t ? t : "");
+        free(t);
+        sha256_hex(strbuf_peek(&k), k.len, hex);
+        snprintf(app->render_id, sizeof(app->render_id), "%.16s", hex);
+        strbuf_free(&k);
     }
     app->req_count =
         kw_calloc((nroutes + 1) * ROUTER_NSTATUS, sizeof(*app->req_count));

@@ -18,6 +18,7 @@
 #include "db.h"
 #include "i18n.h"
 #include "staticfiles.h"
+#include "strbuf.h"
 #include "tmpl.h"
 
 enum req_method {
@@ -58,7 +59,9 @@ struct app {
     json_t *static_urls;       /* owned: {"css_site": "/static/...", ...} */
     struct db *wdb;            /* the writer connection, owned */
     time_t started;
-    const char *build_id; /* templates + i18n, borrowed from tmpl */
+    const char *build_id; /* templates, borrowed from tmpl */
+    char render_id[24];   /* templates + i18n + static + base: the key of
+                             stored renditions */
     /* metrics: requests by route and status, latency histogram */
     atomic_ulong *req_count; /* owned: [nroutes + 1][ROUTER_NSTATUS] */
     atomic_ulong lat_bucket[ROUTER_NBUCKETS];
@@ -86,6 +89,9 @@ struct resp {
     const char *retry_after;
     int close; /* close the connection after this response */
     int vary_encoding;
+    int ranges; /* byte ranges may be served (Accept-Ranges) */
+    char content_range[96];
+    const char *disposition; /* Content-Disposition */
 };
 
 struct req {
@@ -140,6 +146,20 @@ const char *req_url(struct req *req, const char *path);
 /* Route the request, run the handler, render the view or JSON, fill
  * req->resp.  Never fails: errors become error pages. */
 void router_dispatch(struct req *req);
+/* Render `view` with model (borrowed) and the page object into out, as
+ * the router does for a handler's model.  0 or -1. */
+int router_render(struct req *req, const char *view, json_t *model,
+                  struct strbuf *out);
+/* Parse a Range header against a body of `len` bytes: 1 with [*first,
+ * *last] for one satisfiable range, 0 to send the whole body (no or
+ * unsupported Range), -1 when unsatisfiable (416). */
+int router_parse_range(const char *h, size_t len, size_t *first, size_t *last);
+/* The anonymous CSRF token: the kw_csrf cookie, set on first use (an
+ * arena string; the Set-Cookie goes into req->resp). */
+#define ROUTER_CSRF_COOKIE "kw_csrf"
+const char *router_csrf_token(struct req *req);
+/* Same-origin request whose csrf_token field repeats the cookie. */
+int router_csrf_ok(struct req *req);
 /* Fill req->resp with the error page for status (message may be NULL). */
 void router_error(struct req *req, int status, const char *message);
 /* Count a finished request for /metrics. */

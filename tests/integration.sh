@@ -58,10 +58,10 @@ done
 
 # Request smuggling (hostile-world trap 4): 400 and the connection closes,
 # one response per connection.
-r=$(raw 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 40\r\n\r\nhelloGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
+r=$(raw 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 40\r\n\r\n' 'helloGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
 check "two Content-Length headers: 400" grep -q '^HTTP/1.1 400' <<<"$r"
 check "two Content-Length headers: one response" test "$(grep -o 'HTTP/1.1 [0-9]' <<<"$r" | wc -l)" = 1
-r=$(raw 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
+r=$(raw 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n' '0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
 check "Content-Length with Transfer-Encoding: 400" grep -q '^HTTP/1.1 400' <<<"$r"
 check "CL+TE: one response" test "$(grep -o 'HTTP/1.1 [0-9]' <<<"$r" | wc -l)" = 1
 check "CL+TE: connection closed" grep -qi '^Connection: close' <<<"$(tr -d '\r' <<<"$r")"

@@ -55,12 +55,21 @@ stop_server() {
 # The reader starts first: a server that answers early and closes with
 # unread request bytes sends a reset, which would discard an answer not
 # yet read.
+# With a second argument, that part is sent 0.3 s later, as a client
+# would after the server read the headers: the server has no unread bytes
+# when it answers early and closes, so the answer cannot be lost to a
+# reset.
 raw() {
     local rpid
+    trap '' PIPE
     exec 3<>"/dev/tcp/127.0.0.1/$PORT" || return 1
     timeout 5 cat <&3 >"$TMP/raw.out" 2>/dev/null &
     rpid=$!
     printf '%b' "$1" >&3
+    if [ $# -gt 1 ]; then
+        sleep 0.3
+        printf '%b' "$2" >&3 2>/dev/null
+    fi
     wait "$rpid"
     exec 3<&- 3>&-
     cat "$TMP/raw.out"

@@ -1,0 +1,308 @@
+/*
+ * render: bind the links of sanitized bodies at render time.  Layer:
+ * lib/; depends on db, url, html.  The scan relies on the sanitizer's
+ * output form: attributes are double-quoted and escaped, text has no raw
+ * quote, so ` href="` and ` src="` occur only inside tags.
+ */
+#include "render.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "html.h"
+#include "url.h"
+
+/* One collection's outside base and its name, for asset lookups. */
+struct tree {
+    int64_t id;
+    char name[80];
+    char base[1024]; /* normalised, ends with '/' */
+};
+
+struct binder {
+    struct db *db;
+    const char *base;
+    struct tree *trees;
+    size_t ntrees;
+};
+
+/* Undo html_escape for an attribute value (only the five forms it makes,
+ * plus numeric ones the source may carry). */
+static void
+unescape_attr(const char *s, size_t n, struct strbuf *out)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        if (s[i] == '&') {
+            static const struct {
+                const char *ent;
+                char c;
+            } ents[] = {{"&amp;", '&'},
+                        {"&lt;", '<'},
+                        {"&gt;", '>'},
+                        {"&quot;", '"'},
+                        {"&#39;", '\''}};
+            size_t k;
+            int done = 0;
+
+            for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++) {
+                size_t el = strlen(ents[k].ent);
+
+                if (n - i >= el && memcmp(s + i, ents[k].ent, el) == 0) {
+                    strbuf_putc(out, ents[k].c);
+                    i += el;
+                    done = 1;
+                    break;
+                }
+            }
+            if (done) {
+                continue;
+            }
+        }
+        strbuf_putc(out, s[i]);
+        i++;
+    }
+}
+
+static int
+load_trees(struct binder *b)
+{
+    static const char sql[] =
+        "SELECT id, name, source_url FROM collection ORDER BY id";
+    sqlite3_stmt *st = db_stmt(b->db, sql);
+    size_t cap = 0;
+    int rc;
+
+    if (st == NULL) {
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct tree *t;
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        const char *src = (const char *)sqlite3_column_text(st, 2);
+        struct strbuf n = STRBUF_INIT;
+
+        if (b->ntrees == cap) {
+            size_t nc = cap ? cap * 2 : 8;
+            struct tree *nt = kw_realloc(b->trees, nc * sizeof(*nt));
+
+            if (nt == NULL) {
+                sqlite3_reset(st);
+                return -1;
+            }
+            b->trees = nt;
+            cap = nc;
+        }
+        t = &b->trees[b->ntrees];
+        t->id = sqlite3_column_int64(st, 0);
+        snprintf(t->name, sizeof(t->name), "%s", name);
+        if (src != NULL && url_normalize(src, &n, NULL) == 0) {
+            snprintf(t->base, sizeof(t->base), "%s%s", strbuf_peek(&n),
+                     strbuf_peek(&n)[n.len - 1] == '/' ? "" : "/");
+        } else {
+            snprintf(t->base, sizeof(t->base), "%s%s/", RENDER_PRIVATE_BASE,
+                     name);
+        }
+        strbuf_free(&n);
+        b->ntrees++;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* "/base/c/NAME/PATH" */
+static void
+local_url(const struct binder *b, const char *name, const char *path,
+          struct strbuf *out)
+{
+    strbuf_puts(out, b->base);
+    strbuf_puts(out, "/c/");
+    url_encode(out, name, strlen(name));
+    strbuf_putc(out, '/');
+    url_encode_path(out, path, strlen(path));
+}
+
+/* A published document whose source URL is norm: its local URL. */
+static int
+find_document(const struct binder *b, const char *norm, struct strbuf *out)
+{
+    static const char sql[] =
+        "SELECT c.name, d.path FROM document d"
+        " JOIN collection c ON c.id = d.collection_id"
+        " WHERE d.source_url_norm = :u AND d.status = 'published' LIMIT 1";
+    sqlite3_stmt *st = db_stmt(b->db, sql);
+    int found = 0;
+
+    if (st == NULL) {
+        return -1;
+    }
+    db_bind_text(st, ":u", norm);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        local_url(b, (const char *)sqlite3_column_text(st, 0),
+                  (const char *)sqlite3_column_text(st, 1), out);
+        found = 1;
+    }
+    sqlite3_reset(st);
+    return found;
+}
+
+/* A stored asset under one of the trees: its local URL. */
+static int
+find_asset(const struct binder *b, const char *norm, struct strbuf *out)
+{
+    static const char sql[] =
+        "SELECT 1 FROM asset WHERE collection_id = :c AND path = :p";
+    size_t i;
+
+    for (i = 0; i < b->ntrees; i++) {
+        size_t bl = strlen(b->trees[i].base);
+        char *path, *q;
+        long n;
+        sqlite3_stmt *st;
+        int found;
+
+        if (strncmp(norm, b->trees[i].base, bl) != 0) {
+            continue;
+        }
+        path = kw_strdup(norm + bl);
+        if (path == NULL) {
+            return -1;
+        }
+        q = strchr(path, '?');
+        if (q != NULL) {
+            *q = '\0';
+        }
+        n = url_decode(path, strlen(path), 0);
+        st = db_stmt(b->db, sql);
+        if (n < 0 || st == NULL) {
+            kw_free(path);
+            continue;
+        }
+        db_bind_int64(st, ":c", b->trees[i].id);
+        db_bind_textn(st, ":p", path, (size_t)n);
+        found = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_reset(st);
+        if (found) {
+            local_url(b, b->trees[i].name, path, out);
+        }
+        kw_free(path);
+        if (found) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Bind one URL; returns 0 (out holds the new URL, unescaped), 1 to drop
+ * the attribute, -1 on error. */
+static int
+bind(const struct binder *b, const char *url, int is_src, struct strbuf *out)
+{
+    struct strbuf norm = STRBUF_INIT, frag = STRBUF_INIT;
+    int rc = 0, found = 0;
+
+    if (url_normalize(url, &norm, &frag) == 0) {
+        found = is_src ? 0 : find_document(b, strbuf_peek(&norm), out);
+        if (found == 0) {
+            found = find_asset(b, strbuf_peek(&norm), out);
+        }
+        if (found < 0) {
+            rc = -1;
+            goto out;
+        }
+        if (found && !is_src && frag.len > 0) {
+            strbuf_putc(out, '#');
+            strbuf_append(out, frag.buf, frag.len);
+        }
+    }
+    if (!found) {
+        if (is_src) {
+            rc = 1;
+        } else if (url[0] == '#') {
+            strbuf_puts(out, url); /* same-page fragment */
+        } else {
+            strbuf_puts(out, b->base);
+            strbuf_puts(out, "/external?url=");
+            url_encode(out, url, strlen(url));
+        }
+    }
+out:
+    strbuf_free(&norm);
+    strbuf_free(&frag);
+    return rc;
+}
+
+int
+render_bind_links(struct db *db, const char *body, const char *base,
+                  struct strbuf *out)
+{
+    struct binder b = {db, base, NULL, 0};
+    const char *p = body;
+    struct strbuf val = STRBUF_INIT, url = STRBUF_INIT;
+    int rc = 0;
+
+    if (load_trees(&b) < 0) {
+        kw_free(b.trees);
+        return -1;
+    }
+    for (;;) {
+        const char *h = strstr(p, " href=\""), *s = strstr(p, " src=\"");
+        const char *a, *v, *end;
+        int is_src;
+
+        if (h == NULL && s == NULL) {
+            break;
+        }
+        is_src = h == NULL || (s != NULL && s < h);
+        a = is_src ? s : h;
+        v = a + (is_src ? 6 : 7);
+        end = strchr(v, '"');
+        if (end == NULL) {
+            break;
+        }
+        strbuf_append(out, p, (size_t)(a - p));
+        strbuf_reset(&val);
+        strbuf_reset(&url);
+        unescape_attr(v, (size_t)(end - v), &val);
+        rc = bind(&b, strbuf_peek(&val), is_src, &url);
+        if (rc < 0) {
+            break;
+        }
+        if (rc == 0) {
+            strbuf_puts(out, is_src ? " src=\"" : " href=\"");
+            html_escape(out, url.buf ? url.buf : "", url.len);
+            strbuf_putc(out, '"');
+        }
+        rc = 0;
+        p = end + 1;
+    }
+    strbuf_puts(out, p);
+    strbuf_free(&val);
+    strbuf_free(&url);
+    kw_free(b.trees);
+    if (rc < 0 || !strbuf_ok(out)) {
+        return -1;
+    }
+    return 0;
+}
+
+int
+render_invalidate(struct db *db, int64_t doc, const char *url_norm)
+{
+    static const char sql[] =
+        "DELETE FROM rendition WHERE document_id = :d OR document_id IN"
+        " (SELECT document_id FROM link WHERE target_url = :u)";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    int rc;
+
+    if (st == NULL) {
+        return -1;
+    }
+    db_bind_int64(st, ":d", doc);
+    db_bind_text(st, ":u", url_norm);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}

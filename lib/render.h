@@ -1,0 +1,37 @@
+/*
+ * render: late binding of the links in a stored body.  Layer: lib/;
+ * depends on db, url, html; never on microhttpd.h.
+ *
+ * Bodies keep every link as the absolute URL it had outside (resolved at
+ * ingest).  When a page is rendered, each href and src is bound to what
+ * the intranet has now: a published document with that source URL becomes
+ * its /c/NAME/PATH (fragment kept), a stored asset its own path, anything
+ * else the external-link page /external?url=...; an image that is not
+ * stored loses its src (the alt text stays).  Publishing a document
+ * invalidates the renditions of the pages that link to it, so old links
+ * start to lead inside without a re-ingest.
+ */
+#ifndef KW_RENDER_H
+#define KW_RENDER_H
+
+#include <stdint.h>
+
+#include "db.h"
+#include "strbuf.h"
+
+/* The URL prefix a collection's tree had outside: its source URL, or the
+ * private base ingest gives trees without one. */
+#define RENDER_PRIVATE_BASE "http://kwangmyong.invalid/c/"
+
+/* Bind the links of body (sanitizer output, NUL-terminated) and append
+ * the result to out.  base is the portal's URL prefix ("" or "/p").
+ * 0, or -1 on a database error or out of memory. */
+int render_bind_links(struct db *db, const char *body, const char *base,
+                      struct strbuf *out);
+
+/* Drop the stored renditions of document `doc` and of every document
+ * that links to `url_norm` (may be NULL); called in the write transaction
+ * that publishes or withdraws it.  0 or -1. */
+int render_invalidate(struct db *db, int64_t doc, const char *url_norm);
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * search: full-text search over published documents and title completion.
+ * Layer: lib/; depends on db (cached statements on a reader connection),
+ * query (the safe MATCH builder and title normalisation), html (escaping,
+ * URL encoding), strbuf and Jansson; never on microhttpd.h and never on
+ * server/ code.  It only reads: reader connections are query_only.
+ *
+ * Documents are searched by section and ranked by their best section:
+ * the matching sections are ranked first (bm25 with title 10, heading 4,
+ * body 1), a document whose normalised title equals the query goes first,
+ * and snippets are made only for the rows on the page shown (design-notes,
+ * "Snippets are where search time goes").
+ */
+#ifndef KW_SEARCH_H
+#define KW_SEARCH_H
+
+#include <jansson.h>
+
+#include "db.h"
+
+/* Results per page when the caller asks for none, and the most allowed. */
+#define SEARCH_PER_PAGE 20
+#define SEARCH_MAX_PER_PAGE 50
+/* Deepest page served; a later page is answered as this one. */
+#define SEARCH_MAX_PAGE 500
+/* The match set is the best SEARCH_MAX_MATCHES sections (after filters):
+ * "total" and the facets count the documents in it, so past that many
+ * matching sections they are lower bounds.  It keeps a query that matches
+ * nearly everything as cheap as one that matches a few thousand rows. */
+#define SEARCH_MAX_MATCHES 5000
+/* Most entries in one facet list. */
+#define SEARCH_MAX_FACET 50
+/* Most titles search_suggest() answers. */
+#define SEARCH_SUGGEST_MAX 10
+
+struct search_params {
+    const char *q;          /* what was typed (borrowed); NULL: "" */
+    const char *collection; /* collection name, or NULL/"" for all */
+    const char *lang;       /* document language code, or NULL/"" for all */
+    int year;               /* year published (UTC), 0: any */
+    int page;               /* 1-based; clamped to 1..SEARCH_MAX_PAGE */
+    int per_page;           /* <= 0: SEARCH_PER_PAGE; at most the max */
+};
+
+/* Run a search on db (borrowed, a reader connection).  base (borrowed) is
+ * the URL prefix without a trailing slash ("" for none).  Returns 0 with
+ * *out set to a new model:
+ *   {"query", "total", "page", "per_page",
+ *    "results": [{"id", "collection", "path", "url", "title",
+ *                 "snippet_html", "language", "published_at"}],
+ *    "facets": {"collections": [{"name", "title", "count"}],
+ *               "languages": [{"code", "count"}],
+ *               "years": [{"year", "count"}]}}
+ * "query" is the text typed, cut to QUERY_MAX_BYTES and made valid UTF-8;
+ * "url" is base/c/NAME/PATH#ANCHOR for the document's best section;
+ * snippet_html is escaped text with the hits in <mark>.  A query with no
+ * searchable term answers zero results without touching the database.
+ * Returns -1 (and *out NULL) on a database error or when out of memory. */
+int search_run(struct db *db, const struct search_params *p, const char *base,
+               json_t **out);
+
+/* Title completion: on success 0 and *out a new array of at most
+ * SEARCH_SUGGEST_MAX {"title", "url"} for published documents whose
+ * normalised title starts with the normalised prefix (borrowed, any bytes;
+ * only its first QUERY_MAX_BYTES are read), in title order.  A range scan
+ * on the index document_title_norm, so Hangul prefixes work like Latin
+ * ones.  An empty prefix answers [].  -1 (and *out NULL) on error. */
+int search_suggest(struct db *db, const char *prefix, const char *base,
+                   json_t **out);
+
+#endif
