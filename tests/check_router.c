@@ -15,96 +15,7 @@
 #include "cli.h"
 #include "pages.h"
 #include "router.h"
-
-static char dir[64], dbpath[128], mig[4200], datadir[4000];
-static struct config cfg;
-static struct app app;
-static struct db *wdb, *rdb;
-
-static void
-setup(void)
-{
-    const char *src = getenv("KW_SRCDIR");
-    struct db_opts o = {0};
-    struct db_error e;
-    char err[512];
-
-    snprintf(datadir, sizeof(datadir), "%s", src ? src : ".");
-    strcpy(dir, "/tmp/kwrtXXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(dbpath, sizeof(dbpath), "%s/t.db", dir);
-    snprintf(mig, sizeof(mig), "%s/db/migrations", datadir);
-    ck_assert_int_eq(config_init(&cfg), 0);
-    o.path = dbpath;
-    o.migrations_dir = mig;
-    o.flags = DB_CREATE;
-    ck_assert_msg(db_open(&o, &wdb, &e) == 0, "%s", e.msg);
-    o.flags = DB_READONLY;
-    o.migrations_dir = NULL;
-    ck_assert_msg(db_open(&o, &rdb, &e) == 0, "%s", e.msg);
-    ck_assert_msg(app_init(&app, &cfg, datadir, err, sizeof(err)) == 0, "%s",
-                  err);
-    app.wdb = wdb;
-}
-
-static void
-teardown(void)
-{
-    char cmd[128];
-
-    app_free(&app);
-    db_close(rdb);
-    db_close(wdb);
-    config_free(&cfg);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0) {
-        /* harmless */
-    }
-}
-
-struct fake {
-    struct arena arena;
-    struct kv headers[8];
-    struct kv args[8];
-    struct req req;
-};
-
-/* A request for METHOD PATH with optional "Name: value" headers. */
-static struct req *
-fake(struct fake *f, int method, const char *path, const char *h1,
-     const char *v1)
-{
-    memset(f, 0, sizeof(*f));
-    arena_init(&f->arena);
-    f->req.app = &app;
-    f->req.arena = &f->arena;
-    f->req.method = method;
-    f->req.path = path;
-    f->req.db = rdb;
-    f->req.headers = f->headers;
-    f->req.args = f->args;
-    if (h1 != NULL) {
-        f->headers[0].key = h1;
-        f->headers[0].value = v1;
-        f->req.nheaders = 1;
-    }
-    return &f->req;
-}
-
-static void
-done(struct fake *f)
-{
-    kw_free(f->req.resp.owned);
-    arena_free(&f->arena);
-}
-
-/* The body as a NUL-terminated copy in the arena. */
-static const char *
-body(struct fake *f)
-{
-    return arena_strndup(&f->arena, f->req.resp.body ? f->req.resp.body : "",
-                         f->req.resp.len);
-}
+#include "pagefix.h"
 
 START_TEST(test_home)
 {
@@ -136,12 +47,13 @@ START_TEST(test_hostile_text_escaped)
     struct req *r;
     const char *b;
 
-    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    ck_assert_int_eq(db_write_begin(pf_wdb), SQLITE_OK);
     ck_assert_int_eq(
-        db_exec(wdb, "INSERT INTO collection(name, title, created_at,"
-                     " updated_at) VALUES ('x', '<script>\"''&{{x}}', 0, 0)"),
+        db_exec(pf_wdb,
+                "INSERT INTO collection(name, title, created_at,"
+                " updated_at) VALUES ('x', '<script>\"''&{{x}}', 0, 0)"),
         SQLITE_OK);
-    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+    ck_assert_int_eq(db_write_commit(pf_wdb), SQLITE_OK);
     r = fake(&f, REQ_GET, "/", NULL, NULL);
     router_dispatch(r);
     b = body(&f);
@@ -216,7 +128,7 @@ START_TEST(test_static)
     done(&f);
 
     /* the hashed name, as templates link it, is immutable */
-    u = json_string_value(json_object_get(app.static_urls, "css_site_css"));
+    u = json_string_value(json_object_get(pf_app.static_urls, "css_site_css"));
     ck_assert_ptr_nonnull(u);
     snprintf(hashed, sizeof(hashed), "%s", u);
     r = fake(&f, REQ_GET, hashed, "Accept-Encoding", "gzip");
@@ -264,7 +176,7 @@ START_TEST(test_healthz_metrics)
     ck_assert(json_is_string(json_object_get(j, "version")));
     ck_assert_ptr_null(json_object_get(j, "page"));
     json_decref(j);
-    router_account(&app, r->route, 200, 1234);
+    router_account(&pf_app, r->route, 200, 1234);
     done(&f);
     r = fake(&f, REQ_GET, "/metrics", NULL, NULL);
     router_dispatch(r);
@@ -312,13 +224,13 @@ START_TEST(test_broken_template_refused)
     ck_assert_ptr_nonnull(mkdtemp(tdir));
     snprintf(cmd, sizeof(cmd),
              "cp -r '%s/templates' '%s/static' '%s/' && mkdir -p '%s/db'",
-             datadir, datadir, tdir, tdir);
+             pf_datadir, pf_datadir, tdir, tdir);
     ck_assert_int_eq(system(cmd), 0);
     snprintf(p, sizeof(p), "%s/templates/broken.html", tdir);
     fh = fopen(p, "w");
     fputs("<p>\n\n{{{title}}}</p>\n", fh);
     fclose(fh);
-    ck_assert_int_eq(app_init(&a2, &cfg, tdir, err, sizeof(err)), -1);
+    ck_assert_int_eq(app_init(&a2, &pf_cfg, tdir, err, sizeof(err)), -1);
     ck_assert_msg(strstr(err, "broken.html:3") != NULL, "%s", err);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tdir);
     ck_assert_int_eq(system(cmd), 0);
@@ -331,8 +243,8 @@ router_suite(void)
     Suite *s = suite_create("router");
     TCase *core = tcase_create("core"), *errors = tcase_create("errors");
 
-    tcase_add_checked_fixture(core, setup, teardown);
-    tcase_add_checked_fixture(errors, setup, teardown);
+    tcase_add_checked_fixture(core, pagefix_setup, pagefix_teardown);
+    tcase_add_checked_fixture(errors, pagefix_setup, pagefix_teardown);
     tcase_add_test(core, test_home);
     tcase_add_test(core, test_static);
     tcase_add_test(core, test_healthz_metrics);

@@ -1,0 +1,144 @@
+/*
+ * pagefix: shared fixture of the page tests.  Layer: tests/.
+ */
+#include "pagefix.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "html.h"
+
+char pf_datadir[4000];
+struct config pf_cfg;
+struct app pf_app;
+struct db *pf_wdb, *pf_rdb;
+static char dir[64], dbpath[128], mig[4200];
+
+void
+pagefix_setup(void)
+{
+    const char *src = getenv("KW_SRCDIR");
+    struct db_opts o = {0};
+    struct db_error e;
+    char err[512];
+
+    snprintf(pf_datadir, sizeof(pf_datadir), "%s", src ? src : ".");
+    strcpy(dir, "/tmp/kwrtXXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(dbpath, sizeof(dbpath), "%s/t.db", dir);
+    snprintf(mig, sizeof(mig), "%s/db/migrations", pf_datadir);
+    ck_assert_int_eq(config_init(&pf_cfg), 0);
+    o.path = dbpath;
+    o.migrations_dir = mig;
+    o.flags = DB_CREATE;
+    ck_assert_msg(db_open(&o, &pf_wdb, &e) == 0, "%s", e.msg);
+    o.flags = DB_READONLY;
+    o.migrations_dir = NULL;
+    ck_assert_msg(db_open(&o, &pf_rdb, &e) == 0, "%s", e.msg);
+    ck_assert_msg(app_init(&pf_app, &pf_cfg, pf_datadir, err, sizeof(err)) == 0,
+                  "%s", err);
+    pf_app.wdb = pf_wdb;
+}
+
+void
+pagefix_teardown(void)
+{
+    char cmd[128];
+
+    app_free(&pf_app);
+    db_close(pf_rdb);
+    db_close(pf_wdb);
+    config_free(&pf_cfg);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0) {
+        /* leftovers in /tmp are harmless */
+    }
+}
+
+struct req *
+fake(struct fake *f, int method, const char *path, const char *h1,
+     const char *v1)
+{
+    memset(f, 0, sizeof(*f));
+    arena_init(&f->arena);
+    f->req.app = &pf_app;
+    f->req.arena = &f->arena;
+    f->req.method = method;
+    f->req.path = path;
+    f->req.db = pf_rdb;
+    f->req.client = "127.0.0.1";
+    f->req.headers = f->headers;
+    f->req.args = f->args;
+    if (h1 != NULL) {
+        fake_header(f, h1, v1);
+    }
+    return &f->req;
+}
+
+void
+fake_header(struct fake *f, const char *k, const char *v)
+{
+    f->headers[f->req.nheaders].key = k;
+    f->headers[f->req.nheaders].value = v;
+    f->req.nheaders++;
+}
+
+void
+fake_arg(struct fake *f, const char *k, const char *v)
+{
+    f->args[f->req.nargs].key = k;
+    f->args[f->req.nargs].value = v;
+    f->req.nargs++;
+}
+
+void
+fake_form(struct fake *f, const char *k, const char *v)
+{
+    struct strbuf b = STRBUF_INIT;
+    size_t i;
+
+    /* The router parses the urlencoded body itself. */
+    if (f->nform == 0) {
+        fake_header(f, "Content-Type", "application/x-www-form-urlencoded");
+    }
+    f->form[f->nform].key = k;
+    f->form[f->nform].value = v;
+    f->nform++;
+    for (i = 0; i < f->nform; i++) {
+        if (i > 0) {
+            strbuf_putc(&b, '&');
+        }
+        url_encode(&b, f->form[i].key, strlen(f->form[i].key));
+        strbuf_putc(&b, '=');
+        url_encode(&b, f->form[i].value, strlen(f->form[i].value));
+    }
+    f->req.body = arena_strdup(&f->arena, strbuf_peek(&b));
+    f->req.body_len = b.len;
+    strbuf_free(&b);
+}
+
+void
+done(struct fake *f)
+{
+    kw_free(f->req.resp.owned);
+    arena_free(&f->arena);
+}
+
+const char *
+body(struct fake *f)
+{
+    return arena_strndup(&f->arena, f->req.resp.body ? f->req.resp.body : "",
+                         f->req.resp.len);
+}
+
+void
+pf_exec(const char *sql)
+{
+    ck_assert_int_eq(db_write_begin(pf_wdb), SQLITE_OK);
+    ck_assert_msg(db_exec(pf_wdb, sql) == SQLITE_OK, "%s: %s",
+                  db_errmsg(pf_wdb), sql);
+    ck_assert_int_eq(db_write_commit(pf_wdb), SQLITE_OK);
+}
