@@ -28,6 +28,7 @@
 #include "config.h"
 #include "convert.h"
 #include "db.h"
+#include "fetch.h"
 #include "fsutil.h"
 #include "html.h"
 #include "manifest.h"
@@ -85,6 +86,7 @@ struct run {
     json_t *files;   /* report: [{path, status, reason}] */
     json_t *reasons; /* report: {reason: count} */
     FILE *ack;
+    struct fetch_result fetched; /* --fetch: what was retrieved */
     int tty;
     size_t done, total;
     struct timespec start;
@@ -121,8 +123,9 @@ ingest_usage(void)
            "  --ack-log FILE.jsonl     one line per document after its commit\n"
            "  --dry-run                run every check, write nothing\n"
            "  --jobs N                 worker processes (default: CPU cores)\n"
-           "  --fetch URLS.txt         retrieve URLs (not available in this "
-           "version)\n");
+           "  --fetch URLS.txt         retrieve the listed http(s) URLs first "
+           "(hosts\n"
+           "                           from the policy's fetch_allow only)\n");
 }
 
 /* Report one file's outcome. */
@@ -349,6 +352,13 @@ tree_path_url(const struct run *r, const char *rel, struct strbuf *out)
     url_encode_path(out, rel, strlen(rel));
 }
 
+/* The record of a fetched file, by its path in the fetch tree. */
+static const struct fetch_record *
+fetched(const struct run *r, const char *rel)
+{
+    return r->fetched.n > 0 ? fetch_find_path(&r->fetched, rel) : NULL;
+}
+
 static int
 write_ack(struct run *r, const char *sha, int64_t id, const char *rel)
 {
@@ -482,9 +492,13 @@ handle_result(struct run *r, struct group *g, size_t i, json_t *res)
     d.rel = e->rel;
     d.source_url = r->o.source_url ? strbuf_peek(&url) : NULL;
     d.doc_url = strbuf_peek(&url);
+    if (fetched(r, e->rel) != NULL) {
+        d.source_url = d.doc_url = fetched(r, e->rel)->final_url;
+    }
     d.operator_name = r->o.operator_name;
     d.default_language = r->o.language;
-    d.retrieved_at = e->mtime;
+    d.retrieved_at =
+        fetched(r, e->rel) != NULL ? fetched(r, e->rel)->fetched_at : e->mtime;
     d.approve = r->o.approve;
     d.result = res;
     d.meta = m;
@@ -672,12 +686,7 @@ parse_opts(struct run *r, int argc, char **argv)
                         "(1-64 of a-z 0-9 . _ -)\n");
         return -1;
     }
-    if (r->o.fetch != NULL) {
-        fprintf(stderr, "kwangmyong ingest: --fetch is not available in this "
-                        "version\n");
-        return -1;
-    }
-    if (optind >= argc) {
+    if (optind >= argc && r->o.fetch == NULL) {
         fprintf(stderr, "kwangmyong ingest: no PATH given\n");
         return -1;
     }
@@ -754,6 +763,8 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
     struct db_opts dbo = {0};
     struct db_error dberr;
     char err[1024], path[4200], types[64];
+    char fetch_dir[] = "/tmp/kwangmyong-fetch-XXXXXX";
+    int fetch_made = 0;
     size_t i, next = 0;
     int rc = 2, a;
     json_t *report;
@@ -788,6 +799,37 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
         for (k = 0; k < r.manifest.nissues; k++) {
             fprintf(stderr, "kwangmyong ingest: %s:%d: %s\n", r.o.manifest,
                     r.manifest.issues[k].line, r.manifest.issues[k].msg);
+        }
+    }
+    if (r.o.fetch != NULL) {
+        struct fetch_opts fo;
+        size_t k;
+
+        fetch_opts_default(&fo, r.policy);
+        if (mkdtemp(fetch_dir) == NULL) {
+            fprintf(stderr, "kwangmyong ingest: --fetch: %s\n",
+                    strerror(errno));
+            goto out;
+        }
+        fetch_made = 1;
+        if (fetch_list(r.o.fetch, r.policy, &fo, fetch_dir, &r.fetched, err,
+                       sizeof(err)) < 0) {
+            fprintf(stderr, "kwangmyong ingest: --fetch: %s\n", err);
+            goto out;
+        }
+        for (k = 0; k < r.fetched.n; k++) {
+            if (r.fetched.r[k].error != NULL) {
+                char where[64];
+
+                snprintf(where, sizeof(where), "%s:%d", r.o.fetch,
+                         r.fetched.r[k].line);
+                reject(&r, r.fetched.r[k].url ? r.fetched.r[k].url : where,
+                       r.fetched.r[k].error);
+            }
+        }
+        if (walk(&r, fetch_dir, "", 0) < 0) {
+            fprintf(stderr, "kwangmyong ingest: out of memory\n");
+            goto out;
         }
     }
     for (a = optind; a < argc; a++) {
@@ -883,7 +925,9 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
             struct strbuf u = STRBUF_INIT;
             const char *src = NULL;
 
-            if (m != NULL && m->source_url != NULL) {
+            if (fetched(&r, e->rel) != NULL) {
+                src = fetched(&r, e->rel)->final_url;
+            } else if (m != NULL && m->source_url != NULL) {
                 src = m->source_url;
             } else if (r.o.source_url != NULL) {
                 tree_path_url(&r, e->rel, &u);
@@ -942,6 +986,9 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
             job.rel = r.e[next].rel;
             job.doc_url = m != NULL && m->source_url != NULL ? m->source_url
                                                              : strbuf_peek(&u);
+            if (fetched(&r, r.e[next].rel) != NULL) {
+                job.doc_url = fetched(&r, r.e[next].rel)->final_url;
+            }
             job.tree_url = r.tree_url;
             job.max_bytes = policy_max_size(r.policy);
             job.types = types;
@@ -1017,6 +1064,10 @@ out:
         db_write_rollback(r.db);
     }
     pool_stop(pool);
+    fetch_result_free(&r.fetched);
+    if (fetch_made) {
+        fetch_rmtree(fetch_dir);
+    }
     run_free(&r);
     return rc;
 }

@@ -14,28 +14,6 @@
 #include "query.h"
 #include "strbuf.h"
 
-#define SEARCH_STR_(x) #x
-#define SEARCH_STR(x) SEARCH_STR_(x)
-
-/* The match set shared by the result and facet statements: the best
- * SEARCH_MAX_MATCHES sections of published documents that pass the
- * filters.  CROSS JOIN keeps the FTS5 cursor as the outer loop (the
- * filters are cheap primary-key lookups per hit). */
-#define SEARCH_HITS_SQL                                                        \
-    "WITH hit AS ("                                                            \
-    " SELECT s.id AS sid, s.document_id AS did,"                               \
-    "  bm25(section_fts, 10.0, 4.0, 1.0) AS score"                             \
-    " FROM section_fts"                                                        \
-    " CROSS JOIN section s ON s.id = section_fts.rowid"                        \
-    " CROSS JOIN document d ON d.id = s.document_id"                           \
-    " CROSS JOIN collection c ON c.id = d.collection_id"                       \
-    " WHERE section_fts MATCH :m AND d.status = 'published'"                   \
-    "  AND (:c IS NULL OR c.name = :c)"                                        \
-    "  AND (:lang IS NULL OR d.language = :lang)"                              \
-    "  AND (:y0 IS NULL OR (d.published_at >= :y0"                             \
-    "                       AND d.published_at < :y1))"                        \
-    " ORDER BY score LIMIT " SEARCH_STR(SEARCH_MAX_MATCHES) ")"
-
 /* What the statements of one search bind. */
 struct search_filter {
     const char *match;      /* FTS5 expression from query_build */
@@ -119,8 +97,8 @@ append(json_t *a, json_t *v, int *bad)
 /* Append base/c/NAME/PATH (and #ANCHOR when anchor is neither NULL nor
  * empty) to sb, each piece percent-encoded for its place.  All borrowed. */
 static void
-doc_url(struct strbuf *sb, const char *base, const char *name,
-        const char *path, const char *anchor)
+doc_url(struct strbuf *sb, const char *base, const char *name, const char *path,
+        const char *anchor)
 {
     strbuf_puts(sb, base);
     strbuf_puts(sb, "/c/");
@@ -185,12 +163,15 @@ snippet_html(struct strbuf *sb, const char *s, size_t n)
     }
 }
 
-/* Bind the match set's parameters on st (borrowed). */
+/* Bind the filter parameters of the search statement st (borrowed). */
 static int
 bind_hits(sqlite3_stmt *st, const struct search_filter *f)
 {
     int rc = db_bind_text(st, ":m", f->match);
 
+    if (rc == SQLITE_OK) {
+        rc = db_bind_int64(st, ":cap", SEARCH_MAX_MATCHES);
+    }
     if (rc == SQLITE_OK) {
         rc = db_bind_text(st, ":c", f->collection);
     }
@@ -209,73 +190,6 @@ bind_hits(sqlite3_stmt *st, const struct search_filter *f)
         }
     }
     return rc;
-}
-
-/* Count the matching documents into *total and fill facets (borrowed)
- * with per-collection, per-language and per-year document counts.  One
- * statement: the match set is computed once and counted four ways.
- * Returns 0 or -1. */
-static int
-run_facets(struct db *db, const struct search_filter *f, json_t *facets,
-           long long *total, int *bad)
-{
-    static const char sql[] =
-        SEARCH_HITS_SQL ", docs AS MATERIALIZED (SELECT DISTINCT did FROM hit)"
-                        " SELECT 0, c.name, c.title, count(*), -count(*)"
-                        " FROM docs JOIN document d ON d.id = docs.did"
-                        " JOIN collection c ON c.id = d.collection_id"
-                        " GROUP BY c.id"
-                        " UNION ALL"
-                        " SELECT 1, d.language, NULL, count(*), -count(*)"
-                        " FROM docs JOIN document d ON d.id = docs.did"
-                        " WHERE d.language IS NOT NULL GROUP BY d.language"
-                        " UNION ALL"
-                        " SELECT 2, CAST(strftime('%Y', d.published_at,"
-                        " 'unixepoch') AS INTEGER), NULL, count(*),"
-                        " -CAST(strftime('%Y', d.published_at,"
-                        " 'unixepoch') AS INTEGER)"
-                        " FROM docs JOIN document d ON d.id = docs.did"
-                        " WHERE d.published_at IS NOT NULL GROUP BY 2"
-                        " UNION ALL"
-                        " SELECT 3, NULL, NULL, count(*), 0 FROM docs"
-                        " ORDER BY 1, 5, 2";
-    json_t *lists[3];
-    sqlite3_stmt *st = db_stmt(db, sql);
-    int rc;
-
-    lists[0] = json_object_get(facets, "collections");
-    lists[1] = json_object_get(facets, "languages");
-    lists[2] = json_object_get(facets, "years");
-    if (st == NULL || bind_hits(st, f) != SQLITE_OK) {
-        return -1;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int kind = sqlite3_column_int(st, 0);
-        long long n = sqlite3_column_int64(st, 3);
-        json_t *e;
-
-        if (kind == 3) {
-            *total = n;
-            continue;
-        }
-        if (kind < 0 || kind > 2 ||
-            json_array_size(lists[kind]) >= SEARCH_MAX_FACET) {
-            continue;
-        }
-        e = json_object();
-        if (kind == 0) {
-            put(e, "name", col_json(st, 1), bad);
-            put(e, "title", col_json(st, 2), bad);
-        } else if (kind == 1) {
-            put(e, "code", col_json(st, 1), bad);
-        } else {
-            put(e, "year", json_integer(sqlite3_column_int64(st, 1)), bad);
-        }
-        put(e, "count", json_integer(n), bad);
-        append(lists[kind], e, bad);
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* The snippet of section sid for the MATCH expression match, as a new JSON
@@ -317,32 +231,80 @@ section_snippet(struct db *db, const char *match, int64_t sid, int *rc_out)
     return j;
 }
 
-/* Fill results (borrowed) with the documents of one page: each document
- * ranked by its best section, an exact normalised-title match (tn1 or tn2)
- * first, then bm25, then id so that pages never overlap.  Snippets are
- * made afterwards, for these rows only.  Returns 0 or -1. */
+/* One page of results, the facets and the total, from one statement so
+ * that the match set (and bm25 over it, the bulk of the time) is computed
+ * once.  Documents are ranked by their best section: an exact normalised
+ * title match (tn1 or tn2) first, then bm25, then id so that pages never
+ * overlap.  Result rows (kind 0) come first, in rank order, then the
+ * collection (1), language (2) and year (3) facets, most documents (or
+ * newest year) first, then the total (4).  Snippets are made afterwards,
+ * for the page's rows only.  Returns 0 or -1. */
 static int
-run_results(struct db *db, const struct search_filter *f, const char *tn1,
-            const char *tn2, int limit, int offset, const char *base,
-            json_t *results, int *bad)
+run_search(struct db *db, const struct search_filter *f, const char *tn1,
+           const char *tn2, int limit, int offset, const char *base, json_t *m,
+           int *bad)
 {
+    /* hit: the best SEARCH_MAX_MATCHES sections of published documents
+     * that pass the filters, the FTS5 cursor kept as the outer loop by
+     * CROSS JOIN (the filters are primary-key lookups per hit); best: each
+     * document once, with its best section; ranked: the documents in
+     * result order. */
     static const char sql[] =
-        SEARCH_HITS_SQL
-        ", best AS (SELECT did, sid, min(score) AS score FROM hit"
-        "  GROUP BY did)"
-        " SELECT d.id, c.name, d.path, d.title, d.language, d.published_at,"
-        "  s.anchor, b.sid"
-        " FROM best b JOIN document d ON d.id = b.did"
+        "WITH hit AS ("
+        " SELECT s.id AS sid, s.document_id AS did,"
+        "  bm25(section_fts, 10.0, 4.0, 1.0) AS score"
+        " FROM section_fts"
+        " CROSS JOIN section s ON s.id = section_fts.rowid"
+        " CROSS JOIN document d ON d.id = s.document_id"
+        " CROSS JOIN collection c ON c.id = d.collection_id"
+        " WHERE section_fts MATCH :m AND d.status = 'published'"
+        "  AND (:c IS NULL OR c.name = :c)"
+        "  AND (:lang IS NULL OR d.language = :lang)"
+        "  AND (:y0 IS NULL OR (d.published_at >= :y0"
+        "                       AND d.published_at < :y1))"
+        " ORDER BY score LIMIT :cap),"
+        " best AS MATERIALIZED ("
+        "  SELECT did, sid, min(score) AS score FROM hit GROUP BY did),"
+        " ranked AS ("
+        "  SELECT b.did, b.sid, row_number() OVER ("
+        "   ORDER BY coalesce(d.title_norm IN (:tn1, :tn2), 0) DESC,"
+        "   b.score, b.did) AS rn"
+        "  FROM best b JOIN document d ON d.id = b.did)"
+        " SELECT 0, r.rn, d.id, c.name, d.path, d.title, d.language,"
+        "  d.published_at, s.anchor, r.sid, 0"
+        " FROM ranked r JOIN document d ON d.id = r.did"
         " JOIN collection c ON c.id = d.collection_id"
-        " JOIN section s ON s.id = b.sid"
-        " ORDER BY coalesce(d.title_norm IN (:tn1, :tn2), 0) DESC, b.score,"
-        "  d.id"
-        " LIMIT :lim OFFSET :off";
+        " JOIN section s ON s.id = r.sid"
+        " WHERE r.rn > :off AND r.rn <= :off + :lim"
+        " UNION ALL"
+        " SELECT 1, -count(*), NULL, c.name, NULL, c.title, NULL, NULL, NULL,"
+        "  NULL, count(*)"
+        " FROM best b JOIN document d ON d.id = b.did"
+        " JOIN collection c ON c.id = d.collection_id GROUP BY c.id"
+        " UNION ALL"
+        " SELECT 2, -count(*), NULL, NULL, NULL, NULL, d.language, NULL, NULL,"
+        "  NULL, count(*)"
+        " FROM best b JOIN document d ON d.id = b.did"
+        " WHERE d.language IS NOT NULL GROUP BY d.language"
+        " UNION ALL"
+        " SELECT 3, -y, y, NULL, NULL, NULL, NULL, NULL, NULL, NULL, count(*)"
+        " FROM (SELECT CAST(strftime('%Y', d.published_at, 'unixepoch')"
+        "  AS INTEGER) AS y FROM best b JOIN document d ON d.id = b.did"
+        "  WHERE d.published_at IS NOT NULL) GROUP BY y"
+        " UNION ALL"
+        " SELECT 4, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+        "  count(*) FROM best"
+        " ORDER BY 1, 2, 4, 7";
+    json_t *results = json_object_get(m, "results");
+    json_t *facets = json_object_get(m, "facets"), *lists[3];
     sqlite3_stmt *st = db_stmt(db, sql);
     int64_t sids[SEARCH_MAX_PER_PAGE];
     size_t n = 0, i;
-    int rc = SQLITE_DONE, err = 0;
+    int rc, err = 0;
 
+    lists[0] = json_object_get(facets, "collections");
+    lists[1] = json_object_get(facets, "languages");
+    lists[2] = json_object_get(facets, "years");
     if (st == NULL || bind_hits(st, f) != SQLITE_OK ||
         db_bind_text(st, ":tn1", tn1) != SQLITE_OK ||
         db_bind_text(st, ":tn2", tn2) != SQLITE_OK ||
@@ -350,25 +312,52 @@ run_results(struct db *db, const struct search_filter *f, const char *tn1,
         db_bind_int64(st, ":off", offset) != SQLITE_OK) {
         return -1;
     }
-    while (n < SEARCH_MAX_PER_PAGE && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_t *r = json_object();
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int kind = sqlite3_column_int(st, 0);
+        json_t *e;
 
-        put(r, "id", json_integer(sqlite3_column_int64(st, 0)), bad);
-        put(r, "collection", col_json(st, 1), bad);
-        put(r, "path", col_json(st, 2), bad);
-        put(r, "url", row_url(st, base, 1, 2, 6), bad);
-        put(r, "title", col_json(st, 3), bad);
-        put(r, "language", col_json(st, 4), bad);
-        put(r, "published_at",
-            sqlite3_column_type(st, 5) == SQLITE_NULL
-                ? json_null()
-                : json_integer(sqlite3_column_int64(st, 5)),
-            bad);
-        sids[n++] = sqlite3_column_int64(st, 7);
-        append(results, r, bad);
+        if (kind == 4) {
+            put(m, "total", json_integer(sqlite3_column_int64(st, 10)), bad);
+            continue;
+        }
+        if (kind == 0) {
+            if (n == SEARCH_MAX_PER_PAGE) {
+                continue;
+            }
+            e = json_object();
+            put(e, "id", json_integer(sqlite3_column_int64(st, 2)), bad);
+            put(e, "collection", col_json(st, 3), bad);
+            put(e, "path", col_json(st, 4), bad);
+            put(e, "url", row_url(st, base, 3, 4, 8), bad);
+            put(e, "title", col_json(st, 5), bad);
+            put(e, "language", col_json(st, 6), bad);
+            put(e, "published_at",
+                sqlite3_column_type(st, 7) == SQLITE_NULL
+                    ? json_null()
+                    : json_integer(sqlite3_column_int64(st, 7)),
+                bad);
+            sids[n++] = sqlite3_column_int64(st, 9);
+            append(results, e, bad);
+            continue;
+        }
+        if (kind < 1 || kind > 3 ||
+            json_array_size(lists[kind - 1]) >= SEARCH_MAX_FACET) {
+            continue;
+        }
+        e = json_object();
+        if (kind == 1) {
+            put(e, "name", col_json(st, 3), bad);
+            put(e, "title", col_json(st, 5), bad);
+        } else if (kind == 2) {
+            put(e, "code", col_json(st, 6), bad);
+        } else {
+            put(e, "year", json_integer(sqlite3_column_int64(st, 2)), bad);
+        }
+        put(e, "count", json_integer(sqlite3_column_int64(st, 10)), bad);
+        append(lists[kind - 1], e, bad);
     }
     sqlite3_reset(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    if (rc != SQLITE_DONE) {
         return -1;
     }
     for (i = 0; i < n && i < json_array_size(results); i++) {
@@ -410,7 +399,6 @@ search_run(struct db *db, const struct search_params *p, const char *base,
     const char *q = p->q != NULL ? p->q : "";
     size_t qlen = cut_len(q, strlen(q));
     int page = p->page, per_page = p->per_page, bad = 0, rc = -1, k;
-    long long total = 0;
 
     *out = NULL;
     if (page < 1) {
@@ -458,22 +446,17 @@ search_run(struct db *db, const struct search_params *p, const char *base,
 
     memset(&f, 0, sizeof(f));
     f.match = strbuf_peek(&match);
-    f.collection =
-        p->collection != NULL && p->collection[0] != '\0' ? p->collection
-                                                          : NULL;
+    f.collection = p->collection != NULL && p->collection[0] != '\0'
+                       ? p->collection
+                       : NULL;
     f.lang = p->lang != NULL && p->lang[0] != '\0' ? p->lang : NULL;
     if (p->year >= 1 && p->year <= 9999) {
         f.has_year = 1;
         f.y0 = days_to_year(p->year) * 86400;
         f.y1 = days_to_year((int64_t)p->year + 1) * 86400;
     }
-    if (run_facets(db, &f, facets, &total, &bad) < 0) {
-        goto out;
-    }
-    put(m, "total", json_integer(total), &bad);
-    if (total > (long long)(page - 1) * per_page &&
-        run_results(db, &f, strbuf_peek(&tn1), strbuf_peek(&tn2), per_page,
-                    (page - 1) * per_page, base, results, &bad) < 0) {
+    if (run_search(db, &f, strbuf_peek(&tn1), strbuf_peek(&tn2), per_page,
+                   (page - 1) * per_page, base, m, &bad) < 0) {
         goto out;
     }
     rc = bad ? -1 : 0;
@@ -508,7 +491,7 @@ search_suggest(struct db *db, const char *prefix, const char *base,
         " JOIN collection c ON c.id = d.collection_id"
         " WHERE d.status = 'published'"
         "  AND d.title_norm >= :p AND d.title_norm < :p || x'ff'"
-        " ORDER BY d.title_norm LIMIT " SEARCH_STR(SEARCH_SUGGEST_MAX);
+        " ORDER BY d.title_norm LIMIT :lim";
     struct strbuf norm = STRBUF_INIT;
     json_t *a = json_array();
     sqlite3_stmt *st;
@@ -524,7 +507,8 @@ search_suggest(struct db *db, const char *prefix, const char *base,
         goto out;
     }
     st = db_stmt(db, sql);
-    if (st == NULL || db_bind_text(st, ":p", strbuf_peek(&norm)) != SQLITE_OK) {
+    if (st == NULL || db_bind_text(st, ":p", strbuf_peek(&norm)) != SQLITE_OK ||
+        db_bind_int64(st, ":lim", SEARCH_SUGGEST_MAX) != SQLITE_OK) {
         goto out;
     }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

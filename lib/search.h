@@ -9,7 +9,10 @@
  * the matching sections are ranked first (bm25 with title 10, heading 4,
  * body 1), a document whose normalised title equals the query goes first,
  * and snippets are made only for the rows on the page shown (design-notes,
- * "Snippets are where search time goes").
+ * "Snippets are where search time goes").  The section is the unit of
+ * matching: all words, phrases and exclusions apply to one section, and a
+ * document is a hit when one of its sections is ("index -hash" can show a
+ * document whose other section says "hash").
  */
 #ifndef KW_SEARCH_H
 #define KW_SEARCH_H

@@ -804,7 +804,8 @@ out:
 }
 
 /* Loads *.html under dir (borrowed), naming templates prefix + relative
- * path.  Returns 0 or -1 with *err filled. */
+ * path without ".html", and *.xml under their full name.  Returns 0 or -1
+ * with *err filled. */
 static int
 load_tree(struct tmpl_set *set, const char *dir, const char *prefix, int depth,
           struct tmpl_error *err)
@@ -877,6 +878,12 @@ load_tree(struct tmpl_set *set, const char *dir, const char *prefix, int depth,
                    strcmp(ents[i] + el - 5, ".html") == 0) {
             name.len -= 5;
             name.buf[name.len] = '\0';
+            if (load_file(set, path.buf, name.buf, err) < 0) {
+                goto out;
+            }
+        } else if (S_ISREG(st.st_mode) && el > 4 &&
+                   strcmp(ents[i] + el - 4, ".xml") == 0) {
+            /* XML views (feeds, sitemaps) keep their extension. */
             if (load_file(set, path.buf, name.buf, err) < 0) {
                 goto out;
             }

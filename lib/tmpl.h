@@ -47,7 +47,8 @@ void tmpl_set_free(struct tmpl_set *set);
 int tmpl_set_add(struct tmpl_set *set, const char *name, const char *src,
                  size_t len, const char *file, struct tmpl_error *err);
 /* Adds every *.html file under dir (recursively, skipping dot files) under
- * its relative path without ".html", e.g. "partials/header".  Files are
+ * its relative path without ".html", e.g. "partials/header", and every
+ * *.xml file under its relative path with ".xml" ("feed.xml").  Files are
  * loaded in sorted order and loading stops at the first error.  Returns 0,
  * or -1 with *err filled; templates added before the error stay. */
 int tmpl_set_load_dir(struct tmpl_set *set, const char *dir,

@@ -147,6 +147,9 @@ cmd_serve(struct cli *c, int argc, char **argv)
             break;
         }
         if (time(NULL) - last_ckpt >= c->cfg.checkpoint_interval) {
+            if (searchlog_flush(app.searchlog, wdb) < 0) {
+                LOG_WARN("search log not written: %s", db_errmsg(wdb));
+            }
             int restart = db_wal_size(wdb) > c->cfg.wal_restart_bytes;
 
             if (db_checkpoint(wdb, restart) != SQLITE_OK) {
@@ -169,6 +172,9 @@ cmd_serve(struct cli *c, int argc, char **argv)
         }
     }
     http_stop(srv);
+    if (searchlog_flush(app.searchlog, wdb) < 0) {
+        LOG_WARN("search log not written: %s", db_errmsg(wdb));
+    }
     if (db_checkpoint(wdb, 1) != SQLITE_OK) {
         LOG_WARN("final checkpoint: %s", db_errmsg(wdb));
     }

@@ -67,6 +67,17 @@ read_params(struct req *req, struct search_params *p)
     p->per_page = arg_int(req, "per_page", SEARCH_PER_PAGE, 1, INT_MAX);
 }
 
+/* Count a first-page search for the zero-result report (in memory; the
+ * server writes the counts now and then, lib/searchlog.c). */
+static void
+note_search(struct req *req, const struct search_params *p, json_t *m)
+{
+    if (p->q != NULL && p->page <= 1) {
+        searchlog_note(req->app->searchlog, p->q,
+                       (long)json_integer_value(json_object_get(m, "total")));
+    }
+}
+
 /* GET /api/search?q=&c=&lang=&year=&page=&per_page= : the search model as
  * JSON, exactly {"query", "total", "page", "per_page", "results",
  * "facets"} (lib/search.h).  q is read up to 256 bytes, page up to 500,
@@ -81,6 +92,7 @@ page_api_search_get(struct req *req, json_t **model)
         *model = NULL;
         return 500;
     }
+    note_search(req, &p, *model);
     return 200;
 }
 
@@ -99,8 +111,8 @@ struct page_search_state {
  * JSON string, each value percent-encoded.  c and lang NULL, year 0 and
  * page <= 1 are left out. */
 static json_t *
-search_link(const struct page_search_state *s, const char *c,
-            const char *lang, int year, int page)
+search_link(const struct page_search_state *s, const char *c, const char *lang,
+            int year, int page)
 {
     struct strbuf u = STRBUF_INIT;
     json_t *j = NULL;
@@ -186,8 +198,8 @@ facet_links(const struct page_search_state *s, json_t *facets,
         json_object_set_new(
             e, "current",
             json_boolean(s->lang != NULL && strcmp(code, s->lang) == 0));
-        json_object_set_new(
-            e, "url", search_link(s, s->collection, code, s->year, 1));
+        json_object_set_new(e, "url",
+                            search_link(s, s->collection, code, s->year, 1));
     }
     json_array_foreach(json_object_get(facets, "years"), i, e)
     {
@@ -325,8 +337,8 @@ pagination(const struct page_search_state *s, json_t *m, long long total,
  * (no q: invite a search, 200), "title", "has_results", "first_number",
  * per result "collection_title" and "date", facet "url" and "current",
  * "filters" [{"label", "remove_url"}] with "has_filters", and pagination
- * (see above).  Limits
- * as for /api/search; bad numbers fall back to defaults, never 500. */
+ * (see above).  Limits as for /api/search; bad values fall back to
+ * defaults, never to a 500. */
 int
 page_search_get(struct req *req, json_t **model)
 {
@@ -345,6 +357,7 @@ page_search_get(struct req *req, json_t **model)
         return 500;
     }
     m = *model;
+    note_search(req, &p, m);
     results = json_object_get(m, "results");
     facets = json_object_get(m, "facets");
     total = json_integer_value(json_object_get(m, "total"));
@@ -371,19 +384,16 @@ page_search_get(struct req *req, json_t **model)
     strbuf_free(&title);
     json_object_set_new(m, "has_results",
                         json_boolean(json_array_size(results) > 0));
-    json_object_set_new(
-        m, "first_number",
-        json_integer((long long)(page - 1) * s.per_page + 1));
+    json_object_set_new(m, "first_number",
+                        json_integer((long long)(page - 1) * s.per_page + 1));
     facet_links(&s, facets, &ctitle);
     result_extras(results, facets);
-    json_object_set_new(
-        m, "has_collection_facet",
-        json_boolean(json_array_size(json_object_get(facets, "collections")) >
-                     0));
-    json_object_set_new(
-        m, "has_language_facet",
-        json_boolean(json_array_size(json_object_get(facets, "languages")) >
-                     0));
+    json_object_set_new(m, "has_collection_facet",
+                        json_boolean(json_array_size(json_object_get(
+                                         facets, "collections")) > 0));
+    json_object_set_new(m, "has_language_facet",
+                        json_boolean(json_array_size(json_object_get(
+                                         facets, "languages")) > 0));
     json_object_set_new(
         m, "has_year_facet",
         json_boolean(json_array_size(json_object_get(facets, "years")) > 0));

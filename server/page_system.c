@@ -131,7 +131,8 @@ int
 page_robots_get(struct req *req, json_t **model)
 {
     static const char body[] = "User-agent: *\nDisallow: /admin/\n"
-                               "Disallow: /search\nDisallow: /api/\n";
+                               "Disallow: /search\nDisallow: /api/\n"
+                               "Disallow: /external\n";
 
     (void)model;
     req->resp.body = body;

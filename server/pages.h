@@ -31,6 +31,11 @@ int page_random_get(struct req *req, json_t **model);
 int page_api_collections_get(struct req *req, json_t **model);
 int page_api_collection_get(struct req *req, json_t **model);
 int page_api_document_get(struct req *req, json_t **model);
+/* page_feed.c */
+int page_feed_get(struct req *req, json_t **model);
+int page_collection_feed_get(struct req *req, json_t **model);
+int page_sitemap_get(struct req *req, json_t **model);
+int page_opensearch_get(struct req *req, json_t **model);
 /* page_external.c */
 int page_external_get(struct req *req, json_t **model);
 int page_external_post(struct req *req, json_t **model);

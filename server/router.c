@@ -780,7 +780,8 @@ app_init(struct app *app, struct config *cfg, const char *data_dir, char *err,
     }
     app->req_count =
         kw_calloc((nroutes + 1) * ROUTER_NSTATUS, sizeof(*app->req_count));
-    if (app->req_count == NULL) {
+    app->searchlog = searchlog_new(10000);
+    if (app->req_count == NULL || app->searchlog == NULL) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -801,4 +802,6 @@ app_free(struct app *app)
     app->static_urls = NULL;
     kw_free(app->req_count);
     app->req_count = NULL;
+    searchlog_free(app->searchlog);
+    app->searchlog = NULL;
 }

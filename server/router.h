@@ -17,6 +17,7 @@
 #include "config.h"
 #include "db.h"
 #include "i18n.h"
+#include "searchlog.h"
 #include "staticfiles.h"
 #include "strbuf.h"
 #include "tmpl.h"
@@ -50,14 +51,15 @@ struct kv {
 /* Process-wide state: built before the daemon starts, then read-only
  * except for the atomic counters. */
 struct app {
-    struct config *cfg;        /* borrowed */
-    const char *data_dir;      /* borrowed */
-    const char *base;          /* URL prefix without trailing slash, or "" */
-    struct tmpl_set *tmpl;     /* owned */
-    struct i18n i18n;          /* owned */
-    struct static_set statics; /* owned */
-    json_t *static_urls;       /* owned: {"css_site": "/static/...", ...} */
-    struct db *wdb;            /* the writer connection, owned */
+    struct config *cfg;          /* borrowed */
+    const char *data_dir;        /* borrowed */
+    const char *base;            /* URL prefix without trailing slash, or "" */
+    struct tmpl_set *tmpl;       /* owned */
+    struct i18n i18n;            /* owned */
+    struct static_set statics;   /* owned */
+    json_t *static_urls;         /* owned: {"css_site": "/static/...", ...} */
+    struct db *wdb;              /* the writer connection, owned */
+    struct searchlog *searchlog; /* owned; flushed by the main loop */
     time_t started;
     const char *build_id; /* templates, borrowed from tmpl */
     char render_id[24];   /* templates + i18n + static + base: the key of

@@ -1,0 +1,1292 @@
+/*
+ * check_search: tests for lib/search.c and server/page_search.c.  A temp
+ * database gets the real migrations and a fixture of English and Korean
+ * documents (published, pending, withdrawn) written straight into
+ * document, section and section_fts; searches run on a DB_READONLY reader
+ * as in the server, and the pages through router_dispatch() on requests
+ * built in memory (no socket).  Layer: tests/; depends on lib/, server/
+ * (router, routes and every page for linking), Check and jansson, and on
+ * $KW_SRCDIR (migrations, templates) and $KW_TEST_DATA (blns.json).
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "html.h"
+#include "pages.h"
+#include "query.h"
+#include "router.h"
+#include "search.h"
+
+static char dir[64], dbpath[128], mig[4200], datadir[4000];
+static struct config cfg;
+static struct app app;
+static struct db *wdb, *rdb;
+
+/* ---- fixture ---- */
+
+/* Unix seconds of the publication dates used below. */
+#define T2021 1625097600LL  /* 2021-07-01 */
+#define T2022 1646092800LL  /* 2022-03-01 */
+#define T2023 1682899200LL  /* 2023-05-01 */
+#define T2023E 1704067199LL /* 2023-12-31 23:59:59 */
+#define T2024A 1704067200LL /* 2024-01-01 00:00:00 */
+#define T2024 1707523200LL  /* 2024-02-10 */
+
+/* Document ids of the fixture, in insertion order. */
+enum {
+    D_WAL = 1,
+    D_FTS,
+    D_DATABASE,
+    D_SYSTEMS,
+    D_KODB,
+    D_KOIMG,
+    D_SECRET,
+    D_OLD,
+    D_BTREE,
+    D_HASH,
+    D_NOTE1 /* 25 notes follow */
+};
+#define N_NOTES 25
+
+static sqlite3_int64
+add_coll(const char *name, const char *title, const char *lang)
+{
+    sqlite3 *h = db_handle(wdb);
+    sqlite3_stmt *st;
+
+    ck_assert_int_eq(sqlite3_prepare_v2(h,
+                                        "INSERT INTO collection(name, title,"
+                                        " language, created_at, updated_at)"
+                                        " VALUES (?1, ?2, ?3, 0, 0)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, lang, -1, SQLITE_STATIC);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    return sqlite3_last_insert_rowid(h);
+}
+
+/* A document; published_at < 0 stores NULL. */
+static sqlite3_int64
+add_doc(sqlite3_int64 coll, const char *path, const char *title,
+        const char *lang, const char *status, long long published_at)
+{
+    static const char hash[] =
+        "0000000000000000000000000000000000000000000000000000000000000000";
+    sqlite3 *h = db_handle(wdb);
+    struct strbuf norm = STRBUF_INIT;
+    sqlite3_stmt *st;
+
+    ck_assert_int_eq(query_normalize_title(title, strlen(title), &norm), 0);
+    ck_assert_int_eq(
+        sqlite3_prepare_v2(
+            h,
+            "INSERT INTO document(collection_id, path, status, title,"
+            " title_norm, language, content_type, body_html, body_text,"
+            " ingested_at, operator, orig_sha256, orig_size, body_sha256,"
+            " published_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+            " 'text/html', '', '', 0, 'test', ?7, 0, ?7, ?8, 0)",
+            -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_int64(st, 1, coll);
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, strbuf_peek(&norm), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 6, lang, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, hash, -1, SQLITE_STATIC);
+    if (published_at >= 0) {
+        sqlite3_bind_int64(st, 8, published_at);
+    }
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    strbuf_free(&norm);
+    return sqlite3_last_insert_rowid(h);
+}
+
+/* A section and its FTS row (the app keeps them in sync itself). */
+static void
+add_section(sqlite3_int64 doc, int ord, const char *anchor, const char *title,
+            const char *heading, const char *body)
+{
+    sqlite3 *h = db_handle(wdb);
+    sqlite3_stmt *st;
+    sqlite3_int64 id;
+
+    ck_assert_int_eq(sqlite3_prepare_v2(h,
+                                        "INSERT INTO section(document_id, ord,"
+                                        " anchor, title, heading, body)"
+                                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(st, 1, doc);
+    sqlite3_bind_int(st, 2, ord);
+    sqlite3_bind_text(st, 3, anchor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, heading, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, body, -1, SQLITE_STATIC);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    id = sqlite3_last_insert_rowid(h);
+    ck_assert_int_eq(sqlite3_prepare_v2(h,
+                                        "INSERT INTO section_fts(rowid, title,"
+                                        " heading, body)"
+                                        " VALUES (?1, ?2, ?3, ?4)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, heading, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, body, -1, SQLITE_STATIC);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+}
+
+/* A one-section document. */
+static void
+add_simple(sqlite3_int64 coll, const char *path, const char *title,
+           const char *lang, const char *status, long long at, const char *body)
+{
+    add_section(add_doc(coll, path, title, lang, status, at), 0, NULL, title,
+                "", body);
+}
+
+static void
+fixture(void)
+{
+    sqlite3_int64 sq, ko, misc, d;
+    char path[64], title[64];
+    int i;
+
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    sq = add_coll("sqlite", "SQLite Manual", "en");
+    ko = add_coll("kor", "한국어 자료", "ko");
+    misc = add_coll("misc", "Misc & <Notes>", NULL);
+
+    d = add_doc(sq, "wal.html", "Write-Ahead Logging", "en", "published",
+                T2023);
+    add_section(d, 0, NULL, "Write-Ahead Logging", "",
+                "The WAL journal mode keeps storage safe; a checkpoint runs "
+                "later.");
+    add_section(d, 1, "ckpt", "", "Checkpointing",
+                "A checkpoint moves pages from the WAL file back into the "
+                "database file.");
+    d = add_doc(sq, "fts5 ext.html", "SQLite FTS5 Extension", "en", "published",
+                T2024);
+    add_section(d, 0, NULL, "SQLite FTS5 Extension", "",
+                "Full-text search with the fts5 module keeps storage for an "
+                "inverted index.");
+    add_section(d, 1, "hostile", "", "Tokenizer <notes>",
+                "<script>alert(\"x\")</script> 'quote' & ampersand tokenizer");
+    add_section(d, 2, "stray", "", "Markers",
+                "stray \x01 marker byte then zzmarker and \x02 and \x01 end");
+    add_simple(sq, "database.html", "Database", "en", "published", T2023E,
+               "A short page about one database.");
+    add_simple(sq, "systems.html", "Database Systems and Database Engines",
+               "en", "published", T2024A,
+               "database database database engines, database everywhere");
+    add_simple(ko, "db.html", "데이터베이스 개론", "ko", "published", T2022,
+               "데이터베이스는 자료를 체계적으로 저장합니다. 이미지를 저장할 "
+               "수도 있습니다. storage");
+    add_simple(ko, "img.html", "이미지 처리", "ko", "published", T2023,
+               "이미지에서 특징을 추출합니다.");
+    add_simple(ko, "secret.html", "비밀 데이터베이스", "ko", "pending", -1,
+               "secret database storage 이미지 zebra 데이터베이스");
+    add_simple(ko, "old.html", "Withdrawn storage", "ko", "withdrawn", T2021,
+               "storage zebra withdrawnword");
+    add_simple(misc, "btree.html", "Indexes", NULL, "published", T2021,
+               "btree index structure");
+    add_simple(misc, "hash.html", "Hash Tables", NULL, "published", T2021,
+               "hash index structure");
+    for (i = 1; i <= N_NOTES; i++) {
+        snprintf(path, sizeof(path), "note-%d.html", i);
+        snprintf(title, sizeof(title), "Note %d", i);
+        add_simple(misc, path, title, "en", "published", T2021,
+                   "zebra crossing note");
+    }
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+}
+
+static void
+setup(void)
+{
+    const char *src = getenv("KW_SRCDIR");
+    struct db_opts o = {0};
+    struct db_error e;
+    char err[512];
+
+    snprintf(datadir, sizeof(datadir), "%s", src ? src : ".");
+    strcpy(dir, "/tmp/kwsrXXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(dbpath, sizeof(dbpath), "%s/t.db", dir);
+    snprintf(mig, sizeof(mig), "%s/db/migrations", datadir);
+    ck_assert_int_eq(config_init(&cfg), 0);
+    o.path = dbpath;
+    o.migrations_dir = mig;
+    o.flags = DB_CREATE;
+    ck_assert_msg(db_open(&o, &wdb, &e) == 0, "%s", e.msg);
+    o.flags = DB_READONLY;
+    o.migrations_dir = NULL;
+    ck_assert_msg(db_open(&o, &rdb, &e) == 0, "%s", e.msg);
+    ck_assert_msg(app_init(&app, &cfg, datadir, err, sizeof(err)) == 0, "%s",
+                  err);
+    app.wdb = wdb;
+    fixture();
+}
+
+static void
+teardown(void)
+{
+    char cmd[128];
+
+    app_free(&app);
+    db_close(rdb);
+    db_close(wdb);
+    config_free(&cfg);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0) {
+        /* harmless */
+    }
+}
+
+/* ---- helpers ---- */
+
+/* Search with the given parameters; asserts success.  New model. */
+static json_t *
+run(const char *q, const char *c, const char *lang, int year, int page,
+    int per_page)
+{
+    struct search_params p = {q, c, lang, year, page, per_page};
+    json_t *m = NULL;
+
+    ck_assert_int_eq(search_run(rdb, &p, "", &m), 0);
+    ck_assert_ptr_nonnull(m);
+    return m;
+}
+
+static json_t *
+run_q(const char *q)
+{
+    return run(q, NULL, NULL, 0, 1, 0);
+}
+
+static long long
+total(const json_t *m)
+{
+    return json_integer_value(json_object_get(m, "total"));
+}
+
+static json_t *
+results(const json_t *m)
+{
+    return json_object_get(m, "results");
+}
+
+/* The i-th result's field as a string (borrowed). */
+static const char *
+rfield(const json_t *m, size_t i, const char *key)
+{
+    return json_string_value(
+        json_object_get(json_array_get(results(m), i), key));
+}
+
+static long long
+rid(const json_t *m, size_t i)
+{
+    return json_integer_value(
+        json_object_get(json_array_get(results(m), i), "id"));
+}
+
+/* 1 when document id is among the results. */
+static int
+has_doc(const json_t *m, long long id)
+{
+    size_t i;
+
+    for (i = 0; i < json_array_size(results(m)); i++) {
+        if (rid(m, i) == id) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The count of the facet entry whose `key` is the string or integer
+ * `want`, or -1. */
+static long long
+facet_count(const json_t *m, const char *facet, const char *key,
+            const char *want, long long iwant)
+{
+    json_t *e;
+    size_t i;
+
+    json_array_foreach(json_object_get(json_object_get(m, "facets"), facet), i,
+                       e)
+    {
+        json_t *v = json_object_get(e, key);
+
+        if ((want != NULL && json_is_string(v) &&
+             strcmp(json_string_value(v), want) == 0) ||
+            (want == NULL && json_is_integer(v) &&
+             json_integer_value(v) == iwant)) {
+            return json_integer_value(json_object_get(e, "count"));
+        }
+    }
+    return -1;
+}
+
+static size_t
+count_str(const char *s, const char *needle)
+{
+    size_t n = 0;
+
+    while ((s = strstr(s, needle)) != NULL) {
+        n++;
+        s += strlen(needle);
+    }
+    return n;
+}
+
+/* ---- core ---- */
+
+START_TEST(test_common_term)
+{
+    json_t *m = run_q("checkpoint");
+
+    ck_assert_int_eq(total(m), 1);
+    ck_assert_int_eq(rid(m, 0), D_WAL);
+    ck_assert_str_eq(rfield(m, 0, "collection"), "sqlite");
+    ck_assert_str_eq(rfield(m, 0, "path"), "wal.html");
+    ck_assert_str_eq(rfield(m, 0, "title"), "Write-Ahead Logging");
+    ck_assert_str_eq(rfield(m, 0, "language"), "en");
+    /* the best section is the one with the heading and the anchor */
+    ck_assert_str_eq(rfield(m, 0, "url"), "/c/sqlite/wal.html#ckpt");
+    ck_assert_int_eq(json_integer_value(json_object_get(
+                         json_array_get(results(m), 0), "published_at")),
+                     T2023);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "query")),
+                     "checkpoint");
+    ck_assert_int_eq(json_integer_value(json_object_get(m, "page")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(m, "per_page")),
+                     SEARCH_PER_PAGE);
+    json_decref(m);
+
+    /* several sections of one document give one result */
+    m = run_q("storage");
+    ck_assert_int_eq(total(m), 3);
+    ck_assert(has_doc(m, D_WAL) && has_doc(m, D_FTS) && has_doc(m, D_KODB));
+    ck_assert_uint_eq(json_array_size(results(m)), 3);
+    json_decref(m);
+
+    /* the path is percent-encoded, the base prefixed */
+    {
+        struct search_params p = {"inverted", NULL, NULL, 0, 1, 0};
+
+        ck_assert_int_eq(search_run(rdb, &p, "/kw", &m), 0);
+        ck_assert_str_eq(rfield(m, 0, "url"), "/kw/c/sqlite/fts5%20ext.html");
+        json_decref(m);
+    }
+}
+END_TEST
+
+START_TEST(test_unpublished_hidden)
+{
+    json_t *m = run_q("secret");
+
+    ck_assert_int_eq(total(m), 0);
+    ck_assert_uint_eq(json_array_size(results(m)), 0);
+    json_decref(m);
+    m = run_q("withdrawnword");
+    ck_assert_int_eq(total(m), 0);
+    json_decref(m);
+    m = run_q("database");
+    ck_assert(!has_doc(m, D_SECRET));
+    ck_assert_int_eq(facet_count(m, "languages", "code", "ko", 0), -1);
+    json_decref(m);
+    m = run_q("zebra");
+    ck_assert_int_eq(total(m), N_NOTES);
+    ck_assert_int_eq(facet_count(m, "collections", "name", "kor", 0), -1);
+    json_decref(m);
+}
+END_TEST
+
+START_TEST(test_korean)
+{
+    json_t *m;
+    const char *snip;
+
+    /* a word inside another: 베이스 in 데이터베이스 */
+    m = run_q("베이스");
+    ck_assert_int_eq(total(m), 1);
+    ck_assert_int_eq(rid(m, 0), D_KODB);
+    json_decref(m);
+
+    /* a noun with a particle attached: 이미지 finds 이미지를, 이미지에서 */
+    m = run_q("이미지");
+    ck_assert_int_eq(total(m), 2);
+    ck_assert(has_doc(m, D_KODB) && has_doc(m, D_KOIMG));
+    /* the particle stays outside the highlight */
+    snip = rfield(m, rid(m, 0) == D_KODB ? 0 : 1, "snippet_html");
+    ck_assert_msg(strstr(snip, "<mark>이미지</mark>를") != NULL, "%s", snip);
+    json_decref(m);
+
+    /* one syllable matches the unigram */
+    m = run_q("론");
+    ck_assert(has_doc(m, D_KODB));
+    json_decref(m);
+
+    /* the exact Korean title first */
+    m = run_q("데이터베이스 개론");
+    ck_assert_int_ge(total(m), 1);
+    ck_assert_int_eq(rid(m, 0), D_KODB);
+    ck_assert_str_eq(rfield(m, 0, "url"), "/c/kor/db.html");
+    json_decref(m);
+}
+END_TEST
+
+START_TEST(test_exact_title_first)
+{
+    sqlite3_stmt *st;
+    double s_database = 0, s_systems = 0;
+    json_t *m;
+
+    /* By bm25 alone "Database Systems and Database Engines" beats
+     * "Database"; the exact normalised title must still come first. */
+    ck_assert_int_eq(
+        sqlite3_prepare_v2(db_handle(rdb),
+                           "SELECT s.document_id,"
+                           " bm25(section_fts, 10.0, 4.0, 1.0)"
+                           " FROM section_fts JOIN section s"
+                           " ON s.id = section_fts.rowid"
+                           " WHERE section_fts MATCH '\"database\"'",
+                           -1, &st, NULL),
+        SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (sqlite3_column_int64(st, 0) == D_DATABASE) {
+            s_database = sqlite3_column_double(st, 1);
+        } else if (sqlite3_column_int64(st, 0) == D_SYSTEMS) {
+            s_systems = sqlite3_column_double(st, 1);
+        }
+    }
+    sqlite3_finalize(st);
+    ck_assert(s_systems < s_database); /* lower is better */
+
+    m = run_q("database");
+    ck_assert_int_eq(total(m), 3); /* wal, database, systems */
+    ck_assert_int_eq(rid(m, 0), D_DATABASE);
+    ck_assert_int_eq(rid(m, 1), D_SYSTEMS);
+    json_decref(m);
+    /* case and surrounding space do not matter, syntax is ignored */
+    m = run_q("  DATABASE ");
+    ck_assert_int_eq(rid(m, 0), D_DATABASE);
+    json_decref(m);
+    m = run_q("\"database\" -nothinghere");
+    ck_assert_int_eq(rid(m, 0), D_DATABASE);
+    json_decref(m);
+    /* punctuation inside the title is kept by both sides */
+    m = run_q("write-ahead logging");
+    ck_assert_int_eq(rid(m, 0), D_WAL);
+    json_decref(m);
+}
+END_TEST
+
+START_TEST(test_syntax)
+{
+    json_t *m = run_q("\"moves pages\"");
+
+    ck_assert_int_eq(total(m), 1);
+    ck_assert_str_eq(rfield(m, 0, "url"), "/c/sqlite/wal.html#ckpt");
+    json_decref(m);
+    m = run_q("\"pages moves\"");
+    ck_assert_int_eq(total(m), 0);
+    json_decref(m);
+
+    m = run_q("index");
+    ck_assert_int_eq(total(m), 3);
+    ck_assert(has_doc(m, D_HASH));
+    json_decref(m);
+    m = run_q("index -hash");
+    ck_assert_int_eq(total(m), 2);
+    ck_assert(has_doc(m, D_BTREE) && has_doc(m, D_FTS) && !has_doc(m, D_HASH));
+    json_decref(m);
+    /* only exclusions: nothing to search */
+    m = run_q("-index");
+    ck_assert_int_eq(total(m), 0);
+    json_decref(m);
+
+    m = run_q("checkpo*");
+    ck_assert_int_eq(total(m), 1);
+    ck_assert_int_eq(rid(m, 0), D_WAL);
+    json_decref(m);
+    m = run_q("checkpo");
+    ck_assert_int_eq(total(m), 0);
+    json_decref(m);
+
+    /* FTS5 operators are text */
+    m = run_q("index AND NOT (hash) OR NEAR:x");
+    ck_assert_int_eq(total(m), 0);
+    json_decref(m);
+}
+END_TEST
+
+START_TEST(test_filters_facets)
+{
+    json_t *m = run_q("storage");
+
+    ck_assert_int_eq(facet_count(m, "collections", "name", "sqlite", 0), 2);
+    ck_assert_int_eq(facet_count(m, "collections", "name", "kor", 0), 1);
+    ck_assert_int_eq(facet_count(m, "languages", "code", "en", 0), 2);
+    ck_assert_int_eq(facet_count(m, "languages", "code", "ko", 0), 1);
+    ck_assert_int_eq(facet_count(m, "years", "year", NULL, 2024), 1);
+    ck_assert_int_eq(facet_count(m, "years", "year", NULL, 2023), 1);
+    ck_assert_int_eq(facet_count(m, "years", "year", NULL, 2022), 1);
+    /* collections carry their titles; years come newest first */
+    {
+        json_t *f = json_object_get(m, "facets");
+        json_t *c0 = json_array_get(json_object_get(f, "collections"), 0);
+        json_t *y = json_object_get(f, "years");
+
+        ck_assert_str_eq(json_string_value(json_object_get(c0, "title")),
+                         "SQLite Manual");
+        ck_assert_int_eq(
+            json_integer_value(json_object_get(json_array_get(y, 0), "year")),
+            2024);
+    }
+    json_decref(m);
+
+    m = run("storage", "kor", NULL, 0, 1, 0);
+    ck_assert_int_eq(total(m), 1);
+    ck_assert_int_eq(rid(m, 0), D_KODB);
+    json_decref(m);
+    m = run("storage", NULL, "en", 0, 1, 0);
+    ck_assert_int_eq(total(m), 2);
+    ck_assert(!has_doc(m, D_KODB));
+    json_decref(m);
+    m = run("storage", NULL, NULL, 2023, 1, 0);
+    ck_assert_int_eq(total(m), 1);
+    ck_assert_int_eq(rid(m, 0), D_WAL);
+    json_decref(m);
+    m = run("storage", "sqlite", "en", 2024, 1, 0);
+    ck_assert_int_eq(total(m), 1);
+    ck_assert_int_eq(rid(m, 0), D_FTS);
+    json_decref(m);
+    m = run("storage", "nosuch", NULL, 0, 1, 0);
+    ck_assert_int_eq(total(m), 0);
+    json_decref(m);
+    /* empty strings mean no filter */
+    m = run("storage", "", "", 0, 1, 0);
+    ck_assert_int_eq(total(m), 3);
+    json_decref(m);
+
+    /* years are UTC calendar years: 23:59:59 on Dec 31st is 2023 */
+    m = run("database", NULL, NULL, 2023, 1, 0);
+    ck_assert(has_doc(m, D_DATABASE) && !has_doc(m, D_SYSTEMS));
+    json_decref(m);
+    m = run("database", NULL, NULL, 2024, 1, 0);
+    ck_assert(!has_doc(m, D_DATABASE) && has_doc(m, D_SYSTEMS));
+    json_decref(m);
+
+    /* documents without a language are counted but not faceted */
+    m = run_q("index");
+    ck_assert_int_eq(facet_count(m, "languages", "code", "en", 0), 1);
+    ck_assert_int_eq(facet_count(m, "collections", "name", "misc", 0), 2);
+    ck_assert_int_eq(facet_count(m, "years", "year", NULL, 2021), 2);
+    json_decref(m);
+}
+END_TEST
+
+START_TEST(test_pagination)
+{
+    json_t *p1 = run("zebra", NULL, NULL, 0, 1, 0);
+    json_t *p2 = run("zebra", NULL, NULL, 0, 2, 0);
+    json_t *m;
+    size_t i, k;
+
+    ck_assert_int_eq(total(p1), N_NOTES);
+    ck_assert_int_eq(total(p2), N_NOTES);
+    ck_assert_uint_eq(json_array_size(results(p1)), SEARCH_PER_PAGE);
+    ck_assert_uint_eq(json_array_size(results(p2)), N_NOTES - SEARCH_PER_PAGE);
+    for (i = 0; i < json_array_size(results(p1)); i++) {
+        for (k = 0; k < json_array_size(results(p2)); k++) {
+            ck_assert_int_ne(rid(p1, i), rid(p2, k));
+        }
+    }
+    /* page 2 continues page 1 in one stable order */
+    m = run("zebra", NULL, NULL, 0, 1, 50);
+    ck_assert_uint_eq(json_array_size(results(m)), N_NOTES);
+    for (i = 0; i < (size_t)N_NOTES; i++) {
+        ck_assert_int_eq(rid(m, i), i < SEARCH_PER_PAGE
+                                        ? rid(p1, i)
+                                        : rid(p2, i - SEARCH_PER_PAGE));
+    }
+    json_decref(m);
+    json_decref(p1);
+    json_decref(p2);
+
+    m = run("zebra", NULL, NULL, 0, 3, 10);
+    ck_assert_uint_eq(json_array_size(results(m)), 5);
+    ck_assert_int_eq(json_integer_value(json_object_get(m, "per_page")), 10);
+    json_decref(m);
+    /* past the last page: no rows, the same total */
+    m = run("zebra", NULL, NULL, 0, 4, 10);
+    ck_assert_uint_eq(json_array_size(results(m)), 0);
+    ck_assert_int_eq(total(m), N_NOTES);
+    json_decref(m);
+}
+END_TEST
+
+START_TEST(test_snippets)
+{
+    json_t *m = run_q("tokenizer");
+    const char *s;
+
+    ck_assert_int_eq(total(m), 1);
+    ck_assert_str_eq(rfield(m, 0, "url"), "/c/sqlite/fts5%20ext.html#hostile");
+    s = rfield(m, 0, "snippet_html");
+    ck_assert_msg(strstr(s, "<mark>tokenizer</mark>") != NULL, "%s", s);
+    ck_assert_msg(strstr(s, "&lt;script&gt;") != NULL, "%s", s);
+    ck_assert_ptr_null(strstr(s, "<script"));
+    ck_assert_ptr_null(strstr(s, "\"x\""));
+    ck_assert_ptr_null(strstr(s, "'quote'"));
+    ck_assert_ptr_null(strstr(s, "& "));
+    ck_assert_ptr_nonnull(strstr(s, "&amp; ampersand"));
+    json_decref(m);
+
+    /* marker bytes in the text itself cannot unbalance the tags */
+    m = run_q("zzmarker");
+    s = rfield(m, 0, "snippet_html");
+    ck_assert_msg(strstr(s, "zzmarker</mark>") != NULL, "%s", s);
+    ck_assert_uint_eq(count_str(s, "<mark>"), count_str(s, "</mark>"));
+    ck_assert_ptr_null(strchr(s, '\x01'));
+    ck_assert_ptr_null(strchr(s, '\x02'));
+    json_decref(m);
+
+    /* a hit in the title only: the body's start, nothing marked */
+    m = run_q("logging");
+    s = rfield(m, 0, "snippet_html");
+    ck_assert_ptr_nonnull(s);
+    ck_assert_ptr_nonnull(strstr(s, "The WAL journal"));
+    json_decref(m);
+}
+END_TEST
+
+START_TEST(test_suggest)
+{
+    json_t *a;
+    sqlite3_stmt *st = NULL, *plan;
+    char sql[2048];
+    int used = 0;
+
+    ck_assert_int_eq(search_suggest(rdb, "write", "", &a), 0);
+    ck_assert_uint_eq(json_array_size(a), 1);
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_array_get(a, 0), "title")),
+        "Write-Ahead Logging");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_array_get(a, 0), "url")),
+        "/c/sqlite/wal.html");
+    ck_assert_uint_eq(json_object_size(json_array_get(a, 0)), 2);
+    json_decref(a);
+    ck_assert_int_eq(search_suggest(rdb, "  WRITE-AH", "/kw", &a), 0);
+    ck_assert_uint_eq(json_array_size(a), 1);
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_array_get(a, 0), "url")),
+        "/kw/c/sqlite/wal.html");
+    json_decref(a);
+
+    /* Hangul prefixes: 데이터 and a lone syllable */
+    ck_assert_int_eq(search_suggest(rdb, "데이터", "", &a), 0);
+    ck_assert_uint_eq(json_array_size(a), 1);
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_array_get(a, 0), "title")),
+        "데이터베이스 개론");
+    json_decref(a);
+    ck_assert_int_eq(search_suggest(rdb, "이", "", &a), 0);
+    ck_assert_uint_eq(json_array_size(a), 1);
+    json_decref(a);
+
+    /* only published titles */
+    ck_assert_int_eq(search_suggest(rdb, "비밀", "", &a), 0);
+    ck_assert_uint_eq(json_array_size(a), 0);
+    json_decref(a);
+    ck_assert_int_eq(search_suggest(rdb, "withdrawn", "", &a), 0);
+    ck_assert_uint_eq(json_array_size(a), 0);
+    json_decref(a);
+
+    /* at most ten, in title order */
+    ck_assert_int_eq(search_suggest(rdb, "note", "", &a), 0);
+    ck_assert_uint_eq(json_array_size(a), SEARCH_SUGGEST_MAX);
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_array_get(a, 0), "title")),
+        "Note 1");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_array_get(a, 1), "title")),
+        "Note 10");
+    json_decref(a);
+
+    ck_assert_int_eq(search_suggest(rdb, "", "", &a), 0);
+    ck_assert_uint_eq(json_array_size(a), 0);
+    json_decref(a);
+    ck_assert_int_eq(search_suggest(rdb, NULL, "", &a), 0);
+    ck_assert_uint_eq(json_array_size(a), 0);
+    json_decref(a);
+
+    /* the statement search_suggest prepared is a range scan on the
+     * partial index of published titles */
+    while ((st = sqlite3_next_stmt(db_handle(rdb), st)) != NULL) {
+        if (strstr(sqlite3_sql(st), "title_norm >= :p") != NULL) {
+            break;
+        }
+    }
+    ck_assert_ptr_nonnull(st);
+    snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", sqlite3_sql(st));
+    ck_assert_int_eq(sqlite3_prepare_v2(db_handle(rdb), sql, -1, &plan, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(plan, 1, "x", -1, SQLITE_STATIC);
+    while (sqlite3_step(plan) == SQLITE_ROW) {
+        const char *d = (const char *)sqlite3_column_text(plan, 3);
+
+        if (strstr(d, "USING INDEX document_title_norm (title_norm>? AND "
+                      "title_norm<?)") != NULL) {
+            used = 1;
+        }
+        ck_assert_msg(strstr(d, "TEMP B-TREE") == NULL, "%s", d);
+    }
+    sqlite3_finalize(plan);
+    ck_assert(used);
+}
+END_TEST
+
+/* ---- limits ---- */
+
+START_TEST(test_blns)
+{
+    const char *d = getenv("KW_TEST_DATA");
+    char path[4096];
+    json_error_t jerr;
+    json_t *arr, *v, *m, *a;
+    size_t i;
+
+    snprintf(path, sizeof(path), "%s/blns.json", d ? d : "tests/data");
+    arr = json_load_file(path, 0, &jerr);
+    ck_assert_msg(arr != NULL, "%s: %s", path, jerr.text);
+    json_array_foreach(arr, i, v)
+    {
+        struct search_params p = {json_string_value(v), NULL, NULL, 0, 1, 0};
+        const char *q;
+
+        ck_assert_msg(search_run(rdb, &p, "", &m) == 0, "blns %zu: %s", i,
+                      db_errmsg(rdb));
+        q = json_string_value(json_object_get(m, "query"));
+        ck_assert_ptr_nonnull(q);
+        ck_assert(utf8_valid(q, strlen(q)));
+        json_decref(m);
+        ck_assert_msg(search_suggest(rdb, p.q, "", &a) == 0, "blns %zu", i);
+        json_decref(a);
+    }
+    json_decref(arr);
+}
+END_TEST
+
+START_TEST(test_bounds)
+{
+    char big[8192];
+    const char *q;
+    json_t *m;
+    size_t i;
+
+    /* a long query is cut at 256 bytes, on a character boundary */
+    for (i = 0; i + 3 < sizeof(big); i += 3) {
+        memcpy(big + i, "가", 3);
+    }
+    big[i] = '\0';
+    big[100] = ' ';
+    m = run_q(big + 1); /* starts mid-character */
+    q = json_string_value(json_object_get(m, "query"));
+    ck_assert_uint_le(strlen(q), QUERY_MAX_BYTES + 6);
+    ck_assert(utf8_valid(q, strlen(q)));
+    json_decref(m);
+
+    /* invalid UTF-8 is echoed repaired */
+    m = run_q("zebra \xff\xfe\xc3");
+    ck_assert_int_eq(total(m), N_NOTES);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "query")),
+                     "zebra \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    json_decref(m);
+
+    /* page and per_page are clamped */
+    m = run("zebra", NULL, NULL, 0, 100000, 1000);
+    ck_assert_int_eq(json_integer_value(json_object_get(m, "page")),
+                     SEARCH_MAX_PAGE);
+    ck_assert_int_eq(json_integer_value(json_object_get(m, "per_page")),
+                     SEARCH_MAX_PER_PAGE);
+    ck_assert_uint_eq(json_array_size(results(m)), 0);
+    json_decref(m);
+    m = run("zebra", NULL, NULL, 0, -5, -5);
+    ck_assert_int_eq(json_integer_value(json_object_get(m, "page")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(m, "per_page")),
+                     SEARCH_PER_PAGE);
+    json_decref(m);
+    /* an impossible year is no filter */
+    m = run("zebra", NULL, NULL, 123456, 1, 0);
+    ck_assert_int_eq(total(m), N_NOTES);
+    json_decref(m);
+
+    /* nothing searchable: zero results, no query run */
+    m = run_q(NULL);
+    ck_assert_int_eq(total(m), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "query")), "");
+    json_decref(m);
+    m = run_q(":: () \"\" *");
+    ck_assert_int_eq(total(m), 0);
+    json_decref(m);
+}
+END_TEST
+
+/* The match set is bounded: past SEARCH_MAX_MATCHES sections, total and
+ * facets count the documents of the best SEARCH_MAX_MATCHES only. */
+START_TEST(test_match_bound)
+{
+    sqlite3_int64 c, d;
+    char path[64];
+    int i, n = SEARCH_MAX_MATCHES + 500;
+    json_t *m;
+    struct timespec t0, t1;
+    double ms;
+
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    c = add_coll("bulk", "Bulk", "en");
+    for (i = 0; i < n; i++) {
+        snprintf(path, sizeof(path), "b%d.html", i);
+        d = add_doc(c, path, path, "en", "published", T2024);
+        add_section(d, 0, NULL, path, "",
+                    "quokka appears in every bulk section with some filler "
+                    "text to make the snippet work a little");
+    }
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    m = run_q("quokka");
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+         (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    ck_assert_int_eq(total(m), SEARCH_MAX_MATCHES);
+    ck_assert_int_eq(facet_count(m, "collections", "name", "bulk", 0),
+                     SEARCH_MAX_MATCHES);
+    ck_assert_uint_eq(json_array_size(results(m)), SEARCH_PER_PAGE);
+    ck_assert_msg(ms < 5000, "%.1f ms", ms); /* generous: sanitizers */
+    json_decref(m);
+}
+END_TEST
+
+/* ---- errors ---- */
+
+struct fake {
+    struct arena arena;
+    struct kv headers[8];
+    struct kv args[8];
+    struct req req;
+};
+
+/* A GET for path with up to four query arguments (name, value pairs,
+ * NULL-terminated). */
+static struct req *
+fake(struct fake *f, const char *path, const char *k1, const char *v1,
+     const char *k2, const char *v2, const char *k3, const char *v3,
+     const char *k4, const char *v4)
+{
+    const char *kv[8] = {k1, v1, k2, v2, k3, v3, k4, v4};
+    size_t i;
+
+    memset(f, 0, sizeof(*f));
+    arena_init(&f->arena);
+    f->req.app = &app;
+    f->req.arena = &f->arena;
+    f->req.method = REQ_GET;
+    f->req.path = path;
+    f->req.db = rdb;
+    f->req.headers = f->headers;
+    f->req.args = f->args;
+    for (i = 0; i < 4 && kv[2 * i] != NULL; i++) {
+        f->args[i].key = kv[2 * i];
+        f->args[i].value = kv[2 * i + 1];
+    }
+    f->req.nargs = i;
+    return &f->req;
+}
+
+static void
+done(struct fake *f)
+{
+    kw_free(f->req.resp.owned);
+    arena_free(&f->arena);
+}
+
+/* The body as a NUL-terminated copy in the arena. */
+static const char *
+body(struct fake *f)
+{
+    return arena_strndup(&f->arena, f->req.resp.body ? f->req.resp.body : "",
+                         f->req.resp.len);
+}
+
+START_TEST(test_page_html)
+{
+    struct fake f;
+    struct req *r = fake(&f, "/search", "q", "checkpoint", NULL, NULL, NULL,
+                         NULL, NULL, NULL);
+    const char *b;
+
+    router_dispatch(r);
+    b = body(&f);
+    ck_assert_int_eq(r->resp.status, 200);
+    ck_assert_str_eq(r->resp.ctype, "text/html; charset=utf-8");
+    ck_assert_ptr_nonnull(strstr(b, "<h1>"));
+    ck_assert_ptr_nonnull(strstr(b, "<ol class=\"results\" start=\"1\">"));
+    ck_assert_ptr_nonnull(strstr(b, "href=\"/c/sqlite/wal.html#ckpt\""));
+    ck_assert_ptr_nonnull(strstr(b, "<mark>checkpoint</mark>"));
+    ck_assert_ptr_nonnull(strstr(b, "value=\"checkpoint\""));
+    ck_assert_ptr_nonnull(strstr(b, "<time datetime=\"2023-05-01\">"));
+    done(&f);
+
+    /* facets and pagination with links; hostile collection title */
+    r = fake(&f, "/search", "q", "zebra", "lang", "en", NULL, NULL, NULL, NULL);
+    r->lang = 1;
+    router_dispatch(r);
+    b = body(&f);
+    ck_assert_int_eq(r->resp.status, 200);
+    ck_assert_ptr_nonnull(strstr(b, "Misc &amp; &lt;Notes&gt;"));
+    ck_assert_ptr_null(strstr(b, "<Notes>"));
+    ck_assert_ptr_nonnull(strstr(b, "aria-label=\"Result pages\""));
+    ck_assert_ptr_nonnull(
+        strstr(b, "href=\"/search?q=zebra&amp;lang=en&amp;page=2\""));
+    ck_assert_ptr_nonnull(strstr(b, "rel=\"next\""));
+    ck_assert_ptr_null(strstr(b, "rel=\"prev\""));
+    ck_assert_ptr_nonnull(strstr(b, "aria-label=\"Collections\""));
+    /* removing the language filter keeps the query only */
+    ck_assert_ptr_nonnull(strstr(b, "href=\"/search?q=zebra\""));
+    ck_assert_ptr_nonnull(
+        strstr(b, "<span aria-current=\"true\" lang=\"en\">"));
+    done(&f);
+
+    /* page 2 numbers its list from 21 */
+    r = fake(&f, "/search", "q", "zebra", "page", "2", NULL, NULL, NULL, NULL);
+    router_dispatch(r);
+    b = body(&f);
+    ck_assert_ptr_nonnull(strstr(b, "start=\"21\""));
+    ck_assert_ptr_nonnull(strstr(b, "rel=\"prev\""));
+    ck_assert_ptr_nonnull(strstr(b, "<span aria-current=\"page\">2</span>"));
+    done(&f);
+
+    /* no q: a prompt, 200; no results: the message */
+    r = fake(&f, "/search", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    r->lang = 1;
+    router_dispatch(r);
+    ck_assert_int_eq(r->resp.status, 200);
+    ck_assert_ptr_nonnull(strstr(body(&f), "Type the words"));
+    done(&f);
+    r = fake(&f, "/search", "q", "nothingmatchesthis", NULL, NULL, NULL, NULL,
+             NULL, NULL);
+    r->lang = 1;
+    router_dispatch(r);
+    ck_assert_int_eq(r->resp.status, 200);
+    ck_assert_ptr_nonnull(strstr(body(&f), "No document matches"));
+    done(&f);
+
+    /* a hostile query is escaped everywhere */
+    r = fake(&f, "/search", "q", "<script>\"'&{{x}}", NULL, NULL, NULL, NULL,
+             NULL, NULL);
+    router_dispatch(r);
+    b = body(&f);
+    ck_assert_int_eq(r->resp.status, 200);
+    ck_assert_ptr_null(strstr(b, "<script"));
+    ck_assert_ptr_nonnull(strstr(b, "&lt;script&gt;&quot;&#39;&amp;{{x}}"));
+    done(&f);
+
+    /* Korean page */
+    r = fake(&f, "/search", "q", "이미지", NULL, NULL, NULL, NULL, NULL, NULL);
+    router_dispatch(r);
+    b = body(&f);
+    ck_assert_int_eq(r->resp.status, 200);
+    ck_assert_ptr_nonnull(strstr(b, "<mark>이미지</mark>"));
+    ck_assert_ptr_nonnull(strstr(b, "href=\"/c/kor/db.html\""));
+    done(&f);
+}
+END_TEST
+
+START_TEST(test_page_api)
+{
+    static const char *const top[] = {"query",    "total",   "page",
+                                      "per_page", "results", "facets"};
+    static const char *const res[] = {"id",       "collection",  "path",
+                                      "url",      "title",       "snippet_html",
+                                      "language", "published_at"};
+    struct fake f;
+    struct req *r = fake(&f, "/api/search", "q", "storage", NULL, NULL, NULL,
+                         NULL, NULL, NULL);
+    json_t *j, *e;
+    size_t i;
+
+    router_dispatch(r);
+    ck_assert_int_eq(r->resp.status, 200);
+    ck_assert_str_eq(r->resp.ctype, "application/json");
+    j = json_loads(body(&f), 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_uint_eq(json_object_size(j), 6);
+    for (i = 0; i < 6; i++) {
+        ck_assert_msg(json_object_get(j, top[i]) != NULL, "%s", top[i]);
+    }
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "total")), 3);
+    json_array_foreach(json_object_get(j, "results"), i, e)
+    {
+        size_t k;
+
+        ck_assert_uint_eq(json_object_size(e), 8);
+        for (k = 0; k < 8; k++) {
+            ck_assert_msg(json_object_get(e, res[k]) != NULL, "%s", res[k]);
+        }
+    }
+    e = json_object_get(j, "facets");
+    ck_assert_uint_eq(json_object_size(e), 3);
+    ck_assert_uint_eq(
+        json_object_size(json_array_get(json_object_get(e, "collections"), 0)),
+        3);
+    ck_assert_uint_eq(
+        json_object_size(json_array_get(json_object_get(e, "languages"), 0)),
+        2);
+    ck_assert_uint_eq(
+        json_object_size(json_array_get(json_object_get(e, "years"), 0)), 2);
+    json_decref(j);
+    done(&f);
+
+    /* empty q: the same shape, zero results */
+    r = fake(&f, "/api/search", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    router_dispatch(r);
+    ck_assert_int_eq(r->resp.status, 200);
+    j = json_loads(body(&f), 0, NULL);
+    ck_assert_uint_eq(json_object_size(j), 6);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "total")), 0);
+    json_decref(j);
+    done(&f);
+
+    /* suggest: a JSON array, cacheable */
+    r = fake(&f, "/suggest", "q", "데이", NULL, NULL, NULL, NULL, NULL, NULL);
+    router_dispatch(r);
+    ck_assert_int_eq(r->resp.status, 200);
+    ck_assert_str_eq(r->resp.ctype, "application/json");
+    ck_assert_str_eq(r->resp.cache_control, "public, max-age=60");
+    j = json_loads(body(&f), 0, NULL);
+    ck_assert(json_is_array(j));
+    ck_assert_uint_eq(json_array_size(j), 1);
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_array_get(j, 0), "url")),
+        "/c/kor/db.html");
+    json_decref(j);
+    done(&f);
+    r = fake(&f, "/suggest", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    router_dispatch(r);
+    ck_assert_int_eq(r->resp.status, 200);
+    ck_assert_str_eq(body(&f), "[]");
+    done(&f);
+}
+END_TEST
+
+START_TEST(test_page_bad_params)
+{
+    static const char *const bad[][2] = {
+        {"page", "abc"},        {"page", "-1"},
+        {"page", "0"},          {"page", "99999999999999999999"},
+        {"page", "2x"},         {"page", ""},
+        {"year", "abc"},        {"year", "99999999999"},
+        {"year", "-2023"},      {"per_page", "0"},
+        {"per_page", "100000"}, {"c", "<script>"},
+        {"c", "\xff\xfe"},      {"lang", "\xc3"},
+        {"lang", "en\"><b>"},   {"c", ""},
+    };
+    static const char *const paths[] = {"/search", "/api/search"};
+    size_t i, k;
+
+    for (k = 0; k < 2; k++) {
+        for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            struct fake f;
+            struct req *r = fake(&f, paths[k], "q", "zebra", bad[i][0],
+                                 bad[i][1], NULL, NULL, NULL, NULL);
+
+            router_dispatch(r);
+            ck_assert_msg(r->resp.status == 200, "%s %s=%s: %d", paths[k],
+                          bad[i][0], bad[i][1], r->resp.status);
+            ck_assert_ptr_null(strstr(body(&f), "<script>"));
+            ck_assert_ptr_null(strstr(body(&f), "<b>"));
+            done(&f);
+        }
+    }
+    /* a page past the last one offers the first */
+    {
+        struct fake f;
+        struct req *r = fake(&f, "/search", "q", "zebra", "page", "7", NULL,
+                             NULL, NULL, NULL);
+
+        r->lang = 1;
+        router_dispatch(r);
+        ck_assert_int_eq(r->resp.status, 200);
+        ck_assert_ptr_nonnull(strstr(body(&f), "Go to the first page"));
+        ck_assert_ptr_nonnull(strstr(body(&f), "href=\"/search?q=zebra\""));
+        done(&f);
+    }
+}
+END_TEST
+
+/* A database error is -1 from lib/ and 500 from the pages. */
+START_TEST(test_db_error)
+{
+    struct db *empty;
+    struct db_opts o = {0};
+    struct db_error e;
+    struct search_params p = {"zebra", NULL, NULL, 0, 1, 0};
+    char path[160];
+    json_t *m = (json_t *)&p, *a = (json_t *)&p;
+    struct fake f;
+    struct req *r;
+
+    snprintf(path, sizeof(path), "%s/empty.db", dir);
+    o.path = path;
+    o.flags = DB_CREATE;
+    ck_assert_msg(db_open(&o, &empty, &e) == 0, "%s", e.msg);
+    ck_assert_int_eq(search_run(empty, &p, "", &m), -1);
+    ck_assert_ptr_null(m);
+    ck_assert_int_eq(search_suggest(empty, "zebra", "", &a), -1);
+    ck_assert_ptr_null(a);
+    r = fake(&f, "/search", "q", "zebra", NULL, NULL, NULL, NULL, NULL, NULL);
+    r->db = empty;
+    router_dispatch(r);
+    ck_assert_int_eq(r->resp.status, 500);
+    done(&f);
+    r = fake(&f, "/suggest", "q", "zebra", NULL, NULL, NULL, NULL, NULL, NULL);
+    r->db = empty;
+    router_dispatch(r);
+    ck_assert_int_eq(r->resp.status, 500);
+    done(&f);
+    db_close(empty);
+}
+END_TEST
+
+/* Every allocation failing in turn: an error or a whole answer. */
+START_TEST(test_oom)
+{
+    struct search_params p = {"storage 이미지", NULL, NULL, 0, 1, 0};
+    json_t *m;
+    long n;
+    int ok = 0;
+
+    /* warm the statement cache so that failures hit search.c */
+    m = run_q("storage");
+    json_decref(m);
+    for (n = 0; n < 400 && !ok; n++) {
+        int rc;
+
+        alloc_set_fail_after(n);
+        rc = search_run(rdb, &p, "", &m);
+        alloc_set_fail_after(-1);
+        if (rc == 0) {
+            json_decref(m);
+            ok = n > 0;
+        } else {
+            ck_assert_ptr_null(m);
+        }
+    }
+    ck_assert(ok);
+    for (n = 0; n < 50; n++) {
+        alloc_set_fail_after(n);
+        if (search_suggest(rdb, "note", "", &m) == 0) {
+            ck_assert_uint_eq(json_array_size(m), SEARCH_SUGGEST_MAX);
+            json_decref(m);
+        }
+        alloc_set_fail_after(-1);
+    }
+}
+END_TEST
+
+START_TEST(test_i18n_keys)
+{
+    static const char *const keys[] = {
+        "search_title",
+        "search_prompt",
+        "search_syntax",
+        "search_found",
+        "search_results_unit",
+        "search_results",
+        "search_no_results",
+        "search_no_results_hint",
+        "search_pagination",
+        "search_facet_collections",
+        "search_facet_languages",
+        "search_facet_years",
+        "search_prev",
+        "search_next",
+    };
+    size_t i;
+    int l;
+
+    for (l = 0; l < I18N_NLANG; l++) {
+        for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+            ck_assert_msg(json_is_string(json_object_get(
+                              i18n_strings(&app.i18n, l), keys[i])),
+                          "%s/%s", i18n_langs[l], keys[i]);
+        }
+    }
+}
+END_TEST
+
+static Suite *
+search_suite(void)
+{
+    Suite *s = suite_create("search");
+    TCase *core = tcase_create("core"), *limits = tcase_create("limits"),
+          *errors = tcase_create("errors");
+
+    tcase_add_checked_fixture(core, setup, teardown);
+    tcase_add_checked_fixture(limits, setup, teardown);
+    tcase_add_checked_fixture(errors, setup, teardown);
+    tcase_set_timeout(limits, 120);
+    tcase_add_test(core, test_common_term);
+    tcase_add_test(core, test_unpublished_hidden);
+    tcase_add_test(core, test_korean);
+    tcase_add_test(core, test_exact_title_first);
+    tcase_add_test(core, test_syntax);
+    tcase_add_test(core, test_filters_facets);
+    tcase_add_test(core, test_pagination);
+    tcase_add_test(core, test_snippets);
+    tcase_add_test(core, test_suggest);
+    tcase_add_test(limits, test_blns);
+    tcase_add_test(limits, test_bounds);
+    tcase_add_test(limits, test_match_bound);
+    tcase_add_test(errors, test_page_html);
+    tcase_add_test(errors, test_page_api);
+    tcase_add_test(errors, test_page_bad_params);
+    tcase_add_test(errors, test_db_error);
+    tcase_add_test(errors, test_oom);
+    tcase_add_test(errors, test_i18n_keys);
+    suite_add_tcase(s, core);
+    suite_add_tcase(s, limits);
+    suite_add_tcase(s, errors);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(search_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
