@@ -420,6 +420,22 @@ approve(struct db *db, const struct store_doc *d, int64_t doc)
         }
         sqlite3_reset(ns);
         rc = render_invalidate(db, doc, u);
+        /* Readers who asked for this page get it now. */
+        if (rc == 0 && u != NULL) {
+            static const char ful[] =
+                "UPDATE acquisition_request SET status = 'fulfilled',"
+                " document_id = :d WHERE url_norm = :u AND status = 'open'";
+            sqlite3_stmt *fs = db_stmt(db, ful);
+
+            if (fs == NULL) {
+                rc = -1;
+            } else {
+                db_bind_int64(fs, ":d", doc);
+                db_bind_text(fs, ":u", u);
+                rc = sqlite3_step(fs) == SQLITE_DONE ? 0 : -1;
+                sqlite3_reset(fs);
+            }
+        }
         kw_free(u);
         if (rc < 0) {
             return -1;

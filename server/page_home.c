@@ -29,8 +29,9 @@ doc_url(struct req *req, const char *name, const char *path)
     return s;
 }
 
-/* GET /: collections and recent documents.  Reads only published rows;
- * bounded to 200 collections and 10 documents. */
+/* GET /: collections, recent documents, and the most requested pages
+ * that readers asked for and that were brought in.  Reads only published
+ * rows; bounded to 200 collections, 10 and 5 documents. */
 int
 page_home_get(struct req *req, json_t **model)
 {
@@ -44,13 +45,21 @@ page_home_get(struct req *req, json_t **model)
         " FROM document d JOIN collection c ON c.id = d.collection_id"
         " WHERE d.status = 'published'"
         " ORDER BY d.published_at DESC LIMIT 10";
+    static const char sql_wanted[] =
+        "SELECT c.name, d.path, d.title, r.count FROM acquisition_request r"
+        " JOIN document d ON d.id = r.document_id"
+        " JOIN collection c ON c.id = d.collection_id"
+        " WHERE r.status = 'fulfilled' AND d.status = 'published'"
+        " ORDER BY r.count DESC LIMIT 5";
     json_t *m = json_object(), *colls = json_array(), *recent = json_array();
+    json_t *wanted = json_array();
     sqlite3_stmt *st;
     int rc;
 
     *model = m;
     json_object_set_new(m, "collections", colls);
     json_object_set_new(m, "recent", recent);
+    json_object_set_new(m, "wanted", wanted);
     st = db_stmt(req->db, sql_coll);
     if (st == NULL) {
         return 500;
@@ -97,5 +106,29 @@ page_home_get(struct req *req, json_t **model)
     sqlite3_reset(st);
     json_object_set_new(m, "has_recent",
                         json_boolean(json_array_size(recent) > 0));
+    if (rc != SQLITE_DONE) {
+        return 500;
+    }
+    /* Most requested: pages readers asked for that are here now. */
+    st = db_stmt(req->db, sql_wanted);
+    if (st == NULL) {
+        return 500;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *d = json_object();
+
+        json_object_set_new(d, "url",
+                            doc_url(req,
+                                    (const char *)sqlite3_column_text(st, 0),
+                                    (const char *)sqlite3_column_text(st, 1)));
+        json_object_set_new(
+            d, "title", json_string((const char *)sqlite3_column_text(st, 2)));
+        json_object_set_new(d, "count",
+                            json_integer(sqlite3_column_int64(st, 3)));
+        json_array_append_new(wanted, d);
+    }
+    sqlite3_reset(st);
+    json_object_set_new(m, "has_wanted",
+                        json_boolean(json_array_size(wanted) > 0));
     return rc == SQLITE_DONE ? 200 : 500;
 }

@@ -487,6 +487,30 @@ START_TEST(test_external_rate_limit)
 }
 END_TEST
 
+START_TEST(test_home_most_requested)
+{
+    struct fake f;
+    struct req *r;
+
+    pf_exec("INSERT INTO acquisition_request(url_norm, url, count, first_at,"
+            " last_at, status, document_id) VALUES"
+            " ('https://docs.example.org/guide.html', 'x', 7, 0, 0,"
+            " 'fulfilled', 2), ('https://docs.example.org/todo.html', 'y',"
+            " 9, 0, 0, 'open', NULL)");
+    r = fake(&f, REQ_GET, "/", NULL, NULL);
+    fake_arg(&f, "lang", "en");
+    r->lang = 1;
+    router_dispatch(r);
+    ck_assert_int_eq(r->resp.status, 200);
+    ck_assert_ptr_nonnull(strstr(body(&f), "Most requested"));
+    ck_assert_ptr_nonnull(strstr(body(&f), "/c/man/guide.html\">Guide</a>"
+                                           " <span class=\"count\">7"));
+    /* an open request is not on the front page */
+    ck_assert_ptr_null(strstr(body(&f), "todo.html"));
+    done(&f);
+}
+END_TEST
+
 START_TEST(test_range_parser)
 {
     size_t a, b;
@@ -529,6 +553,7 @@ pages_suite(void)
     tcase_add_test(core, test_doc_id_and_collections);
     tcase_add_test(core, test_api_shapes);
     tcase_add_test(core, test_external_flow);
+    tcase_add_test(core, test_home_most_requested);
     tcase_add_test(errors, test_pending_404_withdrawn_410);
     tcase_add_test(limits, test_external_rate_limit);
     tcase_add_test(limits, test_range_parser);

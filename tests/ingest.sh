@@ -148,11 +148,14 @@ ingest --collection manual --source-url https://docs.example.org/ \
 check "changed file: 1 changed" grep -q ': 0 new, 1 changed' "$TMP/out3"
 check "changed file: version 2 pending" test "$(q "SELECT version || status FROM document WHERE path = 'guide/setup.html' ORDER BY version DESC LIMIT 1")" = 2pending
 
+# A reader's request for a page is fulfilled when the page is published.
+q "INSERT INTO acquisition_request(url_norm, url, count, first_at, last_at) VALUES ('http://kwangmyong.invalid/c/approved/intro.html', 'x', 3, 0, 0)" >/dev/null
 # --approve publishes, with the operator in the audit log.
 ingest --collection approved --approve --operator chief --policy "$TMP/policy" "$T/guide" >/dev/null 2>&1
 check "--approve publishes" test "$(q "SELECT count(*) FROM document d JOIN collection c ON c.id = d.collection_id WHERE c.name = 'approved' AND d.status = 'published'")" -eq 2
 check "--approve: decided_by the operator" test "$(q "SELECT DISTINCT decided_by FROM document d JOIN collection c ON c.id = d.collection_id WHERE c.name = 'approved'")" = chief
 check "--approve: audit rows" test "$(q "SELECT count(*) FROM audit WHERE action = 'approve' AND actor = 'cli:chief'")" -eq 2
+check "publishing fulfils the open request for its URL" test "$(q "SELECT status FROM acquisition_request WHERE url_norm = 'http://kwangmyong.invalid/c/approved/intro.html'")" = fulfilled
 check "verify passes after approve" "$KW_BIN" verify --db "$DB" --data-dir "$KW_SRCDIR"
 
 # --dry-run writes nothing.
@@ -222,5 +225,33 @@ while read -r line; do
 done <"$TMP/kill.ack"
 check "every acknowledged document is stored with its hash" test "$bad" -eq 0
 check "verify passes after the kills (FTS, hashes, audit)" "$KW_BIN" verify --db "$DB" --data-dir "$KW_SRCDIR"
+# Ingest while the server serves: readers never get a 5xx because ingest
+# holds the write lock, and they never see half a document.
+if start_server; then
+    L="$TMP/live"; mkdir -p "$L"
+    for i in $(seq 1 200); do
+        printf '<html><head><title>Live %d</title></head><body><p>live page %d %s</p></body></html>' \
+            "$i" "$i" "$(head -c 2000 /dev/zero | tr '\0' 'y')" >"$L/l$i.html"
+    done
+    touch "$TMP/live.run"
+    (
+        end=$((SECONDS + 60))
+        while [ -f "$TMP/live.run" ] && [ $SECONDS -lt $end ]; do
+            for u in / /c/killed/p1.html "/search?q=page" /c/live/ /healthz; do
+                curl -s -o /dev/null -w '%{http_code}\n' "$BASE$u"
+            done
+        done >"$TMP/live.codes"
+    ) &
+    lpid=$!
+    "$KW_BIN" ingest --db "$DB" --data-dir "$KW_SRCDIR" --collection live --approve \
+        --jobs 2 "$L" >/dev/null 2>&1
+    rm -f "$TMP/live.run"
+    wait "$lpid"
+    n=$(wc -l <"$TMP/live.codes")
+    check "served $n requests during the ingest" test "$n" -gt 10
+    check "no 5xx while ingest wrote" test -z "$(grep '^5' "$TMP/live.codes")"
+    check "every page of the live ingest is whole" test "$(q "SELECT count(*) FROM document d JOIN collection c ON c.id = d.collection_id WHERE c.name = 'live' AND d.status = 'published' AND d.body_html LIKE '%live page%'")" -eq 200
+    stop_server
+fi
 check "no worker processes left behind" test -z "$(pgrep -f "ingest --collection killed" || true)"
 finish

@@ -98,6 +98,16 @@ check "/metrics has a latency histogram" grep -q 'kwangmyong_http_request_durati
 check "/metrics has the database size" grep -q 'kwangmyong_database_bytes{file="main"}' <<<"$m"
 check "access log has one line per request" grep -q 'GET /healthz 200' "$TMP/access.log"
 
+# SIGHUP reopens the access log (log rotation).
+mv "$TMP/access.log" "$TMP/access.log.1"
+kill -HUP "$SERVER_PID"
+sleep 0.3
+curl -s -o /dev/null "$BASE/robots.txt"
+sleep 0.2
+check "SIGHUP: a new access log is written" grep -q 'GET /robots.txt 200' "$TMP/access.log"
+check "SIGHUP: the rotated log keeps the old lines" grep -q 'GET /healthz 200' "$TMP/access.log.1"
+check "SIGHUP: the server still serves" test "$(code "$BASE/healthz")" = 200
+
 # Graceful stop: SIGTERM while a request is in flight still answers it.
 curl -s -o "$TMP/slow.out" -w '%{http_code}' --limit-rate 2k "$BASE$css" >"$TMP/slow.code" &
 cpid=$!
