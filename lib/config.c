@@ -60,6 +60,12 @@ const struct config_key config_keys[] = {
      1073741824, "WAL size above which a checkpoint restarts the log"},
     {"shutdown_timeout", CONFIG_INT, OFF(shutdown_timeout), "10", 0, 600,
      "seconds to let in-flight requests finish on SIGTERM"},
+    {"session_idle", CONFIG_INT, OFF(session_idle), "1800", 60, 86400 * 30,
+     "seconds of inactivity after which an admin session expires"},
+    {"session_max", CONFIG_INT, OFF(session_max), "43200", 60, 86400 * 90,
+     "absolute lifetime of an admin session in seconds"},
+    {"cookie_secure", CONFIG_BOOL, OFF(cookie_secure), "false", 0, 1,
+     "mark cookies Secure (set when a TLS proxy is in front)"},
     {NULL, CONFIG_STR, 0, NULL, 0, 0, NULL},
 };
 

@@ -31,6 +31,9 @@ struct config {
     long checkpoint_interval;
     long wal_restart_bytes;
     long shutdown_timeout;
+    long session_idle;
+    long session_max;
+    long cookie_secure;
 };
 
 struct config_key {

@@ -101,9 +101,12 @@ static const unsigned short pc_class[GUMBO_TAG_UNKNOWN] = {
     [GUMBO_TAG_HTML] = TC_SPECIAL | TC_SCOPE | TC_TSCOPE | TC_IGNORE,
     [GUMBO_TAG_HEAD] = TC_SPECIAL | TC_IGNORE | TC_BREAKOUT,
     [GUMBO_TAG_BODY] = TC_SPECIAL | TC_IGNORE | TC_BREAKOUT,
-    /* Ignored once the body has content, but a leading frameset nests
-     * without limit (and gumbo frees trees recursively): count it. */
-    [GUMBO_TAG_FRAMESET] = TC_SPECIAL | TC_NORECON,
+    /* A leading frameset nests without limit while gumbo ignores every
+     * other tag (and gumbo frees trees recursively).  So framesets count
+     * and bound every scope: only </frameset> closes one in the model, as
+     * in gumbo's frameset mode; elsewhere that overestimates, which is
+     * safe. */
+    [GUMBO_TAG_FRAMESET] = TC_SPECIAL | TC_SCOPE | TC_TSCOPE | TC_NORECON,
     [GUMBO_TAG_TITLE] = TC_RAWTAG,
     [GUMBO_TAG_BASE] = TC_HIDDEN,
     [GUMBO_TAG_LINK] = TC_HIDDEN,
@@ -189,7 +192,9 @@ static const unsigned short pc_class[GUMBO_TAG_UNKNOWN] = {
     [GUMBO_TAG_FIELDSET] = TC_BLOCK,
     [GUMBO_TAG_INPUT] = TC_SPECIAL | TC_VOID,
     [GUMBO_TAG_BUTTON] = TC_SPECIAL | TC_BUTTON,
-    [GUMBO_TAG_SELECT] = TC_SPECIAL,
+    /* In select mode gumbo ignores nearly every tag, including end tags
+     * that would close what is below the select: make it bound scopes. */
+    [GUMBO_TAG_SELECT] = TC_SPECIAL | TC_SCOPE | TC_TSCOPE,
     [GUMBO_TAG_TEXTAREA] = TC_RAWTAG,
     [GUMBO_TAG_KEYGEN] = TC_SPECIAL | TC_VOID,
     [GUMBO_TAG_DETAILS] = TC_BLOCK,
@@ -746,8 +751,9 @@ pc_implied(struct sanitize_pc *pc, uint32_t code)
              top == GUMBO_TAG_OPTION)) {
             pc_pop(pc);
         }
-        if (code == GUMBO_TAG_RB || code == GUMBO_TAG_RTC ||
-            code == GUMBO_TAG_RT || code == GUMBO_TAG_RP) {
+        if ((code == GUMBO_TAG_RB || code == GUMBO_TAG_RTC ||
+             code == GUMBO_TAG_RT || code == GUMBO_TAG_RP) &&
+            pc_find(pc, GUMBO_TAG_RUBY, T_SCOPE) >= 0) {
             while ((top = pc_top_code(pc)) == GUMBO_TAG_RB ||
                    top == GUMBO_TAG_RT || top == GUMBO_TAG_RP ||
                    (top == GUMBO_TAG_RTC &&
@@ -814,11 +820,16 @@ pc_start(struct sanitize_pc *pc, uint32_t code, int selfclose, uint32_t ahash)
     if (!(cls & TC_NORECON) && (rc = pc_reconstruct(pc)) < 0) {
         return rc;
     }
-    if (code == GUMBO_TAG_PLAINTEXT) {
-        return 2;
-    }
-    if (cls & TC_RAW) {
-        return 1;
+    /* In frameset and select modes gumbo ignores these start tags, so
+     * what follows them is markup, not text: count it as markup. */
+    if (pc->top_code[GUMBO_TAG_FRAMESET] < 0 &&
+        pc->top_code[GUMBO_TAG_SELECT] < 0) {
+        if (code == GUMBO_TAG_PLAINTEXT) {
+            return 2;
+        }
+        if (cls & TC_RAW) {
+            return 1;
+        }
     }
     if (cls & TC_VOID) {
         return 0;
@@ -842,6 +853,7 @@ static int
 pc_end(struct sanitize_pc *pc, uint32_t code)
 {
     unsigned cls = code < GUMBO_TAG_UNKNOWN ? pc_class[code] : 0;
+    uint32_t top;
     long pos;
     int rc;
 
@@ -864,6 +876,22 @@ pc_end(struct sanitize_pc *pc, uint32_t code)
             return pc_adopt(pc, (size_t)pos);
         }
         cls = 0; /* no entry: handled as "any other end tag" */
+    }
+    if (code == GUMBO_TAG_FORM) {
+        /* gumbo closes the implied elements, then takes the form out of
+         * the middle of the stack, leaving what was above it open: we pop
+         * it only when it is on top. */
+        while ((top = pc_top_code(pc)) == GUMBO_TAG_P || top == GUMBO_TAG_LI ||
+               top == GUMBO_TAG_DD || top == GUMBO_TAG_DT ||
+               top == GUMBO_TAG_OPTION || top == GUMBO_TAG_OPTGROUP ||
+               top == GUMBO_TAG_RB || top == GUMBO_TAG_RP ||
+               top == GUMBO_TAG_RT || top == GUMBO_TAG_RTC) {
+            pc_pop(pc);
+        }
+        if (top == GUMBO_TAG_FORM) {
+            pc_pop(pc);
+        }
+        return 0;
     }
     if (code == GUMBO_TAG_P) {
         pos = pc_find(pc, code, T_BUTTON);

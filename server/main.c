@@ -13,6 +13,8 @@
 
 #include "cli.h"
 #include "audit.h"
+#include "cmd_user.h"
+#include "auth.h"
 #include "db.h"
 #include "gz.h"
 #include "http.h"
@@ -106,6 +108,18 @@ cmd_serve(struct cli *c, int argc, char **argv)
     }
     if (open_writer(c, &wdb) < 0) {
         return EXIT_FATAL;
+    }
+    {
+        struct auth_config ac;
+
+        auth_config_default(&ac);
+        ac.idle_s = c->cfg.session_idle;
+        ac.max_s = c->cfg.session_max;
+        if (auth_init(&ac) < 0) {
+            fprintf(stderr, "kwangmyong: cannot initialise libsodium\n");
+            db_close(wdb);
+            return EXIT_FATAL;
+        }
     }
     if (app_init(&app, &c->cfg, c->data_dir, err, sizeof(err)) < 0) {
         fprintf(stderr, "kwangmyong: %s\n", err);
@@ -382,16 +396,19 @@ cmd_ingest(struct cli *c, int argc, char **argv)
     return ingest_main(&c->cfg, c->data_dir, argc, argv);
 }
 
+/* kwangmyong user: see server/cmd_user.c. */
 static int
-cmd_pending(struct cli *c, int argc, char **argv)
+cmd_user(struct cli *c, int argc, char **argv)
 {
-    (void)c;
-    (void)argc;
-    fprintf(stderr,
-            "kwangmyong %s: not available in this version yet (see the "
-            "README's roadmap)\n",
-            argv[0]);
-    return EXIT_FATAL;
+    struct db *db;
+    int rc;
+
+    if (open_writer(c, &db) < 0) {
+        return EXIT_FATAL;
+    }
+    rc = cmd_user_main(db, argc, argv);
+    db_close(db);
+    return rc;
 }
 
 static const struct command commands[] = {
@@ -406,9 +423,7 @@ static const struct command commands[] = {
      "Write a consistent copy of the database to DEST (which must not "
      "exist)\nwhile the server keeps running.\n"},
     {"ingest", cmd_ingest, NULL},
-    {"user", cmd_pending,
-     "Usage: kwangmyong user add|passwd|list|disable|enable ...\n"
-     "Not available in this version yet.\n"},
+    {"user", cmd_user, NULL},
 };
 
 int
@@ -445,6 +460,9 @@ main(int argc, char **argv)
         if (wants_help(argc, argv)) {
             if (commands[i].run == cmd_ingest) {
                 ingest_usage();
+                cli_print_common_help();
+            } else if (commands[i].run == cmd_user) {
+                cmd_user_usage();
                 cli_print_common_help();
             } else if (commands[i].help == NULL) {
                 serve_usage();

@@ -39,5 +39,20 @@ int page_opensearch_get(struct req *req, json_t **model);
 /* page_external.c */
 int page_external_get(struct req *req, json_t **model);
 int page_external_post(struct req *req, json_t **model);
+/* page_admin.c */
+int page_admin_login_get(struct req *req, json_t **model);
+int page_admin_login_post(struct req *req, json_t **model);
+int page_admin_logout_post(struct req *req, json_t **model);
+int page_admin_dashboard_get(struct req *req, json_t **model);
+int page_admin_requests_get(struct req *req, json_t **model);
+int page_admin_queue_get(struct req *req, json_t **model);
+int page_admin_bulk_post(struct req *req, json_t **model);
+int page_admin_document_get(struct req *req, json_t **model);
+int page_admin_preview_get(struct req *req, json_t **model);
+int page_admin_action_post(struct req *req, json_t **model);
+int page_admin_audit_get(struct req *req, json_t **model);
+int page_admin_users_get(struct req *req, json_t **model);
+int page_admin_users_post(struct req *req, json_t **model);
+int page_admin_user_action_post(struct req *req, json_t **model);
 
 #endif

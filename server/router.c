@@ -565,6 +565,27 @@ same_origin(const char *origin, const char *host)
     return strcasecmp(o + 3, host) == 0;
 }
 
+/* Attach the logged-in user, if the session cookie names a live session
+ * (lib/auth.c checks idle and absolute expiry). */
+static void
+load_session(struct req *req)
+{
+    const char *sid = req_cookie(req, ROUTER_SESSION_COOKIE);
+    struct auth_user u;
+    char csrf[AUTH_HEX_LEN + 1];
+
+    if (sid == NULL || req->user != NULL) {
+        return;
+    }
+    if (auth_session(req->db, req->app->wdb, sid, &u, csrf) == 1) {
+        req->user = arena_alloc(req->arena, sizeof(*req->user));
+        if (req->user != NULL) {
+            *req->user = u;
+        }
+        req->session_csrf = arena_strdup(req->arena, csrf);
+    }
+}
+
 int
 router_csrf_ok(struct req *req)
 {
@@ -585,6 +606,10 @@ router_csrf_ok(struct req *req)
     }
     if (origin != NULL && strcmp(origin, "null") == 0) {
         return 0;
+    }
+    /* A logged-in request carries its session's token. */
+    if (req->session_csrf != NULL) {
+        return auth_csrf_equal(field, req->session_csrf);
     }
     /* Double submit: the form field must repeat the cookie, which a
      * cross-site page can neither read nor set. */
@@ -665,11 +690,29 @@ router_dispatch(struct req *req)
     }
     if (rt->flags &
         (ROUTE_ROLE_OPERATOR | ROUTE_ROLE_MODERATOR | ROUTE_ROLE_ADMIN)) {
-        /* Sessions arrive with the moderation issue; until then no
-         * request carries a role. */
-        router_error(req, 403, NULL);
-        finish(req);
-        return;
+        int need = (rt->flags & ROUTE_ROLE_ADMIN)       ? AUTH_ADMIN
+                   : (rt->flags & ROUTE_ROLE_MODERATOR) ? AUTH_MODERATOR
+                                                        : AUTH_OPERATOR;
+
+        load_session(req);
+        if (req->user == NULL) {
+            /* Not logged in: a page asks for the login form. */
+            router_error(req, req->method == REQ_POST ? 403 : 303, NULL);
+            if (req->method != REQ_POST) {
+                resp_reset_body(req);
+                req->resp.body = "";
+                req->resp.location = req_url(req, "/admin/login");
+            }
+            req->resp.cache_control = "no-store";
+            finish(req);
+            return;
+        }
+        if (req->user->role < need) {
+            router_error(req, 403, NULL);
+            req->resp.cache_control = "no-store";
+            finish(req);
+            return;
+        }
     }
     if ((rt->flags & ROUTE_CSRF) && !router_csrf_ok(req)) {
         router_error(req, 403, "cross-site request refused");

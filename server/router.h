@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "arena.h"
+#include "auth.h"
 #include "config.h"
 #include "db.h"
 #include "i18n.h"
@@ -117,7 +118,9 @@ struct req {
     int accept_gzip;
     const char *captures[4]; /* ":name" and "*" pieces of the pattern */
     int ncaptures;
-    int route; /* index of the matched route, -1 for none */
+    int route;                /* index of the matched route, -1 for none */
+    struct auth_user *user;   /* logged-in admin user, or NULL (arena) */
+    const char *session_csrf; /* that session's CSRF token (arena) */
     unsigned long id;
     struct resp resp;
 };
@@ -159,6 +162,7 @@ int router_parse_range(const char *h, size_t len, size_t *first, size_t *last);
 /* The anonymous CSRF token: the kw_csrf cookie, set on first use (an
  * arena string; the Set-Cookie goes into req->resp). */
 #define ROUTER_CSRF_COOKIE "kw_csrf"
+#define ROUTER_SESSION_COOKIE "kw_session"
 const char *router_csrf_token(struct req *req);
 /* Same-origin request whose csrf_token field repeats the cookie. */
 int router_csrf_ok(struct req *req);

@@ -5,6 +5,9 @@
  */
 #include "pages.h"
 
+#define ADMIN_GET (ROUTE_NO_STORE | ROUTE_ROLE_OPERATOR)
+#define ADMIN_POST (ROUTE_NO_STORE | ROUTE_BODY | ROUTE_CSRF)
+
 const struct route routes[] = {
     {REQ_GET, "/", page_home_get, "home", 0, "home"},
     {REQ_GET, "/healthz", page_healthz_get, NULL, ROUTE_JSON | ROUTE_NO_STORE,
@@ -39,6 +42,34 @@ const struct route routes[] = {
      "external"},
     {REQ_POST, "/external", page_external_post, NULL,
      ROUTE_BODY | ROUTE_CSRF | ROUTE_NO_STORE, "external_request"},
+    {REQ_GET, "/admin/login", page_admin_login_get, "admin/login",
+     ROUTE_NO_STORE, "admin_login"},
+    {REQ_POST, "/admin/login", page_admin_login_post, NULL, ADMIN_POST,
+     "admin_login_post"},
+    {REQ_POST, "/admin/logout", page_admin_logout_post, NULL,
+     ADMIN_POST | ROUTE_ROLE_OPERATOR, "admin_logout"},
+    {REQ_GET, "/admin/", page_admin_dashboard_get, "admin/dashboard", ADMIN_GET,
+     "admin"},
+    {REQ_GET, "/admin/requests.txt", page_admin_requests_get, NULL, ADMIN_GET,
+     "admin_requests"},
+    {REQ_GET, "/admin/queue", page_admin_queue_get, "admin/queue", ADMIN_GET,
+     "admin_queue"},
+    {REQ_POST, "/admin/queue/bulk", page_admin_bulk_post, NULL,
+     ADMIN_POST | ROUTE_ROLE_MODERATOR, "admin_bulk"},
+    {REQ_GET, "/admin/documents/:id", page_admin_document_get, "admin/document",
+     ADMIN_GET, "admin_document"},
+    {REQ_GET, "/admin/documents/:id/preview", page_admin_preview_get, NULL,
+     ADMIN_GET, "admin_preview"},
+    {REQ_POST, "/admin/documents/:id/:action", page_admin_action_post, NULL,
+     ADMIN_POST | ROUTE_ROLE_MODERATOR, "admin_action"},
+    {REQ_GET, "/admin/audit", page_admin_audit_get, "admin/audit", ADMIN_GET,
+     "admin_audit"},
+    {REQ_GET, "/admin/users", page_admin_users_get, "admin/users",
+     ROUTE_NO_STORE | ROUTE_ROLE_ADMIN, "admin_users"},
+    {REQ_POST, "/admin/users", page_admin_users_post, NULL,
+     ADMIN_POST | ROUTE_ROLE_ADMIN, "admin_users_add"},
+    {REQ_POST, "/admin/users/:name/:action", page_admin_user_action_post, NULL,
+     ADMIN_POST | ROUTE_ROLE_ADMIN, "admin_user_action"},
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "auth.h"
 #include "html.h"
 
 char pf_datadir[4000];
@@ -31,6 +32,16 @@ pagefix_setup(void)
     snprintf(dbpath, sizeof(dbpath), "%s/t.db", dir);
     snprintf(mig, sizeof(mig), "%s/db/migrations", pf_datadir);
     ck_assert_int_eq(config_init(&pf_cfg), 0);
+    {
+        struct auth_config ac;
+
+        /* Cheap hashing: the page tests are not about argon2's cost. */
+        auth_config_default(&ac);
+        ac.opslimit = crypto_pwhash_OPSLIMIT_MIN;
+        ac.memlimit = crypto_pwhash_MEMLIMIT_MIN;
+        ac.failure_delay_ms = 0;
+        ck_assert_int_eq(auth_init(&ac), 0);
+    }
     o.path = dbpath;
     o.migrations_dir = mig;
     o.flags = DB_CREATE;

@@ -1,0 +1,809 @@
+/*
+ * check_moderation: the document state machine: every transition and its
+ * audit row, refused transitions with who decided and when, two
+ * moderators racing on two writer connections, renditions dropped on
+ * withdraw, acquisition requests fulfilled on approve, metadata edits
+ * reaching title_norm and the FTS index, bulk and whole-batch approval.
+ * Layer: tests/.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit.h"
+#include "moderation.h"
+#include "query.h"
+
+#define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static char dir[64], path[128], mig[4200];
+static struct db *db;
+
+static void
+open_db(struct db **out)
+{
+    struct db_opts o = {0};
+    struct db_error e;
+
+    o.path = path;
+    o.migrations_dir = mig;
+    o.flags = DB_CREATE;
+    ck_assert_msg(db_open(&o, out, &e) == 0, "%s", e.msg);
+}
+
+static void
+exec(const char *sql)
+{
+    ck_assert_msg(db_exec(db, sql) == SQLITE_OK, "%s: %s", sql, db_errmsg(db));
+}
+
+static void
+setup(void)
+{
+    const char *src = getenv("KW_SRCDIR");
+
+    strcpy(dir, "/tmp/kwmodXXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/t.db", dir);
+    snprintf(mig, sizeof(mig), "%s/db/migrations", src ? src : ".");
+    open_db(&db);
+    exec("INSERT INTO collection(id, name, title, created_at, updated_at)"
+         " VALUES (1, 'manuals', 'Manuals', 1, 1)");
+    exec("INSERT INTO ingest_batch(id, collection_id, operator, started_at)"
+         " VALUES (1, 1, 'op', 1), (2, 1, 'op', 1), (3, 1, 'op', 1)");
+}
+
+static void
+teardown(void)
+{
+    char cmd[128];
+
+    db_close(db);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0) {
+        /* harmless */
+    }
+}
+
+/* A document as ingest leaves it, with section 0 and its FTS row. */
+static int64_t
+add_doc(const char *p, int version, const char *status, const char *title,
+        const char *url_norm, int64_t batch)
+{
+    sqlite3 *h = db_handle(db);
+    sqlite3_stmt *st;
+    int64_t id, sid;
+
+    ck_assert_int_eq(
+        sqlite3_prepare_v2(
+            h,
+            "INSERT INTO document(collection_id, path, version, status,"
+            " title, title_norm, content_type, body_html, body_text,"
+            " source_url, source_url_norm, ingested_at, batch_id, operator,"
+            " orig_sha256, orig_size, body_sha256, updated_at) VALUES"
+            " (1, ?1, ?2, ?3, ?4, lower(?4), 'text/html', '<p>body</p>',"
+            " 'body', ?5, ?5, 1, ?6, 'op', '" HEX64 "', 4, '" HEX64 "', 1)",
+            -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_text(st, 1, p, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 2, version);
+    sqlite3_bind_text(st, 3, status, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, title, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, url_norm, -1, SQLITE_TRANSIENT);
+    if (batch != 0) {
+        sqlite3_bind_int64(st, 6, batch);
+    }
+    ck_assert_msg(sqlite3_step(st) == SQLITE_DONE, "%s", sqlite3_errmsg(h));
+    sqlite3_finalize(st);
+    id = sqlite3_last_insert_rowid(h);
+
+    ck_assert_int_eq(sqlite3_prepare_v2(h,
+                                        "INSERT INTO section(document_id,"
+                                        " ord, title, heading, body) VALUES"
+                                        " (?1, 0, ?2, '', 'plain words')",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, title, -1, SQLITE_TRANSIENT);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sid = sqlite3_last_insert_rowid(h);
+    ck_assert_int_eq(sqlite3_prepare_v2(h,
+                                        "INSERT INTO section_fts(rowid,"
+                                        " title, heading, body) VALUES"
+                                        " (?1, ?2, '', 'plain words')",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(st, 1, sid);
+    sqlite3_bind_text(st, 2, title, -1, SQLITE_TRANSIENT);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    return id;
+}
+
+static long long
+q_int(const char *sql, int64_t arg)
+{
+    sqlite3_stmt *st;
+    long long v = -1;
+
+    ck_assert_msg(sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL) ==
+                      SQLITE_OK,
+                  "%s", sqlite3_errmsg(db_handle(db)));
+    if (sqlite3_bind_parameter_count(st) > 0) {
+        sqlite3_bind_int64(st, 1, arg);
+    }
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        v = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+static const char *
+q_text(const char *sql, int64_t arg, char *buf, size_t n)
+{
+    sqlite3_stmt *st;
+
+    buf[0] = '\0';
+    ck_assert_int_eq(sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL),
+                     SQLITE_OK);
+    if (sqlite3_bind_parameter_count(st) > 0) {
+        sqlite3_bind_int64(st, 1, arg);
+    }
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+        snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    return buf;
+}
+
+static const char *
+status_of(int64_t doc)
+{
+    static char buf[32];
+
+    return q_text("SELECT status FROM document WHERE id = ?1", doc, buf,
+                  sizeof(buf));
+}
+
+static long long
+audit_rows(void)
+{
+    return q_int("SELECT count(*) FROM audit", 0);
+}
+
+static void
+no_report(void *ctx, int64_t id, const char *why)
+{
+    (void)ctx;
+    ck_abort_msg("audit row %lld broken: %s", (long long)id, why);
+}
+
+static void
+add_rendition(int64_t doc)
+{
+    sqlite3_stmt *st;
+
+    ck_assert_int_eq(
+        sqlite3_prepare_v2(db_handle(db),
+                           "INSERT INTO rendition(document_id, lang,"
+                           " build_id, etag, html, created_at) VALUES"
+                           " (?1, 'ko', 'b', 'e', x'00', 1)",
+                           -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_int64(st, 1, doc);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+}
+
+/* ---- core ---- */
+
+START_TEST(test_approve)
+{
+    struct mod_conflict c;
+    int64_t d = add_doc("a.html", 1, "pending", "Alpha", "http://x/a", 1);
+    time_t before = time(NULL);
+    char buf[300];
+
+    ck_assert_int_eq(moderation_approve(db, d, "alice", "10.0.0.1", &c),
+                     MOD_OK);
+    ck_assert_str_eq(status_of(d), "published");
+    ck_assert_str_eq(q_text("SELECT decided_by FROM document WHERE id = ?1", d,
+                            buf, sizeof(buf)),
+                     "alice");
+    ck_assert_int_ge(q_int("SELECT decided_at FROM document WHERE id = ?1", d),
+                     before);
+    ck_assert_int_eq(
+        q_int("SELECT published_at = decided_at FROM document WHERE id = ?1",
+              d),
+        1);
+    ck_assert_int_eq(q_int("SELECT count(*) FROM audit WHERE action ="
+                           " 'approve' AND actor = 'alice' AND object_type"
+                           " = 'document' AND client = '10.0.0.1'"
+                           " AND object_id = ?1",
+                           d),
+                     1);
+    ck_assert_str_eq(q_text("SELECT detail FROM audit", 0, buf, sizeof(buf)),
+                     "{\"from\":\"pending\",\"fulfilled_requests\":0,"
+                     "\"to\":\"published\"}");
+    ck_assert_int_eq(audit_verify(db, no_report, NULL), 0);
+}
+END_TEST
+
+START_TEST(test_approve_supersedes)
+{
+    int64_t v1 = add_doc("b.html", 1, "published", "B", "http://x/b", 1);
+    int64_t v2 = add_doc("b.html", 2, "pending", "B2", "http://x/b", 2);
+    int64_t v3 = add_doc("b.html", 3, "pending", "B3", "http://x/b", 3);
+    int64_t other = add_doc("c.html", 1, "pending", "C", "http://x/c", 2);
+    char buf[300];
+
+    add_rendition(v1);
+    ck_assert_int_eq(moderation_approve(db, v2, "bo", NULL, NULL), MOD_OK);
+    ck_assert_str_eq(status_of(v1), "superseded");
+    ck_assert_str_eq(status_of(v2), "published");
+    ck_assert_str_eq(status_of(v3), "superseded");
+    ck_assert_str_eq(status_of(other), "pending");
+    ck_assert_int_eq(q_int("SELECT count(*) FROM rendition", 0), 0);
+    q_text("SELECT detail FROM audit", 0, buf, sizeof(buf));
+    ck_assert_ptr_nonnull(strstr(buf, "\"superseded\":[1,3]"));
+}
+END_TEST
+
+START_TEST(test_reject_and_restore)
+{
+    int64_t d = add_doc("r.html", 1, "pending", "R", NULL, 1);
+    struct mod_conflict c;
+    char buf[300];
+
+    ck_assert_int_eq(moderation_reject(db, d, "bo", "off topic", NULL, &c),
+                     MOD_OK);
+    ck_assert_str_eq(status_of(d), "rejected");
+    ck_assert_str_eq(q_text("SELECT reason FROM document WHERE id = ?1", d, buf,
+                            sizeof(buf)),
+                     "off topic");
+    ck_assert_str_eq(q_text("SELECT reason FROM audit WHERE action ="
+                            " 'reject'",
+                            0, buf, sizeof(buf)),
+                     "off topic");
+    ck_assert_int_eq(moderation_restore(db, d, "cy", NULL, NULL, &c), MOD_OK);
+    ck_assert_str_eq(status_of(d), "pending");
+    ck_assert_int_eq(
+        q_int("SELECT count(*) FROM audit WHERE action = 'restore' AND"
+              " actor = 'cy' AND reason IS NULL",
+              0),
+        1);
+    /* A blank optional reason is none. */
+    ck_assert_int_eq(moderation_reject(db, d, "bo", "again", NULL, &c), MOD_OK);
+    ck_assert_int_eq(moderation_restore(db, d, "cy", "  ", NULL, &c), MOD_OK);
+    ck_assert_int_eq(audit_rows(), 4);
+    ck_assert_int_eq(audit_verify(db, no_report, NULL), 0);
+}
+END_TEST
+
+START_TEST(test_withdraw_invalidates)
+{
+    int64_t a = add_doc("a.html", 1, "published", "A", "http://x/a", 1);
+    int64_t b = add_doc("b.html", 1, "published", "B", "http://x/b", 1);
+    int64_t u = add_doc("u.html", 1, "published", "U", "http://x/u", 1);
+    char sql[200];
+    struct mod_conflict c;
+
+    /* b links to a; u is unrelated. */
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO link(document_id, target_url) VALUES (%lld,"
+             " 'http://x/a')",
+             (long long)b);
+    exec(sql);
+    add_rendition(a);
+    add_rendition(b);
+    add_rendition(u);
+    ck_assert_int_eq(
+        moderation_withdraw(db, a, "di", "copyright", "1.1.1.1", &c), MOD_OK);
+    ck_assert_str_eq(status_of(a), "withdrawn");
+    ck_assert_int_eq(
+        q_int("SELECT count(*) FROM rendition WHERE document_id = ?1", a), 0);
+    ck_assert_int_eq(
+        q_int("SELECT count(*) FROM rendition WHERE document_id = ?1", b), 0);
+    ck_assert_int_eq(
+        q_int("SELECT count(*) FROM rendition WHERE document_id = ?1", u), 1);
+    ck_assert_int_eq(q_int("SELECT count(*) FROM audit WHERE action ="
+                           " 'withdraw' AND reason = 'copyright'",
+                           0),
+                     1);
+    /* Restored and approved again: linking pages are rendered afresh. */
+    add_rendition(b);
+    ck_assert_int_eq(moderation_restore(db, a, "di", "cleared", NULL, &c),
+                     MOD_OK);
+    ck_assert_int_eq(moderation_approve(db, a, "di", NULL, &c), MOD_OK);
+    ck_assert_int_eq(
+        q_int("SELECT count(*) FROM rendition WHERE document_id = ?1", b), 0);
+}
+END_TEST
+
+START_TEST(test_approve_fulfils_request)
+{
+    int64_t d = add_doc("f.html", 1, "pending", "F", "http://x/f", 1);
+
+    exec("INSERT INTO acquisition_request(url_norm, url, first_at, last_at)"
+         " VALUES ('http://x/f', 'http://x/f', 1, 1),"
+         " ('http://x/g', 'http://x/g', 1, 1)");
+    ck_assert_int_eq(moderation_approve(db, d, "eve", NULL, NULL), MOD_OK);
+    ck_assert_int_eq(q_int("SELECT count(*) FROM acquisition_request WHERE"
+                           " url_norm = 'http://x/f' AND status ="
+                           " 'fulfilled' AND document_id = ?1",
+                           d),
+                     1);
+    ck_assert_int_eq(q_int("SELECT count(*) FROM acquisition_request WHERE"
+                           " url_norm = 'http://x/g' AND status = 'open'"
+                           " AND document_id IS NULL",
+                           0),
+                     1);
+    ck_assert_int_eq(q_int("SELECT count(*) FROM audit WHERE detail LIKE"
+                           " '%\"fulfilled_requests\":1%'",
+                           0),
+                     1);
+}
+END_TEST
+
+/* rowid of section 0 of doc when MATCH finds it, else 0. */
+static int64_t
+fts_find(const char *match, int64_t doc)
+{
+    sqlite3_stmt *st;
+    int64_t found = 0;
+
+    ck_assert_int_eq(sqlite3_prepare_v2(db_handle(db),
+                                        "SELECT s.document_id FROM"
+                                        " section_fts JOIN section s ON"
+                                        " s.id = section_fts.rowid WHERE"
+                                        " section_fts MATCH ?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, match, -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (sqlite3_column_int64(st, 0) == doc) {
+            found = doc;
+        }
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+START_TEST(test_edit_metadata)
+{
+    int64_t d = add_doc("e.html", 1, "published", "Old Harbour Report",
+                        "http://x/e", 1);
+    const char *tags[] = {"ports", "fish", "ports"};
+    struct strbuf norm = STRBUF_INIT;
+    char buf[600];
+
+    add_rendition(d);
+    ck_assert_int_eq(fts_find("title:harbour", d), d);
+    ck_assert_int_eq(moderation_edit(db, d, "fox", "28.2. New Zebrafish Atlas",
+                                     "ko", tags, 3, "2.2.2.2"),
+                     MOD_OK);
+    ck_assert_int_eq(
+        query_normalize_title("28.2. New Zebrafish Atlas", 25, &norm), 0);
+    ck_assert_str_eq(q_text("SELECT title_norm FROM document WHERE id = ?1", d,
+                            buf, sizeof(buf)),
+                     strbuf_peek(&norm));
+    strbuf_free(&norm);
+    ck_assert_str_eq(q_text("SELECT title FROM section WHERE document_id ="
+                            " ?1 AND ord = 0",
+                            d, buf, sizeof(buf)),
+                     "28.2. New Zebrafish Atlas");
+    ck_assert_int_eq(fts_find("title:zebrafish", d), d);
+    ck_assert_int_eq(fts_find("title:harbour", d), 0);
+    ck_assert_int_eq(fts_find("plain", d), d);
+    ck_assert_int_eq(db_exec(db, "INSERT INTO section_fts(section_fts, rank)"
+                                 " VALUES('integrity-check', 1)"),
+                     SQLITE_OK);
+    ck_assert_str_eq(q_text("SELECT language FROM document WHERE id = ?1", d,
+                            buf, sizeof(buf)),
+                     "ko");
+    ck_assert_str_eq(q_text("SELECT group_concat(t.name, ',') FROM (SELECT"
+                            " t.name FROM document_tag dt JOIN tag t ON"
+                            " t.id = dt.tag_id WHERE dt.document_id = ?1"
+                            " ORDER BY t.name) t",
+                            d, buf, sizeof(buf)),
+                     "fish,ports");
+    ck_assert_int_eq(q_int("SELECT count(*) FROM rendition", 0), 0);
+    ck_assert_str_eq(
+        q_text("SELECT detail FROM audit WHERE action = 'edit'", 0, buf,
+               sizeof(buf)),
+        "{\"new\":{\"language\":\"ko\",\"tags\":[\"fish\",\"ports\"],"
+        "\"title\":\"28.2. New Zebrafish Atlas\"},\"old\":{\"language\":"
+        "null,\"tags\":[],\"title\":\"Old Harbour Report\"}}");
+    ck_assert_str_eq(status_of(d), "published"); /* any status, unchanged */
+
+    /* The same values again change nothing and record nothing. */
+    ck_assert_int_eq(moderation_edit(db, d, "fox", "28.2. New Zebrafish Atlas",
+                                     "ko", tags, 2, NULL),
+                     MOD_OK);
+    ck_assert_int_eq(audit_rows(), 1);
+    /* Clear the language and the tags; the title stays. */
+    ck_assert_int_eq(moderation_edit(db, d, "fox", NULL, "", tags, 0, NULL),
+                     MOD_OK);
+    ck_assert_int_eq(
+        q_int("SELECT language IS NULL FROM document WHERE id = ?1", d), 1);
+    ck_assert_int_eq(
+        q_int("SELECT count(*) FROM document_tag WHERE document_id = ?1", d),
+        0);
+    ck_assert_int_eq(audit_rows(), 2);
+    ck_assert_int_eq(audit_verify(db, no_report, NULL), 0);
+}
+END_TEST
+
+START_TEST(test_batch_approve)
+{
+    int64_t a = add_doc("1.html", 1, "pending", "One", NULL, 2);
+    int64_t b = add_doc("2.html", 1, "pending", "Two", NULL, 2);
+    int64_t c = add_doc("3.html", 1, "rejected", "Three", NULL, 2);
+    int64_t elsewhere = add_doc("4.html", 1, "pending", "Four", NULL, 3);
+    int approved, skipped;
+
+    ck_assert_int_eq(
+        moderation_approve_batch(db, 2, "gil", NULL, &approved, &skipped),
+        MOD_OK);
+    ck_assert_int_eq(approved, 2);
+    ck_assert_int_eq(skipped, 0);
+    ck_assert_str_eq(status_of(a), "published");
+    ck_assert_str_eq(status_of(b), "published");
+    ck_assert_str_eq(status_of(c), "rejected");
+    ck_assert_str_eq(status_of(elsewhere), "pending");
+    ck_assert_int_eq(q_int("SELECT count(*) FROM audit WHERE action ="
+                           " 'approve' AND detail LIKE '%\"batch\":2%'",
+                           0),
+                     2);
+    /* Again: nothing left to do. */
+    ck_assert_int_eq(
+        moderation_approve_batch(db, 2, "gil", NULL, &approved, &skipped),
+        MOD_OK);
+    ck_assert_int_eq(approved, 0);
+}
+END_TEST
+
+START_TEST(test_approve_and_reject_many)
+{
+    int64_t p1 = add_doc("m1.html", 1, "pending", "M1", NULL, 1);
+    int64_t pub = add_doc("m2.html", 1, "published", "M2", NULL, 1);
+    int64_t p3 = add_doc("m3.html", 1, "pending", "M3", NULL, 1);
+    int64_t ids[3], rids[2];
+    int res[3];
+    struct mod_conflict cs[3];
+
+    ids[0] = p1;
+    ids[1] = pub;
+    ids[2] = 9999;
+    ck_assert_uint_eq(moderation_approve_many(db, ids, 3, "hu", NULL, res, cs),
+                      1);
+    ck_assert_int_eq(res[0], MOD_OK);
+    ck_assert_int_eq(res[1], MOD_CONFLICT);
+    ck_assert_str_eq(cs[1].status, "published");
+    ck_assert_int_eq(res[2], MOD_NOT_FOUND);
+    rids[0] = p3;
+    rids[1] = p1;
+    ck_assert_uint_eq(
+        moderation_reject_many(db, rids, 2, "hu", "dup", NULL, res, NULL), 1);
+    ck_assert_int_eq(res[0], MOD_OK);
+    ck_assert_int_eq(res[1], MOD_CONFLICT);
+    ck_assert_str_eq(status_of(p3), "rejected");
+    ck_assert_int_eq(audit_rows(), 2);
+}
+END_TEST
+
+/* ---- limits ---- */
+
+struct racer {
+    struct db *db;
+    const char *name;
+    int64_t doc;
+    int reject;
+    pthread_barrier_t *go;
+    int result;
+    struct mod_conflict c;
+};
+
+static void *
+race(void *arg)
+{
+    struct racer *r = arg;
+
+    pthread_barrier_wait(r->go);
+    r->result = r->reject
+                    ? moderation_reject(r->db, r->doc, r->name, "not for us",
+                                        NULL, &r->c)
+                    : moderation_approve(r->db, r->doc, r->name, NULL, &r->c);
+    return NULL;
+}
+
+START_TEST(test_two_moderators_race)
+{
+    struct db *w2;
+    pthread_barrier_t go;
+    int round;
+
+    open_db(&w2);
+    pthread_barrier_init(&go, NULL, 2);
+    for (round = 0; round < 20; round++) {
+        char p[32], msg[200];
+        struct racer r[2];
+        pthread_t t[2];
+        int64_t d;
+        int i, win;
+
+        snprintf(p, sizeof(p), "race%d.html", round);
+        d = add_doc(p, 1, "pending", "Race", NULL, 1);
+        memset(r, 0, sizeof(r));
+        for (i = 0; i < 2; i++) {
+            r[i].db = i == 0 ? db : w2;
+            r[i].name = i == 0 ? "mina" : "jun";
+            r[i].doc = d;
+            r[i].reject = round % 2 == 1 && i == 1;
+            r[i].go = &go;
+            ck_assert_int_eq(pthread_create(&t[i], NULL, race, &r[i]), 0);
+        }
+        for (i = 0; i < 2; i++) {
+            pthread_join(t[i], NULL);
+        }
+        ck_assert_msg((r[0].result == MOD_OK) + (r[1].result == MOD_OK) == 1,
+                      "round %d: %d %d", round, r[0].result, r[1].result);
+        win = r[0].result == MOD_OK ? 0 : 1;
+        ck_assert_int_eq(r[1 - win].result, MOD_CONFLICT);
+        ck_assert_str_eq(r[1 - win].c.by, r[win].name);
+        ck_assert_int_gt(r[1 - win].c.at, 0);
+        moderation_conflict_text(&r[1 - win].c, msg, sizeof(msg));
+        ck_assert_msg(strncmp(msg, "already decided by ", 19) == 0 &&
+                          strstr(msg, r[win].name) != NULL,
+                      "%s", msg);
+        ck_assert_int_eq(q_int("SELECT count(*) FROM audit WHERE"
+                               " object_id = ?1",
+                               d),
+                         1);
+    }
+    pthread_barrier_destroy(&go);
+    db_close(w2);
+    ck_assert_int_eq(audit_rows(), 20);
+    ck_assert_int_eq(audit_verify(db, no_report, NULL), 0);
+}
+END_TEST
+
+START_TEST(test_batch_with_superseded_member)
+{
+    /* Two pending versions of one path in a batch: approving the first
+     * supersedes the second, which is then skipped. */
+    int64_t v1 = add_doc("s.html", 1, "pending", "S1", NULL, 2);
+    int64_t v2 = add_doc("s.html", 2, "pending", "S2", NULL, 2);
+    int approved, skipped;
+
+    ck_assert_int_eq(
+        moderation_approve_batch(db, 2, "ike", NULL, &approved, &skipped),
+        MOD_OK);
+    ck_assert_int_eq(approved, 1);
+    ck_assert_int_eq(skipped, 1);
+    ck_assert_str_eq(status_of(v1), "published");
+    ck_assert_str_eq(status_of(v2), "superseded");
+}
+END_TEST
+
+START_TEST(test_edit_limits)
+{
+    int64_t d = add_doc("l.html", 1, "pending", "L", NULL, 1);
+    const char *many[MODERATION_TAGS_MAX + 1];
+    char names[MODERATION_TAGS_MAX + 1][8], big[MODERATION_TITLE_MAX + 2];
+    size_t i;
+
+    for (i = 0; i <= MODERATION_TAGS_MAX; i++) {
+        snprintf(names[i], sizeof(names[i]), "t%zu", i);
+        many[i] = names[i];
+    }
+    ck_assert_int_eq(moderation_edit(db, d, "jo", NULL, NULL, many,
+                                     MODERATION_TAGS_MAX + 1, NULL),
+                     MOD_BAD_REQUEST);
+    ck_assert_int_eq(moderation_edit(db, d, "jo", NULL, NULL, many,
+                                     MODERATION_TAGS_MAX, NULL),
+                     MOD_OK);
+    ck_assert_int_eq(
+        q_int("SELECT count(*) FROM document_tag WHERE document_id = ?1", d),
+        MODERATION_TAGS_MAX);
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    ck_assert_int_eq(moderation_edit(db, d, "jo", big, NULL, NULL, 0, NULL),
+                     MOD_BAD_REQUEST);
+    big[MODERATION_TITLE_MAX] = '\0';
+    ck_assert_int_eq(moderation_edit(db, d, "jo", big, NULL, NULL, 0, NULL),
+                     MOD_OK);
+    ck_assert_int_eq(
+        moderation_edit(db, d, "jo", NULL, "zh-Hant-TW", NULL, 0, NULL),
+        MOD_OK);
+    ck_assert_int_eq(audit_rows(), 3);
+}
+END_TEST
+
+START_TEST(test_reason_limits)
+{
+    int64_t d = add_doc("q.html", 1, "pending", "Q", NULL, 1);
+    char big[MODERATION_REASON_MAX + 2];
+
+    memset(big, 'r', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    ck_assert_int_eq(moderation_reject(db, d, "ky", big, NULL, NULL),
+                     MOD_BAD_REQUEST);
+    big[MODERATION_REASON_MAX] = '\0';
+    ck_assert_int_eq(moderation_reject(db, d, "ky", big, NULL, NULL), MOD_OK);
+}
+END_TEST
+
+/* ---- errors ---- */
+
+START_TEST(test_illegal_transitions)
+{
+    int64_t d = add_doc("i.html", 1, "pending", "I", NULL, 1);
+    struct mod_conflict c;
+    char msg[200];
+    long long at;
+
+    ck_assert_int_eq(moderation_approve(db, d, "lia", NULL, &c), MOD_OK);
+    at = q_int("SELECT decided_at FROM document WHERE id = ?1", d);
+    memset(&c, 0, sizeof(c));
+    ck_assert_int_eq(moderation_approve(db, d, "max", NULL, &c), MOD_CONFLICT);
+    ck_assert_str_eq(c.by, "lia");
+    ck_assert_int_eq(c.at, at);
+    ck_assert_str_eq(c.status, "published");
+    moderation_conflict_text(&c, msg, sizeof(msg));
+    ck_assert_msg(strncmp(msg, "already decided by lia at 20", 28) == 0 &&
+                      strstr(msg, "UTC (now published)") != NULL,
+                  "%s", msg);
+    ck_assert_int_eq(moderation_reject(db, d, "max", "no", NULL, &c),
+                     MOD_CONFLICT);
+    ck_assert_int_eq(moderation_restore(db, d, "max", NULL, NULL, &c),
+                     MOD_CONFLICT);
+    ck_assert_int_eq(moderation_withdraw(db, d, "max", "bad", NULL, &c),
+                     MOD_OK);
+    ck_assert_int_eq(moderation_withdraw(db, d, "lia", "bad", NULL, &c),
+                     MOD_CONFLICT);
+    ck_assert_str_eq(c.by, "max");
+    ck_assert_str_eq(c.status, "withdrawn");
+    ck_assert_int_eq(moderation_approve(db, d, "lia", NULL, &c), MOD_CONFLICT);
+    /* A superseded version is history: no act applies. */
+    exec("UPDATE document SET status = 'superseded'");
+    ck_assert_int_eq(moderation_restore(db, d, "lia", NULL, NULL, NULL),
+                     MOD_CONFLICT);
+    ck_assert_int_eq(audit_rows(), 2);
+}
+END_TEST
+
+START_TEST(test_bad_requests)
+{
+    int64_t d = add_doc("x.html", 1, "published", "X", NULL, 1);
+    int64_t p = add_doc("y.html", 1, "pending", "Y", NULL, 1);
+    const char *bad_tag[] = {"ok", "bad\ttag"};
+    int approved, skipped;
+
+    ck_assert_int_eq(moderation_reject(db, p, "mo", NULL, NULL, NULL),
+                     MOD_BAD_REQUEST);
+    ck_assert_int_eq(moderation_reject(db, p, "mo", "", NULL, NULL),
+                     MOD_BAD_REQUEST);
+    ck_assert_int_eq(moderation_reject(db, p, "mo", " \n\t", NULL, NULL),
+                     MOD_BAD_REQUEST);
+    ck_assert_int_eq(moderation_withdraw(db, d, "mo", NULL, NULL, NULL),
+                     MOD_BAD_REQUEST);
+    ck_assert_int_eq(moderation_approve(db, p, "", NULL, NULL),
+                     MOD_BAD_REQUEST);
+    ck_assert_int_eq(moderation_approve(db, p, NULL, NULL, NULL),
+                     MOD_BAD_REQUEST);
+    ck_assert_int_eq(moderation_edit(db, d, "mo", NULL, NULL, NULL, 0, NULL),
+                     MOD_BAD_REQUEST);
+    ck_assert_int_eq(moderation_edit(db, d, "mo", "", NULL, NULL, 0, NULL),
+                     MOD_BAD_REQUEST);
+    ck_assert_int_eq(moderation_edit(db, d, "mo", "   ", NULL, NULL, 0, NULL),
+                     MOD_BAD_REQUEST);
+    ck_assert_int_eq(
+        moderation_edit(db, d, "mo", "a\x01title", NULL, NULL, 0, NULL),
+        MOD_BAD_REQUEST);
+    ck_assert_int_eq(moderation_edit(db, d, "mo", NULL, "k", NULL, 0, NULL),
+                     MOD_BAD_REQUEST);
+    ck_assert_int_eq(moderation_edit(db, d, "mo", NULL, "ko-", NULL, 0, NULL),
+                     MOD_BAD_REQUEST);
+    ck_assert_int_eq(
+        moderation_edit(db, d, "mo", NULL, "en;drop", NULL, 0, NULL),
+        MOD_BAD_REQUEST);
+    ck_assert_int_eq(moderation_edit(db, d, "mo", NULL, NULL, bad_tag, 2, NULL),
+                     MOD_BAD_REQUEST);
+    ck_assert_int_eq(
+        moderation_approve_batch(db, 2, "", NULL, &approved, &skipped),
+        MOD_BAD_REQUEST);
+    ck_assert_str_eq(status_of(p), "pending");
+    ck_assert_str_eq(status_of(d), "published");
+    ck_assert_int_eq(audit_rows(), 0);
+}
+END_TEST
+
+START_TEST(test_not_found)
+{
+    int approved = -1, skipped = -1;
+
+    ck_assert_int_eq(moderation_approve(db, 4242, "no", NULL, NULL),
+                     MOD_NOT_FOUND);
+    ck_assert_int_eq(moderation_reject(db, 4242, "no", "r", NULL, NULL),
+                     MOD_NOT_FOUND);
+    ck_assert_int_eq(moderation_withdraw(db, 4242, "no", "r", NULL, NULL),
+                     MOD_NOT_FOUND);
+    ck_assert_int_eq(moderation_restore(db, 4242, "no", NULL, NULL, NULL),
+                     MOD_NOT_FOUND);
+    ck_assert_int_eq(moderation_edit(db, 4242, "no", "T", NULL, NULL, 0, NULL),
+                     MOD_NOT_FOUND);
+    ck_assert_int_eq(
+        moderation_approve_batch(db, 77, "no", NULL, &approved, &skipped),
+        MOD_NOT_FOUND);
+    ck_assert_int_eq(approved, 0);
+    ck_assert_int_eq(skipped, 0);
+    ck_assert_int_eq(audit_rows(), 0);
+}
+END_TEST
+
+START_TEST(test_failure_rolls_back)
+{
+    /* A table the approve must write to is gone: the state change, the
+     * supersede and the audit row roll back together. */
+    int64_t v1 = add_doc("z.html", 1, "published", "Z", "http://x/z", 1);
+    int64_t v2 = add_doc("z.html", 2, "pending", "Z2", "http://x/z", 1);
+
+    exec("DROP TABLE acquisition_vote");
+    exec("DROP TABLE acquisition_request");
+    ck_assert_int_eq(moderation_approve(db, v2, "ned", NULL, NULL),
+                     MOD_DB_ERROR);
+    ck_assert_str_eq(status_of(v1), "published");
+    ck_assert_str_eq(status_of(v2), "pending");
+    ck_assert_int_eq(audit_rows(), 0);
+}
+END_TEST
+
+static Suite *
+moderation_suite(void)
+{
+    Suite *s = suite_create("moderation");
+    TCase *core = tcase_create("core"), *limits = tcase_create("limits"),
+          *errors = tcase_create("errors");
+
+    tcase_add_checked_fixture(core, setup, teardown);
+    tcase_add_checked_fixture(limits, setup, teardown);
+    tcase_add_checked_fixture(errors, setup, teardown);
+    tcase_add_test(core, test_approve);
+    tcase_add_test(core, test_approve_supersedes);
+    tcase_add_test(core, test_reject_and_restore);
+    tcase_add_test(core, test_withdraw_invalidates);
+    tcase_add_test(core, test_approve_fulfils_request);
+    tcase_add_test(core, test_edit_metadata);
+    tcase_add_test(core, test_batch_approve);
+    tcase_add_test(core, test_approve_and_reject_many);
+    tcase_add_test(limits, test_two_moderators_race);
+    tcase_add_test(limits, test_batch_with_superseded_member);
+    tcase_add_test(limits, test_edit_limits);
+    tcase_add_test(limits, test_reason_limits);
+    tcase_add_test(errors, test_illegal_transitions);
+    tcase_add_test(errors, test_bad_requests);
+    tcase_add_test(errors, test_not_found);
+    tcase_add_test(errors, test_failure_rolls_back);
+    suite_add_tcase(s, core);
+    suite_add_tcase(s, limits);
+    suite_add_tcase(s, errors);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(moderation_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
