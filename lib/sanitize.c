@@ -831,6 +831,17 @@ pc_start(struct sanitize_pc *pc, uint32_t code, int selfclose, uint32_t ahash)
             return 1;
         }
     }
+    if (code == GUMBO_TAG_ISINDEX) {
+        /* gumbo expands it into form > hr, label > input, hr. */
+        if ((rc = pc_count(pc, 5)) < 0 ||
+            (rc = pc_push(pc, GUMBO_TAG_FORM, 0)) < 0 ||
+            (rc = pc_push(pc, GUMBO_TAG_LABEL, 0)) < 0 ||
+            (rc = pc_push(pc, GUMBO_TAG_INPUT, 0)) < 0) {
+            return rc;
+        }
+        pc_pop_to(pc, (long)pc->depth - 3);
+        return 0;
+    }
     if (cls & TC_VOID) {
         return 0;
     }

@@ -373,6 +373,7 @@ usage(FILE *f)
                "  serve     serve the portal over HTTP\n"
                "  ingest    bring mirrored documents in as pending\n"
                "  user      manage admin, moderator and operator accounts\n"
+               "  requests  export the pages readers asked for\n"
                "  backup    write an online copy of the database\n"
                "  verify    check database integrity and stored hashes\n"
                "  version   print the version\n"
@@ -394,6 +395,38 @@ static int
 cmd_ingest(struct cli *c, int argc, char **argv)
 {
     return ingest_main(&c->cfg, c->data_dir, argc, argv);
+}
+
+/* kwangmyong requests export: the open acquisition requests, most wanted
+ * first, one URL a line, for the retrieval team. */
+static int
+cmd_requests(struct cli *c, int argc, char **argv)
+{
+    static const char sql[] =
+        "SELECT url FROM acquisition_request WHERE status = 'open'"
+        " ORDER BY count DESC, first_at";
+    struct db *db;
+    sqlite3_stmt *st;
+    int rc;
+
+    if (argc != 2 || strcmp(argv[1], "export") != 0) {
+        fprintf(stderr, "Usage: kwangmyong requests export [OPTIONS]\n");
+        return EXIT_FATAL;
+    }
+    if (open_writer(c, &db) < 0) {
+        return EXIT_FATAL;
+    }
+    st = db_stmt(db, sql);
+    if (st == NULL) {
+        db_close(db);
+        return EXIT_FATAL;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        printf("%s\n", (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_reset(st);
+    db_close(db);
+    return rc == SQLITE_DONE ? EXIT_OK : EXIT_FATAL;
 }
 
 /* kwangmyong user: see server/cmd_user.c. */
@@ -424,6 +457,10 @@ static const struct command commands[] = {
      "exist)\nwhile the server keeps running.\n"},
     {"ingest", cmd_ingest, NULL},
     {"user", cmd_user, NULL},
+    {"requests", cmd_requests,
+     "Usage: kwangmyong requests export [OPTIONS]\n"
+     "Print the open acquisition requests (pages readers asked for), most\n"
+     "wanted first, one URL a line.\n"},
 };
 
 int

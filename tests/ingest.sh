@@ -150,6 +150,7 @@ check "changed file: version 2 pending" test "$(q "SELECT version || status FROM
 
 # A reader's request for a page is fulfilled when the page is published.
 q "INSERT INTO acquisition_request(url_norm, url, count, first_at, last_at) VALUES ('http://kwangmyong.invalid/c/approved/intro.html', 'x', 3, 0, 0)" >/dev/null
+check "requests export lists the open request" grep -qx 'x' <<<"$("$KW_BIN" requests export --db "$DB" --data-dir "$KW_SRCDIR")"
 # --approve publishes, with the operator in the audit log.
 ingest --collection approved --approve --operator chief --policy "$TMP/policy" "$T/guide" >/dev/null 2>&1
 check "--approve publishes" test "$(q "SELECT count(*) FROM document d JOIN collection c ON c.id = d.collection_id WHERE c.name = 'approved' AND d.status = 'published'")" -eq 2
