@@ -234,30 +234,104 @@ out:
     return rc;
 }
 
+/* The value of attribute `name` (" name=\"") inside [tag, end), or NULL;
+ * *len gets its length.  Values are still escaped. */
+static const char *
+tag_attr(const char *tag, const char *end, const char *name, size_t *len)
+{
+    size_t nl = strlen(name);
+    const char *p = tag;
+
+    while ((p = memchr(p, ' ', (size_t)(end - p))) != NULL) {
+        if ((size_t)(end - p) > nl + 3 && memcmp(p + 1, name, nl) == 0 &&
+            p[nl + 1] == '=' && p[nl + 2] == '"') {
+            const char *v = p + nl + 3, *q = memchr(v, '"', (size_t)(end - v));
+
+            if (q == NULL) {
+                return NULL;
+            }
+            *len = (size_t)(q - v);
+            return v;
+        }
+        p++;
+    }
+    return NULL;
+}
+
+/* Images first: an <img> whose src binds to a stored asset keeps it; any
+ * other becomes its alt text, so no image without a source is left. */
+static int
+bind_images(const struct binder *b, const char *body, struct strbuf *out)
+{
+    const char *p = body, *tag;
+    struct strbuf val = STRBUF_INIT, url = STRBUF_INIT;
+    int rc = 0;
+
+    while ((tag = strstr(p, "<img")) != NULL &&
+           (tag[4] == ' ' || tag[4] == '>' || tag[4] == '/')) {
+        const char *end = strchr(tag, '>'), *src, *alt;
+        size_t srclen = 0, altlen = 0;
+
+        if (end == NULL) {
+            break;
+        }
+        strbuf_append(out, p, (size_t)(tag - p));
+        src = tag_attr(tag, end, "src", &srclen);
+        strbuf_reset(&url);
+        rc = 1;
+        if (src != NULL) {
+            strbuf_reset(&val);
+            unescape_attr(src, srclen, &val);
+            rc = bind(b, strbuf_peek(&val), 1, &url);
+            if (rc < 0) {
+                break;
+            }
+        }
+        if (rc == 0) {
+            /* Copy the tag with the bound source in place of the old. */
+            strbuf_append(out, tag, (size_t)(src - tag));
+            html_escape(out, url.buf ? url.buf : "", url.len);
+            strbuf_append(out, src + srclen,
+                          (size_t)(end + 1 - (src + srclen)));
+        } else {
+            alt = tag_attr(tag, end, "alt", &altlen);
+            if (alt != NULL) {
+                strbuf_append(out, alt, altlen); /* escaped already */
+            }
+        }
+        rc = 0;
+        p = end + 1;
+    }
+    strbuf_puts(out, p);
+    strbuf_free(&val);
+    strbuf_free(&url);
+    return rc;
+}
+
 int
 render_bind_links(struct db *db, const char *body, const char *base,
                   struct strbuf *out)
 {
     struct binder b = {db, base, NULL, 0};
-    const char *p = body;
+    struct strbuf imgs = STRBUF_INIT;
+    const char *p;
     struct strbuf val = STRBUF_INIT, url = STRBUF_INIT;
     int rc = 0;
 
-    if (load_trees(&b) < 0) {
+    if (load_trees(&b) < 0 || bind_images(&b, body, &imgs) < 0 ||
+        !strbuf_ok(&imgs)) {
         kw_free(b.trees);
+        strbuf_free(&imgs);
         return -1;
     }
+    p = strbuf_peek(&imgs);
     for (;;) {
-        const char *h = strstr(p, " href=\""), *s = strstr(p, " src=\"");
-        const char *a, *v, *end;
-        int is_src;
+        const char *a = strstr(p, " href=\""), *v, *end;
 
-        if (h == NULL && s == NULL) {
+        if (a == NULL) {
             break;
         }
-        is_src = h == NULL || (s != NULL && s < h);
-        a = is_src ? s : h;
-        v = a + (is_src ? 6 : 7);
+        v = a + 7;
         end = strchr(v, '"');
         if (end == NULL) {
             break;
@@ -266,21 +340,20 @@ render_bind_links(struct db *db, const char *body, const char *base,
         strbuf_reset(&val);
         strbuf_reset(&url);
         unescape_attr(v, (size_t)(end - v), &val);
-        rc = bind(&b, strbuf_peek(&val), is_src, &url);
+        rc = bind(&b, strbuf_peek(&val), 0, &url);
         if (rc < 0) {
             break;
         }
-        if (rc == 0) {
-            strbuf_puts(out, is_src ? " src=\"" : " href=\"");
-            html_escape(out, url.buf ? url.buf : "", url.len);
-            strbuf_putc(out, '"');
-        }
+        strbuf_puts(out, " href=\"");
+        html_escape(out, url.buf ? url.buf : "", url.len);
+        strbuf_putc(out, '"');
         rc = 0;
         p = end + 1;
     }
     strbuf_puts(out, p);
     strbuf_free(&val);
     strbuf_free(&url);
+    strbuf_free(&imgs);
     kw_free(b.trees);
     if (rc < 0 || !strbuf_ok(out)) {
         return -1;

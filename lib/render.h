@@ -7,7 +7,7 @@
  * the intranet has now: a published document with that source URL becomes
  * its /c/NAME/PATH (fragment kept), a stored asset its own path, anything
  * else the external-link page /external?url=...; an image that is not
- * stored loses its src (the alt text stays).  Publishing a document
+ * stored (or has no source) is replaced by its alt text.  Publishing a document
  * invalidates the renditions of the pages that link to it, so old links
  * start to lead inside without a re-ingest.
  */

@@ -71,6 +71,21 @@ eq_nocase(const char *s, size_t n, const char *w)
 /* Pre-check: a small model of the HTML tree builder on the raw bytes. */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Counting unclosed tags is not enough: HTML closes p, li, cells and
+ * formatting elements implicitly, so a plain count rejects ordinary sloppy
+ * pages, and it misses the two ways gumbo really blows up: deep stacks
+ * (100k nested spans) and the reopening of closed formatting elements,
+ * where 250 KB asks for 10 million nodes.  So the scan keeps a stack of
+ * open elements and a list of active formatting elements, applying the
+ * tree builder's rules that change depth, as gumbo 0.10.1 implements them
+ * (which is not always the spec: see pc_end).  Each step is O(1) or looks
+ * at most PC_SCAN entries down; where the model is unsure it keeps
+ * elements open, which overestimates.  A differential test against gumbo
+ * on random tag soup found no input the model underestimated, but the
+ * caller's rlimits stay the backstop.
+ */
+
 /* Tag classes the model needs (HTML spec "tree construction" terms). */
 enum {
     TC_SPECIAL = 1 << 0,
@@ -205,7 +220,7 @@ static const unsigned short pc_class[GUMBO_TAG_UNKNOWN] = {
     [GUMBO_TAG_DIR] = TC_BLOCK,
     [GUMBO_TAG_FRAME] = TC_HIDDEN,
     [GUMBO_TAG_NOFRAMES] = TC_RAWTAG,
-    [GUMBO_TAG_ISINDEX] = TC_SPECIAL | TC_VOID,
+    [GUMBO_TAG_ISINDEX] = TC_SPECIAL | TC_VOID | TC_PCLOSE | TC_NORECON,
     [GUMBO_TAG_LISTING] = TC_BLOCK | TC_BREAKOUT,
     /* xmp closes p but, unlike the other raw text tags, reconstructs. */
     [GUMBO_TAG_XMP] = TC_SPECIAL | TC_RAW | TC_PCLOSE,
@@ -231,7 +246,18 @@ enum {
 
 #define PCF_FOREIGN 1 /* svg or math content */
 #define PCF_INTEG 2   /* foreign element whose content is HTML again */
+#define PCF_MATH 4    /* foreign element in the MathML namespace */
 
+/* What the model needs of one tag. */
+struct sanitize_pc_tag {
+    uint32_t code;
+    uint32_t ahash; /* attributes, for the "Noah's Ark" clause */
+    int selfclose;
+    int font_break; /* a color, face or size attribute */
+    int html_enc;   /* encoding="text/html" or "application/xhtml+xml" */
+};
+
+/* One open element of the model. */
 struct sanitize_pc_elem {
     uint32_t code;     /* GumboTag, or a hash with the top bit for others */
     int32_t afe;       /* index in the formatting list, or -1 */
@@ -240,6 +266,8 @@ struct sanitize_pc_elem {
     unsigned flags;
 };
 
+/* Entries of the list of active formatting elements; dead ones are left
+ * in place until the list is compacted. */
 enum { AFE_DEAD, AFE_LIVE, AFE_MARKER };
 
 struct sanitize_pc_afe {
@@ -249,6 +277,7 @@ struct sanitize_pc_afe {
     int kind;
 };
 
+/* The model's state; precheck() owns the two arrays. */
 struct sanitize_pc {
     struct sanitize_pc_elem *st;
     size_t depth, max_depth;
@@ -256,7 +285,10 @@ struct sanitize_pc {
     size_t nafe, capafe, live, dead;
     size_t elements, max_elements;
     size_t max_attrs;
+    /* Topmost open HTML / svg-math element per known code, -1 if none;
+     * HTML rules never match foreign elements and vice versa. */
     int32_t top_code[GUMBO_TAG_UNKNOWN];
+    int32_t top_foreign[GUMBO_TAG_UNKNOWN];
 };
 
 /* Tag classes of an open element; svg/math content has none but the
@@ -339,8 +371,10 @@ pc_push(struct sanitize_pc *pc, uint32_t code, unsigned flags)
         }
     }
     if (code < GUMBO_TAG_UNKNOWN) {
-        e->prev_same = pc->top_code[code];
-        pc->top_code[code] = (int32_t)pc->depth;
+        int32_t *top = (flags & PCF_FOREIGN) ? pc->top_foreign : pc->top_code;
+
+        e->prev_same = top[code];
+        top[code] = (int32_t)pc->depth;
     } else {
         e->prev_same = -1;
     }
@@ -355,7 +389,7 @@ pc_afe_kill(struct sanitize_pc *pc, size_t k)
 {
     struct sanitize_pc_afe *a = &pc->afe[k];
 
-    if (a->kind != AFE_LIVE) {
+    if (k >= pc->nafe || a->kind != AFE_LIVE) {
         return;
     }
     if (a->pos >= 0) {
@@ -496,7 +530,10 @@ pc_pop(struct sanitize_pc *pc)
     struct sanitize_pc_elem *e = &pc->st[--pc->depth];
 
     if (e->code < GUMBO_TAG_UNKNOWN) {
-        pc->top_code[e->code] = e->prev_same;
+        int32_t *top =
+            (e->flags & PCF_FOREIGN) ? pc->top_foreign : pc->top_code;
+
+        top[e->code] = e->prev_same;
     }
     if (e->afe >= 0) {
         pc->afe[e->afe].pos = -1;
@@ -516,15 +553,16 @@ pc_pop_to(struct sanitize_pc *pc, long pos)
     }
 }
 
-/* The open element `code` nearest the top, unless an element with tracker
- * property `stop` is above it; -1 when there is none. */
+/* The open element `code` nearest the top (an HTML element, or with
+ * `foreign` an svg/math one), unless an element with tracker property
+ * `stop` is above it; -1 when there is none. */
 static long
-pc_find(const struct sanitize_pc *pc, uint32_t code, int stop)
+pc_find_in(const struct sanitize_pc *pc, uint32_t code, int stop, int foreign)
 {
     long pos, i, lim;
 
     if (code < GUMBO_TAG_UNKNOWN) {
-        pos = pc->top_code[code];
+        pos = foreign ? pc->top_foreign[code] : pc->top_code[code];
         if (pos < 0 || pc_topmost(pc, stop) > pos) {
             return -1;
         }
@@ -532,7 +570,8 @@ pc_find(const struct sanitize_pc *pc, uint32_t code, int stop)
     }
     lim = (long)pc->depth > PC_SCAN ? (long)pc->depth - PC_SCAN : 0;
     for (i = (long)pc->depth - 1; i >= lim; i--) {
-        if (pc->st[i].code == code) {
+        if (pc->st[i].code == code &&
+            !(pc->st[i].flags & PCF_FOREIGN) == !foreign) {
             return i;
         }
         if ((pc_tracks(&pc->st[i]) >> stop) & 1) {
@@ -542,8 +581,13 @@ pc_find(const struct sanitize_pc *pc, uint32_t code, int stop)
     return -1;
 }
 
-/* 1 when the current element is svg/math content (not an integration
- * point), where tags follow foreign-content rules. */
+/* pc_find_in for HTML elements, which is what HTML rules look for. */
+static long
+pc_find(const struct sanitize_pc *pc, uint32_t code, int stop)
+{
+    return pc_find_in(pc, code, stop, 0);
+}
+
 static int
 pc_in_foreign(const struct sanitize_pc *pc)
 {
@@ -634,21 +678,24 @@ pc_adopt(struct sanitize_pc *pc, size_t k)
     return 0;
 }
 
-/* svg/math elements whose content is parsed as HTML again. */
+/* Integration points: svg (math == 0) or MathML elements whose content
+ * is parsed as HTML again. */
 static int
-pc_is_integration(uint32_t code)
+pc_is_integration(const struct sanitize_pc_tag *t, int math)
 {
-    switch (code) {
+    switch (t->code) {
     case GUMBO_TAG_FOREIGNOBJECT:
     case GUMBO_TAG_DESC:
     case GUMBO_TAG_TITLE:
+        return !math;
     case GUMBO_TAG_MI:
     case GUMBO_TAG_MO:
     case GUMBO_TAG_MN:
     case GUMBO_TAG_MS:
     case GUMBO_TAG_MTEXT:
+        return math;
     case GUMBO_TAG_ANNOTATION_XML:
-        return 1;
+        return math && t->html_enc;
     default:
         return 0;
     }
@@ -681,7 +728,8 @@ pc_table_context(struct sanitize_pc *pc, const uint32_t *parts, size_t n)
     return pos;
 }
 
-/* Start tags that close or imply other elements first. */
+/* Start tags that close or imply other elements first.  Returns <0 on
+ * rejection, 1 when the tag itself opens nothing, else 0. */
 static int
 pc_implied(struct sanitize_pc *pc, uint32_t code)
 {
@@ -706,6 +754,15 @@ pc_implied(struct sanitize_pc *pc, uint32_t code)
     case GUMBO_TAG_BUTTON:
         pos = pc_find(pc, GUMBO_TAG_BUTTON, T_SCOPE);
         break;
+    case GUMBO_TAG_SELECT:
+        /* In select mode (a select open, no template above it) a select
+         * start tag closes the open one and opens nothing. */
+        pos = pc->top_code[GUMBO_TAG_SELECT];
+        if (pos >= 0 && pc->top_code[GUMBO_TAG_TEMPLATE] < pos) {
+            pc_pop_to(pc, pos);
+            return 1;
+        }
+        return 0;
     case GUMBO_TAG_CAPTION:
     case GUMBO_TAG_COLGROUP:
     case GUMBO_TAG_TBODY:
@@ -772,23 +829,29 @@ pc_implied(struct sanitize_pc *pc, uint32_t code)
 /* A start tag.  Returns <0 on rejection, 1 when raw text follows, 2 for
  * plaintext (the rest of the input is text), else 0. */
 static int
-pc_start(struct sanitize_pc *pc, uint32_t code, int selfclose, uint32_t ahash)
+pc_start(struct sanitize_pc *pc, const struct sanitize_pc_tag *t)
 {
+    uint32_t code = t->code;
     unsigned cls = code < GUMBO_TAG_UNKNOWN ? pc_class[code] : 0;
     long pos;
-    int rc;
+    int rc, math;
 
     if ((rc = pc_count(pc, 1)) < 0) {
         return rc;
     }
     if (pc_in_foreign(pc)) {
-        if (!(cls & TC_BREAKOUT)) {
-            if (selfclose) {
+        if (!(cls & TC_BREAKOUT) ||
+            (code == GUMBO_TAG_FONT && !t->font_break)) {
+            if (t->selfclose) {
                 return 0;
             }
+            /* Children take their parent's namespace, but an svg root
+             * inside MathML is svg again. */
+            math = code != GUMBO_TAG_SVG &&
+                   (pc->st[pc->depth - 1].flags & PCF_MATH);
             return pc_push(pc, code,
-                           PCF_FOREIGN |
-                               (pc_is_integration(code) ? PCF_INTEG : 0));
+                           PCF_FOREIGN | (math ? PCF_MATH : 0) |
+                               (pc_is_integration(t, math) ? PCF_INTEG : 0));
         }
         while (pc_in_foreign(pc)) {
             pc_pop(pc);
@@ -798,7 +861,11 @@ pc_start(struct sanitize_pc *pc, uint32_t code, int selfclose, uint32_t ahash)
         if ((rc = pc_reconstruct(pc)) < 0) {
             return rc;
         }
-        return selfclose ? 0 : pc_push(pc, code, PCF_FOREIGN);
+        if (t->selfclose) {
+            return 0;
+        }
+        return pc_push(pc, code,
+                       PCF_FOREIGN | (code == GUMBO_TAG_MATH ? PCF_MATH : 0));
     }
     if (cls & TC_IGNORE) {
         return 0;
@@ -814,8 +881,8 @@ pc_start(struct sanitize_pc *pc, uint32_t code, int selfclose, uint32_t ahash)
             pc_pop_to(pc, pos);
         }
     }
-    if ((rc = pc_implied(pc, code)) < 0) {
-        return rc;
+    if ((rc = pc_implied(pc, code)) != 0) {
+        return rc < 0 ? rc : 0;
     }
     if (!(cls & TC_NORECON) && (rc = pc_reconstruct(pc)) < 0) {
         return rc;
@@ -832,14 +899,17 @@ pc_start(struct sanitize_pc *pc, uint32_t code, int selfclose, uint32_t ahash)
         }
     }
     if (code == GUMBO_TAG_ISINDEX) {
-        /* gumbo expands it into form > hr, label > input, hr. */
+        /* gumbo expands it into form > hr, label > (reopened formatting)
+         * input, hr; all of it closed again. */
+        pos = (long)pc->depth;
         if ((rc = pc_count(pc, 5)) < 0 ||
             (rc = pc_push(pc, GUMBO_TAG_FORM, 0)) < 0 ||
             (rc = pc_push(pc, GUMBO_TAG_LABEL, 0)) < 0 ||
+            (rc = pc_reconstruct(pc)) < 0 ||
             (rc = pc_push(pc, GUMBO_TAG_INPUT, 0)) < 0) {
             return rc;
         }
-        pc_pop_to(pc, (long)pc->depth - 3);
+        pc_pop_to(pc, pos);
         return 0;
     }
     if (cls & TC_VOID) {
@@ -849,8 +919,9 @@ pc_start(struct sanitize_pc *pc, uint32_t code, int selfclose, uint32_t ahash)
         return rc;
     }
     if (cls & TC_FMT) {
-        pc_afe_noah(pc, code, ahash);
-        rc = pc_afe_append(pc, AFE_LIVE, code, ahash, (int32_t)(pc->depth - 1));
+        pc_afe_noah(pc, code, t->ahash);
+        rc = pc_afe_append(pc, AFE_LIVE, code, t->ahash,
+                           (int32_t)(pc->depth - 1));
     }
     if (rc == 0 && (cls & TC_MARKER)) {
         rc = pc_afe_append(pc, AFE_MARKER, code, 0, -1);
@@ -875,20 +946,26 @@ pc_end(struct sanitize_pc *pc, uint32_t code)
         return 0;
     }
     if (pc_in_foreign(pc)) {
-        pos = pc_find(pc, code, T_HTML);
-        if (pos >= 0 && pos > pc_topmost(pc, T_HTML)) {
+        /* Foreign elements above the topmost HTML one may match; below
+         * it, HTML rules take over. */
+        pos = pc_find_in(pc, code, T_HTML, 1);
+        if (pos >= 0) {
             pc_pop_to(pc, pos);
             return 0;
         }
     }
     if (cls & TC_FMT) {
-        pos = pc_afe_last(pc, code);
-        if (pos >= 0) {
-            return pc_adopt(pc, (size_t)pos);
+        /* gumbo 0.10.1's adoption agency: the current node when it has no
+         * list entry, else the list entry; with neither, the end tag is
+         * ignored (the spec would go on as for "any other end tag"). */
+        if (pc_top_code(pc) == code && pc->st[pc->depth - 1].afe < 0) {
+            pc_pop(pc);
+            return 0;
         }
-        cls = 0; /* no entry: handled as "any other end tag" */
+        pos = pc_afe_last(pc, code);
+        return pos >= 0 ? pc_adopt(pc, (size_t)pos) : 0;
     }
-    if (code == GUMBO_TAG_FORM) {
+    if (code == GUMBO_TAG_FORM && pc->top_code[GUMBO_TAG_FORM] >= 0) {
         /* gumbo closes the implied elements, then takes the form out of
          * the middle of the stack, leaving what was above it open: we pop
          * it only when it is on top. */
@@ -911,9 +988,18 @@ pc_end(struct sanitize_pc *pc, uint32_t code)
         }
     } else if (code == GUMBO_TAG_LI) {
         pos = pc_find(pc, code, T_LIST);
-    } else if (cls & TC_SPECIAL) {
-        pos = pc_find(pc, code, (cls & TC_TABLEPART) ? T_TABLE : T_SCOPE);
+    } else if (cls & TC_TABLEPART) {
+        pos = pc_find(pc, code, T_TABLE);
+    } else if (((cls & TC_PCLOSE) && !(cls & (TC_RAW | TC_VOID)) &&
+                code != GUMBO_TAG_PLAINTEXT) ||
+               (cls & TC_MARKER) || code == GUMBO_TAG_BUTTON ||
+               code == GUMBO_TAG_SELECT || code == GUMBO_TAG_FRAMESET) {
+        /* End tags with their own rule: close the element when it is in
+         * scope. */
+        pos = pc_find(pc, code, T_SCOPE);
     } else {
+        /* "Any other end tag", special elements included: stop at the
+         * first special element. */
         pos = pc_find(pc, code, T_SPECIAL);
     }
     if (pos >= 0) {
@@ -951,12 +1037,14 @@ pc_code(const char *s, size_t n)
  * drops it), <0 when it has too many attributes. */
 static int
 pc_attrs(struct sanitize_pc *pc, const char *s, size_t n, size_t *pi,
-         int *selfclose, uint32_t *ahash)
+         struct sanitize_pc_tag *t)
 {
-    size_t i = *pi, nattr = 0, a;
+    size_t i = *pi, nattr = 0, a, name, name_len;
     uint32_t h = 2166136261u;
 
-    *selfclose = 0;
+    t->selfclose = 0;
+    t->font_break = 0;
+    t->html_enc = 0;
     for (;;) {
         while (i < n && is_html_space((unsigned char)s[i])) {
             i++;
@@ -971,7 +1059,7 @@ pc_attrs(struct sanitize_pc *pc, const char *s, size_t n, size_t *pi,
         if (s[i] == '/') {
             i++;
             if (i < n && s[i] == '>') {
-                *selfclose = 1;
+                t->selfclose = 1;
                 i++;
                 break;
             }
@@ -985,10 +1073,15 @@ pc_attrs(struct sanitize_pc *pc, const char *s, size_t n, size_t *pi,
                s[i] != '>' && s[i] != '=') {
             i++;
         }
+        name = a;
+        name_len = i - a;
         for (; a < i; a++) {
             h = fnv_byte(h, (unsigned char)to_lower((unsigned char)s[a]));
         }
         h = fnv_byte(h, '=');
+        t->font_break |= eq_nocase(s + name, name_len, "color") ||
+                         eq_nocase(s + name, name_len, "face") ||
+                         eq_nocase(s + name, name_len, "size");
         while (i < n && is_html_space((unsigned char)s[i])) {
             i++;
         }
@@ -1011,6 +1104,14 @@ pc_attrs(struct sanitize_pc *pc, const char *s, size_t n, size_t *pi,
                     i++;
                 }
             }
+            if (eq_nocase(s + name, name_len, "encoding")) {
+                size_t q = a < i && (s[a] == '"' || s[a] == '\'');
+
+                t->html_enc =
+                    eq_nocase(s + a + q, i - a - 2 * q, "text/html") ||
+                    eq_nocase(s + a + q, i - a - 2 * q,
+                              "application/xhtml+xml");
+            }
             for (; a < i; a++) {
                 h = fnv_byte(h, (unsigned char)s[a]);
             }
@@ -1018,7 +1119,7 @@ pc_attrs(struct sanitize_pc *pc, const char *s, size_t n, size_t *pi,
         h = fnv_byte(h, 0);
     }
     *pi = i;
-    *ahash = h;
+    t->ahash = h;
     return 1;
 }
 
@@ -1091,9 +1192,9 @@ pc_text(struct sanitize_pc *pc)
 static int
 pc_scan(struct sanitize_pc *pc, const char *s, size_t n)
 {
+    struct sanitize_pc_tag t;
     size_t i = 0, j, name;
-    int rc = 0, selfclose, end;
-    uint32_t code, ahash;
+    int rc = 0, end;
 
     while (i < n) {
         const char *lt = memchr(s + i, '<', n - i);
@@ -1147,18 +1248,18 @@ pc_scan(struct sanitize_pc *pc, const char *s, size_t n)
                s[i] != '>') {
             i++;
         }
-        code = pc_code(s + name, i - name);
-        rc = pc_attrs(pc, s, n, &i, &selfclose, &ahash);
+        t.code = pc_code(s + name, i - name);
+        rc = pc_attrs(pc, s, n, &i, &t);
         if (rc <= 0) {
             return rc;
         }
         if (end) {
-            if ((rc = pc_end(pc, code)) < 0) {
+            if ((rc = pc_end(pc, t.code)) < 0) {
                 return rc;
             }
             continue;
         }
-        rc = pc_start(pc, code, selfclose, ahash);
+        rc = pc_start(pc, &t);
         if (rc < 0) {
             return rc;
         }
@@ -1166,7 +1267,7 @@ pc_scan(struct sanitize_pc *pc, const char *s, size_t n)
             return 0;
         }
         if (rc == 1) {
-            i = pc_raw_end(s, n, i, gumbo_normalized_tagname(code));
+            i = pc_raw_end(s, n, i, gumbo_normalized_tagname(t.code));
         }
     }
     return 0;
@@ -1187,6 +1288,7 @@ precheck(const char *s, size_t n, const struct sanitize_opts *o)
     pc.capafe = 2 * pc.max_depth + 64;
     for (i = 0; i < GUMBO_TAG_UNKNOWN; i++) {
         pc.top_code[i] = -1;
+        pc.top_foreign[i] = -1;
     }
     pc.st = kw_calloc(pc.max_depth, sizeof *pc.st);
     pc.afe = kw_calloc(pc.capafe, sizeof *pc.afe);

@@ -383,7 +383,15 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
     }
     req.client = arena_strdup(&rs->arena, client);
     req.accept_gzip = accepts_gzip(req_header(&req, "Accept-Encoding"));
-    req.lang = i18n_choose(req_arg(&req, "lang"), req_cookie(&req, "lang"),
+    /* On the search pages ?lang= filters documents by language; the UI
+     * language there comes from the cookie or the browser. */
+    bl = strlen(app->base);
+    path = strncmp(url, app->base, bl) == 0 ? url + bl : url;
+    req.lang = i18n_choose(strncmp(path, "/search", 7) == 0 ||
+                                   strncmp(path, "/api/", 5) == 0
+                               ? NULL
+                               : req_arg(&req, "lang"),
+                           req_cookie(&req, "lang"),
                            req_header(&req, "Accept-Language"), req.lang);
 
     /* Strip the base path; anything outside it is not ours. */

@@ -141,3 +141,32 @@ page_robots_get(struct req *req, json_t **model)
     req->resp.cache_control = "public, max-age=86400";
     return 200;
 }
+
+/* GET /lang/CODE?back=PATH: remember the UI language in a cookie and go
+ * back to PATH (a local path only), so switching works without script
+ * and keeps the page's own query (on /search, ?lang= filters documents). */
+int
+page_lang_get(struct req *req, json_t **model)
+{
+    const char *back = req_arg(req, "back");
+    int lang = i18n_index(req->captures[0]);
+    struct strbuf c = STRBUF_INIT;
+
+    (void)model;
+    if (lang < 0) {
+        return 404;
+    }
+    strbuf_printf(&c, "lang=%s; Path=%s/; Max-Age=31536000; SameSite=Lax",
+                  i18n_langs[lang], req->app->base);
+    req->resp.set_cookie = arena_strdup(req->arena, strbuf_peek(&c));
+    strbuf_free(&c);
+    /* Only a path on this site: never "//host" or "/\\host". */
+    if (back == NULL || back[0] != '/' || back[1] == '/' || back[1] == '\\' ||
+        strpbrk(back, "\r\n") != NULL) {
+        back = req_url(req, "/");
+    }
+    req->resp.location = back;
+    req->resp.body = "";
+    req->resp.cache_control = "no-store";
+    return 303;
+}

@@ -14,6 +14,7 @@ int page_home_get(struct req *req, json_t **model);
 int page_healthz_get(struct req *req, json_t **model);
 int page_metrics_get(struct req *req, json_t **model);
 int page_robots_get(struct req *req, json_t **model);
+int page_lang_get(struct req *req, json_t **model);
 /* page_static.c */
 int page_static_get(struct req *req, json_t **model);
 int page_favicon_get(struct req *req, json_t **model);

@@ -196,9 +196,21 @@ page_model(struct req *req)
         json_t *l = json_object();
         struct strbuf u = STRBUF_INIT;
 
-        strbuf_puts(&u, app->base);
-        url_encode_path(&u, req->path, strlen(req->path));
-        strbuf_printf(&u, "?lang=%s", i18n_langs[i]);
+        /* /lang/CODE sets the cookie and returns to this very URL, query
+         * and all. */
+        strbuf_printf(&u, "%s/lang/%s?back=", app->base, i18n_langs[i]);
+        {
+            struct strbuf here = STRBUF_INIT;
+            const char *q = req->raw_uri ? strchr(req->raw_uri, '?') : NULL;
+
+            strbuf_puts(&here, app->base);
+            url_encode_path(&here, req->path, strlen(req->path));
+            if (q != NULL) {
+                strbuf_puts(&here, q);
+            }
+            url_encode(&u, here.buf ? here.buf : "/", here.len);
+            strbuf_free(&here);
+        }
         json_object_set_new(l, "code", json_string(i18n_langs[i]));
         json_object_set_new(
             l, "label",

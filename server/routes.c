@@ -15,6 +15,7 @@ const struct route routes[] = {
     {REQ_GET, "/metrics", page_metrics_get, NULL, ROUTE_NO_STORE, "metrics"},
     {REQ_GET, "/robots.txt", page_robots_get, NULL, 0, "robots"},
     {REQ_GET, "/favicon.ico", page_favicon_get, NULL, 0, "favicon"},
+    {REQ_GET, "/lang/:code", page_lang_get, NULL, 0, "lang"},
     {REQ_GET, "/static/*", page_static_get, NULL, 0, "static"},
     {REQ_GET, "/search", page_search_get, "search", 0, "search"},
     {REQ_GET, "/suggest", page_suggest_get, NULL, ROUTE_JSON, "suggest"},

@@ -21,7 +21,7 @@
 #include "sanitize.h"
 #include "strbuf.h"
 
-/* Sanitize with default options; the result must be OK. */
+/* Sanitize html with options o (NULL for defaults) into r; must be OK. */
 static void
 sanitize_ok(const char *html, const struct sanitize_opts *o,
             struct sanitize_result *r)
@@ -311,6 +311,7 @@ substitute(const char *s, size_t n, json_t *map, size_t *outlen)
     return strbuf_detach(&sb, outlen);
 }
 
+/* Every html5sec vector, placeholders substituted: safe and stable. */
 START_TEST(test_vectors_html5sec)
 {
     json_t *items = load_json("html5sec.json");
@@ -343,6 +344,8 @@ START_TEST(test_vectors_html5sec)
 }
 END_TEST
 
+/* Every DOMPurify fixture payload: safe and stable (their expected
+ * output is not ours to match). */
 START_TEST(test_vectors_dompurify)
 {
     json_t *items = load_json("dompurify-fixtures.json");
@@ -397,6 +400,7 @@ END_TEST
 /* core                                                              */
 /* ---------------------------------------------------------------- */
 
+/* Ordinary document structure survives, written canonically. */
 START_TEST(test_structure_kept)
 {
     ck_body("<h1>A</h1><h2>B</h2><h5>C</h5>",
@@ -434,6 +438,7 @@ START_TEST(test_structure_kept)
 }
 END_TEST
 
+/* Dangerous elements go with their content; unknown ones are unwrapped. */
 START_TEST(test_dropped_and_unwrapped)
 {
     ck_body("<p>a<script>alert(1)</script>b</p>", "<p>ab</p>");
@@ -458,6 +463,7 @@ START_TEST(test_dropped_and_unwrapped)
 }
 END_TEST
 
+/* Only allow-listed attributes, with checked values. */
 START_TEST(test_attributes)
 {
     ck_body("<p onclick=\"x()\" style=\"color:red\" class=\"c d\" id=i "
@@ -478,6 +484,7 @@ START_TEST(test_attributes)
 }
 END_TEST
 
+/* Text is escaped, never copied. */
 START_TEST(test_text_escaped)
 {
     ck_body("<p>&lt;script&gt;\"'&amp;</p>",
@@ -487,6 +494,7 @@ START_TEST(test_text_escaped)
 }
 END_TEST
 
+/* Script-capable and unknown schemes never survive, however spelled. */
 START_TEST(test_url_filter)
 {
     static const char *const dropped[] = {
@@ -585,6 +593,7 @@ static const struct rfc_case rfc_cases[] = {
     {"http:g", "http:g"},
 };
 
+/* The resolver against RFC 3986 section 5.4. */
 START_TEST(test_resolve_rfc3986)
 {
     size_t i;
@@ -603,6 +612,7 @@ START_TEST(test_resolve_rfc3986)
 }
 END_TEST
 
+/* URLs resolved against the base, fragments kept, links collected. */
 START_TEST(test_resolve_in_document)
 {
     struct sanitize_opts o = {.base_url = "http://a/b/c/d;p?q"};
@@ -667,6 +677,7 @@ hook(void *ctx, const char *attr, const char *url, struct strbuf *out)
     }
 }
 
+/* The rewrite hook sees absolute URLs and can replace, drop or fail. */
 START_TEST(test_rewrite_hook)
 {
     struct hook_log log;
@@ -744,6 +755,7 @@ title_of(const char *html)
         free(t_);                                                              \
     } while (0)
 
+/* Metadata sources in priority order, cleaned and capped. */
 START_TEST(test_metadata_priority)
 {
     const char *all = "<head><title>T</title>"
@@ -830,6 +842,7 @@ START_TEST(test_metadata_priority)
 }
 END_TEST
 
+/* Sections split at h1-h4 with anchors written onto the headings. */
 START_TEST(test_sections)
 {
     struct sanitize_result r;
@@ -873,6 +886,7 @@ START_TEST(test_sections)
 }
 END_TEST
 
+/* Hangul passes through body, text, title and sections untouched. */
 START_TEST(test_korean)
 {
     struct sanitize_result r;
@@ -890,6 +904,7 @@ START_TEST(test_korean)
 }
 END_TEST
 
+/* Invalid UTF-8 in, valid UTF-8 out. */
 START_TEST(test_invalid_utf8)
 {
     static const char in[] = "<title>t\xff\xfe</title><p>a\x80"
@@ -910,6 +925,7 @@ START_TEST(test_invalid_utf8)
 }
 END_TEST
 
+/* Misnested and parser-rewritten markup still gives a fixed point. */
 START_TEST(test_idempotent_messy)
 {
     static const char *const docs[] = {
@@ -942,6 +958,7 @@ START_TEST(test_idempotent_messy)
 }
 END_TEST
 
+/* Same input, same output. */
 START_TEST(test_deterministic)
 {
     const char *doc = "<h1>a</h1><p><a href=x>y</a><h2>b</h2><img src=c>";
@@ -963,6 +980,7 @@ START_TEST(test_deterministic)
 }
 END_TEST
 
+/* Empty input is a valid, empty document. */
 START_TEST(test_empty_input)
 {
     struct sanitize_result r;
@@ -1013,6 +1031,7 @@ timed(const char *doc, const struct sanitize_opts *o, double *secs)
     return rc;
 }
 
+/* Trap 6: 100k nested spans are refused by the pre-check, fast. */
 START_TEST(test_nested_span_bomb)
 {
     char *doc = repeat("", "<span>", 100000, "x");
@@ -1026,6 +1045,7 @@ START_TEST(test_nested_span_bomb)
 }
 END_TEST
 
+/* Trap 6: 20k unclosed <b><i> are refused by the pre-check, fast. */
 START_TEST(test_unclosed_formatting_bomb)
 {
     char *doc = repeat("", "<b><i>", 20000, "x");
@@ -1079,6 +1099,7 @@ START_TEST(test_nested_frameset_bomb)
 }
 END_TEST
 
+/* The size limit, from the options and by default. */
 START_TEST(test_size_limit)
 {
     struct sanitize_opts o = {.max_bytes = 1000};
@@ -1100,6 +1121,7 @@ START_TEST(test_size_limit)
 }
 END_TEST
 
+/* A million attributes on one tag are refused before parsing. */
 START_TEST(test_million_attributes)
 {
     char *doc = repeat("<p", " a", 1000000, ">x</p>");
@@ -1127,6 +1149,7 @@ START_TEST(test_million_attributes)
 }
 END_TEST
 
+/* Deep but legal nesting is kept, walked without recursion. */
 START_TEST(test_deep_but_allowed)
 {
     char *open = repeat("", "<div><span>", 200, "deep");
@@ -1161,6 +1184,104 @@ START_TEST(test_deep_but_allowed)
         ck_assert_int_eq(timed(doc, &o, &t), SANITIZE_OK);
         free(doc);
     }
+}
+END_TEST
+
+/* Depth and element count of gumbo's tree for html (iterative). */
+static void
+gumbo_size(const char *html, size_t len, size_t *depth, size_t *elements)
+{
+    struct item {
+        GumboNode *n;
+        size_t d;
+    } * st;
+    size_t n = 0, cap = 1024, i;
+    GumboOutput *doc =
+        gumbo_parse_with_options(&kGumboDefaultOptions, html, len);
+
+    *depth = *elements = 0;
+    st = malloc(cap * sizeof *st);
+    st[n].n = doc->document;
+    st[n++].d = 0;
+    while (n > 0) {
+        struct item it = st[--n];
+        GumboVector *kids;
+
+        if (it.n->type == GUMBO_NODE_DOCUMENT) {
+            kids = &it.n->v.document.children;
+        } else if (it.n->type == GUMBO_NODE_ELEMENT ||
+                   it.n->type == GUMBO_NODE_TEMPLATE) {
+            kids = &it.n->v.element.children;
+            ++*elements;
+        } else {
+            continue;
+        }
+        *depth = it.d > *depth ? it.d : *depth;
+        for (i = 0; i < kids->length; i++) {
+            if (n == cap) {
+                cap *= 2;
+                st = realloc(st, cap * sizeof *st);
+            }
+            st[n].n = kids->data[i];
+            st[n++].d = it.d + 1;
+        }
+    }
+    free(st);
+    gumbo_destroy_output(&kGumboDefaultOptions, doc);
+}
+
+/* The pre-check models gumbo's tree builder; tag soups that once fooled
+ * it (found by comparing it with gumbo on random soups) must not again:
+ * whatever it accepts under a limit, gumbo must build within that limit
+ * (plus html and body). */
+START_TEST(test_model_matches_gumbo)
+{
+    static const char *const soups[][6] = {
+        {"<p>", "<isindex>", "<tt>", "<foreignObject>", NULL},
+        {"<i>", "</i>", "<s>", NULL},
+        {"</td>", "<foreignObject>", "<svg>", "<td>", NULL},
+        {"<noscript>", "<select>", "</select>", NULL},
+        {"<optgroup>", "</form>", NULL},
+        {"<math>", "<title>", "<param>", "</html>", NULL},
+        {"<rt>", "<hr>", "</button>", "<rp>", NULL},
+        {"<noscript>", "<div>", "</noscript>", "</div>", NULL},
+        {"<frameset>", "<noscript>", "</noscript>", "<title>", NULL},
+        {"<svg>", "<font>", "<font color=red>", "</svg>", NULL},
+        {"<form>", "<div>", "</form>", "<form>", NULL},
+        {"<a href=x>", "<marquee>", "<b id=1>", "</marquee>", "x", NULL},
+    };
+    struct sanitize_opts o = {.max_depth = 40, .max_elements = 600};
+    unsigned long seed = 12345;
+    size_t k, i, accepted = 0;
+
+    for (k = 0; k < sizeof soups / sizeof soups[0]; k++) {
+        struct strbuf sb = STRBUF_INIT;
+        struct sanitize_result r;
+        size_t nw = 0, depth, elements;
+
+        while (soups[k][nw] != NULL) {
+            nw++;
+        }
+        for (i = 0; i < 3000; i++) {
+            seed = seed * 6364136223846793005ul + 1442695040888963407ul;
+            strbuf_puts(&sb, soups[k][(seed >> 33) % nw]);
+        }
+        /* Every prefix length class: short ones get accepted. */
+        for (i = 64; i <= sb.len; i *= 2) {
+            if (sanitize_html(sb.buf, i, &o, &r) != SANITIZE_OK) {
+                continue;
+            }
+            sanitize_result_free(&r);
+            accepted++;
+            gumbo_size(sb.buf, i, &depth, &elements);
+            ck_assert_msg(depth <= 40 + 2 && elements <= 600 + 3,
+                          "soup %zu, %zu bytes: gumbo depth %zu, %zu "
+                          "elements",
+                          k, i, depth, elements);
+        }
+        strbuf_free(&sb);
+    }
+    ck_assert_uint_gt(accepted, 10);
 }
 END_TEST
 
@@ -1239,6 +1360,7 @@ same_result(const struct sanitize_result *a, const struct sanitize_result *b)
     return 1;
 }
 
+/* Every allocation failing in turn: NOMEM or the right answer. */
 START_TEST(test_failing_allocator)
 {
     struct sanitize_opts o = {.base_url = "http://ex.org/d/p.html",
@@ -1270,6 +1392,7 @@ START_TEST(test_failing_allocator)
 }
 END_TEST
 
+/* The resolver under the failing allocator. */
 START_TEST(test_failing_allocator_resolve)
 {
     long i;
@@ -1290,6 +1413,7 @@ START_TEST(test_failing_allocator_resolve)
 }
 END_TEST
 
+/* Bad arguments are refused with SANITIZE_INVALID. */
 START_TEST(test_invalid_arguments)
 {
     struct sanitize_opts o = {.base_url = "not a url"};
@@ -1350,6 +1474,7 @@ sanitize_suite(void)
     tcase_add_test(limits, test_million_attributes);
     tcase_add_test(limits, test_deep_but_allowed);
     tcase_add_test(limits, test_sloppy_documents_pass);
+    tcase_add_test(limits, test_model_matches_gumbo);
     suite_add_tcase(s, limits);
 
     tcase_set_timeout(errors, 120);
