@@ -27,8 +27,9 @@
 /* Dead formatting-list entries tolerated before compacting, so walks over
  * the list stay short. */
 #define PC_DEAD_MAX 32
-/* Ceiling on max_bytes, whatever the caller asks. */
+/* Ceilings on max_bytes and max_depth, whatever the caller asks. */
 #define SANITIZE_HARD_MAX_BYTES ((size_t)512 << 20)
+#define SANITIZE_HARD_MAX_DEPTH 10000
 /* ids longer than this are dropped: nobody links to them. */
 #define SANITIZE_ID_MAX 256
 
@@ -3067,6 +3068,10 @@ opts_effective(const struct sanitize_opts *opts, struct sanitize_opts *o)
     }
     if (o->max_depth <= 0) {
         o->max_depth = SANITIZE_DEFAULT_MAX_DEPTH;
+    }
+    /* gumbo frees its tree recursively: very deep trees crash it. */
+    if (o->max_depth > SANITIZE_HARD_MAX_DEPTH) {
+        o->max_depth = SANITIZE_HARD_MAX_DEPTH;
     }
     if (o->max_attrs <= 0) {
         o->max_attrs = SANITIZE_DEFAULT_MAX_ATTRS;

@@ -47,12 +47,13 @@ enum sanitize_code {
  * Relative href/src/cite values are resolved against it (RFC 3986).
  *
  * max_bytes, max_depth, max_attrs, max_elements: the pre-parse limits
- * (max_bytes is capped at 512 MiB whatever the caller asks).  max_depth
- * bounds the estimated nesting of open elements, max_attrs the attributes
- * of one tag, max_elements the elements the parser would create (counting
- * the clones HTML's formatting-element reconstruction makes, which is how a
- * small document can ask for millions of nodes).  max_depth also caps the
- * output: deeper elements are unwrapped.
+ * (max_bytes is capped at 512 MiB and max_depth at 10000 whatever the
+ * caller asks).  max_depth bounds the estimated nesting of open elements,
+ * max_attrs the attributes of one tag, max_elements the elements the parser
+ * would create (counting the clones HTML's formatting-element
+ * reconstruction makes, which is how a small document can ask for millions
+ * of nodes).  max_depth also caps the output: deeper elements are
+ * unwrapped.
  *
  * rewrite_url: optional hook called once for every URL that passed the
  * scheme filter (attr is "href", "src" or "cite"; url is the absolute
