@@ -226,6 +226,46 @@ if [ "$rc" -ne 0 ]; then
     exit 99
 fi
 
+# A second collection ingested WITHOUT --approve: its documents wait in the
+# moderation queue (the admin tests approve one and attack the other).
+P=$TMP/pending
+mkdir -p "$P" || exit 99
+for n in alpha bravo; do
+    cat >"$P/memo-$n.html" <<HTML
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Inspection memo $n</title>
+</head>
+<body>
+<h1>Inspection memo $n</h1>
+<p>Quarterly inspection notes, memo $n, awaiting review.</p>
+</body>
+</html>
+HTML
+done
+timeout -k 5 120 "$KW_BIN" ingest --db "$DB" --data-dir "$KW_SRCDIR" \
+    --collection pending --collection-title "Pending memos" \
+    --source-url https://memos.example.org/ --operator browser-test \
+    --jobs 1 "$P" >"$TMP/ingest-pending.out" 2>&1
+rc=$?
+if [ "$rc" -ne 0 ]; then
+    echo "ingest of the pending collection failed (exit $rc):"; cat "$TMP/ingest-pending.out"
+    exit 99
+fi
+
+# A moderator account for the admin tests (the password as one line on stdin).
+KW_MOD_USER=mod
+KW_MOD_PASSWORD='browser test pw 1'
+printf '%s\n' "$KW_MOD_PASSWORD" | timeout -k 5 60 "$KW_BIN" user add "$KW_MOD_USER" \
+    --role moderator --db "$DB" --data-dir "$KW_SRCDIR" >"$TMP/user.out" 2>&1
+rc=$?
+if [ "$rc" -ne 0 ]; then
+    echo "user add failed (exit $rc):"; cat "$TMP/user.out"
+    exit 99
+fi
+
 # --- server --------------------------------------------------------------------
 "$KW_BIN" serve --db "$DB" --data-dir "$KW_SRCDIR" --listen 127.0.0.1:0 \
     --set access_log="$TMP/access.log" --set default_language=ko \
@@ -248,6 +288,7 @@ say "server on 127.0.0.1:$PORT (pid $SERVER_PID)"
 # --- tests ---------------------------------------------------------------------
 KW_BASE="http://127.0.0.1:$PORT" KW_NODE_MODULES="$NODE_DIR/node_modules" \
     KW_FIXTURE="$S" KW_SHOTS_DIR="$SHOTS_DIR" KW_TMP="$TMP" CHROMIUM="$CHROMIUM" \
+    KW_MOD_USER="$KW_MOD_USER" KW_MOD_PASSWORD="$KW_MOD_PASSWORD" \
     timeout -k 10 "$KW_BROWSER_TIMEOUT" node "$HERE/tests.mjs" &
 NODE_PID=$!
 wait "$NODE_PID"

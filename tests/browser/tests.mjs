@@ -7,11 +7,13 @@
 //   KW_SHOTS_DIR     where full-page screenshots go
 //   KW_TMP           a scratch directory (browser profile, saved pages)
 //   CHROMIUM         the browser binary (/usr/bin/chromium)
+//   KW_MOD_USER, KW_MOD_PASSWORD  a moderator account (the admin tests)
 //
 // Prints "ok - NAME" or "FAIL - NAME" with reasons for every test and ends
 // with the line "N passed, N failed"; exits 1 when anything failed.
 import { createRequire } from 'node:module';
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -21,6 +23,8 @@ const FIXTURE = process.env.KW_FIXTURE;
 const SHOTS = process.env.KW_SHOTS_DIR;
 const TMP = process.env.KW_TMP;
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const MOD_USER = process.env.KW_MOD_USER;
+const MOD_PASSWORD = process.env.KW_MOD_PASSWORD;
 if (!BASE || !NODE_MODULES || !FIXTURE || !SHOTS || !TMP) {
     console.error('tests.mjs is run by run.sh (KW_BASE, KW_NODE_MODULES, KW_FIXTURE, KW_SHOTS_DIR, KW_TMP)');
     process.exit(99);
@@ -92,7 +96,9 @@ try {
             '--disable-background-networking', '--disable-component-update', '--disable-sync',
             '--disable-default-apps', '--disable-domain-reliability', '--no-pings',
             // belt and braces: no name resolves, so nothing can leave 127.0.0.1
-            '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+            // (127.0.0.2: the cross-site test's attacker page; the request
+            // guard still refuses it in every other context)
+            '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE 127.0.0.2',
         ],
     });
 } catch (e) {
@@ -103,17 +109,19 @@ try {
 
 // Every context is guarded: any request not to the portal's origin is
 // aborted and recorded, any dialog is dismissed and recorded, console
-// errors and page errors are recorded.
+// errors and page errors are recorded.  `allow` adds origins for that
+// context only (the cross-site test's attacker page on loopback).
 const incidents = [];   // { kind, detail, page }
 const inflight = new Map();   // request -> start time, for a timeout's diagnosis
-async function newContext(opts = {}, label = 'default') {
+async function newContext(opts = {}, label = 'default', allow = []) {
+    const origins = new Set([ORIGIN, ...allow]);
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...opts });
     ctx.setDefaultTimeout(NAV_TIMEOUT);
     ctx.setDefaultNavigationTimeout(NAV_TIMEOUT);
     await ctx.route('**/*', (route) => {
         const url = route.request().url();
         let ok = false;
-        try { ok = new URL(url).origin === ORIGIN; } catch { ok = false; }
+        try { ok = origins.has(new URL(url).origin); } catch { ok = false; }
         if (ok) return route.continue();
         incidents.push({ kind: 'outside request', detail: `${route.request().method()} ${url}`, ctx: label });
         return route.abort('blockedbyclient');
@@ -125,7 +133,7 @@ async function newContext(opts = {}, label = 'default') {
         inflight.set(req, Date.now());
         const url = req.url();
         if (url.startsWith('data:') || url.startsWith('blob:') || url === 'about:blank') return;
-        try { if (new URL(url).origin === ORIGIN) return; } catch { /* fall through */ }
+        try { if (origins.has(new URL(url).origin)) return; } catch { /* fall through */ }
         incidents.push({ kind: 'outside request (listener)', detail: url, ctx: label });
     });
     ctx.on('page', (page) => watchPage(page, label));
@@ -528,6 +536,154 @@ test('vnu: every page type is valid HTML', async (f) => {
     for (const src of sources) {
         for (const m of (byFile.get(src) || []).filter(isError)) console.log(`# vnu: fixture source ${path.relative(FIXTURE, src)} itself has: ${m.message}`);
     }
+});
+
+// ---- moderation: the admin pages ------------------------------------------------------
+// run.sh ingests the collection "pending" without --approve (memo-alpha.html,
+// memo-bravo.html) and makes the moderator account.  The first test approves
+// alpha, the second attacks bravo: each logs in itself, so any order works.
+async function adminLogin(ctx, f) {
+    const page = await ctx.newPage();
+    f.check(MOD_USER && MOD_PASSWORD, 'KW_MOD_USER/KW_MOD_PASSWORD not set (run.sh makes the account)');
+    await visit(page, '/admin/login?lang=en', f);
+    await page.fill('#username', MOD_USER || '');
+    await page.fill('#password', MOD_PASSWORD || '');
+    f.step = 'login';
+    const [resp] = await Promise.all([page.waitForNavigation(), page.click('form[action$="/admin/login"] button[type="submit"]')]);
+    f.check(resp && resp.status() === 200 && new URL(page.url()).pathname === '/admin/',
+        `login led to ${page.url()} (status ${resp && resp.status()}), expected the dashboard /admin/`);
+    return page;
+}
+// The queue's rows: title -> { id, href }
+async function queueRows(page, f) {
+    await visit(page, '/admin/queue', f);
+    const rows = await page.$$eval('main table tbody tr td a[href*="/admin/documents/"]',
+        (as) => as.map((a) => ({ title: a.textContent.trim(), href: a.getAttribute('href') })));
+    const byTitle = new Map();
+    for (const r of rows) {
+        const m = /\/admin\/documents\/(\d+)$/.exec(new URL(r.href, BASE).pathname);
+        if (m) byTitle.set(r.title, { id: m[1], href: r.href });
+    }
+    return byTitle;
+}
+async function reviewStatus(page) {
+    return ((await page.textContent('main p strong').catch(() => '')) || '').trim();
+}
+
+test('admin: log in, queue, preview, approve, published', async (f) => {
+    const label = 'admin';
+    const ctx = await newContext({ locale: 'en-US' }, label);
+    try {
+        const page = await adminLogin(ctx, f);
+        const rows = await queueRows(page, f);
+        await page.screenshot({ path: path.join(SHOTS, 'admin-queue.png'), fullPage: true });
+        const row = rows.get('Inspection memo alpha');
+        if (!f.check(row, `the queue does not list "Inspection memo alpha" (got ${JSON.stringify([...rows.keys()])})`)) return;
+        f.step = 'review page';
+        await Promise.all([page.waitForNavigation(), page.click(`main table a[href="${row.href}"]`)]);
+        f.check(new URL(page.url()).pathname === `/admin/documents/${row.id}`, `the queue link led to ${page.url()}`);
+        f.check(await reviewStatus(page) === 'pending', `review page: status "${await reviewStatus(page)}", expected pending`);
+        const iframe = await page.$('iframe.preview');
+        if (f.check(iframe, 'review page: no iframe.preview')) {
+            const sandbox = await iframe.getAttribute('sandbox');
+            f.check(sandbox !== null, 'review page: the preview iframe has no sandbox attribute');
+            f.check(sandbox === null || !/allow-scripts|allow-same-origin/.test(sandbox), `review page: the preview sandbox allows "${sandbox}"`);
+            const frame = await iframe.contentFrame();
+            const text = frame ? await frame.textContent('body', { timeout: NAV_TIMEOUT }).catch(() => '') : '';
+            f.check((text || '').includes('Quarterly inspection notes, memo alpha'), `review page: the preview does not show the document body (got "${(text || '').slice(0, 80)}")`);
+        }
+        await page.screenshot({ path: path.join(SHOTS, 'admin-review.png'), fullPage: true });
+        f.step = 'approve';
+        const button = await page.$('form[action$="/approve"] button[type="submit"]');
+        if (!f.check(button, 'review page: no Approve button')) return;
+        const [resp] = await Promise.all([page.waitForNavigation(), button.click()]);
+        f.check(resp && resp.status() === 200 && new URL(page.url()).pathname === `/admin/documents/${row.id}`,
+            `approve led to ${page.url()} (status ${resp && resp.status()}), expected the document page`);
+        const st = await reviewStatus(page);
+        f.check(st !== 'pending' && st !== '', `after approve: status "${st}"`);
+        await visit(page, '/c/pending/memo-alpha.html', f);
+        f.check((await page.textContent('main')).includes('Quarterly inspection notes, memo alpha'), 'the approved document does not show its text');
+        const after = await queueRows(page, f);
+        f.check(!after.has('Inspection memo alpha'), 'the approved document is still in the queue');
+    } finally { await ctx.close(); }
+    takeIncidents(f, label);
+});
+
+// An attacker page on another loopback origin: 127.0.0.1 on another port
+// (cross-origin but same-site: the SameSite=Strict session cookie goes
+// along, so the Origin/Sec-Fetch-Site/token checks must refuse it) and
+// 127.0.0.2 when it can be bound (cross-site: no cookie at all).
+function attackerServer(host, target) {
+    const html = '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>win a prize</title></head><body>' +
+        `<form method="post" action="${target}"><input name="csrf_token" value="x"></form>` +
+        '<script>document.forms[0].submit()</script></body></html>';
+    return new Promise((resolve, reject) => {
+        const srv = http.createServer((req, res) => {
+            res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+            res.end(html);
+        });
+        srv.once('error', reject);
+        srv.listen(0, host, () => resolve(srv));
+    });
+}
+function closeServer(srv) {
+    return new Promise((resolve) => { srv.closeAllConnections?.(); srv.close(() => resolve()); setTimeout(resolve, 2000); });
+}
+
+test('admin: a cross-site page that auto-submits an approve form changes nothing', async (f) => {
+    const label = 'admin-csrf';
+    const servers = [];
+    try {
+        // the document's id, from the queue (a pending document is not in the API)
+        const ctx0 = await newContext({ locale: 'en-US' }, label);
+        let row;
+        try {
+            const page = await adminLogin(ctx0, f);
+            row = (await queueRows(page, f)).get('Inspection memo bravo');
+        } finally { await ctx0.close(); }
+        if (!f.check(row, 'the queue does not list "Inspection memo bravo"')) return;
+        const target = `${BASE}/admin/documents/${row.id}/approve`;
+        for (const host of ['127.0.0.1', '127.0.0.2']) {
+            let srv;
+            try { srv = await attackerServer(host, target); } catch (e) {
+                console.log(`# cross-site test: cannot listen on ${host} (${e.code || e.message}), skipped that origin`);
+                continue;
+            }
+            servers.push(srv);
+            const evil = `http://${host}:${srv.address().port}`;
+            f.step = `attack from ${evil}`;
+            const ctx = await newContext({ locale: 'en-US' }, label, [evil]);
+            try {
+                const page = await adminLogin(ctx, f);
+                f.step = `attack from ${evil}`;
+                const landed = new Promise((resolve) => {
+                    const done = (v) => { page.off('response', onResp); page.off('requestfailed', onFail); resolve(v); };
+                    const onResp = (r) => { if (r.url() === target && r.request().method() === 'POST') done({ status: r.status() }); };
+                    const onFail = (r) => { if (r.url() === target) done({ failed: (r.failure() || {}).errorText }); };
+                    page.on('response', onResp);
+                    page.on('requestfailed', onFail);
+                });
+                await page.goto(`${evil}/`, { waitUntil: 'commit' });
+                const res = await withTimeout(landed, NAV_TIMEOUT, `the forged POST from ${evil}`);
+                if (res.failed) console.log(`# cross-site test: the browser did not send the POST from ${evil}: ${res.failed}`);
+                else f.check(res.status === 403, `the forged POST from ${evil} answered ${res.status}, expected 403`);
+                await page.waitForLoadState('load').catch(() => {});
+                const said = ((await page.textContent('main').catch(() => '')) || '').replace(/\s+/g, ' ').trim().slice(0, 120);
+                console.log(`# cross-site test: the forged POST from ${evil} answered ${res.status || res.failed}: "${said}"`);
+                // still pending, seen by the logged-in moderator
+                await visit(page, `/admin/documents/${row.id}?lang=en`, f);
+                const st = await reviewStatus(page);
+                f.check(st === 'pending', `after the forged POST from ${evil}: status "${st}", expected pending`);
+                await page.screenshot({ path: path.join(SHOTS, `admin-csrf-${host}.png`), fullPage: true });
+            } finally { await ctx.close(); }
+        }
+        f.check(servers.length > 0, 'no attacker server could listen on loopback');
+        const r = await fetch(`${BASE}/c/pending/memo-bravo.html`, { redirect: 'manual', signal: AbortSignal.timeout(NAV_TIMEOUT) });
+        f.check(r.status === 404, `/c/pending/memo-bravo.html: status ${r.status}, expected 404 (still pending)`);
+    } finally {
+        for (const srv of servers) await closeServer(srv);
+    }
+    takeIncidents(f, label);
 });
 
 test('no dialog and no outside request anywhere (whole run)', async (f) => {
