@@ -83,8 +83,6 @@ CREATE TABLE document (
     description     TEXT,
     canonical_url   TEXT,
     content_type    TEXT NOT NULL,      -- of the original: text/html, ...
-    body_html       TEXT NOT NULL,      -- sanitized, links late-bound
-    body_text       TEXT NOT NULL,      -- plain text, for diffs
     metadata        TEXT NOT NULL DEFAULT '{}',  -- JSON: license, abstract...
     -- provenance
     source_url      TEXT,               -- original URL
@@ -103,6 +101,10 @@ CREATE TABLE document (
     reason          TEXT,
     published_at    INTEGER,
     updated_at      INTEGER NOT NULL,
+    -- The large columns come last: reading any column stored after them
+    -- would walk their overflow pages.
+    body_html       TEXT NOT NULL,      -- sanitized, links late-bound
+    body_text       TEXT NOT NULL,      -- plain text, for diffs
     UNIQUE (collection_id, path, version)
 );
 CREATE TABLE document_tag (
@@ -207,6 +209,10 @@ CREATE INDEX asset_document ON asset(document_id)
 CREATE INDEX audit_actor ON audit(actor, at);
 CREATE INDEX audit_object ON audit(object_type, object_id);
 CREATE INDEX document_batch ON document(batch_id);
+CREATE INDEX document_list_date ON document(collection_id, published_at)
+    WHERE status = 'published';
+CREATE INDEX document_list_title ON document(collection_id, title_norm)
+    WHERE status = 'published';
 CREATE UNIQUE INDEX document_one_published
     ON document(collection_id, path) WHERE status = 'published';
 CREATE INDEX document_published_at ON document(published_at)

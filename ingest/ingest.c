@@ -1030,6 +1030,15 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
             fprintf(stderr, "kwangmyong ingest: %s\n", db_errmsg(r.db));
         }
         free(rj);
+        /* Fresh statistics let the planner pick the partial indexes of
+         * the reader's listings; analysis_limit keeps this quick. */
+        if (db_write_begin(r.db) != SQLITE_OK ||
+            db_exec(r.db, "PRAGMA analysis_limit = 400; ANALYZE") !=
+                SQLITE_OK ||
+            db_write_commit(r.db) != SQLITE_OK) {
+            fprintf(stderr, "kwangmyong ingest: analyze: %s\n",
+                    db_errmsg(r.db));
+        }
         if (db_checkpoint(r.db, 0) != SQLITE_OK) {
             fprintf(stderr, "kwangmyong ingest: checkpoint: %s\n",
                     db_errmsg(r.db));

@@ -57,8 +57,6 @@ CREATE TABLE document (
     description     TEXT,
     canonical_url   TEXT,
     content_type    TEXT NOT NULL,      -- of the original: text/html, ...
-    body_html       TEXT NOT NULL,      -- sanitized, links late-bound
-    body_text       TEXT NOT NULL,      -- plain text, for diffs
     metadata        TEXT NOT NULL DEFAULT '{}',  -- JSON: license, abstract...
     -- provenance
     source_url      TEXT,               -- original URL
@@ -77,6 +75,10 @@ CREATE TABLE document (
     reason          TEXT,
     published_at    INTEGER,
     updated_at      INTEGER NOT NULL,
+    -- The large columns come last: reading any column stored after them
+    -- would walk their overflow pages.
+    body_html       TEXT NOT NULL,      -- sanitized, links late-bound
+    body_text       TEXT NOT NULL,      -- plain text, for diffs
     UNIQUE (collection_id, path, version)
 );
 CREATE UNIQUE INDEX document_one_published
@@ -88,6 +90,10 @@ CREATE INDEX document_title_norm ON document(title_norm)
     WHERE status = 'published';
 CREATE INDEX document_batch ON document(batch_id);
 CREATE INDEX document_published_at ON document(published_at)
+    WHERE status = 'published';
+CREATE INDEX document_list_title ON document(collection_id, title_norm)
+    WHERE status = 'published';
+CREATE INDEX document_list_date ON document(collection_id, published_at)
     WHERE status = 'published';
 
 -- Files of a mirrored tree that are not documents (images, stylesheets),
