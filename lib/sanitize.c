@@ -82,9 +82,10 @@ eq_nocase(const char *s, size_t n, const char *w)
  * tree builder's rules that change depth, as gumbo 0.10.1 implements them
  * (which is not always the spec: see pc_end).  Each step is O(1) or looks
  * at most PC_SCAN entries down; where the model is unsure it keeps
- * elements open, which overestimates.  A differential test against gumbo
- * on random tag soup found no input the model underestimated, but the
- * caller's rlimits stay the backstop.
+ * elements open, which overestimates.  Fuzzing it against gumbo still
+ * finds inputs where gumbo's tree ends a few levels deeper than the model
+ * said (never twice as deep in a million runs), so the limits are
+ * estimates and the caller's rlimits stay the backstop.
  */
 
 /* Tag classes the model needs (HTML spec "tree construction" terms). */
@@ -290,6 +291,10 @@ struct sanitize_pc {
      * HTML rules never match foreign elements and vice versa. */
     int32_t top_code[GUMBO_TAG_UNKNOWN];
     int32_t top_foreign[GUMBO_TAG_UNKNOWN];
+    /* The tree builder's form element pointer: set by <form>, cleared
+     * only by </form>, even when the form itself was closed otherwise. */
+    int form_set;
+    long form_pos; /* its stack index while open, else -1 */
 };
 
 /* Tag classes of an open element; svg/math content has none but the
@@ -530,6 +535,10 @@ pc_pop(struct sanitize_pc *pc)
 {
     struct sanitize_pc_elem *e = &pc->st[--pc->depth];
 
+    if ((long)pc->depth == pc->form_pos) {
+        pc->form_pos = -1;
+    }
+
     if (e->code < GUMBO_TAG_UNKNOWN) {
         int32_t *top =
             (e->flags & PCF_FOREIGN) ? pc->top_foreign : pc->top_code;
@@ -670,8 +679,12 @@ pc_adopt(struct sanitize_pc *pc, size_t k)
         return 0; /* not in scope: the end tag is ignored */
     }
     if (pc_topmost(pc, T_SPECIAL) > pos) {
-        /* A furthest block exists: gumbo clones elements and keeps the
-         * depth; we keep the stack and count the clones. */
+        /* A furthest block exists: gumbo takes the element out of the
+         * stack, clones it under the block and, in the algorithm's next
+         * round, usually closes the clone again.  We leave the stack alone
+         * (deeper, never shallower) and drop the entry, so later end tags
+         * cannot pop down to a position gumbo no longer has. */
+        pc_afe_kill(pc, k);
         return pc_count(pc, 2);
     }
     pc_pop_to(pc, pos);
@@ -729,8 +742,8 @@ pc_table_context(struct sanitize_pc *pc, const uint32_t *parts, size_t n)
     return pos;
 }
 
-/* Start tags that close or imply other elements first.  Returns <0 on
- * rejection, 1 when the tag itself opens nothing, else 0. */
+/* Start tags that close or imply other elements first.  Returns 0 or <0
+ * on rejection. */
 static int
 pc_implied(struct sanitize_pc *pc, uint32_t code)
 {
@@ -755,15 +768,6 @@ pc_implied(struct sanitize_pc *pc, uint32_t code)
     case GUMBO_TAG_BUTTON:
         pos = pc_find(pc, GUMBO_TAG_BUTTON, T_SCOPE);
         break;
-    case GUMBO_TAG_SELECT:
-        /* In select mode (a select open, no template above it) a select
-         * start tag closes the open one and opens nothing. */
-        pos = pc->top_code[GUMBO_TAG_SELECT];
-        if (pos >= 0 && pc->top_code[GUMBO_TAG_TEMPLATE] < pos) {
-            pc_pop_to(pc, pos);
-            return 1;
-        }
-        return 0;
     case GUMBO_TAG_CAPTION:
     case GUMBO_TAG_COLGROUP:
     case GUMBO_TAG_TBODY:
@@ -827,6 +831,30 @@ pc_implied(struct sanitize_pc *pc, uint32_t code)
     return 0;
 }
 
+/* Select mode (a select open, no template above it): another select
+ * closes it and opens nothing (returns 1); input, keygen, textarea and,
+ * when the select is in a table, table tags close it and go on (0). */
+static int
+pc_select_mode(struct sanitize_pc *pc, uint32_t code, unsigned cls)
+{
+    long pos = pc->top_code[GUMBO_TAG_SELECT];
+    long table = pc->top_code[GUMBO_TAG_TABLE];
+
+    if (pos < 0 || pc->top_code[GUMBO_TAG_TEMPLATE] > pos) {
+        return 0;
+    }
+    if (code == GUMBO_TAG_SELECT) {
+        pc_pop_to(pc, pos);
+        return 1;
+    }
+    if (code == GUMBO_TAG_INPUT || code == GUMBO_TAG_KEYGEN ||
+        code == GUMBO_TAG_TEXTAREA ||
+        ((cls & TC_TABLEPART) && table >= 0 && table < pos)) {
+        pc_pop_to(pc, pos);
+    }
+    return 0;
+}
+
 /* A start tag.  Returns <0 on rejection, 1 when raw text follows, 2 for
  * plaintext (the rest of the input is text), else 0. */
 static int
@@ -846,10 +874,11 @@ pc_start(struct sanitize_pc *pc, const struct sanitize_pc_tag *t)
             if (t->selfclose) {
                 return 0;
             }
-            /* Children take their parent's namespace, but an svg root
-             * inside MathML is svg again. */
-            math = code != GUMBO_TAG_SVG &&
-                   (pc->st[pc->depth - 1].flags & PCF_MATH);
+            /* Children take their parent's namespace; only an svg tag
+             * directly in annotation-xml starts svg again. */
+            math = (pc->st[pc->depth - 1].flags & PCF_MATH) &&
+                   !(code == GUMBO_TAG_SVG &&
+                     pc->st[pc->depth - 1].code == GUMBO_TAG_ANNOTATION_XML);
             return pc_push(pc, code,
                            PCF_FOREIGN | (math ? PCF_MATH : 0) |
                                (pc_is_integration(t, math) ? PCF_INTEG : 0));
@@ -871,10 +900,17 @@ pc_start(struct sanitize_pc *pc, const struct sanitize_pc_tag *t)
     if (cls & TC_IGNORE) {
         return 0;
     }
+    if (pc_select_mode(pc, code, cls)) {
+        return 0;
+    }
     if ((cls & TC_TABLEPART) && code != GUMBO_TAG_TABLE &&
         pc->top_code[GUMBO_TAG_TABLE] < 0 &&
         pc->top_code[GUMBO_TAG_TEMPLATE] < 0) {
         return 0; /* table parts outside a table are ignored */
+    }
+    if (code == GUMBO_TAG_FORM && pc->form_set &&
+        pc->top_code[GUMBO_TAG_TEMPLATE] < 0) {
+        return 0; /* ignored while the form pointer is set */
     }
     if (cls & TC_PCLOSE) {
         pos = pc_find(pc, GUMBO_TAG_P, T_BUTTON);
@@ -882,8 +918,8 @@ pc_start(struct sanitize_pc *pc, const struct sanitize_pc_tag *t)
             pc_pop_to(pc, pos);
         }
     }
-    if ((rc = pc_implied(pc, code)) != 0) {
-        return rc < 0 ? rc : 0;
+    if ((rc = pc_implied(pc, code)) < 0) {
+        return rc;
     }
     if (!(cls & TC_NORECON) && (rc = pc_reconstruct(pc)) < 0) {
         return rc;
@@ -918,6 +954,10 @@ pc_start(struct sanitize_pc *pc, const struct sanitize_pc_tag *t)
     }
     if ((rc = pc_push(pc, code, 0)) < 0) {
         return rc;
+    }
+    if (code == GUMBO_TAG_FORM && pc->top_code[GUMBO_TAG_TEMPLATE] < 0) {
+        pc->form_set = 1;
+        pc->form_pos = (long)pc->depth - 1;
     }
     if (cls & TC_FMT) {
         pc_afe_noah(pc, code, t->ahash);
@@ -966,10 +1006,21 @@ pc_end(struct sanitize_pc *pc, uint32_t code)
         pos = pc_afe_last(pc, code);
         return pos >= 0 ? pc_adopt(pc, (size_t)pos) : 0;
     }
-    if (code == GUMBO_TAG_FORM && pc->top_code[GUMBO_TAG_FORM] >= 0) {
-        /* gumbo closes the implied elements, then takes the form out of
-         * the middle of the stack, leaving what was above it open: we pop
-         * it only when it is on top. */
+    if (code == GUMBO_TAG_FORM) {
+        /* Outside templates gumbo clears the form pointer and ignores the
+         * tag unless the pointer's form is open and in scope; inside, the
+         * nearest form in scope counts.  Then it closes the implied
+         * elements and takes the form out of the middle of the stack,
+         * leaving what was above it open: we pop it only from the top. */
+        if (pc->top_code[GUMBO_TAG_TEMPLATE] >= 0) {
+            pos = pc_find(pc, GUMBO_TAG_FORM, T_SCOPE);
+        } else {
+            pos = pc->form_set ? pc->form_pos : -1;
+            pc->form_set = 0;
+        }
+        if (pos < 0 || pc_topmost(pc, T_SCOPE) > pos) {
+            return 0;
+        }
         while ((top = pc_top_code(pc)) == GUMBO_TAG_P || top == GUMBO_TAG_LI ||
                top == GUMBO_TAG_DD || top == GUMBO_TAG_DT ||
                top == GUMBO_TAG_OPTION || top == GUMBO_TAG_OPTGROUP ||
@@ -977,7 +1028,7 @@ pc_end(struct sanitize_pc *pc, uint32_t code)
                top == GUMBO_TAG_RT || top == GUMBO_TAG_RTC) {
             pc_pop(pc);
         }
-        if (top == GUMBO_TAG_FORM) {
+        if ((long)pc->depth - 1 == pos) {
             pc_pop(pc);
         }
         return 0;
@@ -989,6 +1040,16 @@ pc_end(struct sanitize_pc *pc, uint32_t code)
         }
     } else if (code == GUMBO_TAG_LI) {
         pos = pc_find(pc, code, T_LIST);
+    } else if (pc_is_heading(code)) {
+        /* Any heading end tag closes the nearest heading of any level. */
+        uint32_t h;
+
+        pos = -1;
+        for (h = GUMBO_TAG_H1; h <= GUMBO_TAG_H6; h++) {
+            long p = pc_find(pc, h, T_SCOPE);
+
+            pos = p > pos ? p : pos;
+        }
     } else if (cls & TC_TABLEPART) {
         pos = pc_find(pc, code, T_TABLE);
     } else if (((cls & TC_PCLOSE) && !(cls & (TC_RAW | TC_VOID)) &&
@@ -1283,6 +1344,7 @@ precheck(const char *s, size_t n, const struct sanitize_opts *o)
     int rc;
 
     memset(&pc, 0, sizeof pc);
+    pc.form_pos = -1;
     pc.max_depth = (size_t)o->max_depth;
     pc.max_attrs = (size_t)o->max_attrs;
     pc.max_elements = o->max_elements;

@@ -1249,6 +1249,10 @@ START_TEST(test_model_matches_gumbo)
         {"<svg>", "<font>", "<font color=red>", "</svg>", NULL},
         {"<form>", "<div>", "</form>", "<form>", NULL},
         {"<a href=x>", "<marquee>", "<b id=1>", "</marquee>", "x", NULL},
+        {"<h2>", "</h1>", "<h1>", "<span>", NULL},
+        {"<th>", "<select>", "<table>", "<s>", NULL},
+        {"<form>", "</form>", "<div>", "<p>", "<rb>", NULL},
+        {"<math>", "<mglyph>", "<svg>", "<mtext>", "<p>", NULL},
     };
     struct sanitize_opts o = {.max_depth = 150, .max_elements = 3000};
     unsigned long seed = 12345;
