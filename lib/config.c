@@ -66,6 +66,9 @@ const struct config_key config_keys[] = {
      "absolute lifetime of an admin session in seconds"},
     {"cookie_secure", CONFIG_BOOL, OFF(cookie_secure), "false", 0, 1,
      "mark cookies Secure (set when a TLS proxy is in front)"},
+    {"search_cache", CONFIG_SIZE, OFF(search_cache), "16M", 0, 1073741824,
+     "memory for search results kept until something is published or "
+     "withdrawn (0: off)"},
     {NULL, CONFIG_STR, 0, NULL, 0, 0, NULL},
 };
 

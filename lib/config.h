@@ -34,6 +34,7 @@ struct config {
     long session_idle;
     long session_max;
     long cookie_secure;
+    long search_cache;
 };
 
 struct config_key {

@@ -72,6 +72,13 @@ int db_write_begin_at(struct db *db, const char *file, int line);
  * back, the locks released, and the SQLite error code returned. */
 int db_write_commit(struct db *db);
 void db_write_rollback(struct db *db);
+/* One read snapshot for several statements (a whole request): a deferred
+ * BEGIN, and its end.  Cheaper than a transaction per statement, and the
+ * statements see one state of the database.  Only on a connection that
+ * does not write.  0 or an SQLite error code; db_read_end() never fails
+ * (a failed COMMIT is rolled back). */
+int db_read_begin(struct db *db);
+void db_read_end(struct db *db);
 /* Run SQL text without results inside or outside a write. */
 int db_exec(struct db *db, const char *sql);
 

@@ -475,6 +475,32 @@ out:
     return rc;
 }
 
+size_t
+search_chunk_len(const char *s, size_t n)
+{
+    size_t i, k;
+
+    if (n <= SEARCH_CHUNK_BYTES) {
+        return n;
+    }
+    for (i = SEARCH_CHUNK_BYTES; i > SEARCH_CHUNK_BYTES / 2; i--) {
+        if (s[i - 1] == '\n') {
+            return i;
+        }
+    }
+    for (i = SEARCH_CHUNK_BYTES; i > SEARCH_CHUNK_BYTES / 2; i--) {
+        if (s[i - 1] == ' ') {
+            return i;
+        }
+    }
+    /* No break in sight: cut before a byte that starts a character. */
+    i = SEARCH_CHUNK_BYTES;
+    for (k = 0; k < 3 && ((unsigned char)s[i] & 0xc0) == 0x80; k++) {
+        i--;
+    }
+    return i;
+}
+
 int
 search_suggest(struct db *db, const char *prefix, const char *base,
                json_t **out)

@@ -36,6 +36,20 @@
 /* Most titles search_suggest() answers. */
 #define SEARCH_SUGGEST_MAX 10
 
+/* Sections longer than this are indexed as several rows ("chunks") of at
+ * most this many bytes, each with the section's anchor and heading: a
+ * snippet then tokenizes a few KB, never a whole 900 KB page without
+ * headings, and bm25 compares passages of like size. */
+#define SEARCH_CHUNK_BYTES 4096
+
+/* The length of the first chunk of the n bytes of text at s (UTF-8): n
+ * when n <= SEARCH_CHUNK_BYTES, else at most SEARCH_CHUNK_BYTES, cut
+ * after the last newline in the second half of that window, else after
+ * the last space there, else before a UTF-8 lead byte.  Never 0 for
+ * n > 0, and never splits a UTF-8 sequence of valid input, so
+ * consecutive calls cover the text exactly. */
+size_t search_chunk_len(const char *s, size_t n);
+
 struct search_params {
     const char *q;          /* what was typed (borrowed); NULL: "" */
     const char *collection; /* collection name, or NULL/"" for all */

@@ -167,10 +167,26 @@ put_buf(struct tok_run *tr, int colocated, const char *tok, size_t ntok,
                     (int)ntok, (int)start, (int)end);
 }
 
-/* The class of the character at byte i, and its length in *len. */
-static enum tokenizer_class
+/* ASCII letters, digits and '_' (the ASCII TOKENIZER_WORD characters). */
+static int
+ascii_word(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '_';
+}
+
+/* The class of the character at byte i, and its length in *len.  ASCII,
+ * nearly all of an English page, takes the short way. */
+static inline enum tokenizer_class
 class_at(const struct tok_run *tr, size_t i, size_t *len, unsigned long *cp)
 {
+    unsigned char c = (unsigned char)tr->text[i];
+
+    if (c < 0x80) {
+        *len = 1;
+        *cp = c;
+        return ascii_word(c) ? TOKENIZER_WORD : TOKENIZER_SEP;
+    }
     *len = tokenizer_decode(tr->text + i, tr->n - i, cp);
     return tokenizer_class_of(*cp);
 }
@@ -213,6 +229,9 @@ scan_word(struct tok_run *tr, size_t i, size_t *next)
             }
             f[0] = (char)cp;
             k = 1;
+        } else if (cp < 0x80) {
+            f[0] = (char)(cp >= 'A' && cp <= 'Z' ? cp - 'A' + 'a' : cp);
+            k = 1;
         } else {
             k = tokenizer_fold(cp, f);
         }
@@ -249,7 +268,10 @@ scan_word(struct tok_run *tr, size_t i, size_t *next)
         len = 1;
         cp = '_';
         if (k < j) {
-            len = tokenizer_decode(tr->text + k, j - k, &cp);
+            cp = (unsigned char)tr->text[k];
+            if (cp >= 0x80) {
+                len = tokenizer_decode(tr->text + k, j - k, &cp);
+            }
         }
         if (!is_joiner(cp)) {
             nf = tokenizer_fold(cp, f);

@@ -422,7 +422,13 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
         return send_resp(con, rs, &req);
     }
     db_deadline_start(req.db, 0);
+    /* A page reads in one snapshot; a POST may write through the writer
+     * and then read what it wrote, so it reads statement by statement. */
+    if (req.method != REQ_POST && db_read_begin(req.db) != SQLITE_OK) {
+        LOG_WARN("read transaction: %s", db_errmsg(req.db));
+    }
     router_dispatch(&req);
+    db_read_end(req.db);
     db_deadline_clear(req.db);
     rs->route = req.route;
     return send_resp(con, rs, &req);

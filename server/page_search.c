@@ -88,7 +88,8 @@ page_api_search_get(struct req *req, json_t **model)
     struct search_params p;
 
     read_params(req, &p);
-    if (search_run(req->db, &p, req->app->base, model) < 0) {
+    if (searchcache_run(req->app->searchcache, req->db, &p, req->app->base,
+                        model, NULL) < 0) {
         *model = NULL;
         return 500;
     }
@@ -352,7 +353,8 @@ page_search_get(struct req *req, json_t **model)
     size_t k;
 
     read_params(req, &p);
-    if (search_run(req->db, &p, req->app->base, model) < 0) {
+    if (searchcache_run(req->app->searchcache, req->db, &p, req->app->base,
+                        model, NULL) < 0) {
         *model = NULL;
         return 500;
     }

@@ -57,6 +57,7 @@ page_metrics_get(struct req *req, json_t **model)
     int s;
     unsigned long cum = 0;
     struct stat st;
+    struct searchcache_stats cs;
     long long dbsize = 0;
 
     (void)model;
@@ -116,6 +117,30 @@ page_metrics_get(struct req *req, json_t **model)
                   "kwangmyong_uptime_seconds %lld\n",
                   dbsize, db_wal_size(req->db),
                   (long long)(time(NULL) - app->started));
+    searchcache_stats(app->searchcache, &cs);
+    strbuf_printf(&sb,
+                  "# HELP kwangmyong_search_cache_lookups_total Searches "
+                  "answered from the result cache (hit) or not (miss).\n"
+                  "# TYPE kwangmyong_search_cache_lookups_total counter\n"
+                  "kwangmyong_search_cache_lookups_total{result=\"hit\"} "
+                  "%llu\n"
+                  "kwangmyong_search_cache_lookups_total{result=\"miss\"} "
+                  "%llu\n"
+                  "# HELP kwangmyong_search_cache_drops_total Times the "
+                  "result cache was emptied by a publication.\n"
+                  "# TYPE kwangmyong_search_cache_drops_total counter\n"
+                  "kwangmyong_search_cache_drops_total %llu\n"
+                  "# HELP kwangmyong_search_cache_entries Results held.\n"
+                  "# TYPE kwangmyong_search_cache_entries gauge\n"
+                  "kwangmyong_search_cache_entries %llu\n"
+                  "# HELP kwangmyong_search_cache_bytes Their estimated "
+                  "size.\n"
+                  "# TYPE kwangmyong_search_cache_bytes gauge\n"
+                  "kwangmyong_search_cache_bytes %llu\n",
+                  (unsigned long long)cs.hits, (unsigned long long)cs.misses,
+                  (unsigned long long)cs.drops,
+                  (unsigned long long)cs.entries,
+                  (unsigned long long)cs.bytes);
     if (!strbuf_ok(&sb)) {
         strbuf_free(&sb);
         return 500;

@@ -836,7 +836,9 @@ app_init(struct app *app, struct config *cfg, const char *data_dir, char *err,
     app->req_count =
         kw_calloc((nroutes + 1) * ROUTER_NSTATUS, sizeof(*app->req_count));
     app->searchlog = searchlog_new(10000);
-    if (app->req_count == NULL || app->searchlog == NULL) {
+    app->searchcache = searchcache_new((size_t)cfg->search_cache);
+    if (app->req_count == NULL || app->searchlog == NULL ||
+        app->searchcache == NULL) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -859,4 +861,6 @@ app_free(struct app *app)
     app->req_count = NULL;
     searchlog_free(app->searchlog);
     app->searchlog = NULL;
+    searchcache_free(app->searchcache);
+    app->searchcache = NULL;
 }

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "db.h"
 #include "i18n.h"
+#include "searchcache.h"
 #include "searchlog.h"
 #include "staticfiles.h"
 #include "strbuf.h"
@@ -61,6 +62,7 @@ struct app {
     json_t *static_urls;         /* owned: {"css_site": "/static/...", ...} */
     struct db *wdb;              /* the writer connection, owned */
     struct searchlog *searchlog; /* owned; flushed by the main loop */
+    struct searchcache *searchcache; /* owned */
     time_t started;
     const char *build_id; /* templates, borrowed from tmpl */
     char render_id[24];   /* templates + i18n + static + base: the key of

@@ -58,8 +58,14 @@ check "cross-site fetch metadata: 403" test "$(act "$A" "/admin/documents/$one/a
 check "GET for an action: 405" test "$(curl -s -o /dev/null -w '%{http_code}' -b "$A" "$BASE/admin/documents/$one/approve")" = 405
 check "nothing changed so far" test "$(q "SELECT status FROM document WHERE id = $one")" = pending
 check "reader URL is 404 while pending" test "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/c/c/one.html")" = 404
+# Search results are cached: asked twice before the approve, the answer
+# must still change at once after it (and again after the withdrawal).
+stotal() { curl -s "$BASE/api/search?q=$1" | sed -n 's/.*"total": *\([0-9]*\).*/\1/p'; }
+check "search before approve: not found" test "$(stotal one)" = 0
+check "search again (from the cache): not found" test "$(stotal one)" = 0
 check "approve: 303" test "$(act "$A" "/admin/documents/$one/approve" "$TA" -H "Origin: $BASE")" = 303
 check "approve: the reader URL serves the document" grep -q 'text one' <<<"$(curl -s "$BASE/c/c/one.html")"
+check "search after approve: found, the cached answer dropped" test "$(stotal one)" = 1
 
 # Concurrent approve: one 303, one 409.
 act "$A" "/admin/documents/$two/approve" "$TA" >"$TMP/r1" &
@@ -77,6 +83,7 @@ check "reject with a reason: 303" test "$(act "$A" "/admin/documents/$three/reje
 check "reject reason stored" test "$(q "SELECT reason FROM document WHERE id = $three")" = "off topic"
 check "withdraw with a reason: 303" test "$(act "$A" "/admin/documents/$one/withdraw" "$TA" --data-urlencode 'reason=copyright claim')" = 303
 check "withdrawn: 410 tombstone" test "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/c/c/one.html")" = 410
+check "search after withdrawal: gone" test "$(stotal one)" = 0
 check "tombstone says why" grep -q 'copyright claim' <<<"$(curl -s "$BASE/c/c/one.html")"
 
 # Operators see, but cannot act; nobody without a session gets admin

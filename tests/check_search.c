@@ -22,6 +22,7 @@
 #include "query.h"
 #include "router.h"
 #include "search.h"
+#include "searchcache.h"
 
 static char dir[64], dbpath[128], mig[4200], datadir[4000];
 static struct config cfg;
@@ -767,6 +768,229 @@ END_TEST
 
 /* ---- limits ---- */
 
+/* Chunks cover the text exactly, stay within SEARCH_CHUNK_BYTES, prefer
+ * newlines, then spaces, and never split a UTF-8 sequence. */
+START_TEST(test_chunks)
+{
+    static const char *const fill[] = {"line of words\n", "word ",
+                                       "\xed\x95\x9c\xea\xb8\x80",
+                                       "x"};
+    size_t f;
+
+    ck_assert_uint_eq(search_chunk_len("", 0), 0);
+    ck_assert_uint_eq(search_chunk_len("short", 5), 5);
+    for (f = 0; f < sizeof(fill) / sizeof(fill[0]); f++) {
+        struct strbuf sb = STRBUF_INIT;
+        size_t off = 0, k, pieces = 0;
+        const char *s;
+
+        while (sb.len < 3 * SEARCH_CHUNK_BYTES + 100) {
+            strbuf_puts(&sb, fill[f]);
+        }
+        s = strbuf_peek(&sb);
+        while (off < sb.len) {
+            k = search_chunk_len(s + off, sb.len - off);
+            ck_assert_uint_gt(k, 0);
+            ck_assert_uint_le(k, SEARCH_CHUNK_BYTES);
+            ck_assert(utf8_valid(s + off, k));
+            if (off + k < sb.len && f == 0) {
+                ck_assert_int_eq(s[off + k - 1], '\n');
+            } else if (off + k < sb.len && f == 1) {
+                ck_assert_int_eq(s[off + k - 1], ' ');
+            }
+            off += k;
+            pieces++;
+        }
+        ck_assert_uint_eq(off, sb.len);
+        ck_assert_uint_ge(pieces, 4);
+        strbuf_free(&sb);
+    }
+}
+END_TEST
+
+/* ---- result cache ---- */
+
+/* Run SQL on the writer in a write transaction. */
+static void
+write_sql(const char *sql)
+{
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    ck_assert_int_eq(db_exec(wdb, sql), SQLITE_OK);
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+}
+
+/* Search q through cache c; *hit tells where the answer came from. */
+static json_t *
+cached_q(struct searchcache *c, const char *q, int page, int *hit)
+{
+    struct search_params p = {q, NULL, NULL, 0, page, 0};
+    json_t *m = NULL;
+
+    ck_assert_int_eq(searchcache_run(c, rdb, &p, "", &m, hit), 0);
+    ck_assert_ptr_nonnull(m);
+    return m;
+}
+
+/* A repeat is a hit with the same model; the caller's copy is its own; a
+ * publication, a withdrawal or a retitle is seen at once, a new pending
+ * document changes nothing. */
+START_TEST(test_cache_generation)
+{
+    struct searchcache *c = searchcache_new(1 << 20);
+    struct searchcache_stats st;
+    json_t *a, *b, *plain;
+    int hit;
+
+    ck_assert_ptr_nonnull(c);
+    a = cached_q(c, "secret", 1, &hit);
+    ck_assert_int_eq(hit, 0);
+    ck_assert_int_eq(total(a), 0);
+    b = cached_q(c, "secret", 1, &hit);
+    ck_assert_int_eq(hit, 1);
+    ck_assert(json_equal(a, b));
+    /* the caller may change its copy */
+    json_object_set_new(b, "scribble", json_true());
+    json_decref(b);
+    b = cached_q(c, "secret", 1, &hit);
+    ck_assert_int_eq(hit, 1);
+    ck_assert_ptr_null(json_object_get(b, "scribble"));
+    json_decref(a);
+    json_decref(b);
+
+    /* a new pending version changes nothing search shows */
+    write_sql("UPDATE document SET title = 'Secret draft' WHERE path ="
+              " 'secret.html'");
+    b = cached_q(c, "secret", 1, &hit);
+    ck_assert_int_eq(hit, 1);
+    json_decref(b);
+
+    /* publishing it does, and the cache follows */
+    write_sql("UPDATE document SET status = 'published' WHERE path ="
+              " 'secret.html'");
+    b = cached_q(c, "secret", 1, &hit);
+    ck_assert_int_eq(hit, 0);
+    ck_assert_int_eq(total(b), 1);
+    ck_assert_int_eq(rid(b, 0), D_SECRET);
+    json_decref(b);
+    b = cached_q(c, "secret", 1, &hit);
+    ck_assert_int_eq(hit, 1);
+    json_decref(b);
+
+    /* a published title change too; the answer equals a plain search */
+    write_sql("UPDATE document SET title = 'Renamed' WHERE path ="
+              " 'secret.html'");
+    b = cached_q(c, "secret", 1, &hit);
+    ck_assert_int_eq(hit, 0);
+    ck_assert_str_eq(rfield(b, 0, "title"), "Renamed");
+    plain = run_q("secret");
+    ck_assert(json_equal(b, plain));
+    json_decref(plain);
+    json_decref(b);
+
+    /* and a withdrawal */
+    write_sql("UPDATE document SET status = 'withdrawn' WHERE path ="
+              " 'secret.html'");
+    b = cached_q(c, "secret", 1, &hit);
+    ck_assert_int_eq(hit, 0);
+    ck_assert_int_eq(total(b), 0);
+    json_decref(b);
+
+    /* a collection retitled changes the facets */
+    b = cached_q(c, "zebra", 1, &hit);
+    json_decref(b);
+    write_sql("UPDATE collection SET title = 'Other notes' WHERE name ="
+              " 'misc'");
+    b = cached_q(c, "zebra", 1, &hit);
+    ck_assert_int_eq(hit, 0);
+    json_decref(b);
+
+    searchcache_stats(c, &st);
+    ck_assert_uint_eq(st.hits, 4);
+    ck_assert_uint_eq(st.misses, 6);
+    ck_assert_uint_ge(st.drops, 4);
+    ck_assert_uint_eq(st.entries, 1);
+    searchcache_free(c);
+}
+END_TEST
+
+/* Entries are keyed by every parameter, the budget holds, the least
+ * recently used go first; a budget of 0 and a database without the
+ * counter mean no caching at all. */
+START_TEST(test_cache_budget)
+{
+    struct searchcache *c = searchcache_new(60000), *off;
+    struct searchcache_stats st;
+    struct search_params p = {"zebra", "misc", NULL, 0, 1, 0};
+    json_t *m;
+    int hit, page;
+
+    ck_assert_ptr_nonnull(c);
+    m = cached_q(c, "zebra", 1, &hit);
+    json_decref(m);
+    ck_assert_int_eq(searchcache_run(c, rdb, &p, "", &m, &hit), 0);
+    ck_assert_int_eq(hit, 0); /* another filter, another entry */
+    json_decref(m);
+    p.per_page = 5;
+    ck_assert_int_eq(searchcache_run(c, rdb, &p, "", &m, &hit), 0);
+    ck_assert_int_eq(hit, 0);
+    ck_assert_uint_eq(json_array_size(results(m)), 5);
+    json_decref(m);
+    ck_assert_int_eq(searchcache_run(c, rdb, &p, "/kw", &m, &hit), 0);
+    ck_assert_int_eq(hit, 0); /* another base, other URLs */
+    json_decref(m);
+
+    /* one result per page: 25 entries of about 2.5 KB against 20 KB */
+    searchcache_free(c);
+    c = searchcache_new(20000);
+    ck_assert_ptr_nonnull(c);
+    p.collection = NULL;
+    p.per_page = 1;
+    for (page = 1; page <= N_NOTES; page++) {
+        p.page = page;
+        ck_assert_int_eq(searchcache_run(c, rdb, &p, "", &m, &hit), 0);
+        ck_assert_int_eq(hit, 0);
+        ck_assert_uint_eq(json_array_size(results(m)), 1);
+        json_decref(m);
+        searchcache_stats(c, &st);
+        ck_assert_uint_le(st.bytes, 20000);
+    }
+    ck_assert_uint_gt(st.entries, 1);
+    ck_assert_uint_lt(st.entries, N_NOTES);
+    ck_assert_int_eq(searchcache_run(c, rdb, &p, "", &m, &hit), 0);
+    ck_assert_int_eq(hit, 1); /* the newest stayed */
+    json_decref(m);
+    p.page = 1;
+    ck_assert_int_eq(searchcache_run(c, rdb, &p, "", &m, &hit), 0);
+    ck_assert_int_eq(hit, 0); /* the oldest went */
+    json_decref(m);
+    searchcache_free(c);
+
+    off = searchcache_new(0);
+    ck_assert_ptr_nonnull(off);
+    m = cached_q(off, "zebra", 1, &hit);
+    json_decref(m);
+    m = cached_q(off, "zebra", 1, &hit);
+    ck_assert_int_eq(hit, 0);
+    json_decref(m);
+    searchcache_free(off);
+    /* no cache object at all is a plain search */
+    m = cached_q(NULL, "zebra", 1, &hit);
+    ck_assert_int_eq(hit, 0);
+    ck_assert_int_eq(total(m), N_NOTES);
+    json_decref(m);
+
+    c = searchcache_new(1 << 20);
+    write_sql("DELETE FROM setting WHERE key = 'search_generation'");
+    m = cached_q(c, "zebra", 1, &hit);
+    json_decref(m);
+    m = cached_q(c, "zebra", 1, &hit);
+    ck_assert_int_eq(hit, 0);
+    ck_assert_int_eq(total(m), N_NOTES);
+    json_decref(m);
+    searchcache_free(c);
+}
+END_TEST
+
 START_TEST(test_blns)
 {
     const char *d = getenv("KW_TEST_DATA");
@@ -1264,6 +1488,9 @@ search_suite(void)
     tcase_add_test(core, test_pagination);
     tcase_add_test(core, test_snippets);
     tcase_add_test(core, test_suggest);
+    tcase_add_test(core, test_cache_generation);
+    tcase_add_test(core, test_cache_budget);
+    tcase_add_test(limits, test_chunks);
     tcase_add_test(limits, test_blns);
     tcase_add_test(limits, test_bounds);
     tcase_add_test(limits, test_match_bound);
