@@ -6,12 +6,33 @@
  */
 #include "render.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "html.h"
 #include "url.h"
+
+/* One builder for every link to a document (pages, feeds, bound bodies),
+ * so they all encode alike.  See render.h. */
+void
+render_doc_url(struct strbuf *sb, const char *base, const char *name,
+               const char *path, const char *anchor)
+{
+    assert(name != NULL);
+    strbuf_puts(sb, base);
+    strbuf_puts(sb, "/c/");
+    url_encode(sb, name, strlen(name));
+    strbuf_putc(sb, '/');
+    if (path != NULL) {
+        url_encode_path(sb, path, strlen(path));
+    }
+    if (anchor != NULL && anchor[0] != '\0') {
+        strbuf_putc(sb, '#');
+        url_encode(sb, anchor, strlen(anchor));
+    }
+}
 
 /* One collection's outside base and its name, for asset lookups. */
 struct tree {
@@ -112,18 +133,6 @@ load_trees(struct binder *b)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* "/base/c/NAME/PATH" */
-static void
-local_url(const struct binder *b, const char *name, const char *path,
-          struct strbuf *out)
-{
-    strbuf_puts(out, b->base);
-    strbuf_puts(out, "/c/");
-    url_encode(out, name, strlen(name));
-    strbuf_putc(out, '/');
-    url_encode_path(out, path, strlen(path));
-}
-
 /* A published document whose source URL is norm: its local URL. */
 static int
 find_document(const struct binder *b, const char *norm, struct strbuf *out)
@@ -140,8 +149,8 @@ find_document(const struct binder *b, const char *norm, struct strbuf *out)
     }
     db_bind_text(st, ":u", norm);
     if (sqlite3_step(st) == SQLITE_ROW) {
-        local_url(b, (const char *)sqlite3_column_text(st, 0),
-                  (const char *)sqlite3_column_text(st, 1), out);
+        render_doc_url(out, b->base, (const char *)sqlite3_column_text(st, 0),
+                       (const char *)sqlite3_column_text(st, 1), NULL);
         found = 1;
     }
     sqlite3_reset(st);
@@ -185,7 +194,7 @@ find_asset(const struct binder *b, const char *norm, struct strbuf *out)
         found = sqlite3_step(st) == SQLITE_ROW;
         sqlite3_reset(st);
         if (found) {
-            local_url(b, b->trees[i].name, path, out);
+            render_doc_url(out, b->base, b->trees[i].name, path, NULL);
         }
         kw_free(path);
         if (found) {
@@ -212,6 +221,8 @@ bind(const struct binder *b, const char *url, int is_src, struct strbuf *out)
             rc = -1;
             goto out;
         }
+        /* The fragment is already in URL form (escapes normalised by
+         * url_normalize): appended as is, not encoded again. */
         if (found && !is_src && frag.len > 0) {
             strbuf_putc(out, '#');
             strbuf_append(out, frag.buf, frag.len);

@@ -23,6 +23,17 @@
  * private base ingest gives trees without one. */
 #define RENDER_PRIVATE_BASE "http://kwangmyong.invalid/c/"
 
+/* Append the URL of a published document, base/c/NAME/PATH[#ANCHOR], to
+ * sb: base is the portal's URL prefix without trailing slash ("" or
+ * "/p"), NAME is percent-encoded as one path segment (url_encode), PATH
+ * keeping its '/' (url_encode_path), so a directory path keeps its
+ * trailing slash.  path NULL or "" gives the collection's root,
+ * base/c/NAME/.  anchor is raw text, percent-encoded after '#'; NULL or ""
+ * for none.  All arguments borrowed; name must not be NULL.  Out of
+ * memory sets sb's sticky flag (strbuf_ok). */
+void render_doc_url(struct strbuf *sb, const char *base, const char *name,
+                    const char *path, const char *anchor);
+
 /* Bind the links of body (sanitizer output, NUL-terminated) and append
  * the result to out.  base is the portal's URL prefix ("" or "/p").
  * 0, or -1 on a database error or out of memory. */

@@ -14,7 +14,7 @@
 #include "strbuf.h"
 
 struct entry {
-    struct entry *chain;      /* next in the bucket */
+    struct entry *chain;         /* next in the bucket */
     struct entry *newer, *older; /* use order */
     uint64_t hash;
     int64_t gen;
@@ -257,8 +257,8 @@ store(struct searchcache *c, const char *key, size_t klen, uint64_t h,
 
 int
 searchcache_run(struct searchcache *c, struct db *db,
-                const struct search_params *p, const char *base,
-                json_t **out, int *hit)
+                const struct search_params *p, const char *base, json_t **out,
+                int *hit)
 {
     struct strbuf key = STRBUF_INIT;
     struct entry *e;
@@ -327,9 +327,8 @@ searchcache_stats(struct searchcache *c, struct searchcache_stats *st)
 int
 search_generation(struct db *db, int64_t *gen)
 {
-    static const char sql[] =
-        "SELECT CAST(value AS INTEGER) FROM setting"
-        " WHERE key = 'search_generation'";
+    static const char sql[] = "SELECT CAST(value AS INTEGER) FROM setting"
+                              " WHERE key = 'search_generation'";
     sqlite3_stmt *st = db_stmt(db, sql);
     int rc;
 

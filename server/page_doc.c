@@ -54,20 +54,14 @@ date_or_null(sqlite3_stmt *st, int col)
     return json_string(buf);
 }
 
-/* "/base/c/NAME/PATH" in the arena. */
+/* "/base/c/NAME/PATH" (path NULL: the collection's root) in the arena. */
 static const char *
 doc_path_url(struct req *req, const char *name, const char *path)
 {
     struct strbuf u = STRBUF_INIT;
     const char *s;
 
-    strbuf_puts(&u, req->app->base);
-    strbuf_puts(&u, "/c/");
-    url_encode(&u, name, strlen(name));
-    strbuf_putc(&u, '/');
-    if (path != NULL) {
-        url_encode_path(&u, path, strlen(path));
-    }
+    render_doc_url(&u, req->app->base, name, path, NULL);
     s = arena_strdup(req->arena, strbuf_peek(&u));
     strbuf_free(&u);
     return s;

@@ -15,6 +15,7 @@
 #include "gz.h"
 #include "html.h"
 #include "pages.h"
+#include "render.h"
 #include "strbuf.h"
 #include "url.h"
 
@@ -41,11 +42,7 @@ local_location(struct req *req, const char *norm)
         const char *name = (const char *)sqlite3_column_text(st, 0);
         const char *path = (const char *)sqlite3_column_text(st, 1);
 
-        strbuf_puts(&u, req->app->base);
-        strbuf_puts(&u, "/c/");
-        url_encode(&u, name, strlen(name));
-        strbuf_putc(&u, '/');
-        url_encode_path(&u, path, strlen(path));
+        render_doc_url(&u, req->app->base, name, path, NULL);
         loc = arena_strdup(req->arena, strbuf_peek(&u));
         strbuf_free(&u);
     }

@@ -11,6 +11,7 @@
 
 #include "html.h"
 #include "pages.h"
+#include "render.h"
 #include "strbuf.h"
 
 #define FEED_ENTRIES 50
@@ -103,10 +104,8 @@ feed(struct req *req, const char *coll, json_t **model)
                                   (const char *)sqlite3_column_text(st, 6));
         }
         strbuf_reset(&u);
-        strbuf_printf(&u, "%s%s/c/", o, req->app->base);
-        url_encode(&u, name, strlen(name));
-        strbuf_putc(&u, '/');
-        url_encode_path(&u, path, strlen(path));
+        strbuf_puts(&u, o);
+        render_doc_url(&u, req->app->base, name, path, NULL);
         json_object_set_new(e, "url", json_string(strbuf_peek(&u)));
         strbuf_reset(&u);
         strbuf_printf(&u, "%s%s/d/%lld", o, req->app->base,
@@ -220,10 +219,8 @@ page_sitemap_get(struct req *req, json_t **model)
         char ts[32];
 
         strbuf_reset(&u);
-        strbuf_printf(&u, "%s%s/c/", o, req->app->base);
-        url_encode(&u, name, strlen(name));
-        strbuf_putc(&u, '/');
-        url_encode_path(&u, path, strlen(path));
+        strbuf_puts(&u, o);
+        render_doc_url(&u, req->app->base, name, path, NULL);
         json_object_set_new(e, "loc", json_string(strbuf_peek(&u)));
         rfc3339((time_t)sqlite3_column_int64(st, 2), ts);
         ts[10] = '\0';

@@ -3,27 +3,21 @@
  * collections with their published document counts, and what was
  * published most recently.
  */
-#include <string.h>
 #include <time.h>
 
-#include "html.h"
 #include "pages.h"
+#include "render.h"
 #include "strbuf.h"
 
-/* "/base/c/NAME/PATH" as a new JSON string. */
+/* "/base/c/NAME/PATH" (path NULL: the collection's root) as a new JSON
+ * string. */
 static json_t *
 doc_url(struct req *req, const char *name, const char *path)
 {
     struct strbuf u = STRBUF_INIT;
     json_t *s;
 
-    strbuf_puts(&u, req->app->base);
-    strbuf_puts(&u, "/c/");
-    url_encode(&u, name, strlen(name));
-    strbuf_putc(&u, '/');
-    if (path != NULL) {
-        url_encode_path(&u, path, strlen(path));
-    }
+    render_doc_url(&u, req->app->base, name, path, NULL);
     s = json_string(strbuf_peek(&u));
     strbuf_free(&u);
     return s;

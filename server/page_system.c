@@ -138,8 +138,7 @@ page_metrics_get(struct req *req, json_t **model)
                   "# TYPE kwangmyong_search_cache_bytes gauge\n"
                   "kwangmyong_search_cache_bytes %llu\n",
                   (unsigned long long)cs.hits, (unsigned long long)cs.misses,
-                  (unsigned long long)cs.drops,
-                  (unsigned long long)cs.entries,
+                  (unsigned long long)cs.drops, (unsigned long long)cs.entries,
                   (unsigned long long)cs.bytes);
     if (!strbuf_ok(&sb)) {
         strbuf_free(&sb);

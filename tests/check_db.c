@@ -202,7 +202,8 @@ START_TEST(test_rollback)
     {
         sqlite3_stmt *st;
 
-        sqlite3_prepare_v2(db_handle(w), "SELECT count(*) FROM setting", -1,
+        sqlite3_prepare_v2(db_handle(w),
+                           "SELECT count(*) FROM setting WHERE key = 'x'", -1,
                            &st, NULL);
         sqlite3_step(st);
         ck_assert_int_eq(sqlite3_column_int(st, 0), 0);

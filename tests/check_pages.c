@@ -537,6 +537,45 @@ START_TEST(test_range_parser)
 }
 END_TEST
 
+/* The URL of one document: base/c/NAME/PATH[#ANCHOR], NAME encoded as a
+ * segment, PATH keeping '/', the anchor encoded after '#'. */
+static void
+url_is(const char *base, const char *name, const char *path, const char *anchor,
+       const char *want)
+{
+    struct strbuf sb = STRBUF_INIT;
+
+    render_doc_url(&sb, base, name, path, anchor);
+    ck_assert(strbuf_ok(&sb));
+    ck_assert_str_eq(strbuf_peek(&sb), want);
+    strbuf_free(&sb);
+}
+
+START_TEST(test_render_doc_url)
+{
+    url_is("", "man", "guide.html", NULL, "/c/man/guide.html");
+    url_is("/portal", "man", "guide.html", NULL, "/portal/c/man/guide.html");
+    /* the collection's root, and a directory keeps its trailing slash */
+    url_is("", "man", NULL, NULL, "/c/man/");
+    url_is("/portal", "man", "", "", "/portal/c/man/");
+    url_is("", "man", "docs/", NULL, "/c/man/docs/");
+    /* Korean name and path; '/' kept in the path only */
+    url_is("/portal", "한국어", "논문/자료.pdf", NULL,
+           "/portal/c/%ED%95%9C%EA%B5%AD%EC%96%B4/"
+           "%EB%85%BC%EB%AC%B8/%EC%9E%90%EB%A3%8C.pdf");
+    url_is("", "a/b", "x/y.html", NULL, "/c/a%2Fb/x/y.html");
+    /* space, '#', '?' and '%' in the path never end it early */
+    url_is("", "man", "my dir/q?a=1#b%.html", NULL,
+           "/c/man/my%20dir/q%3Fa%3D1%23b%25.html");
+    /* the anchor: "" is none, others encoded whole */
+    url_is("", "man", "guide.html", "", "/c/man/guide.html");
+    url_is("", "man", "guide.html", "s2", "/c/man/guide.html#s2");
+    url_is("/portal", "한국어", "a b.html", "절 1/2#x",
+           "/portal/c/%ED%95%9C%EA%B5%AD%EC%96%B4/a%20b.html"
+           "#%EC%A0%88%201%2F2%23x");
+}
+END_TEST
+
 static Suite *
 pages_suite(void)
 {
@@ -556,6 +595,7 @@ pages_suite(void)
     tcase_add_test(core, test_api_shapes);
     tcase_add_test(core, test_external_flow);
     tcase_add_test(core, test_home_most_requested);
+    tcase_add_test(core, test_render_doc_url);
     tcase_add_test(errors, test_pending_404_withdrawn_410);
     tcase_add_test(limits, test_external_rate_limit);
     tcase_add_test(limits, test_range_parser);

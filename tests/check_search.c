@@ -773,8 +773,7 @@ END_TEST
 START_TEST(test_chunks)
 {
     static const char *const fill[] = {"line of words\n", "word ",
-                                       "\xed\x95\x9c\xea\xb8\x80",
-                                       "x"};
+                                       "\xed\x95\x9c\xea\xb8\x80", "x"};
     size_t f;
 
     ck_assert_uint_eq(search_chunk_len("", 0), 0);
