@@ -1,6 +1,6 @@
 /*
  * store: writes of `kwangmyong ingest`.  Layer: ingest/; depends on lib/
- * (db, audit, url, query, gz).  Callers hold the write transaction.
+ * (db, moderation, url, query, gz).  Callers hold the write transaction.
  */
 #include "store.h"
 
@@ -8,11 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "alloc.h"
-#include "audit.h"
 #include "gz.h"
+#include "moderation.h"
 #include "query.h"
-#include "render.h"
+#include "search.h"
 #include "strbuf.h"
 #include "url.h"
 
@@ -225,56 +224,82 @@ store_asset(struct db *db, int64_t collection_id, const char *path,
     return put_asset(db, collection_id, path, 0, content_type, hex, NULL);
 }
 
-/* Sections and their FTS rows; the first carries the document title. */
+/* One row of section and its FTS row: ord, the section's anchor and
+ * heading, n bytes of body text at body. */
 static int
-put_sections(struct db *db, int64_t doc, const char *title, json_t *secs)
+put_chunk(struct db *db, int64_t doc, int64_t ord, const char *anchor,
+          const char *title, const char *heading, const char *body, size_t n)
 {
     static const char ins[] =
-        "INSERT INTO section(document_id, ord, anchor, title, heading, body)"
-        " VALUES (:d, :o, :a, :t, :h, :b)";
+        "INSERT INTO section(document_id, ord, anchor, title, heading,"
+        " body_bytes, body) VALUES (:d, :o, :a, :t, :h, :n, :b)";
     static const char fts[] =
         "INSERT INTO section_fts(rowid, title, heading, body)"
         " VALUES (:id, :t, :h, :b)";
-    size_t i, n = json_array_size(secs);
+    sqlite3_stmt *st = db_stmt(db, ins);
+    int64_t sid;
+    int rc;
+
+    if (st == NULL) {
+        return -1;
+    }
+    db_bind_int64(st, ":d", doc);
+    db_bind_int64(st, ":o", ord);
+    db_bind_text(st, ":a", anchor);
+    db_bind_text(st, ":t", title);
+    db_bind_text(st, ":h", heading);
+    db_bind_int64(st, ":n", (int64_t)n);
+    db_bind_textn(st, ":b", body, n);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        return -1;
+    }
+    sid = sqlite3_last_insert_rowid(db_handle(db));
+    if ((st = db_stmt(db, fts)) == NULL) {
+        return -1;
+    }
+    db_bind_int64(st, ":id", sid);
+    db_bind_text(st, ":t", title);
+    db_bind_text(st, ":h", heading);
+    db_bind_textn(st, ":b", body, n);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Sections and their FTS rows; the first carries the document title.  A
+ * long section is stored as chunks of at most SEARCH_CHUNK_BYTES (see
+ * search.h), each with the section's anchor and heading. */
+static int
+put_sections(struct db *db, int64_t doc, const char *title, json_t *secs)
+{
+    size_t i, n = json_array_size(secs), len, k;
+    int64_t ord = 0;
 
     for (i = 0; i < (n > 0 ? n : 1); i++) {
         json_t *s = json_array_get(secs, i);
         const char *anchor = json_string_value(json_array_get(s, 0));
         const char *heading = json_string_value(json_array_get(s, 1));
         const char *body = json_string_value(json_array_get(s, 2));
-        const char *t = i == 0 ? title : "";
-        sqlite3_stmt *st = db_stmt(db, ins);
-        int64_t sid;
-        int rc;
 
-        if (st == NULL) {
-            return -1;
+        if (heading == NULL) {
+            heading = "";
         }
-        db_bind_int64(st, ":d", doc);
-        db_bind_int64(st, ":o", (int64_t)i);
-        db_bind_text(st, ":a", anchor);
-        db_bind_text(st, ":t", t);
-        db_bind_text(st, ":h", heading ? heading : "");
-        db_bind_text(st, ":b", body ? body : "");
-        rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE) {
-            return -1;
+        if (body == NULL) {
+            body = "";
         }
-        sid = sqlite3_last_insert_rowid(db_handle(db));
-        st = db_stmt(db, fts);
-        if (st == NULL) {
-            return -1;
-        }
-        db_bind_int64(st, ":id", sid);
-        db_bind_text(st, ":t", t);
-        db_bind_text(st, ":h", heading ? heading : "");
-        db_bind_text(st, ":b", body ? body : "");
-        rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE) {
-            return -1;
-        }
+        len = strlen(body);
+        do {
+            k = search_chunk_len(body, len);
+            if (put_chunk(db, doc, ord, anchor, ord == 0 ? title : "", heading,
+                          body, k) < 0) {
+                return -1;
+            }
+            ord++;
+            body += k;
+            len -= k;
+        } while (len > 0);
     }
     return 0;
 }
@@ -355,15 +380,15 @@ put_tags(struct db *db, int64_t doc, const struct manifest_entry *m)
     return 0;
 }
 
-/* Mark older versions: other pending ones always, and the published one
- * when this version is published. */
+/* A new version that is not approved at once supersedes the versions
+ * still waiting; the published one stays until a moderator decides. */
 static int
-supersede(struct db *db, const struct store_doc *d, int64_t doc)
+supersede_pending(struct db *db, const struct store_doc *d, int64_t doc)
 {
     static const char sql[] =
         "UPDATE document SET status = 'superseded', updated_at = :now"
         " WHERE collection_id = :c AND path = :p AND id <> :id"
-        " AND (status = 'pending' OR (:pub AND status = 'published'))";
+        " AND status = 'pending'";
     sqlite3_stmt *st = db_stmt(db, sql);
     int rc;
 
@@ -374,80 +399,44 @@ supersede(struct db *db, const struct store_doc *d, int64_t doc)
     db_bind_int64(st, ":c", d->collection_id);
     db_bind_text(st, ":p", d->rel);
     db_bind_int64(st, ":id", doc);
-    db_bind_int64(st, ":pub", d->approve);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Publish document `doc` as approved by the operator, with its audit row. */
+/* Publish pending document `doc` for --approve: the moderation form's
+ * approve (see moderation.h), decided by the operator, audited as
+ * "cli:OPERATOR", in this transaction.  0, or -1 with err filled. */
 static int
-approve(struct db *db, const struct store_doc *d, int64_t doc)
+publish(struct db *db, const struct store_doc *d, int64_t doc, char *err,
+        size_t errlen)
 {
-    static const char sql[] =
-        "UPDATE document SET status = 'published', decided_at = :now,"
-        " decided_by = :who, published_at = :now, updated_at = :now"
-        " WHERE id = :id";
-    sqlite3_stmt *st = db_stmt(db, sql);
-    struct audit_entry e = {0};
+    struct mod_conflict c;
     char actor[128];
     int rc;
 
-    if (st == NULL) {
-        return -1;
-    }
-    db_bind_int64(st, ":now", (int64_t)time(NULL));
-    db_bind_text(st, ":who", d->operator_name);
-    db_bind_int64(st, ":id", doc);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        return -1;
-    }
-    /* Pages linking to this URL bind to it from now on. */
-    {
-        static const char norm[] =
-            "SELECT source_url_norm FROM document WHERE id = :id";
-        sqlite3_stmt *ns = db_stmt(db, norm);
-        char *u = NULL;
-
-        if (ns == NULL) {
-            return -1;
-        }
-        db_bind_int64(ns, ":id", doc);
-        if (sqlite3_step(ns) == SQLITE_ROW) {
-            u = db_column_dup(ns, 0);
-        }
-        sqlite3_reset(ns);
-        rc = render_invalidate(db, doc, u);
-        /* Readers who asked for this page get it now. */
-        if (rc == 0 && u != NULL) {
-            static const char ful[] =
-                "UPDATE acquisition_request SET status = 'fulfilled',"
-                " document_id = :d WHERE url_norm = :u AND status = 'open'";
-            sqlite3_stmt *fs = db_stmt(db, ful);
-
-            if (fs == NULL) {
-                rc = -1;
-            } else {
-                db_bind_int64(fs, ":d", doc);
-                db_bind_text(fs, ":u", u);
-                rc = sqlite3_step(fs) == SQLITE_DONE ? 0 : -1;
-                sqlite3_reset(fs);
-            }
-        }
-        kw_free(u);
-        if (rc < 0) {
-            return -1;
-        }
-    }
     snprintf(actor, sizeof(actor), "cli:%s", d->operator_name);
-    e.actor = actor;
-    e.action = "approve";
-    e.object_type = "document";
-    e.object_id = doc;
-    e.reason = "ingest --approve";
-    return audit_append(db, &e) < 0 ? -1 : 0;
+    rc = moderation_approve_in_tx(db, doc, d->operator_name, actor,
+                                  "ingest --approve", NULL, 0, &c);
+    switch (rc) {
+    case MOD_OK:
+        return 0;
+    case MOD_BAD_REQUEST:
+        snprintf(err, errlen, "--approve: operator name not 1-64 bytes");
+        break;
+    case MOD_CONFLICT:
+        snprintf(err, errlen, "--approve: document %lld is %s, not pending",
+                 (long long)doc, c.status);
+        break;
+    case MOD_NOT_FOUND:
+        snprintf(err, errlen, "--approve: document %lld not found",
+                 (long long)doc);
+        break;
+    default:
+        snprintf(err, errlen, "database: %s", db_errmsg(db));
+        break;
+    }
+    return -1;
 }
 
 int
@@ -499,9 +488,8 @@ store_document(struct db *db, const struct store_doc *d, int64_t *id, char *err,
             sqlite3_reset(st);
             /* Same bytes: nothing to write, unless --approve publishes a
              * version that was waiting. */
-            if (pending && d->approve &&
-                (supersede(db, d, *id) < 0 || approve(db, d, *id) < 0)) {
-                goto sqlfail;
+            if (pending && d->approve && publish(db, d, *id, err, errlen) < 0) {
+                goto fail;
             }
             return STORE_UNCHANGED;
         }
@@ -582,9 +570,12 @@ store_document(struct db *db, const struct store_doc *d, int64_t *id, char *err,
     doc = sqlite3_last_insert_rowid(db_handle(db));
     if (put_sections(db, doc, title, json_object_get(r, "sections")) < 0 ||
         put_links(db, doc, json_object_get(r, "links")) < 0 ||
-        put_tags(db, doc, m) < 0 || supersede(db, d, doc) < 0 ||
-        (d->approve && approve(db, d, doc) < 0)) {
+        put_tags(db, doc, m) < 0 ||
+        (!d->approve && supersede_pending(db, d, doc) < 0)) {
         goto sqlfail;
+    }
+    if (d->approve && publish(db, d, doc, err, errlen) < 0) {
+        goto fail;
     }
     if (d->original != NULL &&
         put_asset(db, d->collection_id, d->rel, doc, jstr(r, "content_type"),
@@ -598,6 +589,7 @@ store_document(struct db *db, const struct store_doc *d, int64_t *id, char *err,
     return outcome;
 sqlfail:
     snprintf(err, errlen, "database: %s", db_errmsg(db));
+fail:
     strbuf_free(&tnorm);
     strbuf_free(&snorm);
     free(metatext);

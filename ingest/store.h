@@ -1,9 +1,11 @@
 /*
  * store: the database side of ingest: collections, batches, documents
  * (versions, sections and their FTS rows, links, tags, attachments),
- * assets and blobs.  Layer: ingest/; depends on lib/ (db, audit, url,
- * query).  Every function runs inside the caller's write transaction, so
- * a document and everything that belongs to it commit together.
+ * assets and blobs.  Layer: ingest/; depends on lib/ (db, moderation,
+ * url, query).  Every function runs inside the caller's write
+ * transaction, so a document and everything that belongs to it commit
+ * together; --approve publishes through moderation_approve_in_tx(), the
+ * moderation form's approve.
  */
 #ifndef KW_STORE_H
 #define KW_STORE_H

@@ -20,6 +20,7 @@
 #include "alloc.h"
 #include "fsutil.h"
 #include "log.h"
+#include "rank.h"
 #include "tokenizer.h"
 #include "version.h"
 
@@ -559,7 +560,8 @@ configure(struct db *db, const struct db_opts *o, struct db_error *err)
     sqlite3_busy_timeout(db->h, (int)o->busy_timeout_ms);
     sqlite3_wal_autocheckpoint(db->h, 0);
     sqlite3_progress_handler(db->h, DB_PROGRESS_OPS, progress_cb, db);
-    if (tokenizer_register(db->h) != SQLITE_OK) {
+    if (tokenizer_register(db->h) != SQLITE_OK ||
+        rank_register(db->h) != SQLITE_OK) {
         snprintf(err->msg, sizeof(err->msg),
                  "this SQLite has no FTS5 (or the kwtok tokenizer failed to "
                  "register): %s",

@@ -1,11 +1,14 @@
 /*
  * moderation: approve, reject, withdraw, restore and edit documents, each
  * a conditional update in one write transaction with its audit row; bulk
- * forms over ids and ingest batches.  Layer: lib/; depends on db, audit,
- * render, query, alloc and jansson; never on microhttpd.h; never prints.
+ * forms over ids and ingest batches.  Approve is implemented once, in
+ * moderation_approve_in_tx(), for the web form and for ingest --approve.
+ * Layer: lib/; depends on db, audit, render, query, alloc and jansson;
+ * never on microhttpd.h; never prints.
  */
 #include "moderation.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +38,7 @@ doc_row_free(struct doc_row *d)
 {
     kw_free(d->path);
     kw_free(d->url_norm);
+    d->path = d->url_norm = NULL;
 }
 
 void
@@ -310,45 +314,38 @@ actor_ok(const char *actor)
     return actor != NULL && actor[0] != '\0' && strlen(actor) <= 64;
 }
 
-/* One act: read, check, guarded update, side effects, audit, commit.
- * batch: the ingest batch being approved as a whole, or 0. */
+/* One act inside the caller's write transaction: read, check, guarded
+ * update, side effects, audit row.  actor: decided_by; who: the audit
+ * row's actor; reason: the document's and the audit row's (approve: the
+ * audit row's only); batch: the ingest batch being approved as a whole,
+ * or 0.  Arguments are already validated.  Returns an enum mod_result; on
+ * anything but MOD_OK the caller rolls back. */
 static int
-act(struct db *w, enum mod_act a, int64_t doc, const char *actor,
-    const char *reason, const char *client, struct mod_conflict *c,
-    int64_t batch)
+act_tx(struct db *w, enum mod_act a, int64_t doc, const char *actor,
+       const char *who, const char *reason, const char *client,
+       struct mod_conflict *c, int64_t batch)
 {
     struct doc_row d;
     json_t *detail = NULL, *gone = NULL;
     int64_t now = (int64_t)time(NULL);
     int rc, res = MOD_DB_ERROR;
 
-    if (!actor_ok(actor) ||
-        !reason_ok(reason, a == ACT_REJECT || a == ACT_WITHDRAW)) {
-        return MOD_BAD_REQUEST;
-    }
-    if (reason != NULL && !reason_ok(reason, 1)) {
-        reason = NULL; /* a blank optional reason is none */
-    }
-    if (db_write_begin(w) != SQLITE_OK) {
-        return MOD_DB_ERROR;
-    }
     rc = doc_read(w, doc, &d);
     if (rc <= 0) {
-        db_write_rollback(w);
         return rc == 0 ? MOD_NOT_FOUND : MOD_DB_ERROR;
     }
     if (!act_applies(a, d.status)) {
         conflict_fill(c, &d);
         res = MOD_CONFLICT;
-        goto rollback;
+        goto out;
     }
     detail = json_pack("{s:s, s:s}", "from", d.status, "to", act_targets[a]);
     gone = json_array();
     if (detail == NULL || gone == NULL) {
-        goto rollback;
+        goto out;
     }
     if (a == ACT_APPROVE && supersede(w, doc, &d, gone, now) < 0) {
-        goto rollback;
+        goto out;
     }
     /* The guard: under BEGIN IMMEDIATE the read above is current, and the
      * WHERE status = expected makes a second decision impossible even if
@@ -362,12 +359,12 @@ act(struct db *w, enum mod_act a, int64_t doc, const char *actor,
                 res = MOD_CONFLICT;
             }
         }
-        goto rollback;
+        goto out;
     }
     if (a == ACT_APPROVE || a == ACT_WITHDRAW) {
         /* Pages linking to this URL bind to it now, or stop binding. */
         if (render_invalidate(w, doc, d.url_norm) < 0) {
-            goto rollback;
+            goto out;
         }
     }
     if (a == ACT_APPROVE) {
@@ -375,31 +372,75 @@ act(struct db *w, enum mod_act a, int64_t doc, const char *actor,
 
         if (n < 0 || json_object_set_new(detail, "fulfilled_requests",
                                          json_integer(n)) < 0) {
-            goto rollback;
+            goto out;
         }
         if (json_array_size(gone) > 0 &&
             json_object_set(detail, "superseded", gone) < 0) {
-            goto rollback;
+            goto out;
         }
     }
     if (batch != 0 &&
         json_object_set_new(detail, "batch", json_integer(batch)) < 0) {
-        goto rollback;
+        goto out;
     }
-    rc = audit_doc(w, actor, act_names[a], doc, reason, detail, client);
+    rc = audit_doc(w, who, act_names[a], doc, reason, detail, client);
     detail = NULL;
-    if (rc < 0) {
-        goto rollback;
-    }
-    res = db_write_commit(w) == SQLITE_OK ? MOD_OK : MOD_DB_ERROR;
-    goto out;
-rollback:
-    db_write_rollback(w);
+    res = rc < 0 ? MOD_DB_ERROR : MOD_OK;
 out:
     json_decref(detail);
     json_decref(gone);
     doc_row_free(&d);
     return res;
+}
+
+int
+moderation_approve_in_tx(struct db *w, int64_t doc, const char *actor,
+                         const char *audit_actor, const char *reason,
+                         const char *client, int64_t batch,
+                         struct mod_conflict *c)
+{
+    /* The caller's transaction, never one of our own. */
+    assert(!sqlite3_get_autocommit(db_handle(w)));
+    if (!actor_ok(actor) || (audit_actor != NULL && audit_actor[0] == '\0') ||
+        !reason_ok(reason, 0)) {
+        return MOD_BAD_REQUEST;
+    }
+    if (reason != NULL && !reason_ok(reason, 1)) {
+        reason = NULL; /* a blank optional reason is none */
+    }
+    return act_tx(w, ACT_APPROVE, doc, actor,
+                  audit_actor != NULL ? audit_actor : actor, reason, client, c,
+                  batch);
+}
+
+/* One act in its own write transaction.  batch: the ingest batch being
+ * approved as a whole, or 0. */
+static int
+act(struct db *w, enum mod_act a, int64_t doc, const char *actor,
+    const char *reason, const char *client, struct mod_conflict *c,
+    int64_t batch)
+{
+    int res;
+
+    if (!actor_ok(actor) ||
+        !reason_ok(reason, a == ACT_REJECT || a == ACT_WITHDRAW)) {
+        return MOD_BAD_REQUEST;
+    }
+    if (reason != NULL && !reason_ok(reason, 1)) {
+        reason = NULL; /* a blank optional reason is none */
+    }
+    if (db_write_begin(w) != SQLITE_OK) {
+        return MOD_DB_ERROR;
+    }
+    res = a == ACT_APPROVE
+              ? moderation_approve_in_tx(w, doc, actor, NULL, reason, client,
+                                         batch, c)
+              : act_tx(w, a, doc, actor, actor, reason, client, c, batch);
+    if (res != MOD_OK) {
+        db_write_rollback(w);
+        return res;
+    }
+    return db_write_commit(w) == SQLITE_OK ? MOD_OK : MOD_DB_ERROR;
 }
 
 int

@@ -16,7 +16,10 @@
  * transaction, so pages that link to the document are rendered again.
  *
  * w is always a writer connection and is used only inside
- * db_write_begin()/commit, so it may be the server's shared writer.
+ * db_write_begin()/commit, so it may be the server's shared writer.  Each
+ * act opens its own transaction, except moderation_approve_in_tx(), which
+ * runs in the caller's (ingest --approve publishes what it stores in the
+ * same transaction); every approve goes through it.
  * Every string argument is borrowed.
  */
 #ifndef KW_MODERATION_H
@@ -76,6 +79,26 @@ int moderation_withdraw(struct db *w, int64_t doc, const char *actor,
 int moderation_restore(struct db *w, int64_t doc, const char *actor,
                        const char *reason, const char *client,
                        struct mod_conflict *c);
+
+/* Approve inside the caller's open write transaction (db_write_begin());
+ * never begins, commits or rolls back.  The same state change, side
+ * effects and audit row as moderation_approve: pending -> published with
+ * decided_at, decided_by = actor, published_at, reason cleared; every
+ * other pending or published version of the same collection and path
+ * becomes superseded and a superseded published one loses its stored
+ * renditions; the renditions of the document and of the pages linking to
+ * its source URL are dropped; an open acquisition request for that URL is
+ * fulfilled.  actor: decided_by, 1-64 bytes; audit_actor: the audit row's
+ * actor, or NULL for actor (ingest records "cli:OPERATOR"); reason: the
+ * audit row's reason, or NULL; client: address or NULL; batch: the ingest
+ * batch approved as a whole (audit detail "batch"), or 0; c: filled on
+ * MOD_CONFLICT, may be NULL.  Returns an enum mod_result; on anything but
+ * MOD_OK the caller must roll back, as earlier statements may have
+ * written. */
+int moderation_approve_in_tx(struct db *w, int64_t doc, const char *actor,
+                             const char *audit_actor, const char *reason,
+                             const char *client, int64_t batch,
+                             struct mod_conflict *c);
 
 /* Edit metadata in any status.  title NULL: unchanged (else non-empty, at
  * most MODERATION_TITLE_MAX bytes, no control characters); language NULL:

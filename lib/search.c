@@ -8,32 +8,24 @@
 #include "search.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "html.h"
 #include "query.h"
+#include "rank.h"
+#include "render.h"
 #include "strbuf.h"
 
 /* What the statements of one search bind. */
 struct search_filter {
-    const char *match;      /* FTS5 expression from query_build */
-    const char *collection; /* NULL: any */
-    const char *lang;       /* NULL: any */
-    int has_year;
-    int64_t y0, y1; /* [y0, y1) in Unix seconds */
+    const char *match; /* FTS5 expression from query_build */
+    int has_coll;
+    uint32_t coll;    /* collection id when has_coll */
+    const char *lang; /* NULL: any */
+    int year;         /* 0: any */
 };
-
-/* Days from 1970-01-01 to January 1st of year y (proleptic Gregorian). */
-static int64_t
-days_to_year(int64_t y)
-{
-    int64_t era, yoe;
-
-    y -= 1; /* January counts in the previous March-based year */
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + 306 - 719468;
-}
 
 /* A new JSON string of s (n bytes, borrowed) with NUL and invalid UTF-8
  * replaced by U+FFFD, so that no stored byte can make jansson refuse it;
@@ -94,23 +86,6 @@ append(json_t *a, json_t *v, int *bad)
     }
 }
 
-/* Append base/c/NAME/PATH (and #ANCHOR when anchor is neither NULL nor
- * empty) to sb, each piece percent-encoded for its place.  All borrowed. */
-static void
-doc_url(struct strbuf *sb, const char *base, const char *name, const char *path,
-        const char *anchor)
-{
-    strbuf_puts(sb, base);
-    strbuf_puts(sb, "/c/");
-    url_encode(sb, name, strlen(name));
-    strbuf_putc(sb, '/');
-    url_encode_path(sb, path, strlen(path));
-    if (anchor != NULL && anchor[0] != '\0') {
-        strbuf_putc(sb, '#');
-        url_encode(sb, anchor, strlen(anchor));
-    }
-}
-
 /* The URL of the document in the current row, whose collection name, path
  * and anchor are columns cn, cp and ca (ca < 0: no anchor), as a new JSON
  * string. */
@@ -124,7 +99,7 @@ row_url(sqlite3_stmt *st, const char *base, int cn, int cp, int ca)
         ca >= 0 ? (const char *)sqlite3_column_text(st, ca) : NULL;
     json_t *j = NULL;
 
-    doc_url(&sb, base, name ? name : "", path ? path : "", anchor);
+    render_doc_url(&sb, base, name ? name : "", path ? path : "", anchor);
     if (strbuf_ok(&sb)) {
         j = json_string(strbuf_peek(&sb));
     }
@@ -161,35 +136,6 @@ snippet_html(struct strbuf *sb, const char *s, size_t n)
     if (open) {
         strbuf_puts(sb, "</mark>");
     }
-}
-
-/* Bind the filter parameters of the search statement st (borrowed). */
-static int
-bind_hits(sqlite3_stmt *st, const struct search_filter *f)
-{
-    int rc = db_bind_text(st, ":m", f->match);
-
-    if (rc == SQLITE_OK) {
-        rc = db_bind_int64(st, ":cap", SEARCH_MAX_MATCHES);
-    }
-    if (rc == SQLITE_OK) {
-        rc = db_bind_text(st, ":c", f->collection);
-    }
-    if (rc == SQLITE_OK) {
-        rc = db_bind_text(st, ":lang", f->lang);
-    }
-    if (rc == SQLITE_OK && f->has_year) {
-        rc = db_bind_int64(st, ":y0", f->y0);
-        if (rc == SQLITE_OK) {
-            rc = db_bind_int64(st, ":y1", f->y1);
-        }
-    } else if (rc == SQLITE_OK) {
-        rc = db_bind_null(st, ":y0");
-        if (rc == SQLITE_OK) {
-            rc = db_bind_null(st, ":y1");
-        }
-    }
-    return rc;
 }
 
 /* The snippet of section sid for the MATCH expression match, as a new JSON
@@ -231,143 +177,459 @@ section_snippet(struct db *db, const char *match, int64_t sid, int *rc_out)
     return j;
 }
 
-/* One page of results, the facets and the total, from one statement so
- * that the match set (and bm25 over it, the bulk of the time) is computed
- * once.  Documents are ranked by their best section: an exact normalised
- * title match (tn1 or tn2) first, then bm25, then id so that pages never
- * overlap.  Result rows (kind 0) come first, in rank order, then the
- * collection (1), language (2) and year (3) facets, most documents (or
- * newest year) first, then the total (4).  Snippets are made afterwards,
- * for the page's rows only.  Returns 0 or -1. */
-static int
-run_search(struct db *db, const struct search_filter *f, const char *tn1,
-           const char *tn2, int limit, int offset, const char *base, json_t *m,
-           int *bad)
-{
-    /* hit: the best SEARCH_MAX_MATCHES sections of published documents
-     * that pass the filters, the FTS5 cursor kept as the outer loop by
-     * CROSS JOIN (the filters are primary-key lookups per hit); best: each
-     * document once, with its best section; ranked: the documents in
-     * result order. */
-    static const char sql[] =
-        "WITH hit AS ("
-        " SELECT s.id AS sid, s.document_id AS did,"
-        "  bm25(section_fts, 10.0, 4.0, 1.0) AS score"
-        " FROM section_fts"
-        " CROSS JOIN section s ON s.id = section_fts.rowid"
-        " CROSS JOIN document d ON d.id = s.document_id"
-        " CROSS JOIN collection c ON c.id = d.collection_id"
-        " WHERE section_fts MATCH :m AND d.status = 'published'"
-        "  AND (:c IS NULL OR c.name = :c)"
-        "  AND (:lang IS NULL OR d.language = :lang)"
-        "  AND (:y0 IS NULL OR (d.published_at >= :y0"
-        "                       AND d.published_at < :y1))"
-        " ORDER BY score LIMIT :cap),"
-        " best AS MATERIALIZED ("
-        "  SELECT did, sid, min(score) AS score FROM hit GROUP BY did),"
-        " ranked AS ("
-        "  SELECT b.did, b.sid, row_number() OVER ("
-        "   ORDER BY coalesce(d.title_norm IN (:tn1, :tn2), 0) DESC,"
-        "   b.score, b.did) AS rn"
-        "  FROM best b JOIN document d ON d.id = b.did)"
-        " SELECT 0, r.rn, d.id, c.name, d.path, d.title, d.language,"
-        "  d.published_at, s.anchor, r.sid, 0"
-        " FROM ranked r JOIN document d ON d.id = r.did"
-        " JOIN collection c ON c.id = d.collection_id"
-        " JOIN section s ON s.id = r.sid"
-        " WHERE r.rn > :off AND r.rn <= :off + :lim"
-        " UNION ALL"
-        " SELECT 1, -count(*), NULL, c.name, NULL, c.title, NULL, NULL, NULL,"
-        "  NULL, count(*)"
-        " FROM best b JOIN document d ON d.id = b.did"
-        " JOIN collection c ON c.id = d.collection_id GROUP BY c.id"
-        " UNION ALL"
-        " SELECT 2, -count(*), NULL, NULL, NULL, NULL, d.language, NULL, NULL,"
-        "  NULL, count(*)"
-        " FROM best b JOIN document d ON d.id = b.did"
-        " WHERE d.language IS NOT NULL GROUP BY d.language"
-        " UNION ALL"
-        " SELECT 3, -y, y, NULL, NULL, NULL, NULL, NULL, NULL, NULL, count(*)"
-        " FROM (SELECT CAST(strftime('%Y', d.published_at, 'unixepoch')"
-        "  AS INTEGER) AS y FROM best b JOIN document d ON d.id = b.did"
-        "  WHERE d.published_at IS NOT NULL) GROUP BY y"
-        " UNION ALL"
-        " SELECT 4, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
-        "  count(*) FROM best"
-        " ORDER BY 1, 2, 4, 7";
-    json_t *results = json_object_get(m, "results");
-    json_t *facets = json_object_get(m, "facets"), *lists[3];
-    sqlite3_stmt *st = db_stmt(db, sql);
-    int64_t sids[SEARCH_MAX_PER_PAGE];
-    size_t n = 0, i;
-    int rc, err = 0;
+/* One document of the match set, with its best section. */
+struct hit {
+    int64_t did, sid;
+    double score; /* rank_score: lower is better */
+    int exact;    /* title equals the query */
+};
 
-    lists[0] = json_object_get(facets, "collections");
-    lists[1] = json_object_get(facets, "languages");
-    lists[2] = json_object_get(facets, "years");
-    if (st == NULL || bind_hits(st, f) != SQLITE_OK ||
-        db_bind_text(st, ":tn1", tn1) != SQLITE_OK ||
-        db_bind_text(st, ":tn2", tn2) != SQLITE_OK ||
-        db_bind_int64(st, ":lim", limit) != SQLITE_OK ||
-        db_bind_int64(st, ":off", offset) != SQLITE_OK) {
+/* The match set of one query, built in one pass over the matching
+ * sections, newest first. */
+struct scan {
+    const struct searchcat *cat;
+    struct hit *hits;
+    size_t n, cap;
+    size_t *slot; /* open addressing on did: index + 1, 0 empty */
+    size_t nslot;
+};
+
+static void
+scan_free(struct scan *sc)
+{
+    kw_free(sc->hits);
+    kw_free(sc->slot);
+}
+
+static size_t
+did_hash(int64_t did, size_t nslot)
+{
+    return (size_t)((uint64_t)did * 0x9e3779b97f4a7c15ULL >> 17) & (nslot - 1);
+}
+
+/* Grow the table to twice its size and rehash.  0 or -1. */
+static int
+scan_grow(struct scan *sc)
+{
+    size_t n = sc->nslot ? sc->nslot * 2 : 1024, i, k;
+    size_t *slot = kw_calloc(n, sizeof(*slot));
+    struct hit *h = kw_realloc(sc->hits, n / 2 * sizeof(*h));
+
+    if (slot == NULL || h == NULL) {
+        kw_free(slot);
+        if (h != NULL) {
+            sc->hits = h;
+        }
+        return -1;
+    }
+    sc->hits = h;
+    sc->cap = n / 2;
+    for (i = 0; i < sc->n; i++) {
+        k = did_hash(sc->hits[i].did, n);
+        while (slot[k] != 0) {
+            k = (k + 1) & (n - 1);
+        }
+        slot[k] = i + 1;
+    }
+    kw_free(sc->slot);
+    sc->slot = slot;
+    sc->nslot = n;
+    return 0;
+}
+
+/* Add section sid of document did, scored score, to the match set: a new
+ * document, or a better section of one. */
+static int
+scan_add(struct scan *sc, int64_t did, int64_t sid, double score)
+{
+    size_t k;
+    struct hit *h;
+
+    if (sc->n + 1 > sc->cap && scan_grow(sc) < 0) {
+        return -1;
+    }
+    k = did_hash(did, sc->nslot);
+    while (sc->slot[k] != 0) {
+        h = &sc->hits[sc->slot[k] - 1];
+        if (h->did == did) {
+            /* Ties go to the earlier section (lower id). */
+            if (score < h->score || (score == h->score && sid < h->sid)) {
+                h->score = score;
+                h->sid = sid;
+            }
+            return 0;
+        }
+        k = (k + 1) & (sc->nslot - 1);
+    }
+    h = &sc->hits[sc->n];
+    sc->slot[k] = ++sc->n;
+    h->did = did;
+    h->sid = sid;
+    h->score = score;
+    h->exact = 0;
+    return 0;
+}
+
+/* Result order: exact title first, then score, then document id, so that
+ * pages never overlap. */
+static int
+hit_cmp(const void *a, const void *b)
+{
+    const struct hit *x = a, *y = b;
+
+    if (x->exact != y->exact) {
+        return x->exact ? -1 : 1;
+    }
+    if (x->score != y->score) {
+        return x->score < y->score ? -1 : 1;
+    }
+    return x->did < y->did ? -1 : x->did > y->did;
+}
+
+/* Mark the hits whose document's normalised title is tn1 or tn2. */
+static int
+mark_exact(struct db *db, struct scan *sc, const char *tn1, const char *tn2)
+{
+    static const char sql[] =
+        "SELECT id FROM document WHERE status = 'published'"
+        " AND title_norm IN (:tn1, :tn2)";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    int rc;
+
+    if (st == NULL || db_bind_text(st, ":tn1", tn1) != SQLITE_OK ||
+        db_bind_text(st, ":tn2", tn2) != SQLITE_OK) {
         return -1;
     }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int kind = sqlite3_column_int(st, 0);
-        json_t *e;
+        int64_t did = sqlite3_column_int64(st, 0);
+        size_t k;
 
-        if (kind == 4) {
-            put(m, "total", json_integer(sqlite3_column_int64(st, 10)), bad);
+        if (sc->nslot == 0) {
             continue;
         }
-        if (kind == 0) {
-            if (n == SEARCH_MAX_PER_PAGE) {
-                continue;
+        for (k = did_hash(did, sc->nslot); sc->slot[k] != 0;
+             k = (k + 1) & (sc->nslot - 1)) {
+            if (sc->hits[sc->slot[k] - 1].did == did) {
+                sc->hits[sc->slot[k] - 1].exact = 1;
+                break;
             }
-            e = json_object();
-            put(e, "id", json_integer(sqlite3_column_int64(st, 2)), bad);
-            put(e, "collection", col_json(st, 3), bad);
-            put(e, "path", col_json(st, 4), bad);
-            put(e, "url", row_url(st, base, 3, 4, 8), bad);
-            put(e, "title", col_json(st, 5), bad);
-            put(e, "language", col_json(st, 6), bad);
-            put(e, "published_at",
-                sqlite3_column_type(st, 7) == SQLITE_NULL
-                    ? json_null()
-                    : json_integer(sqlite3_column_int64(st, 7)),
-                bad);
-            sids[n++] = sqlite3_column_int64(st, 9);
-            append(results, e, bad);
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The match set: one pass over the matching sections, newest first (FTS5
+ * gives rowid order without sorting), keeping those of published
+ * documents that pass the filters, at most SEARCH_MAX_SCAN of them.  What
+ * a section's document is, and what the filters test, comes from the
+ * catalog; the database is only asked for the matches and their term
+ * counts. */
+static int
+scan_matches(struct db *db, const struct search_filter *f, const char *tn1,
+             const char *tn2, struct scan *sc)
+{
+    static const char sql[] = "SELECT rowid, kwtf(section_fts) FROM section_fts"
+                              " WHERE section_fts MATCH :m ORDER BY rowid DESC";
+    const struct searchcat *cat = sc->cat;
+    sqlite3_stmt *st = db_stmt(db, sql);
+    size_t taken = 0;
+    int rc, lang = -1;
+
+    if (f->lang != NULL && (lang = searchcat_lang(cat, f->lang)) < 0) {
+        return 0; /* no published document has that language */
+    }
+    if (st == NULL || db_bind_text(st, ":m", f->match) != SQLITE_OK) {
+        return -1;
+    }
+    while (taken < SEARCH_MAX_SCAN && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t sid = sqlite3_column_int64(st, 0);
+        const struct searchcat_doc *d;
+        uint32_t did;
+
+        if (sid <= 0 || (size_t)sid >= cat->nsec ||
+            (did = cat->sec_doc[sid]) == 0 || did >= cat->ndoc) {
+            continue; /* not a published document's section */
+        }
+        d = &cat->doc[did];
+        if (d->coll == 0 || (f->has_coll && d->coll != f->coll) ||
+            (lang >= 0 && d->lang != lang) ||
+            (f->year > 0 && d->year != f->year)) {
             continue;
         }
-        if (kind < 1 || kind > 3 ||
-            json_array_size(lists[kind - 1]) >= SEARCH_MAX_FACET) {
-            continue;
+        if (scan_add(sc, did, sid,
+                     rank_score(sqlite3_column_blob(st, 1),
+                                (size_t)sqlite3_column_bytes(st, 1),
+                                cat->sec_bytes[sid])) < 0) {
+            sqlite3_reset(st);
+            return -1;
         }
-        e = json_object();
-        if (kind == 1) {
-            put(e, "name", col_json(st, 3), bad);
-            put(e, "title", col_json(st, 5), bad);
-        } else if (kind == 2) {
-            put(e, "code", col_json(st, 6), bad);
-        } else {
-            put(e, "year", json_integer(sqlite3_column_int64(st, 2)), bad);
-        }
-        put(e, "count", json_integer(sqlite3_column_int64(st, 10)), bad);
-        append(lists[kind - 1], e, bad);
+        taken++;
+    }
+    if (taken == SEARCH_MAX_SCAN) {
+        rc = SQLITE_DONE;
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
         return -1;
     }
-    for (i = 0; i < n && i < json_array_size(results); i++) {
-        put(json_array_get(results, i), "snippet_html",
-            section_snippet(db, f->match, sids[i], &err), bad);
-        if (err) {
+    return mark_exact(db, sc, tn1, tn2);
+}
+
+/* Facet entries before sorting. */
+struct facet {
+    int64_t key; /* collection id, language index or year */
+    long count;
+    const char *name; /* collection name or language code, for ties */
+    char *owned[2];   /* collection name and title */
+};
+
+static int
+facet_by_count(const void *a, const void *b)
+{
+    const struct facet *x = a, *y = b;
+
+    if (x->count != y->count) {
+        return x->count > y->count ? -1 : 1;
+    }
+    return strcmp(x->name != NULL ? x->name : "",
+                  y->name != NULL ? y->name : "");
+}
+
+static int
+facet_by_key_desc(const void *a, const void *b)
+{
+    const struct facet *x = a, *y = b;
+
+    return x->key > y->key ? -1 : x->key < y->key;
+}
+
+/* Count the hits per key (kind 0: collection, 1: language, 2: year) into
+ * a new array of distinct keys; *n gets its length.  NULL when out of
+ * memory (or with *n 0 when nothing has the key). */
+static struct facet *
+facet_count(const struct scan *sc, int kind, size_t *n)
+{
+    struct facet *fa = kw_calloc(sc->n + 1, sizeof(*fa));
+    size_t i, j, *slot = NULL, nslot = 64;
+
+    *n = 0;
+    while (nslot < 2 * sc->n) {
+        nslot *= 2;
+    }
+    slot = kw_calloc(nslot, sizeof(*slot));
+    if (fa == NULL || slot == NULL) {
+        kw_free(fa);
+        kw_free(slot);
+        return NULL;
+    }
+    for (i = 0; i < sc->n; i++) {
+        const struct searchcat_doc *d = &sc->cat->doc[sc->hits[i].did];
+        int64_t key = kind == 0 ? d->coll : kind == 1 ? d->lang : d->year;
+
+        if ((kind == 1 && key == SEARCHCAT_NO_LANG) ||
+            (kind == 2 && key == 0)) {
+            continue;
+        }
+        j = did_hash(key, nslot);
+        while (slot[j] != 0 && fa[slot[j] - 1].key != key) {
+            j = (j + 1) & (nslot - 1);
+        }
+        if (slot[j] == 0) {
+            slot[j] = ++*n;
+            fa[*n - 1].key = key;
+            if (kind == 1) {
+                fa[*n - 1].name = sc->cat->langs[key];
+            }
+        }
+        fa[slot[j] - 1].count++;
+    }
+    kw_free(slot);
+    return fa;
+}
+
+/* The three facet lists of m from the match set. */
+static int
+put_facets(struct db *db, const struct scan *sc, json_t *m, int *bad)
+{
+    static const char coll_sql[] =
+        "SELECT name, title FROM collection WHERE id = :id";
+    json_t *facets = json_object_get(m, "facets");
+    static const char *const list[] = {"collections", "languages", "years"};
+    int kind, rc = 0;
+
+    for (kind = 0; kind < 3 && rc == 0; kind++) {
+        json_t *a = json_object_get(facets, list[kind]);
+        size_t n, i;
+        struct facet *fa = facet_count(sc, kind, &n);
+
+        if (fa == NULL) {
             return -1;
         }
+        if (kind == 0) {
+            for (i = 0; i < n && rc == 0; i++) {
+                sqlite3_stmt *st = db_stmt(db, coll_sql);
+
+                if (st == NULL ||
+                    db_bind_int64(st, ":id", fa[i].key) != SQLITE_OK) {
+                    rc = -1;
+                    break;
+                }
+                if (sqlite3_step(st) == SQLITE_ROW) {
+                    fa[i].owned[0] = db_column_dup(st, 0);
+                    fa[i].owned[1] = db_column_dup(st, 1);
+                    fa[i].name = fa[i].owned[0];
+                }
+                sqlite3_reset(st);
+            }
+        }
+        qsort(fa, n, sizeof(*fa),
+              kind == 2 ? facet_by_key_desc : facet_by_count);
+        for (i = 0; i < n && i < SEARCH_MAX_FACET && rc == 0; i++) {
+            json_t *e = json_object();
+
+            if (kind == 0) {
+                const char *name = fa[i].owned[0], *title = fa[i].owned[1];
+
+                put(e, "name", json_text(name, name ? strlen(name) : 0), bad);
+                put(e, "title", json_text(title, title ? strlen(title) : 0),
+                    bad);
+            } else if (kind == 1) {
+                put(e, "code", json_text(fa[i].name, strlen(fa[i].name)), bad);
+            } else {
+                put(e, "year", json_integer(fa[i].key), bad);
+            }
+            put(e, "count", json_integer(fa[i].count), bad);
+            append(a, e, bad);
+        }
+        for (i = 0; i < n; i++) {
+            kw_free(fa[i].owned[0]);
+            kw_free(fa[i].owned[1]);
+        }
+        kw_free(fa);
     }
-    return 0;
+    return rc;
+}
+
+/* The result entry of hit h (its document and best section), or NULL
+ * with *err set on a database error.  A document not published in this
+ * snapshot gives NULL without an error: the catalog may be a little newer
+ * than the snapshot, and a version published since must not show. */
+static json_t *
+result_row(struct db *db, const struct hit *h, const char *base, int *bad,
+           int *err)
+{
+    static const char sql[] =
+        "SELECT c.name, d.path, d.title, d.language, d.published_at, s.anchor"
+        " FROM document d JOIN collection c ON c.id = d.collection_id,"
+        " section s WHERE d.id = :d AND s.id = :s"
+        " AND d.status = 'published'";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    json_t *e = NULL;
+    int rc;
+
+    if (st == NULL || db_bind_int64(st, ":d", h->did) != SQLITE_OK ||
+        db_bind_int64(st, ":s", h->sid) != SQLITE_OK) {
+        *err = 1;
+        return NULL;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        struct strbuf url = STRBUF_INIT;
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        const char *path = (const char *)sqlite3_column_text(st, 1);
+
+        e = json_object();
+        put(e, "id", json_integer(h->did), bad);
+        put(e, "collection", col_json(st, 0), bad);
+        put(e, "path", col_json(st, 1), bad);
+        render_doc_url(&url, base, name ? name : "", path ? path : "",
+                       (const char *)sqlite3_column_text(st, 5));
+        put(e, "url",
+            strbuf_ok(&url) ? json_stringn(strbuf_peek(&url), url.len) : NULL,
+            bad);
+        strbuf_free(&url);
+        put(e, "title", col_json(st, 2), bad);
+        put(e, "language", col_json(st, 3), bad);
+        put(e, "published_at",
+            sqlite3_column_type(st, 4) == SQLITE_NULL
+                ? json_null()
+                : json_integer(sqlite3_column_int64(st, 4)),
+            bad);
+    } else if (rc != SQLITE_DONE) {
+        *err = 1;
+    }
+    sqlite3_reset(st);
+    return e;
+}
+
+/* One page of results, the facets and the total.  The match set comes
+ * from one pass over the matching sections (scan_matches); documents are
+ * ranked by their best section in memory, and snippets are made for the
+ * page's rows only.  Returns 0 or -1. */
+static int
+run_search(struct db *db, const struct searchcat *cat,
+           const struct search_filter *f, const char *tn1, const char *tn2,
+           int limit, int offset, const char *base, json_t *m, int *bad)
+{
+    json_t *results = json_object_get(m, "results");
+    struct scan sc;
+    size_t i;
+    int err = 0, rc = -1;
+
+    memset(&sc, 0, sizeof(sc));
+    sc.cat = cat;
+    if (scan_matches(db, f, tn1, tn2, &sc) < 0) {
+        goto out;
+    }
+    put(m, "total", json_integer((json_int_t)sc.n), bad);
+    if (sc.n > 0) {
+        qsort(sc.hits, sc.n, sizeof(*sc.hits), hit_cmp);
+    }
+    for (i = (size_t)offset; i < sc.n && i < (size_t)offset + (size_t)limit;
+         i++) {
+        json_t *e = result_row(db, &sc.hits[i], base, bad, &err);
+
+        if (err) {
+            goto out;
+        }
+        if (e == NULL) {
+            continue;
+        }
+        put(e, "snippet_html",
+            section_snippet(db, f->match, sc.hits[i].sid, &err), bad);
+        append(results, e, bad);
+        if (err) {
+            goto out;
+        }
+    }
+    if (put_facets(db, &sc, m, bad) < 0) {
+        goto out;
+    }
+    rc = 0;
+out:
+    scan_free(&sc);
+    return rc;
+}
+
+/* The id of the collection called name: 1 with *id set, 0 when there is
+ * none, -1 on a database error. */
+static int
+collection_id(struct db *db, const char *name, int64_t *id)
+{
+    static const char sql[] = "SELECT id FROM collection WHERE name = :n";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    int rc;
+
+    if (st == NULL || db_bind_text(st, ":n", name) != SQLITE_OK) {
+        return -1;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* Length of the first QUERY_MAX_BYTES bytes of s (n bytes), cut back so
@@ -390,6 +652,22 @@ cut_len(const char *s, size_t n)
 int
 search_run(struct db *db, const struct search_params *p, const char *base,
            json_t **out)
+{
+    struct searchcat *cat;
+    int rc;
+
+    *out = NULL;
+    if (searchcat_build(db, 0, &cat) < 0) {
+        return -1;
+    }
+    rc = search_run_cat(db, cat, p, base, out);
+    searchcat_unref(cat);
+    return rc;
+}
+
+int
+search_run_cat(struct db *db, const struct searchcat *cat,
+               const struct search_params *p, const char *base, json_t **out)
 {
     struct strbuf match = STRBUF_INIT, tn1 = STRBUF_INIT, tn2 = STRBUF_INIT;
     struct strbuf terms = STRBUF_INIT;
@@ -446,16 +724,25 @@ search_run(struct db *db, const struct search_params *p, const char *base,
 
     memset(&f, 0, sizeof(f));
     f.match = strbuf_peek(&match);
-    f.collection = p->collection != NULL && p->collection[0] != '\0'
-                       ? p->collection
-                       : NULL;
+    if (p->collection != NULL && p->collection[0] != '\0') {
+        int64_t id;
+        int found = collection_id(db, p->collection, &id);
+
+        if (found < 0) {
+            goto out;
+        }
+        if (found == 0) {
+            rc = bad ? -1 : 0; /* no such collection: nothing matches */
+            goto out;
+        }
+        f.has_coll = 1;
+        f.coll = id > 0 && id <= UINT32_MAX ? (uint32_t)id : 0;
+    }
     f.lang = p->lang != NULL && p->lang[0] != '\0' ? p->lang : NULL;
     if (p->year >= 1 && p->year <= 9999) {
-        f.has_year = 1;
-        f.y0 = days_to_year(p->year) * 86400;
-        f.y1 = days_to_year((int64_t)p->year + 1) * 86400;
+        f.year = p->year;
     }
-    if (run_search(db, &f, strbuf_peek(&tn1), strbuf_peek(&tn2), per_page,
+    if (run_search(db, cat, &f, strbuf_peek(&tn1), strbuf_peek(&tn2), per_page,
                    (page - 1) * per_page, base, m, &bad) < 0) {
         goto out;
     }

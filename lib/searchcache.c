@@ -26,6 +26,8 @@ struct entry {
 
 struct searchcache {
     pthread_mutex_t mu;
+    pthread_mutex_t build_mu; /* one catalog build at a time */
+    struct searchcat *cat;    /* the newest catalog, one reference */
     size_t max_bytes, bytes;
     struct entry **bucket;
     size_t nbuckets; /* a power of two */
@@ -54,6 +56,12 @@ searchcache_new(size_t max_bytes)
     }
     c->bucket = kw_calloc(n, sizeof(*c->bucket));
     if (c->bucket == NULL || pthread_mutex_init(&c->mu, NULL) != 0) {
+        kw_free(c->bucket);
+        kw_free(c);
+        return NULL;
+    }
+    if (pthread_mutex_init(&c->build_mu, NULL) != 0) {
+        pthread_mutex_destroy(&c->mu);
         kw_free(c->bucket);
         kw_free(c);
         return NULL;
@@ -111,6 +119,8 @@ searchcache_free(struct searchcache *c)
         return;
     }
     drop_all(c);
+    searchcat_unref(c->cat);
+    pthread_mutex_destroy(&c->build_mu);
     pthread_mutex_destroy(&c->mu);
     kw_free(c->bucket);
     kw_free(c);
@@ -255,6 +265,69 @@ store(struct searchcache *c, const char *key, size_t klen, uint64_t h,
     pthread_mutex_unlock(&c->mu);
 }
 
+static struct searchcat *get_cat(struct searchcache *c, struct db *db,
+                                 int64_t gen);
+
+/* search_run_cat() with the catalog for generation gen. */
+static int
+run_cat(struct searchcache *c, struct db *db, int64_t gen,
+        const struct search_params *p, const char *base, json_t **out)
+{
+    struct searchcat *cat = get_cat(c, db, gen);
+    int rc;
+
+    *out = NULL;
+    if (cat == NULL) {
+        return -1;
+    }
+    rc = search_run_cat(db, cat, p, base, out);
+    searchcat_unref(cat);
+    return rc;
+}
+
+/* The newest catalog if it is at least as new as generation gen, else
+ * NULL; a new reference. */
+static struct searchcat *
+current_cat(struct searchcache *c, int64_t gen)
+{
+    struct searchcat *cat = NULL;
+
+    pthread_mutex_lock(&c->mu);
+    if (c->cat != NULL && c->cat->gen >= gen) {
+        cat = searchcat_ref(c->cat);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return cat;
+}
+
+/* A catalog for a reader at generation gen: the current one, or one built
+ * now on db (one thread builds, the others wait for it).  A catalog newer
+ * than the reader's snapshot is fine (search_run_cat checks what it
+ * shows).  A new reference, or NULL on error. */
+static struct searchcat *
+get_cat(struct searchcache *c, struct db *db, int64_t gen)
+{
+    struct searchcat *cat = current_cat(c, gen), *old = NULL;
+
+    if (cat != NULL) {
+        return cat;
+    }
+    pthread_mutex_lock(&c->build_mu);
+    cat = current_cat(c, gen);
+    if (cat == NULL && searchcat_build(db, gen, &cat) == 0) {
+        pthread_mutex_lock(&c->mu);
+        if (c->cat == NULL || c->cat->gen < gen) {
+            old = c->cat;
+            c->cat = searchcat_ref(cat);
+            c->st.catalogs++;
+        }
+        pthread_mutex_unlock(&c->mu);
+        searchcat_unref(old);
+    }
+    pthread_mutex_unlock(&c->build_mu);
+    return cat;
+}
+
 int
 searchcache_run(struct searchcache *c, struct db *db,
                 const struct search_params *p, const char *base, json_t **out,
@@ -270,10 +343,12 @@ searchcache_run(struct searchcache *c, struct db *db,
     if (hit != NULL) {
         *hit = 0;
     }
-    if (c == NULL || c->max_bytes == 0 || search_generation(db, &gen) < 0 ||
-        make_key(&key, p, base) < 0) {
-        strbuf_free(&key);
+    if (c == NULL || search_generation(db, &gen) < 0) {
         return search_run(db, p, base, out);
+    }
+    if (c->max_bytes == 0 || make_key(&key, p, base) < 0) {
+        strbuf_free(&key);
+        return run_cat(c, db, gen, p, base, out);
     }
     h = hash_key(strbuf_peek(&key), key.len);
 
@@ -303,7 +378,7 @@ searchcache_run(struct searchcache *c, struct db *db,
         }
         return 0;
     }
-    rc = search_run(db, p, base, out);
+    rc = run_cat(c, db, gen, p, base, out);
     if (rc == 0) {
         store(c, strbuf_peek(&key), key.len, h, gen, *out);
     }

@@ -16,8 +16,12 @@
  *
  * Memory is bounded by a byte budget (the serialised size of each model)
  * and entries leave least recently used first.  One mutex guards the
- * table; models are copied outside it.  A budget of 0 disables the cache:
- * every call is a plain search_run().
+ * table; models are copied outside it.  A budget of 0 disables the result
+ * cache: every call ranks.
+ *
+ * The cache also holds the search catalog (searchcat.h) every search
+ * needs, rebuilt by the first search that sees a new generation while the
+ * others wait for it.
  */
 #ifndef KW_SEARCHCACHE_H
 #define KW_SEARCHCACHE_H
@@ -37,6 +41,7 @@ struct searchcache_stats {
     uint64_t entries;      /* entries held now */
     uint64_t bytes;        /* their serialised size */
     uint64_t drops;        /* whole-cache drops on a new generation */
+    uint64_t catalogs;     /* search catalogs built (searchcat.h) */
 };
 
 /* A new cache holding at most max_bytes of results (0: disabled).  NULL

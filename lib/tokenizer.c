@@ -413,31 +413,37 @@ kwtok_tokenize(Fts5Tokenizer *tok, void *ctx, int flags, const char *text,
     return tokenizer_tokenize(text, (size_t)n, flags, ctx, emit);
 }
 
-int
-tokenizer_register(sqlite3 *db)
+fts5_api *
+tokenizer_fts5_api(sqlite3 *db)
 {
     static const char sql[] = "SELECT fts5(?1)";
-    fts5_tokenizer tok = {kwtok_create, kwtok_delete, kwtok_tokenize};
     sqlite3_stmt *stmt = NULL;
     fts5_api *api = NULL;
     int rc;
 
-    rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
-    if (rc != SQLITE_OK) {
-        /* "no such function: fts5" is SQLITE_ERROR already. */
-        return rc;
+    /* "no such function: fts5" when the library lacks FTS5. */
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+        return NULL;
     }
     rc = sqlite3_bind_pointer(stmt, 1, &api, "fts5_api_ptr", NULL);
     if (rc == SQLITE_OK) {
         rc = sqlite3_step(stmt);
-        rc = rc == SQLITE_ROW ? SQLITE_OK : rc;
     }
     sqlite3_finalize(stmt);
-    if (rc != SQLITE_OK) {
-        return rc;
-    }
     /* Version 2 is the first with xCreateTokenizer as used here. */
-    if (api == NULL || api->iVersion < 2) {
+    if (rc != SQLITE_ROW || api == NULL || api->iVersion < 2) {
+        return NULL;
+    }
+    return api;
+}
+
+int
+tokenizer_register(sqlite3 *db)
+{
+    fts5_tokenizer tok = {kwtok_create, kwtok_delete, kwtok_tokenize};
+    fts5_api *api = tokenizer_fts5_api(db);
+
+    if (api == NULL) {
         return SQLITE_ERROR;
     }
     /* FTS5 copies the struct, so a stack copy is fine. */

@@ -41,6 +41,10 @@ enum tokenizer_class {
  * when the library has no FTS5, or another SQLite error code. */
 int tokenizer_register(sqlite3 *db);
 
+/* db's FTS5 API (borrowed, lives as long as db), or NULL when the library
+ * has no FTS5 (or one older than API version 2). */
+fts5_api *tokenizer_fts5_api(sqlite3 *db);
+
 /* The tokenizer itself, usable without SQLite (query.c, tests).  flags are
  * FTS5_TOKENIZE_* values: with FTS5_TOKENIZE_QUERY the query stream is
  * produced, otherwise the document stream.  emit is called like FTS5's

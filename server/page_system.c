@@ -130,6 +130,10 @@ page_metrics_get(struct req *req, json_t **model)
                   "result cache was emptied by a publication.\n"
                   "# TYPE kwangmyong_search_cache_drops_total counter\n"
                   "kwangmyong_search_cache_drops_total %llu\n"
+                  "# HELP kwangmyong_search_catalogs_total Search catalogs "
+                  "built (one per publication that a search then saw).\n"
+                  "# TYPE kwangmyong_search_catalogs_total counter\n"
+                  "kwangmyong_search_catalogs_total %llu\n"
                   "# HELP kwangmyong_search_cache_entries Results held.\n"
                   "# TYPE kwangmyong_search_cache_entries gauge\n"
                   "kwangmyong_search_cache_entries %llu\n"
@@ -138,8 +142,8 @@ page_metrics_get(struct req *req, json_t **model)
                   "# TYPE kwangmyong_search_cache_bytes gauge\n"
                   "kwangmyong_search_cache_bytes %llu\n",
                   (unsigned long long)cs.hits, (unsigned long long)cs.misses,
-                  (unsigned long long)cs.drops, (unsigned long long)cs.entries,
-                  (unsigned long long)cs.bytes);
+                  (unsigned long long)cs.drops, (unsigned long long)cs.catalogs,
+                  (unsigned long long)cs.entries, (unsigned long long)cs.bytes);
     if (!strbuf_ok(&sb)) {
         strbuf_free(&sb);
         return 500;

@@ -3,7 +3,9 @@
  * audit row, refused transitions with who decided and when, two
  * moderators racing on two writer connections, renditions dropped on
  * withdraw, acquisition requests fulfilled on approve, metadata edits
- * reaching title_norm and the FTS index, bulk and whole-batch approval.
+ * reaching title_norm and the FTS index, bulk and whole-batch approval,
+ * approve inside the caller's transaction and ingest --approve (through
+ * store_document) leaving the same rows as the moderation form.
  * Layer: tests/.
  */
 #include <check.h>
@@ -16,8 +18,11 @@
 #include "audit.h"
 #include "moderation.h"
 #include "query.h"
+#include "store.h"
 
 #define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define OTHER64                                                                \
+    "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
 
 static char dir[64], path[128], mig[4200];
 static struct db *db;
@@ -347,6 +352,223 @@ START_TEST(test_approve_fulfils_request)
                            " '%\"fulfilled_requests\":1%'",
                            0),
                      1);
+}
+END_TEST
+
+START_TEST(test_approve_in_tx)
+{
+    /* The caller's transaction: nothing begun or committed here, so a
+     * rollback takes the approve back and a commit keeps it. */
+    int64_t v1 = add_doc("t.html", 1, "published", "T1", "http://x/t", 1);
+    int64_t v2 = add_doc("t.html", 2, "pending", "T2", "http://x/t", 1);
+    int64_t u = add_doc("u.html", 1, "published", "U", "http://x/u", 1);
+    struct mod_conflict c;
+    char buf[300], want[300];
+
+    add_rendition(v1);
+    add_rendition(u);
+    ck_assert_int_eq(db_write_begin(db), SQLITE_OK);
+    ck_assert_int_eq(moderation_approve_in_tx(db, v2, "op", "cli:op",
+                                              "ingest --approve", NULL, 0, &c),
+                     MOD_OK);
+    ck_assert_int_eq(sqlite3_get_autocommit(db_handle(db)), 0);
+    ck_assert_str_eq(status_of(v1), "superseded");
+    ck_assert_str_eq(status_of(v2), "published");
+    db_write_rollback(db);
+    ck_assert_str_eq(status_of(v1), "published");
+    ck_assert_str_eq(status_of(v2), "pending");
+    ck_assert_int_eq(q_int("SELECT count(*) FROM rendition", 0), 2);
+    ck_assert_int_eq(audit_rows(), 0);
+
+    ck_assert_int_eq(db_write_begin(db), SQLITE_OK);
+    ck_assert_int_eq(moderation_approve_in_tx(db, v2, "op", "cli:op",
+                                              "ingest --approve", NULL, 0, &c),
+                     MOD_OK);
+    ck_assert_int_eq(db_write_commit(db), SQLITE_OK);
+    ck_assert_str_eq(status_of(v1), "superseded");
+    ck_assert_str_eq(status_of(v2), "published");
+    /* The superseded published version's renditions are gone. */
+    ck_assert_int_eq(
+        q_int("SELECT count(*) FROM rendition WHERE document_id = ?1", v1), 0);
+    ck_assert_int_eq(
+        q_int("SELECT count(*) FROM rendition WHERE document_id = ?1", u), 1);
+    ck_assert_str_eq(q_text("SELECT decided_by FROM document WHERE id = ?1", v2,
+                            buf, sizeof(buf)),
+                     "op");
+    ck_assert_int_eq(q_int("SELECT count(*) FROM audit WHERE action ="
+                           " 'approve' AND actor = 'cli:op' AND reason ="
+                           " 'ingest --approve' AND object_id = ?1",
+                           v2),
+                     1);
+    snprintf(want, sizeof(want),
+             "{\"from\":\"pending\",\"fulfilled_requests\":0,"
+             "\"superseded\":[%lld],\"to\":\"published\"}",
+             (long long)v1);
+    ck_assert_str_eq(q_text("SELECT detail FROM audit", 0, buf, sizeof(buf)),
+                     want);
+
+    /* Refusals write nothing and leave the transaction to the caller. */
+    ck_assert_int_eq(db_write_begin(db), SQLITE_OK);
+    memset(&c, 0, sizeof(c));
+    ck_assert_int_eq(
+        moderation_approve_in_tx(db, v2, "op", NULL, NULL, NULL, 0, &c),
+        MOD_CONFLICT);
+    ck_assert_str_eq(c.by, "op");
+    ck_assert_str_eq(c.status, "published");
+    ck_assert_int_eq(
+        moderation_approve_in_tx(db, 4242, "op", NULL, NULL, NULL, 0, NULL),
+        MOD_NOT_FOUND);
+    ck_assert_int_eq(
+        moderation_approve_in_tx(db, v2, "", NULL, NULL, NULL, 0, NULL),
+        MOD_BAD_REQUEST);
+    ck_assert_int_eq(
+        moderation_approve_in_tx(db, v2, "op", "", NULL, NULL, 0, NULL),
+        MOD_BAD_REQUEST);
+    ck_assert_int_eq(sqlite3_get_autocommit(db_handle(db)), 0);
+    db_write_rollback(db);
+    ck_assert_int_eq(audit_rows(), 1);
+    ck_assert_int_eq(audit_verify(db, no_report, NULL), 0);
+}
+END_TEST
+
+/* What an approve leaves behind for path p, without ids or times: per
+ * version its status, decided_by, reason, whether published_at is set
+ * and equals decided_at, and its renditions. */
+static const char *
+versions_of(const char *p, char *buf, size_t n)
+{
+    sqlite3_stmt *st;
+
+    buf[0] = '\0';
+    ck_assert_int_eq(
+        sqlite3_prepare_v2(
+            db_handle(db),
+            "SELECT group_concat(v, '|') FROM (SELECT version || ' ' ||"
+            " status || ' ' || coalesce(decided_by, '-') || ' ' ||"
+            " coalesce(reason, '-') || ' ' || (published_at IS NOT NULL)"
+            " || ' ' || coalesce(published_at = decided_at, 0) || ' ' ||"
+            " (SELECT count(*) FROM rendition r WHERE r.document_id = d.id)"
+            " AS v FROM document d WHERE path = ?1 ORDER BY version)",
+            -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_text(st, 1, p, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+        snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    return buf;
+}
+
+/* Path NAME.html: version 1 published (with a rendition), version 2
+ * pending, their ids in v; NAME-links.html links to it (with a
+ * rendition), its id in *linker; a reader has asked for its URL. */
+static void
+approve_scene(const char *name, int64_t v[2], int64_t *linker)
+{
+    char p[64], url[64], sql[300];
+
+    snprintf(p, sizeof(p), "%s.html", name);
+    snprintf(url, sizeof(url), "http://x/%s", name);
+    v[0] = add_doc(p, 1, "published", "V1", url, 1);
+    v[1] = add_doc(p, 2, "pending", "V2", url, 1);
+    snprintf(p, sizeof(p), "%s-links.html", name);
+    *linker = add_doc(p, 1, "published", "L", NULL, 1);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO link(document_id, target_url) VALUES (%lld, '%s')",
+             (long long)*linker, url);
+    exec(sql);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO acquisition_request(url_norm, url, first_at,"
+             " last_at) VALUES ('%s', '%s', 1, 1)",
+             url, url);
+    exec(sql);
+    add_rendition(v[0]);
+    add_rendition(*linker);
+}
+
+START_TEST(test_ingest_and_web_approve_agree)
+{
+    /* The same scene approved twice: version 3 through the moderation
+     * form, and version 3 stored by ingest --approve (store_document). */
+    int64_t w[2], wl, c[2], cl, w3, c3;
+    struct store_doc sd;
+    json_t *r;
+    char err[256], web[300], cli[300], want[300], buf[300];
+
+    approve_scene("web", w, &wl);
+    approve_scene("cli", c, &cl);
+    w3 = add_doc("web.html", 3, "pending", "V3", "http://x/web", 1);
+    ck_assert_int_eq(moderation_approve(db, w3, "op", NULL, NULL), MOD_OK);
+
+    /* New bytes (another sha256), so ingest stores version 3. */
+    r = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "orig_sha256",
+                  OTHER64, "body_sha256", OTHER64, "title", "V3", "format",
+                  "html", "content_type", "text/html", "body_html",
+                  "<p>new</p>", "text", "new", "orig_size", (json_int_t)3);
+    ck_assert_ptr_nonnull(r);
+    memset(&sd, 0, sizeof(sd));
+    sd.collection_id = 1;
+    sd.batch_id = 1;
+    sd.collection = "manuals";
+    sd.rel = "cli.html";
+    sd.source_url = sd.doc_url = "http://x/cli";
+    sd.operator_name = "op";
+    sd.retrieved_at = -1;
+    sd.approve = 1;
+    sd.result = r;
+    ck_assert_int_eq(db_write_begin(db), SQLITE_OK);
+    ck_assert_msg(store_document(db, &sd, &c3, err, sizeof(err)) ==
+                      STORE_CHANGED,
+                  "%s", err);
+    ck_assert_int_eq(db_write_commit(db), SQLITE_OK);
+    json_decref(r);
+    ck_assert_str_eq(q_text("SELECT source_url_norm FROM document WHERE"
+                            " id = ?1",
+                            c3, buf, sizeof(buf)),
+                     "http://x/cli");
+
+    /* The versions: old ones superseded without renditions, the new one
+     * published by op. */
+    versions_of("web.html", web, sizeof(web));
+    versions_of("cli.html", cli, sizeof(cli));
+    ck_assert_str_eq(web, "1 superseded - - 0 0 0|2 superseded - - 0 0 0|"
+                          "3 published op - 1 1 0");
+    ck_assert_str_eq(cli, web);
+    /* Pages linking to the URL are rendered again; the request is met. */
+    ck_assert_int_eq(
+        q_int("SELECT count(*) FROM rendition WHERE document_id = ?1", wl), 0);
+    ck_assert_int_eq(
+        q_int("SELECT count(*) FROM rendition WHERE document_id = ?1", cl), 0);
+    ck_assert_int_eq(q_int("SELECT count(*) FROM acquisition_request WHERE"
+                           " url_norm = 'http://x/web' AND status ="
+                           " 'fulfilled' AND document_id = ?1",
+                           w3),
+                     1);
+    ck_assert_int_eq(q_int("SELECT count(*) FROM acquisition_request WHERE"
+                           " url_norm = 'http://x/cli' AND status ="
+                           " 'fulfilled' AND document_id = ?1",
+                           c3),
+                     1);
+    /* One audit row each: same detail; the actor and reason say who. */
+    snprintf(want, sizeof(want),
+             "{\"from\":\"pending\",\"fulfilled_requests\":1,"
+             "\"superseded\":[%lld,%lld],\"to\":\"published\"}",
+             (long long)w[0], (long long)w[1]);
+    ck_assert_str_eq(q_text("SELECT detail FROM audit WHERE object_id = ?1"
+                            " AND actor = 'op' AND reason IS NULL",
+                            w3, buf, sizeof(buf)),
+                     want);
+    snprintf(want, sizeof(want),
+             "{\"from\":\"pending\",\"fulfilled_requests\":1,"
+             "\"superseded\":[%lld,%lld],\"to\":\"published\"}",
+             (long long)c[0], (long long)c[1]);
+    ck_assert_str_eq(q_text("SELECT detail FROM audit WHERE object_id = ?1"
+                            " AND actor = 'cli:op' AND reason ="
+                            " 'ingest --approve'",
+                            c3, buf, sizeof(buf)),
+                     want);
+    ck_assert_int_eq(audit_rows(), 2);
+    ck_assert_int_eq(audit_verify(db, no_report, NULL), 0);
 }
 END_TEST
 
@@ -782,6 +1004,8 @@ moderation_suite(void)
     tcase_add_test(core, test_edit_metadata);
     tcase_add_test(core, test_batch_approve);
     tcase_add_test(core, test_approve_and_reject_many);
+    tcase_add_test(core, test_approve_in_tx);
+    tcase_add_test(core, test_ingest_and_web_approve_agree);
     tcase_add_test(limits, test_two_moderators_race);
     tcase_add_test(limits, test_batch_with_superseded_member);
     tcase_add_test(limits, test_edit_limits);

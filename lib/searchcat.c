@@ -1,0 +1,195 @@
+/*
+ * searchcat: the in-memory search catalog (see searchcat.h).  Layer: lib/;
+ * depends on db and alloc.
+ */
+#include "searchcat.h"
+
+#include <string.h>
+
+#include "alloc.h"
+
+/* Largest id either array is sized for: 4 bytes' worth. */
+#define SEARCHCAT_MAX_ID 0xffffffffLL
+
+/* The year (proleptic Gregorian, UTC) of Unix time t. */
+static int
+year_of(int64_t t)
+{
+    int64_t z = (t >= 0 ? t : t - 86399) / 86400 + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+
+    return (int)(yoe + era * 400 + (mp >= 10 ? 1 : 0));
+}
+
+/* max(id) of a table, by a constant statement; -1 on error. */
+static int64_t
+max_id(struct db *db, const char *sql)
+{
+    sqlite3_stmt *st = db_stmt(db, sql);
+    int64_t v = -1;
+
+    if (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+        v = sqlite3_column_int64(st, 0); /* NULL (empty): 0 */
+    }
+    if (st != NULL) {
+        sqlite3_reset(st);
+    }
+    return v;
+}
+
+int
+searchcat_lang(const struct searchcat *c, const char *l)
+{
+    size_t i;
+
+    for (i = 0; l != NULL && i < c->nlang; i++) {
+        if (strcmp(c->langs[i], l) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* The published documents. */
+static int
+load_docs(struct db *db, struct searchcat *c)
+{
+    static const char sql[] =
+        "SELECT id, collection_id, language, published_at FROM document"
+        " WHERE status = 'published'";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    int rc;
+
+    if (st == NULL) {
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        int64_t coll = sqlite3_column_int64(st, 1);
+        const char *l = (const char *)sqlite3_column_text(st, 2);
+        struct searchcat_doc *d;
+        int li;
+
+        if (id <= 0 || (size_t)id >= c->ndoc || coll <= 0 ||
+            coll > SEARCHCAT_MAX_ID) {
+            continue; /* cannot happen in one snapshot; never index out */
+        }
+        d = &c->doc[id];
+        d->coll = (uint32_t)coll;
+        d->lang = SEARCHCAT_NO_LANG;
+        if (l != NULL) {
+            li = searchcat_lang(c, l);
+            if (li < 0 && c->nlang < SEARCHCAT_MAX_LANGS) {
+                c->langs[c->nlang] = kw_strdup(l);
+                if (c->langs[c->nlang] == NULL) {
+                    break;
+                }
+                li = (int)c->nlang++;
+            }
+            if (li >= 0) {
+                d->lang = (uint8_t)li;
+            }
+        }
+        if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+            int y = year_of(sqlite3_column_int64(st, 3));
+
+            d->year = (uint16_t)(y > 0 && y <= 9999 ? y : 0);
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The sections of the published documents, from the covering index
+ * section_catalog (document_id, body_bytes; the id rides along). */
+static int
+load_sections(struct db *db, struct searchcat *c)
+{
+    static const char sql[] =
+        "SELECT s.id, s.document_id, s.body_bytes FROM document d"
+        " CROSS JOIN section s INDEXED BY section_catalog"
+        "  ON s.document_id = d.id"
+        " WHERE d.status = 'published'";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    int rc;
+
+    if (st == NULL) {
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        int64_t doc = sqlite3_column_int64(st, 1);
+        int64_t n = sqlite3_column_int64(st, 2);
+
+        if (id <= 0 || (size_t)id >= c->nsec || doc <= 0 ||
+            (size_t)doc >= c->ndoc) {
+            continue;
+        }
+        c->sec_doc[id] = (uint32_t)doc;
+        c->sec_bytes[id] = (uint16_t)(n < 0 ? 0 : n > 0xffff ? 0xffff : n);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+searchcat_build(struct db *db, int64_t gen, struct searchcat **out)
+{
+    static const char sec_max[] = "SELECT max(id) FROM section";
+    static const char doc_max[] = "SELECT max(id) FROM document";
+    struct searchcat *c;
+    int64_t ms = max_id(db, sec_max), md = max_id(db, doc_max);
+
+    *out = NULL;
+    if (ms < 0 || md < 0 || ms >= SEARCHCAT_MAX_ID || md >= SEARCHCAT_MAX_ID) {
+        return -1;
+    }
+    c = kw_calloc(1, sizeof(*c));
+    if (c == NULL) {
+        return -1;
+    }
+    c->refs = 1;
+    c->gen = gen;
+    c->nsec = (size_t)ms + 1;
+    c->ndoc = (size_t)md + 1;
+    c->sec_doc = kw_calloc(c->nsec, sizeof(*c->sec_doc));
+    c->sec_bytes = kw_calloc(c->nsec, sizeof(*c->sec_bytes));
+    c->doc = kw_calloc(c->ndoc, sizeof(*c->doc));
+    if (c->sec_doc == NULL || c->sec_bytes == NULL || c->doc == NULL ||
+        load_docs(db, c) < 0 || load_sections(db, c) < 0) {
+        searchcat_unref(c);
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+struct searchcat *
+searchcat_ref(struct searchcat *c)
+{
+    if (c != NULL) {
+        __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+    }
+    return c;
+}
+
+void
+searchcat_unref(struct searchcat *c)
+{
+    size_t i;
+
+    if (c == NULL || __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) > 0) {
+        return;
+    }
+    for (i = 0; i < c->nlang; i++) {
+        kw_free(c->langs[i]);
+    }
+    kw_free(c->sec_doc);
+    kw_free(c->sec_bytes);
+    kw_free(c->doc);
+    kw_free(c);
+}
