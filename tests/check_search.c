@@ -630,6 +630,21 @@ START_TEST(test_pagination)
                                         ? rid(p1, i)
                                         : rid(p2, i - SEARCH_PER_PAGE));
     }
+    /* small pages (the best k picked from many, not a full sort) agree
+     * with that order too */
+    for (k = 1; k <= 4; k++) {
+        int page;
+
+        for (page = 1; (size_t)(page - 1) * k < (size_t)N_NOTES; page++) {
+            json_t *pk = run("zebra", NULL, NULL, 0, page, (int)k);
+
+            for (i = 0; i < json_array_size(results(pk)); i++) {
+                ck_assert_int_eq(rid(pk, i),
+                                 rid(m, (size_t)(page - 1) * k + i));
+            }
+            json_decref(pk);
+        }
+    }
     json_decref(m);
     json_decref(p1);
     json_decref(p2);
