@@ -352,6 +352,9 @@ order_top(struct hit *h, size_t n, size_t k)
 {
     size_t i;
 
+    if (n < 2) {
+        return;
+    }
     if (k >= n / 2) {
         qsort(h, n, sizeof(*h), hit_cmp);
         return;
