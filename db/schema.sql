@@ -238,6 +238,9 @@ CREATE INDEX audit_object ON audit(object_type, object_id);
 CREATE INDEX document_batch ON document(batch_id);
 CREATE INDEX document_list_date ON document(collection_id, published_at)
     WHERE status = 'published';
+CREATE INDEX document_list_facets
+    ON document(collection_id, language, published_at)
+    WHERE status = 'published';
 CREATE INDEX document_list_title ON document(collection_id, title_norm)
     WHERE status = 'published';
 CREATE UNIQUE INDEX document_one_published

@@ -90,6 +90,7 @@ struct run {
     int tty;
     size_t done, total;
     struct timespec start;
+    long long wal_max; /* checkpoint when the WAL grows past this */
 };
 
 static double
@@ -105,27 +106,28 @@ elapsed(const struct run *r)
 void
 ingest_usage(void)
 {
-    printf("Usage: kwangmyong ingest [OPTIONS] --collection NAME PATH...\n"
-           "Bring mirrored documents in as pending (or published with "
-           "--approve).\n\n"
-           "  --collection NAME        collection to add to (a-z 0-9 . _ -)\n"
-           "  --collection-title TEXT  the collection's title\n"
-           "  --source-url BASE        where the tree was mirrored from\n"
-           "  --language CODE          language when a document does not say\n"
-           "  --manifest FILE.jsonl    per-document metadata (wins over "
-           "extracted)\n"
-           "  --policy FILE            vetting policy (default: "
-           "policy/default.policy)\n"
-           "  --approve                publish at once; the audit log records "
-           "the operator\n"
-           "  --operator NAME          who runs this batch (default: $USER)\n"
-           "  --report FILE.json       write the report as JSON\n"
-           "  --ack-log FILE.jsonl     one line per document after its commit\n"
-           "  --dry-run                run every check, write nothing\n"
-           "  --jobs N                 worker processes (default: CPU cores)\n"
-           "  --fetch URLS.txt         retrieve the listed http(s) URLs first "
-           "(hosts\n"
-           "                           from the policy's fetch_allow only)\n");
+    printf(
+        "Usage: kwangmyong ingest [OPTIONS] --collection NAME PATH...\n"
+        "Bring mirrored documents in as pending (or published with "
+        "--approve).\n\n"
+        "  --collection NAME        collection to add to (a-z 0-9 . _ -)\n"
+        "  --collection-title TEXT  the collection's title\n"
+        "  --source-url BASE        where the tree was mirrored from\n"
+        "  --language CODE          language when a document does not say\n"
+        "  --manifest FILE.jsonl    per-document metadata (wins over "
+        "extracted)\n"
+        "  --policy FILE            vetting policy (default: "
+        "policy/default.policy)\n"
+        "  --approve                publish at once; the audit log records "
+        "the operator\n"
+        "  --operator NAME          who runs this batch (default: $USER)\n"
+        "  --report FILE.json       write the report as JSON\n"
+        "  --ack-log FILE.jsonl     one line per document after its commit\n"
+        "  --dry-run                run every check, write nothing\n"
+        "  --jobs N                 worker processes (default: CPU cores + 2)\n"
+        "  --fetch URLS.txt         retrieve the listed http(s) URLs first "
+        "(hosts\n"
+        "                           from the policy's fetch_allow only)\n");
 }
 
 /* Report one file's outcome. */
@@ -416,6 +418,18 @@ group_commit(struct run *r, struct group *g)
         return -1;
     }
     g->n = 0;
+    /* No server may be running to checkpoint for us: without this a
+     * 100,000-document ingest grew the WAL to 23 GB.  A reader holding an
+     * old snapshot makes the restart partial (SQLITE_BUSY); the next group
+     * tries again. */
+    if (db_wal_size(r->db) > r->wal_max) {
+        int rc = db_checkpoint(r->db, 1);
+
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+            fprintf(stderr, "kwangmyong ingest: checkpoint: %s\n",
+                    db_errmsg(r->db));
+        }
+    }
     return 0;
 }
 
@@ -715,7 +729,11 @@ parse_opts(struct run *r, int argc, char **argv)
     if (r->o.jobs == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-        r->o.jobs = n > 0 ? (int)n : 2;
+        /* Two more workers than cores: a worker whose result waits for
+         * the writer (this process, busy with the database) sits idle,
+         * and the spare ones keep the cores converting.  sqlite3-doc on 2
+         * cores: 6.06 s with 2 workers, 5.66 s with 3, 5.47 s with 4. */
+        r->o.jobs = n > 0 && n <= 62 ? (int)n + 2 : 4;
     }
     return 0;
 }
@@ -863,6 +881,8 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
         }
     }
 
+    r.wal_max = cfg->wal_restart_bytes > 0 ? cfg->wal_restart_bytes
+                                           : 64LL * 1024 * 1024;
     dbo.path = cfg->db;
     dbo.busy_timeout_ms = cfg->busy_timeout_ms;
     dbo.lock_timeout_ms = cfg->lock_timeout_ms;

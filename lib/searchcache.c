@@ -314,15 +314,23 @@ get_cat(struct searchcache *c, struct db *db, int64_t gen)
     }
     pthread_mutex_lock(&c->build_mu);
     cat = current_cat(c, gen);
-    if (cat == NULL && searchcat_build(db, gen, &cat) == 0) {
-        pthread_mutex_lock(&c->mu);
-        if (c->cat == NULL || c->cat->gen < gen) {
-            old = c->cat;
-            c->cat = searchcat_ref(cat);
-            c->st.catalogs++;
+    if (cat == NULL) {
+        /* The build is bounded work (linear in the published sections,
+         * about a second for a million) that later searches share: it
+         * gets a minute, not the request's query deadline, and the
+         * request's own deadline starts afresh after it. */
+        db_deadline_start(db, 60000);
+        if (searchcat_build(db, gen, &cat) == 0) {
+            pthread_mutex_lock(&c->mu);
+            if (c->cat == NULL || c->cat->gen < gen) {
+                old = c->cat;
+                c->cat = searchcat_ref(cat);
+                c->st.catalogs++;
+            }
+            pthread_mutex_unlock(&c->mu);
+            searchcat_unref(old);
         }
-        pthread_mutex_unlock(&c->mu);
-        searchcat_unref(old);
+        db_deadline_start(db, 0);
     }
     pthread_mutex_unlock(&c->build_mu);
     return cat;
@@ -384,6 +392,22 @@ searchcache_run(struct searchcache *c, struct db *db,
     }
     strbuf_free(&key);
     return rc;
+}
+
+int
+searchcache_prepare(struct searchcache *c, struct db *db)
+{
+    struct searchcat *cat;
+    int64_t gen;
+
+    if (c == NULL || search_generation(db, &gen) < 0) {
+        return -1;
+    }
+    cat = get_cat(c, db, gen);
+    /* get_cat leaves a request's deadline running; here there was none. */
+    db_deadline_clear(db);
+    searchcat_unref(cat);
+    return cat != NULL ? 0 : -1;
 }
 
 void

@@ -58,6 +58,11 @@ int searchcache_run(struct searchcache *c, struct db *db,
                     const struct search_params *p, const char *base,
                     json_t **out, int *hit);
 
+/* Build the catalog for db's current generation now (the server does at
+ * start, on its writer connection, which only reads here).  0, or -1 when
+ * it could not be built (the next search tries again). */
+int searchcache_prepare(struct searchcache *c, struct db *db);
+
 /* Counters for /metrics.  c may be NULL (all zero). */
 void searchcache_stats(struct searchcache *c, struct searchcache_stats *st);
 

@@ -146,6 +146,11 @@ cmd_serve(struct cli *c, int argc, char **argv)
         return EXIT_FATAL;
     }
     app.wdb = wdb;
+    /* The first search should not pay for the catalog (1M sections: about
+     * a second); a failure here only moves that cost to it. */
+    if (searchcache_prepare(app.searchcache, wdb) < 0) {
+        LOG_WARN("search catalog not built at start: %s", db_errmsg(wdb));
+    }
     /* Threads inherit this mask, so only the main thread takes signals. */
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);

@@ -858,8 +858,14 @@ START_TEST(test_cache_generation)
     int hit;
 
     ck_assert_ptr_nonnull(c);
+    /* the catalog built up front serves the first search */
+    ck_assert_int_eq(searchcache_prepare(c, rdb), 0);
+    searchcache_stats(c, &st);
+    ck_assert_uint_eq(st.catalogs, 1);
     a = cached_q(c, "secret", 1, &hit);
     ck_assert_int_eq(hit, 0);
+    searchcache_stats(c, &st);
+    ck_assert_uint_eq(st.catalogs, 1);
     ck_assert_int_eq(total(a), 0);
     b = cached_q(c, "secret", 1, &hit);
     ck_assert_int_eq(hit, 1);
@@ -925,6 +931,9 @@ START_TEST(test_cache_generation)
     ck_assert_uint_eq(st.misses, 6);
     ck_assert_uint_ge(st.drops, 4);
     ck_assert_uint_eq(st.entries, 1);
+    /* one catalog per generation a search saw: start, publish, retitle,
+     * withdraw, collection retitle */
+    ck_assert_uint_eq(st.catalogs, 5);
     searchcache_free(c);
 }
 END_TEST
