@@ -6,9 +6,11 @@
  * server/ code.  It only reads: reader connections are query_only.
  *
  * Documents are searched by section and ranked by their best section:
- * one pass over the matching sections, newest first, scores each with
- * kwrank (BM25's term part with title 10, heading 4, body 1: rank.h) and
- * keeps each document's best; a document whose normalised title equals
+ * one pass over the matching sections, newest first, scores each from
+ * its term counts (kwtf and rank_score: BM25's term part with title 10,
+ * heading 4, body 1, rank.h), looks its document up in the search catalog
+ * (searchcat.h) and keeps each document's best; a document whose
+ * normalised title equals
  * the query goes first; facets are counted in the same pass; and snippets
  * are made only for the rows on the page shown (design-notes, "Snippets
  * are where search time goes").  The section is the unit of

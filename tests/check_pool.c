@@ -1,0 +1,186 @@
+/*
+ * check_pool: the worker pool's frames (ingest/pool.c), compiled in here
+ * to reach its static framing functions: long strings travel beside the
+ * JSON and come back equal, and every malformed frame a broken or hostile
+ * worker could send is refused instead of read out of bounds.
+ */
+#include "../ingest/pool.c"
+
+#include <check.h>
+
+/* A pipe; frames in these tests stay far below its 64 KiB buffer. */
+static int fds[2];
+
+static void
+setup(void)
+{
+    ck_assert_int_eq(pipe(fds), 0);
+}
+
+static void
+teardown(void)
+{
+    close(fds[0]);
+    close(fds[1]);
+}
+
+/* A string of n bytes of c. */
+static json_t *
+long_string(size_t n, char c)
+{
+    char *s = kw_malloc(n);
+    json_t *j;
+
+    ck_assert_ptr_nonnull(s);
+    memset(s, c, n);
+    j = json_stringn(s, n);
+    kw_free(s);
+    return j;
+}
+
+START_TEST(test_roundtrip)
+{
+    json_t *j = json_object(), *a = json_array(), *copy, *r;
+
+    json_object_set_new(j, "short", json_string("x"));
+    json_object_set_new(j, "body", long_string(BLOB_MIN, 'b'));
+    json_object_set_new(j, "just_short", long_string(BLOB_MIN - 1, 's'));
+    json_array_append_new(a, long_string(5000, 'a'));
+    json_array_append_new(a, json_pack("[s]", "inner"));
+    json_array_append_new(a, json_pack("[o]", long_string(3000, 'c')));
+    json_array_append_new(a, json_string("\xed\x95\x9c\xea\xb8\x80"));
+    json_object_set_new(j, "sections", a);
+    json_object_set_new(j, "n", json_integer(5));
+    copy = json_deep_copy(j);
+    ck_assert_int_eq(send_frame(fds[1], j), 0);
+    json_decref(j);
+    r = recv_frame(fds[0]);
+    ck_assert_ptr_nonnull(r);
+    ck_assert(json_equal(r, copy));
+    json_decref(r);
+    json_decref(copy);
+}
+END_TEST
+
+/* Write a frame by hand: JSON text, then nb strings of lens[] bytes taken
+ * from data in turn. */
+static void
+raw_frame(const char *json, uint32_t nb, const uint32_t *lens, const char *data,
+          size_t ndata)
+{
+    unsigned char b[4];
+    uint32_t i;
+
+    put_u32(b, (uint32_t)strlen(json));
+    ck_assert_int_eq(write_all(fds[1], b, 4), 0);
+    ck_assert_int_eq(write_all(fds[1], json, strlen(json)), 0);
+    put_u32(b, nb);
+    ck_assert_int_eq(write_all(fds[1], b, 4), 0);
+    for (i = 0; i < nb && lens != NULL; i++) {
+        put_u32(b, lens[i]);
+        ck_assert_int_eq(write_all(fds[1], b, 4), 0);
+    }
+    if (ndata > 0) {
+        ck_assert_int_eq(write_all(fds[1], data, ndata), 0);
+    }
+}
+
+START_TEST(test_hand_made)
+{
+    static const uint32_t three[] = {3};
+    json_t *r;
+
+    /* a well-formed frame written by hand reads back */
+    raw_frame("{\"a\":{\"\\u0001\":0}}", 1, three, "abc", 3);
+    r = recv_frame(fds[0]);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_str_eq(json_string_value(json_object_get(r, "a")), "abc");
+    json_decref(r);
+}
+END_TEST
+
+START_TEST(test_index_out_of_range)
+{
+    static const uint32_t three[] = {3};
+
+    raw_frame("{\"a\":{\"\\u0001\":1}}", 1, three, "abc", 3);
+    ck_assert_ptr_null(recv_frame(fds[0]));
+}
+END_TEST
+
+START_TEST(test_negative_index)
+{
+    static const uint32_t three[] = {3};
+
+    raw_frame("[{\"\\u0001\":-1}]", 1, three, "abc", 3);
+    ck_assert_ptr_null(recv_frame(fds[0]));
+}
+END_TEST
+
+START_TEST(test_invalid_utf8)
+{
+    static const uint32_t two[] = {2};
+
+    raw_frame("[{\"\\u0001\":0}]", 1, two, "\xc3\x28", 2);
+    ck_assert_ptr_null(recv_frame(fds[0]));
+}
+END_TEST
+
+START_TEST(test_too_many_strings)
+{
+    raw_frame("[]", BLOB_MAX + 1, NULL, NULL, 0);
+    ck_assert_ptr_null(recv_frame(fds[0]));
+}
+END_TEST
+
+START_TEST(test_lengths_past_the_limit)
+{
+    static const uint32_t huge[] = {FRAME_MAX, 1};
+
+    /* refused before anything that large is allocated or read */
+    raw_frame("[]", 2, huge, NULL, 0);
+    ck_assert_ptr_null(recv_frame(fds[0]));
+}
+END_TEST
+
+START_TEST(test_truncated)
+{
+    static const uint32_t ten[] = {10};
+
+    raw_frame("[{\"\\u0001\":0}]", 1, ten, "short", 5);
+    close(fds[1]);
+    fds[1] = open("/dev/null", O_WRONLY);
+    ck_assert_ptr_null(recv_frame(fds[0]));
+}
+END_TEST
+
+static Suite *
+pool_suite(void)
+{
+    Suite *s = suite_create("pool");
+    TCase *tc = tcase_create("frames");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_roundtrip);
+    tcase_add_test(tc, test_hand_made);
+    tcase_add_test(tc, test_index_out_of_range);
+    tcase_add_test(tc, test_negative_index);
+    tcase_add_test(tc, test_invalid_utf8);
+    tcase_add_test(tc, test_too_many_strings);
+    tcase_add_test(tc, test_lengths_past_the_limit);
+    tcase_add_test(tc, test_truncated);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(pool_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
