@@ -137,6 +137,27 @@ struct blobs {
     size_t n;
 };
 
+/* When x is a long string (and b has room), keep it in b and return the
+ * placeholder to put in its place; else NULL with *err 0.  *err 1 when
+ * out of memory. */
+static json_t *
+take_one(json_t *x, struct blobs *b, int *err)
+{
+    json_t *ph;
+
+    if (!json_is_string(x) || json_string_length(x) < BLOB_MIN ||
+        b->n >= BLOB_MAX) {
+        return NULL;
+    }
+    ph = json_pack("{sI}", BLOB_KEY, (json_int_t)b->n);
+    if (ph == NULL) {
+        *err = 1;
+        return NULL;
+    }
+    b->s[b->n++] = json_incref(x);
+    return ph;
+}
+
 /* Replace each long string under v (depth levels down at most) by a
  * placeholder, keeping the string in b.  Changes v.  0 or -1 (OOM). */
 static int
@@ -144,7 +165,8 @@ take_blobs(json_t *v, struct blobs *b, int depth)
 {
     size_t i;
     const char *k;
-    json_t *x;
+    json_t *x, *ph;
+    int err = 0;
 
     if (depth >= BLOB_DEPTH) {
         return 0;
@@ -152,30 +174,22 @@ take_blobs(json_t *v, struct blobs *b, int depth)
     if (json_is_array(v)) {
         json_array_foreach(v, i, x)
         {
-            if (json_is_string(x) && json_string_length(x) >= BLOB_MIN &&
-                b->n < BLOB_MAX) {
-                json_t *ph = json_pack("{sI}", BLOB_KEY, (json_int_t)b->n);
-
-                b->s[b->n++] = json_incref(x);
-                if (ph == NULL || json_array_set_new(v, i, ph) < 0) {
+            if ((ph = take_one(x, b, &err)) != NULL) {
+                if (json_array_set_new(v, i, ph) < 0) {
                     return -1;
                 }
-            } else if (take_blobs(x, b, depth + 1) < 0) {
+            } else if (err || take_blobs(x, b, depth + 1) < 0) {
                 return -1;
             }
         }
     } else if (json_is_object(v)) {
         json_object_foreach(v, k, x)
         {
-            if (json_is_string(x) && json_string_length(x) >= BLOB_MIN &&
-                b->n < BLOB_MAX) {
-                json_t *ph = json_pack("{sI}", BLOB_KEY, (json_int_t)b->n);
-
-                b->s[b->n++] = json_incref(x);
-                if (ph == NULL || json_object_set_new(v, k, ph) < 0) {
+            if ((ph = take_one(x, b, &err)) != NULL) {
+                if (json_object_set_new(v, k, ph) < 0) {
                     return -1;
                 }
-            } else if (take_blobs(x, b, depth + 1) < 0) {
+            } else if (err || take_blobs(x, b, depth + 1) < 0) {
                 return -1;
             }
         }

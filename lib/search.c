@@ -590,20 +590,11 @@ result_row(struct db *db, const struct hit *h, const char *base, int *bad,
     }
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        struct strbuf url = STRBUF_INIT;
-        const char *name = (const char *)sqlite3_column_text(st, 0);
-        const char *path = (const char *)sqlite3_column_text(st, 1);
-
         e = json_object();
         put(e, "id", json_integer(h->did), bad);
         put(e, "collection", col_json(st, 0), bad);
         put(e, "path", col_json(st, 1), bad);
-        render_doc_url(&url, base, name ? name : "", path ? path : "",
-                       (const char *)sqlite3_column_text(st, 5));
-        put(e, "url",
-            strbuf_ok(&url) ? json_stringn(strbuf_peek(&url), url.len) : NULL,
-            bad);
-        strbuf_free(&url);
+        put(e, "url", row_url(st, base, 0, 1, 5), bad);
         put(e, "title", col_json(st, 2), bad);
         put(e, "language", col_json(st, 3), bad);
         put(e, "published_at",
