@@ -579,6 +579,22 @@ url_is_http(const char *url)
            host_parse(u.auth, u.auth_len, &h) == 0;
 }
 
+int
+url_is_local_path(const char *s)
+{
+    const unsigned char *p;
+
+    if (s == NULL || s[0] != '/' || s[1] == '/' || s[1] == '\\') {
+        return 0;
+    }
+    for (p = (const unsigned char *)s; *p != '\0'; p++) {
+        if (*p <= 0x20 || *p == 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* 1 when s[0..n) is a number as inet_aton reads a part: decimal, octal
  * with a leading 0, or hex after "0x" (glibc takes a bare "0x" as 0, so
  * it counts too).  Octal digits are not range-checked: "09" is refused by

@@ -54,4 +54,12 @@ int url_is_http(const char *url);
  * so the broader rule only refuses more: it fails closed. */
 int url_host_is_ip(const char *host);
 
+/* 1 when s is safe as a same-site redirect target: a path that starts
+ * with exactly one '/' (never "//host" or "/\\host"), with no byte a
+ * browser would strip or that ends a header (C0 controls, space, DEL).
+ * Browsers drop TAB, CR and LF anywhere in a URL and trim leading and
+ * trailing spaces and controls, so "/\t/evil.example" would become
+ * "//evil.example": any such byte refuses the whole value. */
+int url_is_local_path(const char *s);
+
 #endif

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@ struct http_server {
     atomic_long inflight;
     atomic_ulong next_id;
     int port;
+    int no_csp; /* test builds: KW_TEST_NO_CSP=1 drops the CSP header */
 };
 
 /* Per-request state, from the URI log callback to the completed one. */
@@ -54,7 +56,6 @@ struct rstate {
     struct strbuf body;
     struct timespec start;
     int seen;      /* the first access call has happened */
-    int too_large; /* body exceeded max_body */
     int responded; /* an error was queued early */
     int status;
     int route; /* index into routes[], -1 when none matched */
@@ -116,8 +117,32 @@ struct collect {
     struct arena *arena;
     struct kv *kv;
     size_t n, cap;
-    int n_cl, n_te;
+    int n_cl, n_te, n_host;
+    int bad_name; /* a field name that is not an RFC 9110 token */
 };
+
+/* 1 when name is a token (RFC 9110 §5.6.2).  libmicrohttpd 0.9.75 keeps
+ * "Content-Length " (space before the colon) as a different name, so a
+ * smuggled length would slip past a count by name: RFC 9112 §5.1 says
+ * 400 for any whitespace there, and we refuse every non-token byte. */
+static int
+is_token(const char *name)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    const unsigned char *p = (const unsigned char *)name;
+
+    if (*p == '\0') {
+        return 0;
+    }
+    for (; *p != '\0'; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              (*p >= '0' && *p <= '9') ||
+              (*p < 0x80 && strchr(extra, *p) != NULL))) {
+            return 0;
+        }
+    }
+    return 1;
+}
 
 static enum MHD_Result
 collect_cb(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -125,14 +150,18 @@ collect_cb(void *cls, enum MHD_ValueKind kind, const char *key,
 {
     struct collect *c = cls;
 
-    (void)kind;
     if (key == NULL) {
         return MHD_YES;
+    }
+    if (kind == MHD_HEADER_KIND && !is_token(key)) {
+        c->bad_name = 1;
     }
     if (strcasecmp(key, "Content-Length") == 0) {
         c->n_cl++;
     } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
         c->n_te++;
+    } else if (strcasecmp(key, "Host") == 0) {
+        c->n_host++;
     }
     if (c->n < c->cap) {
         c->kv[c->n].key = key;
@@ -156,18 +185,68 @@ collect(struct MHD_Connection *con, enum MHD_ValueKind kind, struct collect *c,
     MHD_get_connection_values(con, kind, collect_cb, c);
 }
 
+typedef void (*header_fn)(void *ctx, const char *name, const char *value);
+
+/* Every header of an answer, in one place, whether it goes through
+ * libmicrohttpd (send_resp) or straight to the socket (raw_answer). */
 static void
-add_header(struct MHD_Response *r, const char *k, const char *v)
+each_header(const struct http_server *s, const struct resp *p, header_fn fn,
+            void *ctx)
 {
-    if (v != NULL && v[0] != '\0') {
-        MHD_add_response_header(r, k, v);
+#define EMIT(k, v)                                                             \
+    do {                                                                       \
+        const char *v_ = (v);                                                  \
+        if (v_ != NULL && v_[0] != '\0') {                                     \
+            fn(ctx, (k), v_);                                                  \
+        }                                                                      \
+    } while (0)
+    EMIT("Content-Type", p->ctype);
+    EMIT("ETag", p->etag);
+    EMIT("Cache-Control", p->cache_control ? p->cache_control : "no-cache");
+    if (p->vary_encoding) {
+        EMIT("Vary", "Accept-Encoding");
     }
+    if (p->gzipped) {
+        EMIT("Content-Encoding", "gzip");
+    }
+    EMIT("Location", p->location);
+    EMIT("Allow", p->allow);
+    EMIT("Set-Cookie", p->set_cookie);
+    EMIT("Retry-After", p->retry_after);
+    EMIT("Content-Range", p->content_range);
+    EMIT("Content-Disposition", p->disposition);
+    if (p->ranges) {
+        EMIT("Accept-Ranges", "bytes");
+    }
+    EMIT("X-Content-Type-Options", "nosniff");
+    if (!s->no_csp) {
+        EMIT("Content-Security-Policy", p->csp ? p->csp : default_csp);
+    }
+    EMIT("X-Frame-Options", "DENY");
+    EMIT("Referrer-Policy", "same-origin");
+    if (p->close) {
+        EMIT("Connection", "close");
+    }
+#undef EMIT
+}
+
+static void
+mhd_header(void *ctx, const char *name, const char *value)
+{
+    MHD_add_response_header(ctx, name, value);
+}
+
+static void
+raw_header(void *ctx, const char *name, const char *value)
+{
+    strbuf_printf(ctx, "%s: %s\r\n", name, value);
 }
 
 /* Queue req->resp with the standard headers.  The body stays owned by
  * the request state until the completed callback. */
 static enum MHD_Result
-send_resp(struct MHD_Connection *con, struct rstate *rs, struct req *req)
+send_resp(struct http_server *s, struct MHD_Connection *con, struct rstate *rs,
+          struct req *req)
 {
     struct resp *p = &req->resp;
     struct MHD_Response *r;
@@ -183,37 +262,31 @@ send_resp(struct MHD_Connection *con, struct rstate *rs, struct req *req)
     }
     rs->owned = p->owned;
     p->owned = NULL;
-    add_header(r, "Content-Type", p->ctype);
-    add_header(r, "ETag", p->etag);
-    add_header(r, "Cache-Control",
-               p->cache_control ? p->cache_control : "no-cache");
-    if (p->vary_encoding) {
-        add_header(r, "Vary", "Accept-Encoding");
-    }
-    if (p->gzipped) {
-        add_header(r, "Content-Encoding", "gzip");
-    }
-    add_header(r, "Location", p->location);
-    add_header(r, "Allow", p->allow);
-    add_header(r, "Set-Cookie", p->set_cookie);
-    add_header(r, "Retry-After", p->retry_after);
-    add_header(r, "Content-Range", p->content_range);
-    add_header(r, "Content-Disposition", p->disposition);
-    if (p->ranges) {
-        add_header(r, "Accept-Ranges", "bytes");
-    }
-    add_header(r, "X-Content-Type-Options", "nosniff");
-    add_header(r, "Content-Security-Policy", p->csp ? p->csp : default_csp);
-    add_header(r, "X-Frame-Options", "DENY");
-    add_header(r, "Referrer-Policy", "same-origin");
-    if (p->close) {
-        add_header(r, "Connection", "close");
-    }
+    each_header(s, p, mhd_header, r);
     ret = MHD_queue_response(con, (unsigned)p->status, r);
     MHD_destroy_response(r);
     rs->status = p->status;
     rs->bytes = p->body ? p->len : 0;
     return ret;
+}
+
+/* A request for an answer given before routing: the path (without the
+ * base path) decides HTML or JSON, as for every other error. */
+static void
+early_req(struct http_server *s, struct rstate *rs, struct req *req)
+{
+    const char *path = rs->path != NULL ? rs->path : "/";
+    size_t bl = strlen(s->app->base);
+
+    memset(req, 0, sizeof(*req));
+    req->app = s->app;
+    req->arena = &rs->arena;
+    if (bl > 0 && strncmp(path, s->app->base, bl) == 0) {
+        path += bl;
+    }
+    req->path = path[0] == '/' ? path : "/";
+    req->method = REQ_GET;
+    req->lang = i18n_index(s->app->cfg->default_language);
 }
 
 /* An error answered before routing (bad request line, smuggling, size). */
@@ -223,16 +296,87 @@ send_early_error(struct http_server *s, struct MHD_Connection *con,
 {
     struct req req;
 
-    memset(&req, 0, sizeof(req));
-    req.app = s->app;
-    req.arena = &rs->arena;
-    req.path = "/";
-    req.method = REQ_GET;
-    req.lang = i18n_index(s->app->cfg->default_language);
+    early_req(s, rs, &req);
     router_error(&req, status, msg);
     req.resp.close = 1;
     rs->responded = 1;
-    return send_resp(con, rs, &req);
+    return send_resp(s, con, rs, &req);
+}
+
+/* Write all of buf to a non-blocking socket, waiting at most 1 s. */
+static void
+send_all(int fd, const char *buf, size_t len)
+{
+    struct timespec t0, now;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (len > 0) {
+        ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+        if (n > 0) {
+            buf += n;
+            len -= (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+            errno != EINTR) {
+            return;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - t0.tv_sec >= 1) {
+            return;
+        }
+        {
+            struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+
+            poll(&pfd, 1, 100);
+        }
+    }
+}
+
+/* Answer on the socket ourselves, then have libmicrohttpd drop the
+ * connection (the caller returns our MHD_NO).  For what 0.9.75 gives no
+ * way to answer: a response can be queued only before the body or after
+ * all of it, so an endless chunked body would be read for as long as it
+ * comes.  Nothing of this request has been sent yet and the answer
+ * is small, so one send() takes it; shutdown() puts the FIN right behind
+ * it, so the client reads the answer before the connection goes. */
+static enum MHD_Result
+raw_answer(struct http_server *s, struct MHD_Connection *con, struct rstate *rs,
+           int status, const char *msg)
+{
+    const union MHD_ConnectionInfo *ci;
+    struct strbuf out = STRBUF_INIT;
+    struct req req;
+    char date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+
+    early_req(s, rs, &req);
+    router_error(&req, status, msg);
+    req.resp.close = 1;
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT",
+             gmtime_r(&now, &tm));
+    strbuf_printf(&out, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status,
+                  MHD_get_reason_phrase_for((unsigned)status), date);
+    each_header(s, &req.resp, raw_header, &out);
+    strbuf_printf(&out, "Content-Length: %zu\r\n\r\n",
+                  req.resp.body ? req.resp.len : 0);
+    if (req.resp.body != NULL &&
+        (rs->method == NULL || strcmp(rs->method, "HEAD") != 0)) {
+        strbuf_append(&out, req.resp.body, req.resp.len);
+    }
+    ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci != NULL && strbuf_ok(&out)) {
+        send_all(ci->connect_fd, out.buf, out.len);
+        shutdown(ci->connect_fd, SHUT_WR);
+    }
+    rs->status = status;
+    rs->bytes = req.resp.body ? req.resp.len : 0;
+    rs->responded = 1;
+    kw_free(req.resp.owned);
+    strbuf_free(&out);
+    return MHD_NO;
 }
 
 static int
@@ -292,6 +436,135 @@ accepts_gzip(const char *ae)
     return 1;
 }
 
+/* 1 when s is 1*DIGIT with optional surrounding spaces. */
+static int
+is_length(const char *v)
+{
+    size_t i = 0, digits = 0;
+
+    while (v[i] == ' ' || v[i] == '\t') {
+        i++;
+    }
+    while (v[i] >= '0' && v[i] <= '9') {
+        i++;
+        digits++;
+    }
+    while (v[i] == ' ' || v[i] == '\t') {
+        i++;
+    }
+    return digits > 0 && digits <= 19 && v[i] == '\0';
+}
+
+/* 1 when v is "chunked" (any case, surrounding spaces allowed). */
+static int
+is_chunked(const char *v)
+{
+    size_t n;
+
+    while (*v == ' ' || *v == '\t') {
+        v++;
+    }
+    if (strncasecmp(v, "chunked", 7) != 0) {
+        return 0;
+    }
+    for (n = 7; v[n] == ' ' || v[n] == '\t'; n++) {
+    }
+    return v[n] == '\0';
+}
+
+/* 1 when the comma-separated list v names "chunked" among others. */
+static int
+has_chunked(const char *v)
+{
+    while (*v != '\0') {
+        size_t n;
+
+        while (*v == ' ' || *v == '\t' || *v == ',') {
+            v++;
+        }
+        n = strcspn(v, " \t,;");
+        if (n == 7 && strncasecmp(v, "chunked", 7) == 0) {
+            return 1;
+        }
+        v += n;
+        v += strcspn(v, ",");
+    }
+    return 0;
+}
+
+/* A Host value: reg-name, IPv4 or [IPv6], optional port (RFC 3986). */
+static int
+host_ok(const char *v)
+{
+    for (; *v != '\0'; v++) {
+        unsigned char c = (unsigned char)*v;
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || strchr("-._~!$&'()*+,;=:[]%", c))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The first access call: the request line and headers are in, the body
+ * (if any) is not.  Everything that makes the message's framing or
+ * target ambiguous is refused here with 400 (or 501, 413) and a close,
+ * since libmicrohttpd 0.9.75 accepts it (hostile-world trap 4). */
+static enum MHD_Result
+check_head(struct http_server *s, struct MHD_Connection *con, struct rstate *rs,
+           const char *version)
+{
+    struct collect hdr;
+    const char *cl, *te, *host;
+    int http11 = version != NULL && strcmp(version, "HTTP/1.0") != 0 &&
+                 strcmp(version, "") != 0;
+
+    collect(con, MHD_HEADER_KIND, &hdr, &rs->arena, HTTP_MAX_HEADERS);
+    cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+    te = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+                                     MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    host =
+        MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    /* A length libmicrohttpd cannot parse ("-1", "5, 5") it answers
+     * itself before calling us (0.9.75: a bare 400 whose header block is
+     * sent twice, then a close); nothing in its API lets us answer first.
+     * This refuses what it parses but we do not (over 19 digits). */
+    if (cl != NULL && !is_length(cl)) {
+        return send_early_error(s, con, rs, 400, "malformed Content-Length");
+    }
+    if (hdr.bad_name) {
+        return send_early_error(s, con, rs, 400, "malformed header field name");
+    }
+    if (hdr.n_cl > 1 || (hdr.n_cl > 0 && hdr.n_te > 0) || hdr.n_te > 1) {
+        return send_early_error(s, con, rs, 400, "ambiguous message length");
+    }
+    if (te != NULL && !is_chunked(te)) {
+        /* RFC 9112 §6.1: chunked must be the final coding (else 400);
+         * a coding we do not know is 501. */
+        return send_early_error(s, con, rs, has_chunked(te) ? 400 : 501,
+                                "unsupported transfer coding");
+    }
+    if (te != NULL && !http11) {
+        return send_early_error(s, con, rs, 400,
+                                "Transfer-Encoding in HTTP/1.0");
+    }
+    /* RFC 9112 §3.2: exactly one valid Host in HTTP/1.1. */
+    if (hdr.n_host > 1 || (http11 && hdr.n_host == 0) ||
+        (host != NULL && !host_ok(host))) {
+        return send_early_error(s, con, rs, 400, "missing or bad Host");
+    }
+    if (bad_raw_uri(rs->raw_uri ? rs->raw_uri : "")) {
+        return send_early_error(s, con, rs, 400, "malformed URI");
+    }
+    if (cl != NULL &&
+        strtoull(cl, NULL, 10) > (unsigned long long)s->app->cfg->max_body) {
+        return send_early_error(s, con, rs, 413, NULL);
+    }
+    return MHD_YES;
+}
+
 static enum MHD_Result
 access_cb(void *cls, struct MHD_Connection *con, const char *url,
           const char *method, const char *version, const char *upload_data,
@@ -307,7 +580,6 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
     const char *path;
     size_t bl;
 
-    (void)version;
     if (rs == NULL) {
         return MHD_NO; /* the URI callback ran out of memory */
     }
@@ -315,42 +587,26 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
         rs->seen = 1;
         rs->method = arena_strdup(&rs->arena, method);
         rs->path = arena_strdup(&rs->arena, url);
-        collect(con, MHD_HEADER_KIND, &hdr, &rs->arena, HTTP_MAX_HEADERS);
-        /* libmicrohttpd 0.9.75 accepts these; they smuggle requests. */
-        if (hdr.n_cl > 1 || (hdr.n_cl > 0 && hdr.n_te > 0) || hdr.n_te > 1) {
-            return send_early_error(s, con, rs, 400,
-                                    "ambiguous message length");
-        }
-        if (bad_raw_uri(rs->raw_uri ? rs->raw_uri : "")) {
-            return send_early_error(s, con, rs, 400, "malformed URI");
-        }
-        {
-            const char *cl = MHD_lookup_connection_value(
-                con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-
-            if (cl != NULL && strtoull(cl, NULL, 10) >
-                                  (unsigned long long)app->cfg->max_body) {
-                return send_early_error(s, con, rs, 413, NULL);
-            }
-        }
-        return MHD_YES;
+        return check_head(s, con, rs, version);
     }
     if (*upload_data_size > 0) {
-        if (!rs->responded && !rs->too_large &&
-            rs->body.len + *upload_data_size <= (size_t)app->cfg->max_body) {
-            strbuf_append(&rs->body, upload_data, *upload_data_size);
-        } else if (!rs->responded) {
-            rs->too_large = 1;
-            strbuf_free(&rs->body);
-        }
+        size_t n = *upload_data_size;
+
         *upload_data_size = 0;
+        if (rs->responded) {
+            return MHD_YES; /* an early answer is queued; MHD discards */
+        }
+        /* Only a chunked body can get here past max_body (a declared
+         * length over it was refused with the headers): stop reading. */
+        if (rs->body.len + n > (size_t)app->cfg->max_body) {
+            strbuf_free(&rs->body);
+            return raw_answer(s, con, rs, 413, NULL);
+        }
+        strbuf_append(&rs->body, upload_data, n);
         return MHD_YES;
     }
     if (rs->responded) {
         return MHD_YES;
-    }
-    if (rs->too_large) {
-        return send_early_error(s, con, rs, 413, NULL);
     }
 
     memset(&req, 0, sizeof(req));
@@ -402,7 +658,7 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
             (path[bl] != '\0' && path[bl] != '/')) {
             req.path = "/";
             router_error(&req, 404, NULL);
-            return send_resp(con, rs, &req);
+            return send_resp(s, con, rs, &req);
         }
         path += bl;
         if (*path == '\0') {
@@ -412,14 +668,14 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
     if (!utf8_valid(path, strlen(path))) {
         req.path = "/";
         router_error(&req, 400, "malformed URI");
-        return send_resp(con, rs, &req);
+        return send_resp(s, con, rs, &req);
     }
     req.path = path;
     req.db = thread_db(s);
     if (req.db == NULL) {
         router_error(&req, 503, NULL);
         req.resp.retry_after = "5";
-        return send_resp(con, rs, &req);
+        return send_resp(s, con, rs, &req);
     }
     db_deadline_start(req.db, 0);
     /* A page reads in one snapshot; a POST may write through the writer
@@ -431,7 +687,7 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
     db_read_end(req.db);
     db_deadline_clear(req.db);
     rs->route = req.route;
-    return send_resp(con, rs, &req);
+    return send_resp(s, con, rs, &req);
 }
 
 static void
@@ -569,6 +825,16 @@ http_start(struct app *app, struct http_server **out, char *err, size_t errlen)
         return -1;
     }
     s->app = app;
+#ifdef KW_TEST_HOOKS
+    {
+        const char *e = getenv("KW_TEST_NO_CSP");
+
+        s->no_csp = e != NULL && strcmp(e, "1") == 0;
+        if (s->no_csp) {
+            LOG_WARN("test hook: KW_TEST_NO_CSP=1, answering without CSP");
+        }
+    }
+#endif
     pthread_key_create(&s->db_key, thread_db_free);
     s->d = MHD_start_daemon(
         flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_SOCK_ADDR, &ss,

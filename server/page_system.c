@@ -9,6 +9,7 @@
 
 #include "pages.h"
 #include "strbuf.h"
+#include "url.h"
 #include "version.h"
 
 /* GET /healthz: {"status", "database", "documents": {status: n},
@@ -188,9 +189,9 @@ page_lang_get(struct req *req, json_t **model)
                   i18n_langs[lang], req->app->base);
     req->resp.set_cookie = arena_strdup(req->arena, strbuf_peek(&c));
     strbuf_free(&c);
-    /* Only a path on this site: never "//host" or "/\\host". */
-    if (back == NULL || back[0] != '/' || back[1] == '/' || back[1] == '\\' ||
-        strpbrk(back, "\r\n") != NULL) {
+    /* Only a path on this site (url_is_local_path says what browsers
+     * would make of anything else). */
+    if (!url_is_local_path(back)) {
         back = req_url(req, "/");
     }
     req->resp.location = back;
@@ -198,3 +199,38 @@ page_lang_get(struct req *req, json_t **model)
     req->resp.cache_control = "no-store";
     return 303;
 }
+
+#ifdef KW_TEST_HOOKS
+/* GET /test/sqli?id=N: a deliberately injectable lookup (string-built
+ * SQL) so that the sqlmap row can prove its scan finds what is there.
+ * Runs on the read-only, query_only reader connection.  Test builds
+ * only (--enable-test-hooks). */
+int
+page_test_sqli_get(struct req *req, json_t **model)
+{
+    const char *id = req_arg(req, "id");
+    struct strbuf sql = STRBUF_INIT;
+    sqlite3_stmt *st = NULL;
+    json_t *rows = json_array();
+    int rc;
+
+    strbuf_printf(&sql, "SELECT id, title FROM document WHERE id = %s",
+                  id != NULL ? id : "0");
+    rc = sqlite3_prepare_v2(db_handle(req->db), strbuf_peek(&sql), -1, &st,
+                            NULL);
+    strbuf_free(&sql);
+    if (rc != SQLITE_OK) {
+        json_decref(rows);
+        return 500;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        json_array_append_new(
+            rows, json_pack("{s:I, s:s?}", "id",
+                            (json_int_t)sqlite3_column_int64(st, 0), "title",
+                            (const char *)sqlite3_column_text(st, 1)));
+    }
+    sqlite3_finalize(st);
+    *model = json_pack("{s:o}", "rows", rows);
+    return 200;
+}
+#endif

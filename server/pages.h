@@ -15,6 +15,9 @@ int page_healthz_get(struct req *req, json_t **model);
 int page_metrics_get(struct req *req, json_t **model);
 int page_robots_get(struct req *req, json_t **model);
 int page_lang_get(struct req *req, json_t **model);
+#ifdef KW_TEST_HOOKS
+int page_test_sqli_get(struct req *req, json_t **model);
+#endif
 /* page_static.c */
 int page_static_get(struct req *req, json_t **model);
 int page_favicon_get(struct req *req, json_t **model);

@@ -71,6 +71,12 @@ const struct route routes[] = {
      ADMIN_POST | ROUTE_ROLE_ADMIN, "admin_users_add"},
     {REQ_POST, "/admin/users/:name/:action", page_admin_user_action_post, NULL,
      ADMIN_POST | ROUTE_ROLE_ADMIN, "admin_user_action"},
+#ifdef KW_TEST_HOOKS
+    /* The sqlmap positive control (tests/hostile/S1): injectable on
+     * purpose, compiled only with --enable-test-hooks. */
+    {REQ_GET, "/test/sqli", page_test_sqli_get, NULL,
+     ROUTE_JSON | ROUTE_NO_STORE, "test_sqli"},
+#endif
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

@@ -429,6 +429,40 @@ START_TEST(test_resolve_errors)
 }
 END_TEST
 
+/* Redirect targets: what a browser would turn into another origin. */
+START_TEST(test_local_path)
+{
+    static const char *const good[] = {
+        "/",     "/c/sqlite/", "/search?q=a%20b", "/x/%2F%2Fevil",
+        "/a//b", "/a\\b"};
+    static const char *const bad[] = {"",
+                                      "//evil.example",
+                                      "/\\evil.example",
+                                      "\\/evil.example",
+                                      "/\t/evil.example",
+                                      "\t//evil.example",
+                                      " /x",
+                                      "/x ",
+                                      "/\r\n/x",
+                                      "/\n/evil",
+                                      "/x\x01",
+                                      "/x\x7f",
+                                      "http://evil.example/",
+                                      "javascript:alert(1)",
+                                      "evil.example",
+                                      "/\x0b/evil"};
+    size_t i;
+
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        ck_assert_msg(url_is_local_path(good[i]) == 1, "refused %s", good[i]);
+    }
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_msg(url_is_local_path(bad[i]) == 0, "accepted case %zu", i);
+    }
+    ck_assert_int_eq(url_is_local_path(NULL), 0);
+}
+END_TEST
+
 static Suite *
 url_suite(void)
 {
@@ -444,6 +478,7 @@ url_suite(void)
     tcase_add_test(core, test_host);
     tcase_add_test(core, test_is_http);
     tcase_add_test(core, test_host_is_ip);
+    tcase_add_test(core, test_local_path);
     tcase_add_test(limits, test_long_inputs);
     tcase_add_test(errors, test_normalize_refused);
     tcase_add_test(errors, test_resolve_errors);
