@@ -326,7 +326,10 @@ walk(struct run *r, const char *dir, const char *prefix, int depth)
             continue;
         }
         if (de->d_name[0] == '.') {
-            continue; /* .git, .htaccess, editor files */
+            /* .git, .htaccess, editor files: not read, not walked, but
+             * listed like every other file we leave out. */
+            rc = add(r, path, rel, KIND_SKIP, "hidden file", NULL);
+            continue;
         }
         if (lstat(path, &st) < 0) {
             rc = add(r, path, rel, KIND_SKIP, "cannot stat", NULL);

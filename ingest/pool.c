@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -418,7 +419,7 @@ static int
 spawn(struct pool *p, int i)
 {
     int a[2], b[2], k;
-    pid_t pid;
+    pid_t pid, parent = getpid();
 
     if (pipe2(a, O_CLOEXEC) < 0) {
         return -1;
@@ -437,6 +438,13 @@ spawn(struct pool *p, int i)
         return -1;
     }
     if (pid == 0) {
+        /* Die with the ingest: a worker busy with a long job only sees
+         * its pipe close when it answers, so after a SIGKILLed ingest it
+         * (and its pdftotext, which dies with it) would run on until the
+         * job's deadline. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent) {
+            _exit(0);
+        }
         /* Drop the other workers' pipes so their EOFs stay theirs. */
         for (k = 0; k < p->n; k++) {
             if (k != i && p->w[k].pid > 0) {
@@ -459,14 +467,22 @@ spawn(struct pool *p, int i)
     return 0;
 }
 
-/* Kill and reap worker i (after a limit or a broken pipe). */
+/* Kill and reap worker i (after a limit or a broken pipe).  A slot whose
+ * respawn failed has no process and no pipes: kill(-1) would signal every
+ * process we may signal, and closing its old descriptor numbers would
+ * close whatever reused them (the database), so those are skipped. */
 static void
 reap(struct pool *p, int i, int *sig)
 {
     int status = 0;
 
+    *sig = 0;
+    if (p->w[i].pid <= 0) {
+        return;
+    }
     close(p->w[i].to);
     close(p->w[i].from);
+    p->w[i].to = p->w[i].from = -1;
     kill(p->w[i].pid, SIGKILL);
     while (waitpid(p->w[i].pid, &status, 0) < 0 && errno == EINTR) {
     }
@@ -553,6 +569,12 @@ pool_submit(struct pool *p, const struct convert_job *job, void *tag)
         }
     }
     if (i == p->n) {
+        json_decref(j);
+        return -1;
+    }
+    /* A worker that died and could not be replaced then (no fork, no
+     * descriptors): try again now, or fail this submission. */
+    if (p->w[i].pid <= 0 && spawn(p, i) < 0) {
         json_decref(j);
         return -1;
     }

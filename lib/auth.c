@@ -90,6 +90,7 @@ auth_config_default(struct auth_config *c)
     c->max_s = 12 * 60 * 60;
     c->fail_window_s = 15 * 60;
     c->fail_limit = 5;
+    c->client_fail_limit = 20;
     c->opslimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
     c->memlimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
     c->failure_delay_ms = 1000;
@@ -147,6 +148,7 @@ auth_init(const struct auth_config *c)
     }
     if (cfg.max_concurrent_hashes < 1 || cfg.idle_s < 1 || cfg.max_s < 1 ||
         cfg.fail_window_s < 1 || cfg.fail_limit < 1 ||
+        cfg.client_fail_limit < 1 ||
         cfg.opslimit < crypto_pwhash_OPSLIMIT_MIN ||
         cfg.opslimit > crypto_pwhash_OPSLIMIT_MAX ||
         cfg.memlimit < crypto_pwhash_MEMLIMIT_MIN ||
@@ -163,10 +165,48 @@ auth_init(const struct auth_config *c)
     return rc;
 }
 
+/* Failed logins per second over the last minute, process-wide, for the
+ * global slow-down: fail_ring[t % 60] counts second t (fail_sec). */
+static pthread_mutex_t fail_mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned fail_ring[60];
+static time_t fail_sec[60];
+
+static void
+note_failure(time_t now)
+{
+    size_t k = (size_t)(now % 60);
+
+    pthread_mutex_lock(&fail_mu);
+    if (fail_sec[k] != now) {
+        fail_sec[k] = now;
+        fail_ring[k] = 0;
+    }
+    fail_ring[k]++;
+    pthread_mutex_unlock(&fail_mu);
+}
+
 long
 auth_failure_delay_ms(void)
 {
-    return cfg.failure_delay_ms;
+    time_t now = cfg.now != NULL ? cfg.now() : time(NULL);
+    unsigned long recent = 0;
+    long factor;
+    size_t k;
+
+    pthread_mutex_lock(&fail_mu);
+    for (k = 0; k < 60; k++) {
+        if (fail_sec[k] > now - 60 && fail_sec[k] <= now) {
+            recent += fail_ring[k];
+        }
+    }
+    pthread_mutex_unlock(&fail_mu);
+    /* One more base delay per 30 failures a minute (one every two
+     * seconds is what a few people mistyping never reach), at most 10. */
+    factor = 1 + (long)(recent / 30);
+    if (factor > 10) {
+        factor = 10;
+    }
+    return cfg.failure_delay_ms * factor;
 }
 
 int
@@ -625,32 +665,42 @@ auth_user_list(struct db *r, json_t **out)
 
 /* ---- login ---- */
 
-/* Seconds until `value` may try again (0: not throttled), or -1.  The
- * fail_limit-th most recent failure inside the window is the one that must
- * age out.  A name's failures count only after its last success; a
- * client's always count, so that an attacker cannot clear them by logging
- * in to an account of their own. */
+/* Seconds until this client may try this name again (0: not throttled),
+ * or -1.  The limit-th most recent failure inside the window is the one
+ * that must age out.  By pair (by_client 0): failures of name from client
+ * since the name's last success from there.  By client (by_client 1):
+ * every failure from client, whatever the name, so that logging in to an
+ * account of one's own clears nothing. */
 static long
-throttle_wait(struct db *w, int by_client, const char *value, time_t now)
+throttle_wait(struct db *w, int by_client, const char *name, const char *client,
+              time_t now)
 {
-    static const char by_name_sql[] =
-        "SELECT at FROM login_attempt WHERE user_name = :v AND ok = 0"
-        " AND at > :since AND id > (SELECT coalesce(max(id), 0)"
-        " FROM login_attempt WHERE user_name = :v AND ok = 1)"
-        " ORDER BY at DESC LIMIT 1 OFFSET :off";
+    static const char by_pair_sql[] =
+        "SELECT at FROM login_attempt WHERE user_name = :n AND client IS :c"
+        " AND ok = 0 AND at > :since AND id > (SELECT coalesce(max(id), 0)"
+        " FROM login_attempt WHERE user_name = :n AND client IS :c"
+        " AND ok = 1) ORDER BY at DESC LIMIT 1 OFFSET :off";
     static const char by_client_sql[] =
-        "SELECT at FROM login_attempt WHERE client = :v AND ok = 0"
+        "SELECT at FROM login_attempt WHERE client = :c AND ok = 0"
         " AND at > :since ORDER BY at DESC LIMIT 1 OFFSET :off";
-    sqlite3_stmt *st = db_stmt(w, by_client ? by_client_sql : by_name_sql);
+    sqlite3_stmt *st = db_stmt(w, by_client ? by_client_sql : by_pair_sql);
     long wait = 0;
     int rc;
 
     if (st == NULL) {
         return -1;
     }
-    db_bind_text(st, ":v", value);
+    if (!by_client) {
+        db_bind_text(st, ":n", name);
+    }
+    if (client != NULL) {
+        db_bind_text(st, ":c", client);
+    } else {
+        db_bind_null(st, ":c");
+    }
     db_bind_int64(st, ":since", (int64_t)(now - cfg.fail_window_s));
-    db_bind_int64(st, ":off", cfg.fail_limit - 1);
+    db_bind_int64(st, ":off",
+                  (by_client ? cfg.client_fail_limit : cfg.fail_limit) - 1);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         wait = (long)(sqlite3_column_int64(st, 0) + cfg.fail_window_s - now);
@@ -730,9 +780,9 @@ login_begin(struct db *w, struct login_state *s, time_t now, long *retry_after)
     if (attempts_prune(w, now) < 0) {
         goto fail;
     }
-    wait = throttle_wait(w, 0, s->name, now);
+    wait = throttle_wait(w, 0, s->name, s->has_client ? s->client : NULL, now);
     if (s->has_client) {
-        wait_client = throttle_wait(w, 1, s->client, now);
+        wait_client = throttle_wait(w, 1, s->name, s->client, now);
     }
     if (wait < 0 || wait_client < 0) {
         goto fail;
@@ -902,6 +952,9 @@ auth_login(struct db *w, const char *name, const char *pw, const char *client,
     client_clean(client, s.client);
     s.has_client = client != NULL && client[0] != '\0';
     rc = login_begin(w, &s, now, retry_after);
+    if (rc == AUTH_THROTTLED) {
+        note_failure(now);
+    }
     if (rc != AUTH_OK) {
         return rc;
     }
@@ -956,6 +1009,9 @@ auth_login(struct db *w, const char *name, const char *pw, const char *client,
     if (rc != AUTH_OK) {
         sodium_memzero(sid_out, AUTH_HEX_LEN + 1);
         sodium_memzero(csrf_out, AUTH_HEX_LEN + 1);
+    }
+    if (rc == AUTH_BAD) {
+        note_failure(now);
     }
     return rc;
 }

@@ -47,11 +47,12 @@ enum auth_hook_event {
 };
 
 struct auth_config {
-    int max_concurrent_hashes;   /* at once in the process; default 2 */
-    long idle_s;                 /* session idle expiry; default 1800 */
-    long max_s;                  /* session absolute expiry; default 43200 */
-    long fail_window_s;          /* throttle window; default 900 */
-    int fail_limit;              /* failures per name or client; default 5 */
+    int max_concurrent_hashes; /* at once in the process; default 2 */
+    long idle_s;               /* session idle expiry; default 1800 */
+    long max_s;                /* session absolute expiry; default 43200 */
+    long fail_window_s;        /* throttle window; default 900 */
+    int fail_limit;            /* failures per (name, client); default 5 */
+    int client_fail_limit;     /* failures per client, any names; default 20 */
     unsigned long long opslimit; /* argon2id; default OPSLIMIT_INTERACTIVE */
     size_t memlimit;             /* bytes; default MEMLIMIT_INTERACTIVE */
     long failure_delay_ms;       /* see auth_failure_delay_ms(); 1000 */
@@ -73,7 +74,11 @@ void auth_config_default(struct auth_config *c);
 int auth_init(const struct auth_config *c);
 
 /* How long the HTTP layer should wait before answering a failed or
- * throttled login (milliseconds): a second per failure by default. */
+ * throttled login (milliseconds): failure_delay_ms (a second by default)
+ * while failures are rare, growing with the failed logins of the last
+ * minute across all names and clients, up to ten times that: the global
+ * slow-down that answers guessing spread over many addresses, which no
+ * per-client throttle sees, without letting anyone lock an account. */
 long auth_failure_delay_ms(void);
 
 /* argon2id hash of pw at the configured limits into out, within the
@@ -131,14 +136,16 @@ enum auth_login {
 /* Log in.  AUTH_OK: a new session; its id (64 hex, the cookie value) in
  * sid_out and its CSRF token in csrf_out.  AUTH_BAD: unknown name, wrong
  * password or disabled account, all alike.  AUTH_THROTTLED: fail_limit
- * failures for this name (since its last success) or from this client
- * within fail_window_s; the password was not checked and *retry_after
- * holds the seconds until the next try may succeed.  client may be NULL
- * (no per-client throttle).  A password hash made with weaker limits than
- * the configured ones is replaced on success.  Takes two write
- * transactions on w (attempt, outcome) with the hashing between them,
- * outside the lock.  The caller should wait auth_failure_delay_ms() before
- * answering AUTH_BAD or AUTH_THROTTLED. */
+ * failures for this name from this client (since the last success of the
+ * name there), or client_fail_limit failures from this client for any
+ * names, within fail_window_s; the password was not checked and
+ * *retry_after holds the seconds until the next try may succeed.  Never a
+ * lockout by name alone: failures from other addresses do not stop the
+ * right password from this one.  client may be NULL (one client).  A password
+ * hash made with weaker limits than the configured ones is replaced on success.
+ * Takes two write transactions on w (attempt, outcome) with the hashing between
+ * them, outside the lock.  The caller should wait auth_failure_delay_ms()
+ * before answering AUTH_BAD or AUTH_THROTTLED. */
 int auth_login(struct db *w, const char *name, const char *pw,
                const char *client, char sid_out[AUTH_HEX_LEN + 1],
                char csrf_out[AUTH_HEX_LEN + 1], long *retry_after);

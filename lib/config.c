@@ -69,6 +69,19 @@ const struct config_key config_keys[] = {
     {"search_cache", CONFIG_SIZE, OFF(search_cache), "16M", 0, 1073741824,
      "memory for search results kept until something is published or "
      "withdrawn (0: off)"},
+    {"search_threads", CONFIG_INT, OFF(search_threads), "0", 0, 256,
+     "threads that run searches, apart from the HTTP threads so pages "
+     "never wait behind them; 0 means one per CPU core"},
+    {"search_queue", CONFIG_INT, OFF(search_queue), "64", 1, 65536,
+     "searches that may wait for a search thread; past that a search is "
+     "answered 503 with Retry-After"},
+    {"search_timeout_ms", CONFIG_INT, OFF(search_timeout_ms), "1000", 10,
+     600000,
+     "CPU budget of one search; past it the answer is 503 with "
+     "Retry-After"},
+    {"metrics_public", CONFIG_BOOL, OFF(metrics_public), "false", 0, 1,
+     "answer /metrics to everyone, not only to loopback clients and "
+     "operator sessions"},
     {NULL, CONFIG_STR, 0, NULL, 0, 0, NULL},
 };
 

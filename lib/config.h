@@ -35,6 +35,10 @@ struct config {
     long session_max;
     long cookie_secure;
     long search_cache;
+    long search_threads;
+    long search_queue;
+    long search_timeout_ms;
+    long metrics_public;
 };
 
 struct config_key {

@@ -38,6 +38,7 @@ struct db {
     long lock_timeout_ms;
     long query_timeout_ms;
     struct timespec deadline; /* tv_sec 0: none */
+    long budget_ms;           /* of the last db_deadline_start */
     pthread_mutex_t write_mu; /* one writer per connection at a time */
     const char *write_file;   /* who holds the write, for diagnostics */
     int write_line;
@@ -57,10 +58,9 @@ struct db {
  * mapping. */
 #define DB_READER_MMAP "PRAGMA mmap_size = 2147418112"
 
-static int
-progress_cb(void *arg)
+int
+db_deadline_passed(struct db *db)
 {
-    struct db *db = arg;
     struct timespec now;
 
     if (db->deadline.tv_sec == 0) {
@@ -72,12 +72,25 @@ progress_cb(void *arg)
             now.tv_nsec >= db->deadline.tv_nsec);
 }
 
+static int
+progress_cb(void *arg)
+{
+    return db_deadline_passed(arg);
+}
+
+long
+db_deadline_budget(const struct db *db)
+{
+    return db->budget_ms > 0 ? db->budget_ms : db->query_timeout_ms;
+}
+
 void
 db_deadline_start(struct db *db, long ms)
 {
     if (ms <= 0) {
         ms = db->query_timeout_ms;
     }
+    db->budget_ms = ms;
     clock_gettime(CLOCK_MONOTONIC, &db->deadline);
     db->deadline.tv_sec += ms / 1000;
     db->deadline.tv_nsec += (ms % 1000) * 1000000L;

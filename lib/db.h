@@ -91,6 +91,13 @@ long long db_wal_size(const struct db *db);
  * interrupts any statement after `ms` (0: the connection's default). */
 void db_deadline_start(struct db *db, long ms);
 void db_deadline_clear(struct db *db);
+/* The ms of the last db_deadline_start (the connection's default
+ * resolved), so that a caller can lend the connection a longer deadline
+ * and then give the request its own budget afresh. */
+long db_deadline_budget(const struct db *db);
+/* 1 when a deadline is set and has passed: a statement that failed with
+ * SQLITE_INTERRUPT ran out of time rather than into an error. */
+int db_deadline_passed(struct db *db);
 
 /* Human message for the last error on this connection (borrowed). */
 const char *db_errmsg(struct db *db);

@@ -165,13 +165,44 @@ put_term(struct strbuf *sb, const struct query_term *t)
     }
 }
 
+/* Characters in the last word of t (the run of searchable characters at
+ * its end): what a trailing '*' would expand. */
+static size_t
+last_word_chars(const struct query_term *t)
+{
+    size_t i = 0, run = 0;
+    unsigned long cp;
+
+    while (i < t->len) {
+        i += tokenizer_decode(t->text + i, t->len - i, &cp);
+        run = tokenizer_class_of(cp) == TOKENIZER_SEP ? 0 : run + 1;
+    }
+    return run;
+}
+
+/* 1 when t repeats one of the n terms before it exactly. */
+static int
+is_repeat(const struct query_term *terms, int n, const struct query_term *t)
+{
+    int k;
+
+    for (k = 0; k < n; k++) {
+        if (terms[k].len == t->len && terms[k].phrase == t->phrase &&
+            terms[k].prefix == t->prefix && terms[k].exclude == t->exclude &&
+            memcmp(terms[k].text, t->text, t->len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int
 query_build(const char *user, size_t len, struct strbuf *match_out,
             struct query_info *info)
 {
     char c[QUERY_MAX_BYTES];
     size_t n = len, cn, i = 0;
-    int k, first = 1, paren;
+    int k, first = 1, paren, n_prefix = 0, n_seen = 0;
 
     memset(info, 0, sizeof(*info));
     if (n > QUERY_MAX_BYTES) {
@@ -191,12 +222,27 @@ query_build(const char *user, size_t len, struct strbuf *match_out,
             i++;
             continue;
         }
-        if (info->n_terms == QUERY_MAX_TERMS) {
+        /* Repeats count towards the bound too, as typed. */
+        if (n_seen == QUERY_MAX_TERMS) {
             info->truncated = 1;
             break;
         }
         t = &info->term[info->n_terms];
         if (!parse_term(c, cn, &i, t)) {
+            continue;
+        }
+        n_seen++;
+        if (t->prefix && !ends_in_run(t)) {
+            if (last_word_chars(t) < QUERY_MIN_PREFIX ||
+                n_prefix == QUERY_MAX_PREFIX) {
+                t->prefix = 0;
+                info->limited = 1;
+            } else {
+                n_prefix++;
+            }
+        }
+        if (is_repeat(info->term, info->n_terms, t)) {
+            info->limited = 1;
             continue;
         }
         info->n_terms++;

@@ -23,6 +23,14 @@
  * the bounds keep every query cheap to parse and to run. */
 #define QUERY_MAX_BYTES 256
 #define QUERY_MAX_TERMS 16
+/* What one query may cost (hostile-world: "a* a* a* ..." made FTS5 merge
+ * the posting lists of every word starting with "a", ten times over, for
+ * two seconds a query): a prefix needs at least QUERY_MIN_PREFIX
+ * characters in its last word, only the first QUERY_MAX_PREFIX prefix
+ * terms keep their '*' (the rest are searched as whole words), and a term
+ * repeated exactly is searched once. */
+#define QUERY_MIN_PREFIX 3
+#define QUERY_MAX_PREFIX 3
 
 /* One term as the person typed it, cleaned: valid UTF-8, control and
  * Unicode space characters replaced by ' ', no quotes or '-' / '*' syntax
@@ -41,6 +49,8 @@ struct query_info {
     int empty;     /* 1: no positive term: run no MATCH, show no results */
     int truncated; /* 1: input past QUERY_MAX_BYTES or terms past
                       QUERY_MAX_TERMS were ignored */
+    int limited;   /* 1: a '*' was dropped (too short, too many) or a
+                      repeated term searched once */
     int n_positive;
     int n_negative;
     int n_terms;

@@ -315,6 +315,8 @@ get_cat(struct searchcache *c, struct db *db, int64_t gen)
     pthread_mutex_lock(&c->build_mu);
     cat = current_cat(c, gen);
     if (cat == NULL) {
+        long budget = db_deadline_budget(db);
+
         /* The build is bounded work (linear in the published sections,
          * about a second for a million) that later searches share: it
          * gets a minute, not the request's query deadline, and the
@@ -330,7 +332,7 @@ get_cat(struct searchcache *c, struct db *db, int64_t gen)
             pthread_mutex_unlock(&c->mu);
             searchcat_unref(old);
         }
-        db_deadline_start(db, 0);
+        db_deadline_start(db, budget);
     }
     pthread_mutex_unlock(&c->build_mu);
     return cat;

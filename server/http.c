@@ -30,6 +30,7 @@
 #include "html.h"
 #include "log.h"
 #include "strbuf.h"
+#include "workpool.h"
 
 #define HTTP_MAX_HEADERS 100
 #define HTTP_MAX_ARGS 64
@@ -47,6 +48,16 @@ struct http_server {
     atomic_ulong next_id;
     int port;
     int no_csp; /* test builds: KW_TEST_NO_CSP=1 drops the CSP header */
+    struct workpool *pool;       /* runs ROUTE_POOL requests (searches) */
+    struct workpool *login_pool; /* runs ROUTE_LOGIN_POOL requests */
+};
+
+/* Where a request handed to the search pool stands. */
+enum pool_state {
+    POOL_NONE = 0, /* not handed over */
+    POOL_QUEUED,   /* suspended, waiting for or running on the pool */
+    POOL_DONE,     /* req.resp holds the answer */
+    POOL_REFUSED,  /* queue full or stopping: answer 503 */
 };
 
 /* Per-request state, from the URI log callback to the completed one. */
@@ -63,6 +74,13 @@ struct rstate {
     const char *method;
     const char *path;
     char *owned; /* response body to free after sending */
+    struct req req;
+    /* the hand-over to a pool (searches, logins) */
+    atomic_int pool_state;
+    long budget_ms;        /* its deadline (0: query_timeout_ms) */
+    const char *busy_text; /* i18n key of its 503 message, or NULL */
+    struct http_server *server;
+    struct MHD_Connection *con;
 };
 
 /* This thread's reader connection, opened on first use. */
@@ -436,6 +454,44 @@ accepts_gzip(const char *ae)
     return 1;
 }
 
+/* Dispatch req on its connection req->db under a deadline of budget_ms
+ * (0: query_timeout_ms).  A page reads in one snapshot; a POST may write
+ * through the writer and then read what it wrote, so it reads statement
+ * by statement. */
+static void
+run_request(struct req *req, long budget_ms)
+{
+    db_deadline_start(req->db, budget_ms);
+    if (req->method != REQ_POST && db_read_begin(req->db) != SQLITE_OK) {
+        LOG_WARN("read transaction: %s", db_errmsg(req->db));
+    }
+    router_dispatch(req);
+    db_read_end(req->db);
+    db_deadline_clear(req->db);
+}
+
+/* A search pool job: run the suspended request on this pool thread's own
+ * reader connection, under the search budget, and resume its connection;
+ * libmicrohttpd then calls access_cb again, which sends the answer. */
+static void
+pool_job(void *arg, int cancelled)
+{
+    struct rstate *rs = arg;
+    struct http_server *s = rs->server;
+    struct req *req = &rs->req;
+    int state = POOL_REFUSED;
+
+    if (!cancelled) {
+        req->db = thread_db(s);
+        if (req->db != NULL) {
+            run_request(req, rs->budget_ms);
+            state = POOL_DONE;
+        }
+    }
+    atomic_store(&rs->pool_state, state);
+    MHD_resume_connection(rs->con);
+}
+
 /* 1 when s is 1*DIGIT with optional surrounding spaces. */
 static int
 is_length(const char *v)
@@ -574,7 +630,9 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
     struct app *app = s->app;
     struct rstate *rs = *con_cls;
     struct collect hdr, args;
-    struct req req;
+    struct req *req;
+    struct workpool *pool;
+    unsigned flags;
     const union MHD_ConnectionInfo *ci;
     char client[INET6_ADDRSTRLEN + 1] = "-";
     const char *path;
@@ -583,6 +641,7 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
     if (rs == NULL) {
         return MHD_NO; /* the URI callback ran out of memory */
     }
+    req = &rs->req;
     if (!rs->seen) {
         rs->seen = 1;
         rs->method = arena_strdup(&rs->arena, method);
@@ -609,22 +668,46 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
         return MHD_YES;
     }
 
-    memset(&req, 0, sizeof(req));
-    req.app = app;
-    req.arena = &rs->arena;
-    req.raw_uri = rs->raw_uri;
-    req.method_name = rs->method;
-    req.method = method_of(method);
-    req.id = atomic_fetch_add(&s->next_id, 1) + 1;
-    req.lang = i18n_index(app->cfg->default_language);
+    switch (atomic_load(&rs->pool_state)) {
+    case POOL_NONE:
+        break;
+    case POOL_QUEUED:
+        return MHD_YES; /* suspended; not called until resumed */
+    case POOL_DONE:
+        rs->route = req->route;
+        return send_resp(s, con, rs, req);
+    default:
+        /* The queue was full, or the server is stopping. */
+        router_error(
+            req, 503,
+            rs->busy_text == NULL
+                ? NULL
+                : json_string_value(json_object_get(
+                      i18n_strings(&app->i18n, req->lang), rs->busy_text)));
+        req->resp.retry_after = "1";
+        if (rs->busy_text != NULL) {
+            atomic_fetch_add(&app->search_refused, 1);
+        }
+        rs->route = req->route;
+        return send_resp(s, con, rs, req);
+    }
+
+    memset(req, 0, sizeof(*req));
+    req->app = app;
+    req->arena = &rs->arena;
+    req->raw_uri = rs->raw_uri;
+    req->method_name = rs->method;
+    req->method = method_of(method);
+    req->id = atomic_fetch_add(&s->next_id, 1) + 1;
+    req->lang = i18n_index(app->cfg->default_language);
     collect(con, MHD_HEADER_KIND, &hdr, &rs->arena, HTTP_MAX_HEADERS);
-    req.headers = hdr.kv;
-    req.nheaders = hdr.n;
+    req->headers = hdr.kv;
+    req->nheaders = hdr.n;
     collect(con, MHD_GET_ARGUMENT_KIND, &args, &rs->arena, HTTP_MAX_ARGS);
-    req.args = args.kv;
-    req.nargs = args.n;
-    req.body = rs->body.buf;
-    req.body_len = rs->body.len;
+    req->args = args.kv;
+    req->nargs = args.n;
+    req->body = rs->body.buf;
+    req->body_len = rs->body.len;
     ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (ci != NULL && ci->client_addr != NULL) {
         const struct sockaddr *sa = ci->client_addr;
@@ -637,18 +720,17 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
                       client, sizeof(client));
         }
     }
-    req.client = arena_strdup(&rs->arena, client);
-    req.accept_gzip = accepts_gzip(req_header(&req, "Accept-Encoding"));
+    req->client = arena_strdup(&rs->arena, client);
+    req->accept_gzip = accepts_gzip(req_header(req, "Accept-Encoding"));
     /* On the search pages ?lang= filters documents by language; the UI
      * language there comes from the cookie or the browser. */
     bl = strlen(app->base);
     path = strncmp(url, app->base, bl) == 0 ? url + bl : url;
-    req.lang = i18n_choose(strncmp(path, "/search", 7) == 0 ||
-                                   strncmp(path, "/api/", 5) == 0
-                               ? NULL
-                               : req_arg(&req, "lang"),
-                           req_cookie(&req, "lang"),
-                           req_header(&req, "Accept-Language"), req.lang);
+    req->lang = i18n_choose(
+        strncmp(path, "/search", 7) == 0 || strncmp(path, "/api/", 5) == 0
+            ? NULL
+            : req_arg(req, "lang"),
+        req_cookie(req, "lang"), req_header(req, "Accept-Language"), req->lang);
 
     /* Strip the base path; anything outside it is not ours. */
     path = url;
@@ -656,9 +738,9 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
     if (bl > 0) {
         if (strncmp(path, app->base, bl) != 0 ||
             (path[bl] != '\0' && path[bl] != '/')) {
-            req.path = "/";
-            router_error(&req, 404, NULL);
-            return send_resp(s, con, rs, &req);
+            req->path = "/";
+            router_error(req, 404, NULL);
+            return send_resp(s, con, rs, req);
         }
         path += bl;
         if (*path == '\0') {
@@ -666,28 +748,42 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
         }
     }
     if (!utf8_valid(path, strlen(path))) {
-        req.path = "/";
-        router_error(&req, 400, "malformed URI");
-        return send_resp(s, con, rs, &req);
+        req->path = "/";
+        router_error(req, 400, "malformed URI");
+        return send_resp(s, con, rs, req);
     }
-    req.path = path;
-    req.db = thread_db(s);
-    if (req.db == NULL) {
-        router_error(&req, 503, NULL);
-        req.resp.retry_after = "5";
-        return send_resp(s, con, rs, &req);
+    req->path = path;
+    flags = router_route_flags(req);
+    pool = (flags & ROUTE_POOL)         ? s->pool
+           : (flags & ROUTE_LOGIN_POOL) ? s->login_pool
+                                        : NULL;
+    if (pool != NULL) {
+        /* Costly or slow: hand it to its pool and let this thread serve
+         * other connections.  Suspend before queueing, so that the pool
+         * can never resume a connection not yet suspended. */
+        rs->server = s;
+        rs->con = con;
+        if (flags & ROUTE_POOL) {
+            rs->budget_ms = app->cfg->search_timeout_ms;
+            rs->busy_text = "search_queue_full";
+        }
+        atomic_store(&rs->pool_state, POOL_QUEUED);
+        MHD_suspend_connection(con);
+        if (workpool_submit(pool, pool_job, rs) < 0) {
+            atomic_store(&rs->pool_state, POOL_REFUSED);
+            MHD_resume_connection(con);
+        }
+        return MHD_YES;
     }
-    db_deadline_start(req.db, 0);
-    /* A page reads in one snapshot; a POST may write through the writer
-     * and then read what it wrote, so it reads statement by statement. */
-    if (req.method != REQ_POST && db_read_begin(req.db) != SQLITE_OK) {
-        LOG_WARN("read transaction: %s", db_errmsg(req.db));
+    req->db = thread_db(s);
+    if (req->db == NULL) {
+        router_error(req, 503, NULL);
+        req->resp.retry_after = "5";
+        return send_resp(s, con, rs, req);
     }
-    router_dispatch(&req);
-    db_read_end(req.db);
-    db_deadline_clear(req.db);
-    rs->route = req.route;
-    return send_resp(s, con, rs, &req);
+    run_request(req, 0);
+    rs->route = req->route;
+    return send_resp(s, con, rs, req);
 }
 
 static void
@@ -800,7 +896,7 @@ http_start(struct app *app, struct http_server **out, char *err, size_t errlen)
     struct sockaddr_storage ss;
     const union MHD_DaemonInfo *di;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-                     MHD_USE_ITC | MHD_USE_EPOLL;
+                     MHD_USE_ITC | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     long threads = app->cfg->threads;
     int v6;
 
@@ -836,6 +932,32 @@ http_start(struct app *app, struct http_server **out, char *err, size_t errlen)
     }
 #endif
     pthread_key_create(&s->db_key, thread_db_free);
+    {
+        long n = app->cfg->search_threads;
+
+        if (n <= 0) {
+            n = sysconf(_SC_NPROCESSORS_ONLN);
+            if (n <= 0) {
+                n = 2;
+            }
+        }
+        /* Searches run at nice +10: when they fill every core, the HTTP
+         * threads still get the CPU first. */
+        s->pool = workpool_new((int)n, (size_t)app->cfg->search_queue, 10);
+        /* Logins hash with argon2id (bounded in lib/auth.c) and wait
+         * after a failure: two threads, so a flood of guesses waits
+         * there, never on the HTTP threads. */
+        s->login_pool = workpool_new(2, 32, 0);
+        if (s->pool == NULL || s->login_pool == NULL) {
+            workpool_free(s->pool);
+            workpool_free(s->login_pool);
+            snprintf(err, errlen, "cannot start the search threads");
+            pthread_key_delete(s->db_key);
+            kw_free(s);
+            return -1;
+        }
+    }
+    app->search_pool = s->pool;
     s->d = MHD_start_daemon(
         flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_SOCK_ADDR, &ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
@@ -850,6 +972,8 @@ http_start(struct app *app, struct http_server **out, char *err, size_t errlen)
     if (s->d == NULL) {
         snprintf(err, errlen, "cannot listen on %s: %s", app->cfg->listen,
                  strerror(errno));
+        workpool_free(s->pool);
+        workpool_free(s->login_pool);
         pthread_key_delete(s->db_key);
         kw_free(s);
         return -1;
@@ -885,6 +1009,12 @@ http_port(const struct http_server *s)
 void
 http_stop(struct http_server *s)
 {
+    /* Every suspended connection must be resumed before the daemon
+     * stops: searches still waiting are answered 503, running ones
+     * finish. */
+    workpool_free(s->pool);
+    workpool_free(s->login_pool);
+    s->app->search_pool = NULL;
     MHD_stop_daemon(s->d);
     pthread_key_delete(s->db_key);
     kw_free(s);

@@ -78,6 +78,8 @@ note_search(struct req *req, const struct search_params *p, json_t *m)
     }
 }
 
+static int search_failed(struct req *req, json_t **model);
+
 /* GET /api/search?q=&c=&lang=&year=&page=&per_page= : the search model as
  * JSON, exactly {"query", "total", "page", "per_page", "results",
  * "facets"} (lib/search.h).  q is read up to 256 bytes, page up to 500,
@@ -90,8 +92,7 @@ page_api_search_get(struct req *req, json_t **model)
     read_params(req, &p);
     if (searchcache_run(req->app->searchcache, req->db, &p, req->app->base,
                         model, NULL) < 0) {
-        *model = NULL;
-        return 500;
+        return search_failed(req, model);
     }
     note_search(req, &p, *model);
     return 200;
@@ -355,8 +356,7 @@ page_search_get(struct req *req, json_t **model)
     read_params(req, &p);
     if (searchcache_run(req->app->searchcache, req->db, &p, req->app->base,
                         model, NULL) < 0) {
-        *model = NULL;
-        return 500;
+        return search_failed(req, model);
     }
     m = *model;
     note_search(req, &p, m);
@@ -434,4 +434,19 @@ page_suggest_get(struct req *req, json_t **model)
     req->resp.ctype = "application/json";
     req->resp.cache_control = "public, max-age=60";
     return 200;
+}
+
+/* A search that failed: 503 with Retry-After when it ran past its budget
+ * (search_timeout_ms: a costly query, or a machine too busy to finish it
+ * in time), else 500.  Never a 500 for a query that was only expensive. */
+static int
+search_failed(struct req *req, json_t **model)
+{
+    *model = NULL;
+    if (db_deadline_passed(req->db)) {
+        req->resp.retry_after = "2";
+        *model = json_pack("{s:s}", "message", ui_text(req, "search_busy"));
+        return 503;
+    }
+    return 500;
 }

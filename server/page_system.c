@@ -49,6 +49,15 @@ page_healthz_get(struct req *req, json_t **model)
 }
 
 /* GET /metrics: Prometheus text exposition format 0.0.4. */
+/* 1 for a loopback peer address (as http.c writes it). */
+static int
+is_loopback(const char *client)
+{
+    return client != NULL &&
+           (strncmp(client, "127.", 4) == 0 || strcmp(client, "::1") == 0 ||
+            strncmp(client, "::ffff:127.", 11) == 0);
+}
+
 int
 page_metrics_get(struct req *req, json_t **model)
 {
@@ -62,6 +71,14 @@ page_metrics_get(struct req *req, json_t **model)
     long long dbsize = 0;
 
     (void)model;
+    /* Who may read it: loopback clients and operator sessions, unless
+     * metrics_public says everyone. */
+    if (!app->cfg->metrics_public && !is_loopback(req->client)) {
+        router_load_session(req);
+        if (req->user == NULL || req->user->role < AUTH_OPERATOR) {
+            return 403;
+        }
+    }
     strbuf_puts(&sb, "# HELP kwangmyong_http_requests_total HTTP requests "
                      "by route and status.\n"
                      "# TYPE kwangmyong_http_requests_total counter\n");
@@ -118,6 +135,19 @@ page_metrics_get(struct req *req, json_t **model)
                   "kwangmyong_uptime_seconds %lld\n",
                   dbsize, db_wal_size(req->db),
                   (long long)(time(NULL) - app->started));
+    strbuf_printf(&sb,
+                  "# HELP kwangmyong_search_pool_jobs Searches waiting for "
+                  "or running on the search threads.\n"
+                  "# TYPE kwangmyong_search_pool_jobs gauge\n"
+                  "kwangmyong_search_pool_jobs{state=\"waiting\"} %zu\n"
+                  "kwangmyong_search_pool_jobs{state=\"running\"} %zu\n"
+                  "# HELP kwangmyong_search_refused_total Searches answered "
+                  "503 because the search queue was full.\n"
+                  "# TYPE kwangmyong_search_refused_total counter\n"
+                  "kwangmyong_search_refused_total %lu\n",
+                  app->search_pool ? workpool_waiting(app->search_pool) : 0,
+                  app->search_pool ? workpool_running(app->search_pool) : 0,
+                  atomic_load(&app->search_refused));
     searchcache_stats(app->searchcache, &cs);
     strbuf_printf(&sb,
                   "# HELP kwangmyong_search_cache_lookups_total Searches "

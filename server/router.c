@@ -661,6 +661,27 @@ router_csrf_token(struct req *req)
 }
 
 void
+router_load_session(struct req *req)
+{
+    load_session(req);
+}
+
+unsigned
+router_route_flags(struct req *req)
+{
+    int m = req->method == REQ_HEAD ? REQ_GET : req->method;
+    size_t i;
+
+    for (i = 0; i < nroutes; i++) {
+        if ((routes[i].methods & (unsigned)m) &&
+            match(routes[i].pattern, req->path, req)) {
+            return routes[i].flags;
+        }
+    }
+    return 0;
+}
+
+void
 router_dispatch(struct req *req)
 {
     size_t i;

@@ -23,6 +23,7 @@
 #include "staticfiles.h"
 #include "strbuf.h"
 #include "tmpl.h"
+#include "workpool.h"
 
 enum req_method {
     REQ_GET = 1,
@@ -38,8 +39,12 @@ enum route_flags {
     ROUTE_ROLE_OPERATOR = 8,
     ROUTE_ROLE_MODERATOR = 16,
     ROUTE_ROLE_ADMIN = 32,
-    ROUTE_NO_STORE = 64, /* Cache-Control: no-store */
-    ROUTE_PREFIX = 128,  /* pattern matches a path prefix */
+    ROUTE_NO_STORE = 64,    /* Cache-Control: no-store */
+    ROUTE_PREFIX = 128,     /* pattern matches a path prefix */
+    ROUTE_POOL = 256,       /* costly: run on the search pool (http.c), never
+                               on an HTTP thread */
+    ROUTE_LOGIN_POOL = 512, /* slow by design (argon2id, the failure
+                               delay): run on the login pool */
 };
 
 struct kv {
@@ -72,6 +77,9 @@ struct app {
     atomic_ulong lat_bucket[ROUTER_NBUCKETS];
     atomic_ulong lat_sum_us;
     atomic_ulong lat_count;
+    /* the search pool (server/http.c): borrowed, NULL without a server */
+    struct workpool *search_pool;
+    atomic_ulong search_refused; /* searches answered 503: queue full */
 };
 
 /* What a handler answers besides its model; http.c turns it into the
@@ -153,6 +161,12 @@ const char *req_url(struct req *req, const char *path);
 /* Route the request, run the handler, render the view or JSON, fill
  * req->resp.  Never fails: errors become error pages. */
 void router_dispatch(struct req *req);
+/* The flags of the route router_dispatch() would run for req's method
+ * and path, 0 when none matches. */
+unsigned router_route_flags(struct req *req);
+/* Load the admin session of req's cookie into req->user (NULL when none
+ * or expired), as role-checked routes do before their handler. */
+void router_load_session(struct req *req);
 /* Render `view` with model (borrowed) and the page object into out, as
  * the router does for a handler's model.  0 or -1. */
 int router_render(struct req *req, const char *view, json_t *model,

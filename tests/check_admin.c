@@ -288,6 +288,7 @@ END_TEST
 
 START_TEST(test_login_failures_throttled)
 {
+    char sid[65];
     int i, last = 0;
 
     ck_assert_int_eq(login("mod", "wrong", "10.0.0.3", NULL), 303);
@@ -296,9 +297,13 @@ START_TEST(test_login_failures_throttled)
         last = login("mod", "wrong again", "10.0.0.5", NULL);
     }
     ck_assert_int_eq(last, 429);
-    /* throttled even with the right password now */
-    ck_assert_int_eq(login("mod", "correct horse battery", "10.0.0.6", NULL),
+    /* throttled from there even with the right password now ... */
+    ck_assert_int_eq(login("mod", "correct horse battery", "10.0.0.5", NULL),
                      429);
+    /* ... but not locked out from another address. */
+    ck_assert_int_eq(login("mod", "correct horse battery", "10.0.0.6", sid),
+                     303);
+    ck_assert_uint_eq(strlen(sid), 64);
 }
 END_TEST
 

@@ -435,7 +435,10 @@ END_TEST
 
 /* ---- limits ---- */
 
-START_TEST(test_throttle_by_name)
+/* Failures of one name from one client throttle that pair only: the
+ * right password from another address still logs in, so nobody can lock
+ * an account by failing at it (hostile-world A4). */
+START_TEST(test_throttle_by_pair)
 {
     char sid[65], csrf[65], client[32];
     long retry = 0;
@@ -443,26 +446,35 @@ START_TEST(test_throttle_by_name)
 
     add_user("erin", AUTH_OPERATOR, PW);
     for (i = 0; i < 5; i++) {
-        snprintf(client, sizeof(client), "10.0.0.%d", i);
         ck_assert_int_eq(
-            login("erin", "wrong password", client, sid, csrf, &retry),
+            login("erin", "wrong password", "10.0.0.1", sid, csrf, &retry),
             AUTH_BAD);
         fake_now++;
     }
-    /* Now even the right password from a new address is not checked. */
+    /* From there even the right password is not checked now. */
     n_hash = 0;
-    ck_assert_int_eq(login("erin", PW, "10.9.9.9", sid, csrf, &retry),
+    ck_assert_int_eq(login("erin", PW, "10.0.0.1", sid, csrf, &retry),
                      AUTH_THROTTLED);
     ck_assert_int_eq(n_hash, 0);
     ck_assert_int_eq(retry, 900 - 5);
     ck_assert_str_eq(sid, "");
+    /* Another address is not locked out. */
+    ck_assert_int_eq(login("erin", PW, "10.9.9.9", sid, csrf, &retry), AUTH_OK);
+    /* Nor is the name after failures spread over many addresses. */
+    for (i = 0; i < 12; i++) {
+        snprintf(client, sizeof(client), "10.1.0.%d", i);
+        ck_assert_int_eq(
+            login("erin", "wrong password", client, sid, csrf, &retry),
+            AUTH_BAD);
+    }
+    ck_assert_int_eq(login("erin", PW, "10.9.9.8", sid, csrf, &retry), AUTH_OK);
     fake_now = T0 + 899;
-    ck_assert_int_eq(login("erin", PW, "10.9.9.9", sid, csrf, &retry),
+    ck_assert_int_eq(login("erin", PW, "10.0.0.1", sid, csrf, &retry),
                      AUTH_THROTTLED);
     ck_assert_int_eq(retry, 1);
     /* The first failure leaves the 15-minute window. */
     fake_now = T0 + 900;
-    ck_assert_int_eq(login("erin", PW, "10.9.9.9", sid, csrf, &retry), AUTH_OK);
+    ck_assert_int_eq(login("erin", PW, "10.0.0.1", sid, csrf, &retry), AUTH_OK);
     ck_assert_int_eq(retry, 0);
 }
 END_TEST
@@ -474,7 +486,8 @@ START_TEST(test_throttle_by_client)
     int i;
 
     add_user("fay", AUTH_OPERATOR, PW);
-    for (i = 0; i < 5; i++) {
+    /* Spraying names from one address: client_fail_limit (20) failures. */
+    for (i = 0; i < 20; i++) {
         snprintf(name, sizeof(name), "user%d", i);
         ck_assert_int_eq(
             login(name, "wrong password", "10.6.6.6", sid, csrf, &retry),
@@ -486,6 +499,32 @@ START_TEST(test_throttle_by_client)
     ck_assert_int_eq(login("fay", PW, "10.7.7.7", sid, csrf, &retry), AUTH_OK);
     fake_now += 900;
     ck_assert_int_eq(login("fay", PW, "10.6.6.6", sid, csrf, &retry), AUTH_OK);
+}
+END_TEST
+
+/* The global slow-down: the delay grows with failures across all names
+ * and clients in the last minute, and falls back when they age out. */
+START_TEST(test_global_slowdown)
+{
+    struct auth_config c;
+    char sid[65], csrf[65], client[32];
+    long retry = 0, d0, d1;
+    int i;
+
+    test_config(&c);
+    c.failure_delay_ms = 100;
+    ck_assert_int_eq(auth_init(&c), 0);
+    fake_now += 3600; /* no failure of another test in the last minute */
+    d0 = auth_failure_delay_ms();
+    ck_assert_int_eq(d0, 100);
+    for (i = 0; i < 90; i++) {
+        snprintf(client, sizeof(client), "10.2.%d.%d", i / 200, i % 200);
+        login("nobody", "wrong password", client, sid, csrf, &retry);
+    }
+    d1 = auth_failure_delay_ms();
+    ck_assert_int_eq(d1, 400);
+    fake_now += 61;
+    ck_assert_int_eq(auth_failure_delay_ms(), 100);
 }
 END_TEST
 
@@ -891,7 +930,8 @@ auth_suite(void)
     tcase_add_test(core, test_audit_chain);
     tcase_add_test(core, test_csrf_equal);
     tcase_add_test(core, test_roles);
-    tcase_add_test(limits, test_throttle_by_name);
+    tcase_add_test(limits, test_throttle_by_pair);
+    tcase_add_test(limits, test_global_slowdown);
     tcase_add_test(limits, test_throttle_by_client);
     tcase_add_test(limits, test_success_clears_name_count);
     tcase_add_test(limits, test_attempts_pruned);

@@ -100,6 +100,16 @@ START_TEST(test_settings_c4)
         sqlite3_finalize(st);
     }
     ck_assert_int_eq(db_user_version(w), KW_SCHEMA_VERSION);
+    /* writes start with BEGIN IMMEDIATE: the write lock is held from the
+     * start (a deferred BEGIN would hold nothing yet, and its later
+     * read-to-write upgrade fails with BUSY_SNAPSHOT in WAL mode) */
+    ck_assert_int_eq(db_write_begin(w), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_txn_state(db_handle(w), "main"), SQLITE_TXN_WRITE);
+    db_write_rollback(w);
+    ck_assert_int_eq(sqlite3_txn_state(db_handle(w), "main"), SQLITE_TXN_NONE);
+    /* untrusted schema and defensive mode as the library reports them */
+    sqlite3_db_config(db_handle(w), SQLITE_DBCONFIG_TRUSTED_SCHEMA, -1, &v);
+    ck_assert_int_eq(v, 0);
     /* the reader refuses writes */
     ck_assert_int_ne(db_exec(r, "INSERT INTO setting VALUES('a','b')"),
                      SQLITE_OK);
@@ -265,6 +275,13 @@ START_TEST(test_deadline_interrupts)
 
     db_close(open_db(DB_CREATE, 1000));
     r = open_db(DB_READONLY, 1000);
+    st = db_stmt(r, sql);
+    db_deadline_start(r, 50);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_INTERRUPT);
+    db_deadline_clear(r);
+    db_close(r);
+    /* the writer connection has the progress handler too */
+    r = open_db(0, 1000);
     st = db_stmt(r, sql);
     db_deadline_start(r, 50);
     ck_assert_int_eq(sqlite3_step(st), SQLITE_INTERRUPT);

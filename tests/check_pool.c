@@ -7,6 +7,22 @@
 #include "../ingest/pool.c"
 
 #include <check.h>
+#include <sys/syscall.h>
+
+/* kill() as the pool calls it: a call for pid -1 or 0 (every process we
+ * may signal, or our whole group) is recorded and not made; the rest go
+ * to the kernel. */
+static int wild_kills;
+
+int
+kill(pid_t pid, int sig)
+{
+    if (pid == -1 || pid == 0) {
+        wild_kills++;
+        return 0;
+    }
+    return (int)syscall(SYS_kill, pid, sig);
+}
 
 /* A pipe; frames in these tests stay far below its 64 KiB buffer. */
 static int fds[2];
@@ -154,11 +170,84 @@ START_TEST(test_truncated)
 }
 END_TEST
 
+/* A job on a small text file of ours. */
+static void
+text_job(struct convert_job *job, char *path, size_t n)
+{
+    FILE *f;
+
+    snprintf(path, n, "/tmp/kwpool-%ld.txt", (long)getpid());
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("A title\n\nsome text\n", f);
+    fclose(f);
+    memset(job, 0, sizeof(*job));
+    job->path = path;
+    job->rel = "a.txt";
+    job->max_bytes = 1 << 20;
+    job->types = "text";
+    job->doc_url = "http://kwangmyong.invalid/c/t/a.txt";
+    job->tree_url = "http://kwangmyong.invalid/c/t/";
+    extract_limits_default(&job->limits);
+}
+
+/* A worker that died and could not be replaced (fork or pipe failed)
+ * leaves a slot without a process: the next submission must start one or
+ * fail, never kill(-1) nor write to a closed descriptor (regression: it
+ * killed every process of the user and wrote job frames to whatever file
+ * reused the descriptor). */
+START_TEST(test_dead_slot)
+{
+    struct pool_limits lim;
+    struct convert_job job;
+    struct pool *p;
+    struct rlimit rl, low;
+    char err[256], path[64];
+    json_t *res;
+    void *tag;
+    int sig;
+
+    pool_limits_default(&lim);
+    ck_assert_int_eq(pool_start(1, &lim, &p, err, sizeof(err)), 0);
+    text_job(&job, path, sizeof(path));
+    /* the worker is gone and its respawn failed */
+    reap(p, 0, &sig);
+    ck_assert_int_eq(p->w[0].pid, -1);
+    /* with descriptors to spare a new worker is started */
+    ck_assert_int_eq(pool_submit(p, &job, (void *)1), 0);
+    ck_assert_int_gt(p->w[0].pid, 0);
+    ck_assert_int_eq(pool_next(p, &res, &tag), 1);
+    ck_assert_ptr_eq(tag, (void *)1);
+    ck_assert_msg(json_is_true(json_object_get(res, "ok")), "%s",
+                  json_string_value(json_object_get(res, "reason")));
+    json_decref(res);
+    /* without any, the submission fails cleanly */
+    reap(p, 0, &sig);
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    low = rl;
+    low.rlim_cur = (rlim_t)dup(0); /* the lowest free descriptor */
+    close((int)low.rlim_cur);
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+    ck_assert_int_eq(pool_submit(p, &job, (void *)2), -1);
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    ck_assert_int_eq(p->w[0].pid, -1);
+    ck_assert_int_eq(pool_busy(p), 0);
+    ck_assert_int_eq(pool_submit(p, &job, (void *)3), 0);
+    ck_assert_int_eq(pool_next(p, &res, &tag), 1);
+    ck_assert(json_is_true(json_object_get(res, "ok")));
+    json_decref(res);
+    pool_stop(p);
+    unlink(path);
+    ck_assert_int_eq(wild_kills, 0);
+}
+END_TEST
+
 static Suite *
 pool_suite(void)
 {
     Suite *s = suite_create("pool");
     TCase *tc = tcase_create("frames");
+    TCase *workers = tcase_create("workers");
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_roundtrip);
@@ -170,6 +259,8 @@ pool_suite(void)
     tcase_add_test(tc, test_lengths_past_the_limit);
     tcase_add_test(tc, test_truncated);
     suite_add_tcase(s, tc);
+    tcase_add_test(workers, test_dead_slot);
+    suite_add_tcase(s, workers);
     return s;
 }
 

@@ -154,16 +154,42 @@ rnd(uint64_t *s)
 
 /* ---- core ---------------------------------------------------------- */
 
+/* What one query may cost: short prefixes and prefixes past the third
+ * are searched as words, and a repeated term is searched once. */
+START_TEST(test_cost_bounds)
+{
+    struct strbuf sb = STRBUF_INIT;
+    struct query_info info;
+
+    ck_expr("a* a* a* a* a* a* a* a* a* a*", "\"a\"");
+    ck_expr("ab* x", "\"ab\" AND \"x\"");
+    ck_expr("abc*", "\"abc\" *");
+    ck_expr("\"foo b\"*", "\"foo b\"");
+    ck_expr("\"b foo\"*", "\"b foo\" *");
+    ck_expr("abc* abd* abe* abf* abg*",
+            "\"abc\" * AND \"abd\" * AND \"abe\" * AND \"abf\" AND "
+            "\"abg\"");
+    ck_expr("sqlite sqlite -x -x", "\"sqlite\" NOT \"x\"");
+    ck_expr("sqlite \"sqlite\"", "\"sqlite\" AND \"sqlite\"");
+    ck_assert_int_eq(query_build("a* b", 4, &sb, &info), 0);
+    ck_assert_int_eq(info.limited, 1);
+    strbuf_reset(&sb);
+    ck_assert_int_eq(query_build("abc* b", 6, &sb, &info), 0);
+    ck_assert_int_eq(info.limited, 0);
+    strbuf_free(&sb);
+}
+END_TEST
+
 START_TEST(test_expression)
 {
-    ck_expr("a \"b c\" -d e*", "(\"a\" AND \"b c\" AND \"e\" *) NOT \"d\"");
+    ck_expr("a \"b c\" -d eng*", "(\"a\" AND \"b c\" AND \"eng\" *) NOT \"d\"");
     ck_expr("sqlite", "\"sqlite\"");
     ck_expr("foo\"bar", "\"foo\"\"bar\"");
     ck_expr("-\"x y\" z", "\"z\" NOT \"x y\"");
     ck_expr("\"db engine\"*", "\"db engine\" *");
     /* A Hangul prefix matches what the plain string matches: no '*'. */
     ck_expr("이미* 漢字* sql이*", "\"이미\" AND \"漢字\" AND \"sql이\"");
-    ck_expr("이미지-v2*", "\"이미지-v2\" *");
+    ck_expr("이미지-ver*", "\"이미지-ver\" *");
     ck_expr("NEAR(a b)", "\"NEAR(a\" AND \"b)\"");
     ck_expr("a OR b", "\"a\" AND \"OR\" AND \"b\"");
     /* Nothing searchable in a term: dropped, not an empty phrase. */
@@ -475,6 +501,7 @@ query_suite(void)
 
     tc = tcase_create("core");
     tcase_add_test(tc, test_expression);
+    tcase_add_test(tc, test_cost_bounds);
     tcase_add_test(tc, test_info);
     tcase_add_test(tc, test_semantics);
     tcase_add_test(tc, test_syntax_as_text);

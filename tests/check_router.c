@@ -187,7 +187,23 @@ START_TEST(test_healthz_metrics)
     ck_assert_ptr_nonnull(
         strstr(body(&f), "kwangmyong_http_request_duration_seconds_count 1"));
     ck_assert_ptr_nonnull(strstr(body(&f), "kwangmyong_database_bytes"));
+    ck_assert_ptr_nonnull(strstr(body(&f), "kwangmyong_search_refused_total"));
     done(&f);
+    /* Not for a client from elsewhere without an operator session ... */
+    r = fake(&f, REQ_GET, "/metrics", NULL, NULL);
+    r->client = "10.1.2.3";
+    router_dispatch(r);
+    ck_assert_int_eq(r->resp.status, 403);
+    ck_assert_ptr_null(strstr(body(&f), "kwangmyong_"));
+    done(&f);
+    /* ... unless metrics_public says so. */
+    pf_app.cfg->metrics_public = 1;
+    r = fake(&f, REQ_GET, "/metrics", NULL, NULL);
+    r->client = "10.1.2.3";
+    router_dispatch(r);
+    ck_assert_int_eq(r->resp.status, 200);
+    done(&f);
+    pf_app.cfg->metrics_public = 0;
 }
 END_TEST
 

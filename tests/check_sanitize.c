@@ -212,15 +212,17 @@ unsafe_reason(const char *html, size_t len, char *why, size_t whysz)
     return reason;
 }
 
-/* Sanitize payload; 1 when the output is safe and a fixed point, else 0
- * with the reason in why. */
+/* Sanitize payload with options o (NULL: defaults); 1 when the output is
+ * safe and a fixed point under the same options, else 0 with the reason
+ * in why. */
 static int
-vector_passes(const char *payload, size_t len, char *why, size_t whysz)
+vector_passes_with(const char *payload, size_t len,
+                   const struct sanitize_opts *o, char *why, size_t whysz)
 {
     struct sanitize_result r, r2;
     int rc, ok = 1;
 
-    rc = sanitize_html(payload, len, NULL, &r);
+    rc = sanitize_html(payload, len, o, &r);
     if (rc != SANITIZE_OK) {
         snprintf(why, whysz, "rc %d (%s)", rc, sanitize_strerror(rc));
         return 0;
@@ -232,7 +234,7 @@ vector_passes(const char *payload, size_t len, char *why, size_t whysz)
     } else if (unsafe_reason(r.body_html, r.body_len, why, whysz) != NULL) {
         ok = 0;
     } else {
-        rc = sanitize_html(r.body_html, r.body_len, NULL, &r2);
+        rc = sanitize_html(r.body_html, r.body_len, o, &r2);
         if (rc != SANITIZE_OK) {
             snprintf(why, whysz, "second pass rc %d", rc);
             ok = 0;
@@ -248,6 +250,13 @@ vector_passes(const char *payload, size_t len, char *why, size_t whysz)
     }
     sanitize_result_free(&r);
     return ok;
+}
+
+/* The same without options. */
+static int
+vector_passes(const char *payload, size_t len, char *why, size_t whysz)
+{
+    return vector_passes_with(payload, len, NULL, why, whysz);
 }
 
 /* ---------------------------------------------------------------- */
@@ -367,6 +376,66 @@ START_TEST(test_vectors_dompurify)
     fprintf(stderr, "dompurify: %zu/%zu vectors pass\n", passed,
             json_array_size(items));
     json_decref(items);
+}
+END_TEST
+
+/* ingest's image hook (ingest/convert.c): images outside the tree go. */
+static int
+tree_images_only(void *ctx, const char *attr, const char *url,
+                 struct strbuf *out)
+{
+    const char *tree = ctx;
+
+    (void)out;
+    if (strcmp(attr, "src") == 0 && strncmp(url, tree, strlen(tree)) != 0) {
+        return SANITIZE_URL_DROP;
+    }
+    return SANITIZE_URL_KEEP;
+}
+
+/* Both vector sets again with the options ingest sanitizes with: a base
+ * URL every relative link resolves against, and its rewrite hook
+ * (hostile-world I5: what is stored is what counts). */
+START_TEST(test_vectors_ingest_options)
+{
+    static const char tree[] = "https://docs.example.org/manual/";
+    struct sanitize_opts o = {.base_url =
+                                  "https://docs.example.org/manual/a/b.html",
+                              .rewrite_url = tree_images_only,
+                              .ctx = (void *)tree};
+    json_t *h5 = load_json("html5sec.json");
+    json_t *map = load_json("html5sec-placeholders.json");
+    json_t *dp = load_json("dompurify-fixtures.json");
+    size_t i, n = 0, passed = 0, len;
+    char why[4096], *payload;
+    int ok;
+
+    for (i = 0; i < json_array_size(h5); i++) {
+        json_t *data = json_object_get(json_array_get(h5, i), "data");
+
+        payload = substitute(json_string_value(data), json_string_length(data),
+                             map, &len);
+        ok = vector_passes_with(payload, len, &o, why, sizeof why);
+        ck_assert_msg(ok, "html5sec #%zu with ingest options: %s\npayload: %s",
+                      i, why, payload);
+        free(payload);
+        passed += ok;
+        n++;
+    }
+    for (i = 0; i < json_array_size(dp); i++) {
+        json_t *p = json_object_get(json_array_get(dp, i), "payload");
+
+        ok = vector_passes_with(json_string_value(p), json_string_length(p), &o,
+                                why, sizeof why);
+        ck_assert_msg(ok, "dompurify #%zu with ingest options: %s\npayload: %s",
+                      i, why, json_string_value(p));
+        passed += ok;
+        n++;
+    }
+    fprintf(stderr, "with ingest options: %zu/%zu vectors pass\n", passed, n);
+    json_decref(h5);
+    json_decref(map);
+    json_decref(dp);
 }
 END_TEST
 
@@ -1491,6 +1560,7 @@ sanitize_suite(void)
     tcase_add_test(vectors, test_checker_positive_control);
     tcase_add_test(vectors, test_vectors_html5sec);
     tcase_add_test(vectors, test_vectors_dompurify);
+    tcase_add_test(vectors, test_vectors_ingest_options);
     suite_add_tcase(s, vectors);
     return s;
 }

@@ -48,6 +48,15 @@ check "/c/fx: 301" test "$(code "$BASE/c/fx")" = 301
 check "/d/ID: 301" test "$(code "$BASE/d/$idx")" = 301
 check "/random: 302" test "$(code "$BASE/random")" = 302
 check "/lang/en: 303" test "$(code "$BASE/lang/en?back=/c/")" = 303
+check "/lang/en keeps a local back" grep -qx 'Location: /c/?x=1' <<<"$(curl -s -D - -o /dev/null "$BASE/lang/en?back=%2Fc%2F%3Fx%3D1" | tr -d '\r')"
+# Open redirect (hostile-world, issue #10): what a browser strips (TAB,
+# CR, LF, spaces, controls) must not turn back= into another origin.
+for b in '/%09/evil.example' '%09//evil.example' '/%0a/evil.example' '/%0d/evil.example' \
+         '%20//evil.example' '//evil.example' '/%5Cevil.example' '%5C%5Cevil.example' \
+         'https://evil.example/' '/%01/evil.example' '/%7f/evil.example' 'evil.example'; do
+    loc=$(curl -s -D - -o /dev/null "$BASE/lang/en?back=$b" | tr -d '\r' | sed -n 's/^Location: //p')
+    check "/lang back=$b goes home, not away ($loc)" test "$loc" = /
+done
 check "pending document: 404" test "$(code "$BASE/c/fx/wait.html")" = 404
 check "withdrawn document: 410" test "$(code "$BASE/c/fx/gone.html")" = 410
 check "tombstone gives the reason" grep -q 'test withdrawal' <<<"$(curl -s "$BASE/c/fx/gone.html")"

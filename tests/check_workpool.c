@@ -1,0 +1,214 @@
+/*
+ * check_workpool: the bounded job pool the server runs searches and logins
+ * on (lib/workpool.c): every job runs once, a full queue refuses at once,
+ * stopping cancels what never started and lets running jobs finish, and
+ * the threads run at the lower priority asked for.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "workpool.h"
+
+static atomic_int ran, cancelled, nice_seen;
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_open;
+static atomic_int started;
+
+static void
+count_job(void *arg, int was_cancelled)
+{
+    (void)arg;
+    if (was_cancelled) {
+        atomic_fetch_add(&cancelled, 1);
+    } else {
+        atomic_fetch_add(&ran, 1);
+    }
+}
+
+/* Blocks until the gate opens; notes the thread's nice value. */
+static void
+gated_job(void *arg, int was_cancelled)
+{
+    (void)arg;
+    if (was_cancelled) {
+        atomic_fetch_add(&cancelled, 1);
+        return;
+    }
+    atomic_store(&nice_seen,
+                 getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid)));
+    atomic_fetch_add(&started, 1);
+    pthread_mutex_lock(&gate_mu);
+    while (!gate_open) {
+        pthread_cond_wait(&gate_cv, &gate_mu);
+    }
+    pthread_mutex_unlock(&gate_mu);
+    atomic_fetch_add(&ran, 1);
+}
+
+static void
+reset(void)
+{
+    atomic_store(&ran, 0);
+    atomic_store(&cancelled, 0);
+    atomic_store(&started, 0);
+    gate_open = 0;
+}
+
+static void
+open_gate(void)
+{
+    pthread_mutex_lock(&gate_mu);
+    gate_open = 1;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+}
+
+static void *
+open_gate_thread(void *arg)
+{
+    (void)arg;
+    usleep(200000); /* let workpool_free begin stopping first */
+    open_gate();
+    return NULL;
+}
+
+static void
+wait_started(int n)
+{
+    while (atomic_load(&started) < n) {
+        usleep(1000);
+    }
+}
+
+START_TEST(test_every_job_runs_once)
+{
+    struct workpool *p = workpool_new(3, 1000, 0);
+    int i;
+
+    reset();
+    ck_assert_ptr_nonnull(p);
+    for (i = 0; i < 1000; i++) {
+        ck_assert_int_eq(workpool_submit(p, count_job, NULL), 0);
+    }
+    while (atomic_load(&ran) < 1000) {
+        usleep(1000);
+    }
+    workpool_free(p);
+    ck_assert_int_eq(atomic_load(&ran), 1000);
+    ck_assert_int_eq(atomic_load(&cancelled), 0);
+}
+END_TEST
+
+START_TEST(test_full_queue_refuses)
+{
+    struct workpool *p = workpool_new(2, 3, 0);
+    int i;
+
+    reset();
+    ck_assert_ptr_nonnull(p);
+    /* Two jobs hold both threads; three wait; the sixth is refused. */
+    for (i = 0; i < 2; i++) {
+        ck_assert_int_eq(workpool_submit(p, gated_job, NULL), 0);
+    }
+    wait_started(2);
+    ck_assert_uint_eq(workpool_running(p), 2);
+    for (i = 0; i < 3; i++) {
+        ck_assert_int_eq(workpool_submit(p, gated_job, NULL), 0);
+    }
+    ck_assert_uint_eq(workpool_waiting(p), 3);
+    ck_assert_int_eq(workpool_submit(p, gated_job, NULL), -1);
+    open_gate();
+    while (atomic_load(&ran) < 5) {
+        usleep(1000);
+    }
+    /* Room again once the queue drained. */
+    ck_assert_int_eq(workpool_submit(p, count_job, NULL), 0);
+    while (atomic_load(&ran) < 6) {
+        usleep(1000);
+    }
+    workpool_free(p);
+    ck_assert_int_eq(atomic_load(&cancelled), 0);
+}
+END_TEST
+
+START_TEST(test_stop_cancels_waiting)
+{
+    struct workpool *p = workpool_new(1, 10, 0);
+    pthread_t opener;
+    int i;
+
+    reset();
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(workpool_submit(p, gated_job, NULL), 0);
+    wait_started(1);
+    for (i = 0; i < 4; i++) {
+        ck_assert_int_eq(workpool_submit(p, gated_job, NULL), 0);
+    }
+    /* The running job finishes once the gate opens; the four waiting
+     * ones are cancelled, never run. */
+    ck_assert_int_eq(pthread_create(&opener, NULL, open_gate_thread, NULL), 0);
+    workpool_free(p);
+    pthread_join(opener, NULL);
+    ck_assert_int_eq(atomic_load(&ran), 1);
+    ck_assert_int_eq(atomic_load(&cancelled), 4);
+}
+END_TEST
+
+START_TEST(test_lower_priority)
+{
+    struct workpool *p;
+    int base = getpriority(PRIO_PROCESS, 0);
+
+    reset();
+    p = workpool_new(1, 2, 5);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(workpool_submit(p, gated_job, NULL), 0);
+    wait_started(1);
+    open_gate();
+    workpool_free(p);
+    ck_assert_int_eq(atomic_load(&nice_seen), base + 5 > 19 ? 19 : base + 5);
+    /* The calling thread keeps its own. */
+    ck_assert_int_eq(getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid)),
+                     base);
+}
+END_TEST
+
+START_TEST(test_bad_arguments)
+{
+    ck_assert_ptr_null(workpool_new(0, 1, 0));
+    ck_assert_ptr_null(workpool_new(1, 0, 0));
+    workpool_free(NULL);
+}
+END_TEST
+
+static Suite *
+workpool_suite(void)
+{
+    Suite *s = suite_create("workpool");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_test(tc, test_every_job_runs_once);
+    tcase_add_test(tc, test_full_queue_refuses);
+    tcase_add_test(tc, test_stop_cancels_waiting);
+    tcase_add_test(tc, test_lower_priority);
+    tcase_add_test(tc, test_bad_arguments);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(workpool_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,218 @@
+# tests/hostile/_ingest.sh: helpers shared by the ingest rows (C1, C3, D1,
+# D2, I1-I8).  Sourced after tests/lib.sh, never run (run.sh only runs
+# files named ROW-*.sh).  Everything lives under the row's $TMP; cleanup
+# runs on any exit through an EXIT trap that calls the row's own
+# row_cleanup (if it defines one) before lib.sh's temporary directory goes.
+
+DB="$TMP/t.db"
+# q SQL: one query on the row's database (the CLI, so an independent view).
+q() { sqlite3 -batch -noheader -cmd '.timeout 10000' "$DB" "$1"; }
+# kw COMMAND ARGS...: the binary on the row's database.
+kw() {
+    local c=$1
+    shift
+    "$KW_BIN" "$c" --db "$DB" --data-dir "$KW_SRCDIR" "$@"
+}
+
+# need TOOL...: exit 77 (skipped) naming the first tool that is missing.
+need() {
+    local t
+    for t in "$@"; do
+        if ! command -v "$t" >/dev/null 2>&1; then
+            echo "SKIP: $t is not installed"
+            rm -rf "$TMP"
+            exit 77
+        fi
+    done
+}
+
+# The row's processes, stopped by PID at exit (never by name).
+ROW_PIDS=()
+hostile_exit() {
+    local p
+    if declare -F row_cleanup >/dev/null; then row_cleanup; fi
+    for p in "${ROW_PIDS[@]}"; do
+        kill -9 "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    stop_server
+    rm -rf "$TMP"
+}
+trap hostile_exit EXIT
+
+# integrity_ok: PRAGMA integrity_check says ok.
+integrity_ok() { test "$(q 'PRAGMA integrity_check')" = ok; }
+
+# fts_ok: the FTS5 index agrees with its content (our kwtok tokenizer is
+# not in the sqlite3 CLI, so the binary runs the check).
+fts_ok() {
+    "$KW_BIN" verify --db "$DB" --data-dir "$KW_SRCDIR" >"$TMP/verify.out" 2>&1
+}
+
+# children_of PID: the PIDs whose parent is PID (from /proc, no name
+# matching).
+children_of() {
+    local f ppid
+    for f in /proc/[0-9]*/stat; do
+        ppid=$(awk '{ sub(/^.*\) /, ""); print $2 }' "$f" 2>/dev/null) || continue
+        [ "$ppid" = "$1" ] && basename "$(dirname "$f")"
+    done
+}
+
+# procs_with MARK: PIDs of processes whose command line contains MARK
+# (a unique temporary path of this row), for counting leftovers.
+procs_with() {
+    local f pid
+    for f in /proc/[0-9]*/cmdline; do
+        pid=$(basename "$(dirname "$f")")
+        [ "$pid" = "$$" ] && continue
+        [ "$pid" = "$BASHPID" ] && continue
+        if tr '\0' ' ' <"$f" 2>/dev/null | grep -qF -- "$1"; then
+            echo "$pid"
+        fi
+    done
+}
+
+# wait_gone MARK SECONDS: wait (bounded) until no process carries MARK;
+# prints what is left.
+wait_gone() {
+    local end=$((SECONDS + $2)) left
+    while :; do
+        left=$(procs_with "$1")
+        [ -z "$left" ] && return 0
+        [ $SECONDS -ge $end ] && { echo "$left"; return 1; }
+        sleep 0.2
+    done
+}
+
+# check_acks ACKLOG [TREE]: every acknowledged line is a stored document
+# whose orig_sha256 is the acked one and whose body hashes to its
+# body_sha256 (and, with TREE, whose source file hashes to the acked
+# sha256).  Prints counts; exit 0 when all hold.
+check_acks() {
+    python3 - "$DB" "$1" "${2:-}" <<'PY'
+import hashlib, json, os, sqlite3, sys
+db, ack, tree = sys.argv[1], sys.argv[2], sys.argv[3]
+con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
+n = bad = 0
+if os.path.exists(ack):
+    for ln in open(ack, "rb"):
+        n += 1
+        try:
+            a = json.loads(ln)
+        except ValueError:
+            bad += 1; print("ack: not JSON:", ln[:80]); continue
+        row = con.execute("SELECT orig_sha256, body_html, body_sha256, path"
+                          " FROM document WHERE id = ?", (a["id"],)).fetchone()
+        if row is None:
+            bad += 1; print("ack: id %s missing" % a["id"]); continue
+        if row[0] != a["sha256"]:
+            bad += 1; print("ack: id %s sha %s != %s" % (a["id"], row[0], a["sha256"])); continue
+        body = (row[1] or "").encode("utf-8", "surrogatepass")
+        if hashlib.sha256(body).hexdigest() != row[2]:
+            bad += 1; print("ack: id %s body does not hash to body_sha256" % a["id"]); continue
+        if tree:
+            p = os.path.join(tree, a["path"])
+            if os.path.isfile(p) and hashlib.sha256(open(p, "rb").read()).hexdigest() != a["sha256"]:
+                bad += 1; print("ack: %s on disk differs from its ack" % a["path"])
+print("acks checked: %d, bad: %d" % (n, bad))
+sys.exit(1 if bad else 0)
+PY
+}
+
+# utf8_ok: every text column of document and section is valid UTF-8
+# (read as bytes, decoded strictly).
+utf8_ok() {
+    python3 - "$DB" <<'PY'
+import sqlite3, sys
+con = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True, timeout=10)
+con.text_factory = bytes
+bad = n = 0
+for tab, cols in (("document", ("title", "title_norm", "authors", "description",
+                                "body_html", "body_text", "metadata", "path",
+                                "language", "source_url")),
+                  ("section", ("title", "heading", "body", "anchor"))):
+    for row in con.execute("SELECT id, %s FROM %s" % (", ".join(cols), tab)):
+        for c, v in zip(cols, row[1:]):
+            if v is None:
+                continue
+            n += 1
+            if isinstance(v, bytes):
+                try:
+                    v.decode("utf-8", "strict")
+                except UnicodeDecodeError as e:
+                    bad += 1
+                    print("invalid UTF-8: %s.%s id %s: %s" % (tab, c, row[0], e))
+print("text values checked: %d, invalid UTF-8: %d" % (n, bad))
+sys.exit(1 if bad else 0)
+PY
+}
+
+# report_paths REPORT: the "path" of every file in an ingest --report.
+report_paths() {
+    python3 -c 'import json,sys
+for f in json.load(open(sys.argv[1]))["files"]: print(f["path"])' "$1"
+}
+
+# report_reason REPORT PATH: the status and reason of PATH in the report.
+report_reason() {
+    python3 -c 'import json,sys
+for f in json.load(open(sys.argv[1]))["files"]:
+    if f["path"] == sys.argv[2]: print(f["status"], f.get("reason", ""))' "$1" "$2"
+}
+
+# sanitizer_clean LOG...: no AddressSanitizer/UBSan report in the logs.
+sanitizer_clean() {
+    ! grep -qE 'ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer' "$@"
+}
+
+# check_program NAME: the path of the Check program tests/NAME of the
+# build tree KW_BIN lives in, built there when missing; empty when there is
+# no build tree to build it in.
+check_program() {
+    local b
+    b=$(cd "$(dirname "$KW_BIN")" && pwd)
+    if [ ! -x "$b/tests/$1" ] || [ "$b/tests/$1" -ot "$KW_SRCDIR/tests/$1.c" ]; then
+        [ -f "$b/Makefile" ] || return 1
+        make -C "$b" -s "tests/$1" >"$TMP/make-$1.log" 2>&1 || { cat "$TMP/make-$1.log"; return 1; }
+    fi
+    echo "$b/tests/$1"
+}
+
+# session_procs SID: PIDs (and command names) of the processes in session
+# SID, the ingest's own when it was started with setsid: its workers and
+# their pdftotext or cmark children stay in it whatever group they make.
+session_procs() {
+    # cat goes on past processes that vanish meanwhile (awk would stop).
+    cat /proc/[0-9]*/stat 2>/dev/null | sed 's/^\([0-9]*\) .*) /\1 /' |
+        awk -v s="$1" '$5 == s { print $1 }' | while read -r pid; do
+        echo "$pid $(cat "/proc/$pid/comm" 2>/dev/null)"
+    done
+}
+
+# make_pdf FILE [pages] [text]: a small valid PDF of ours.
+make_pdf() {
+    python3 - "$@" <<'PY'
+import sys, zlib
+path = sys.argv[1]
+pages = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+text = (sys.argv[3] if len(sys.argv) > 3 else "Hello hostile world").encode()
+content = b"BT /F1 12 Tf 72 700 Td (" + text + b") Tj ET"
+data = zlib.compress(content)
+objs = [b"<< /Type /Catalog /Pages 2 0 R >>", None,
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream"]
+kids = []
+for i in range(pages):
+    kids.append(b"%d 0 R" % (len(objs) + 1))
+    objs.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>")
+objs[1] = b"<< /Type /Pages /Kids [" + b" ".join(kids) + b"] /Count %d >>" % pages
+out = bytearray(b"%PDF-1.4\n"); offs = []
+for i, o in enumerate(objs):
+    offs.append(len(out)); out += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
+x = len(out)
+out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offs)
+out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, x)
+open(path, "wb").write(out)
+PY
+}
