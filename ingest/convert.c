@@ -14,21 +14,24 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "fsutil.h"
 #include "gz.h"
 #include "html.h"
 #include "sanitize.h"
 #include "strbuf.h"
 
-/* Read at most max bytes of a regular file without following a symlink
- * in the last component.  0, or -1 with a reason. */
+/* Read at most max bytes of the regular file path, which is rel inside
+ * its tree, without following a symlink anywhere in rel (a directory
+ * swapped for a link after the walk must not lead out of the tree).  0,
+ * or -1 with a reason. */
 static int
-read_bounded(const char *path, size_t max, unsigned char **out, size_t *len,
-             char *why, size_t n)
+read_bounded(const char *path, const char *rel, size_t max, unsigned char **out,
+             size_t *len, char *why, size_t n)
 {
     struct stat st;
     unsigned char *buf = NULL;
     size_t got = 0;
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    int fd = fs_open_tree_file(path, rel);
 
     *out = NULL;
     if (fd < 0) {
@@ -185,7 +188,7 @@ convert_file(const struct convert_job *job)
     int rc;
 
     memset(&sr, 0, sizeof(sr));
-    if (read_bounded(job->path, job->max_bytes, &raw, &rawlen, why,
+    if (read_bounded(job->path, job->rel, job->max_bytes, &raw, &rawlen, why,
                      sizeof(why)) < 0) {
         return fail(why);
     }

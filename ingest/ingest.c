@@ -440,19 +440,48 @@ group_commit(struct run *r, struct group *g)
     return 0;
 }
 
+/* End a write that db_write_begin opened: commit when the work in it
+ * went well, else print why and roll back (a failed step leaves the
+ * transaction open, and the next write on this connection would wait for
+ * its own lock forever).  0, or -1 when rolled back or the commit failed;
+ * the message starts with what. */
 static int
-group_begin(struct run *r, struct group *g)
+write_finish(struct run *r, int ok, const char *what)
 {
-    int rc;
-
-    if (g->open) {
-        return 0;
+    if (!ok) {
+        fprintf(stderr, "kwangmyong ingest: %s%s\n", what, db_errmsg(r->db));
+        db_write_rollback(r->db);
+        return -1;
     }
-    rc = db_write_begin(r->db);
+    if (db_write_commit(r->db) != SQLITE_OK) {
+        fprintf(stderr, "kwangmyong ingest: %s%s\n", what, db_errmsg(r->db));
+        return -1;
+    }
+    return 0;
+}
+
+/* db_write_begin, saying why it failed. */
+static int
+write_start(struct run *r)
+{
+    int rc = db_write_begin(r->db);
+
     if (rc != SQLITE_OK) {
         fprintf(stderr, "kwangmyong ingest: cannot start a write on %s: %s\n",
                 db_path(r->db),
                 rc == SQLITE_BUSY ? "lock timeout" : db_errmsg(r->db));
+        return -1;
+    }
+    return 0;
+}
+
+static int
+group_begin(struct run *r, struct group *g)
+{
+    if (g->open) {
+        return 0;
+    }
+    if (write_start(r) < 0) {
         return -1;
     }
     g->open = 1;
@@ -527,7 +556,8 @@ handle_result(struct run *r, struct group *g, size_t i, json_t *res)
     fmt = json_string_value(json_object_get(res, "format"));
     if (fmt != NULL && strcmp(fmt, "pdf") == 0 &&
         !extract_is_gzip_name(e->rel) &&
-        fs_read_file(e->path, (size_t)e->size + 1, &orig, &origlen) == 0) {
+        fs_read_tree_file(e->path, e->rel, (size_t)e->size + 1, &orig,
+                          &origlen) == 0) {
         d.original = (const unsigned char *)orig;
         d.original_len = origlen;
     }
@@ -580,8 +610,8 @@ store_assets(struct run *r)
         if (e->kind != KIND_ASSET) {
             continue;
         }
-        if (fs_read_file(e->path, policy_max_size(r->policy), &data, &len) <
-            0) {
+        if (fs_read_tree_file(e->path, e->rel, policy_max_size(r->policy),
+                              &data, &len) < 0) {
             note(r, e->rel, "skipped",
                  errno == EFBIG ? "asset too large" : "cannot read asset");
             r->skipped++;
@@ -589,6 +619,7 @@ store_assets(struct run *r)
         }
         if (r->o.dry_run) {
             kw_free(data);
+            note(r, e->rel, "checked", NULL);
             continue;
         }
         if (written == 0 && db_write_begin(r->db) != SQLITE_OK) {
@@ -605,6 +636,8 @@ store_assets(struct run *r)
                     db_errmsg(r->db));
             return -1;
         }
+        /* The report lists every file: a stored asset too. */
+        note(r, e->rel, rc > 0 ? "asset" : "asset unchanged", NULL);
         if (++written >= 200) {
             if (db_write_commit(r->db) != SQLITE_OK) {
                 return -1;
@@ -791,7 +824,7 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
     char fetch_dir[] = "/tmp/kwangmyong-fetch-XXXXXX";
     int fetch_made = 0;
     size_t i, next = 0;
-    int rc = 2, a;
+    int rc = 2, a, fatal = 0;
     json_t *report;
     double secs;
 
@@ -917,24 +950,25 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
     if (!r.o.dry_run) {
         struct audit_entry ae = {0};
         char actor[128];
+        int ok;
 
-        if (db_write_begin(r.db) != SQLITE_OK ||
-            store_collection(r.db, r.o.collection, r.o.collection_title,
-                             r.o.source_url, r.o.language,
-                             &r.collection_id) < 0 ||
-            store_batch_begin(r.db, r.collection_id, r.o.operator_name,
-                              "ingest", &r.batch_id) < 0) {
-            fprintf(stderr, "kwangmyong ingest: %s\n", db_errmsg(r.db));
-            db_write_rollback(r.db);
+        if (write_start(&r) < 0) {
             goto out;
         }
-        snprintf(actor, sizeof(actor), "cli:%s", r.o.operator_name);
-        ae.actor = actor;
-        ae.action = r.o.approve ? "ingest-approve" : "ingest";
-        ae.object_type = "batch";
-        ae.object_id = r.batch_id;
-        if (audit_append(r.db, &ae) < 0 || db_write_commit(r.db) != 0) {
-            fprintf(stderr, "kwangmyong ingest: %s\n", db_errmsg(r.db));
+        ok = store_collection(r.db, r.o.collection, r.o.collection_title,
+                              r.o.source_url, r.o.language,
+                              &r.collection_id) == 0 &&
+             store_batch_begin(r.db, r.collection_id, r.o.operator_name,
+                               "ingest", &r.batch_id) == 0;
+        if (ok) {
+            snprintf(actor, sizeof(actor), "cli:%s", r.o.operator_name);
+            ae.actor = actor;
+            ae.action = r.o.approve ? "ingest-approve" : "ingest";
+            ae.object_type = "batch";
+            ae.object_id = r.batch_id;
+            ok = audit_append(r.db, &ae) >= 0;
+        }
+        if (write_finish(&r, ok, "") < 0) {
             goto out;
         }
     }
@@ -1051,20 +1085,22 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
     if (!r.o.dry_run) {
         char *rj = json_dumps(report, JSON_COMPACT);
 
-        if (db_write_begin(r.db) != SQLITE_OK ||
-            store_batch_finish(r.db, r.batch_id, r.counts, rj) < 0 ||
-            db_write_commit(r.db) != SQLITE_OK) {
-            fprintf(stderr, "kwangmyong ingest: %s\n", db_errmsg(r.db));
+        /* The batch's record is the run's provenance: not written is a
+         * database failure (exit 2), though every document is stored. */
+        if (write_start(&r) < 0 ||
+            write_finish(
+                &r, store_batch_finish(r.db, r.batch_id, r.counts, rj) == 0,
+                "") < 0) {
+            fatal = 1;
         }
         free(rj);
         /* Fresh statistics let the planner pick the partial indexes of
          * the reader's listings; analysis_limit keeps this quick. */
-        if (db_write_begin(r.db) != SQLITE_OK ||
-            db_exec(r.db, "PRAGMA analysis_limit = 400; ANALYZE") !=
-                SQLITE_OK ||
-            db_write_commit(r.db) != SQLITE_OK) {
-            fprintf(stderr, "kwangmyong ingest: analyze: %s\n",
-                    db_errmsg(r.db));
+        if (write_start(&r) == 0) {
+            write_finish(&r,
+                         db_exec(r.db, "PRAGMA analysis_limit = 400; "
+                                       "ANALYZE") == SQLITE_OK,
+                         "analyze: ");
         }
         if (db_checkpoint(r.db, 0) != SQLITE_OK) {
             fprintf(stderr, "kwangmyong ingest: checkpoint: %s\n",
@@ -1074,6 +1110,7 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
     if (r.o.report != NULL &&
         json_dump_file(report, r.o.report, JSON_INDENT(2)) < 0) {
         fprintf(stderr, "kwangmyong ingest: cannot write %s\n", r.o.report);
+        fatal = 1;
     }
     json_decref(report);
     if (r.tty) {
@@ -1094,7 +1131,7 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
                    (long long)json_integer_value(v));
         }
     }
-    rc = r.counts[3] > 0 ? 1 : 0;
+    rc = fatal ? 2 : r.counts[3] > 0 ? 1 : 0;
 out:
     if (g.open) {
         db_write_rollback(r.db);

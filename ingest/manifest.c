@@ -690,13 +690,49 @@ mark_duplicates(struct manifest *m, int url, int *first, unsigned char *kind)
     return 0;
 }
 
-/* Issues by line. */
+/* Re-make the issue list with the duplicates marked in first[] and kind[]
+ * merged in by line: both lists come in line order, so the cap keeps the
+ * earliest issues whichever pass found them (a duplicate on line 3 used
+ * to go unreported behind a thousand bad lines after it).  0, or -1 out
+ * of memory (the list is then consistent for manifest_free). */
 static int
-cmp_issue(const void *a, const void *b)
+report_duplicates(struct mparse *ps, const int *first,
+                  const unsigned char *kind)
 {
-    const struct manifest_issue *x = a, *y = b;
+    struct manifest *m = ps->m;
+    struct manifest_issue *old = m->issues;
+    size_t nold = m->nissues, a = 0, i = 0;
+    int was_capped = ps->capped, rc = 0;
 
-    return x->line < y->line ? -1 : x->line > y->line;
+    if (was_capped) {
+        nold--; /* the last one only says that the rest were dropped */
+    }
+    m->issues = NULL;
+    m->nissues = 0;
+    ps->icap = 0;
+    ps->capped = 0;
+    while (rc == 0 && !ps->capped) {
+        while (i < m->n && first[i] == 0) {
+            i++;
+        }
+        if (i < m->n && (a >= nold || m->entries[i].line < old[a].line)) {
+            rc = issue_add(ps, m->entries[i].line,
+                           "duplicate %s (first on line %d); entry ignored",
+                           kind[i] ? "url" : "path", first[i]);
+            i++;
+        } else if (a < nold) {
+            rc = issue_add(ps, old[a].line, "%s", old[a].msg);
+            a++;
+        } else {
+            break;
+        }
+    }
+    /* Nothing was added past the old cap: it still holds. */
+    if (rc == 0 && was_capped && !ps->capped) {
+        rc = issue_add(ps, old[nold].line, "%s", old[nold].msg);
+    }
+    kw_free(old);
+    return rc;
 }
 
 /* Drop duplicate entries (reported in line order, so a capped issue list
@@ -717,28 +753,17 @@ finish(struct mparse *ps)
             mark_duplicates(m, 1, first, kind) < 0) {
             goto out;
         }
+        if (report_duplicates(ps, first, kind) < 0) {
+            goto out;
+        }
         for (i = 0; i < m->n; i++) {
             if (first[i] == 0) {
                 m->entries[o++] = m->entries[i];
-                continue;
+            } else {
+                entry_free(&m->entries[i]);
             }
-            if (issue_add(ps, m->entries[i].line,
-                          "duplicate %s (first on line %d); entry ignored",
-                          kind[i] ? "url" : "path", first[i]) < 0) {
-                /* Keep the array consistent for manifest_free. */
-                for (; i < m->n; i++) {
-                    m->entries[o++] = m->entries[i];
-                }
-                m->n = o;
-                goto out;
-            }
-            entry_free(&m->entries[i]);
         }
         m->n = o;
-    }
-    /* Duplicate issues were added after the per-line ones. */
-    if (m->nissues > 1) {
-        qsort(m->issues, m->nissues, sizeof(*m->issues), cmp_issue);
     }
     if (index_build(m, 0, NULL, &m->by_path, &m->npath) < 0 ||
         index_build(m, 1, NULL, &m->by_url, &m->nurl) < 0) {

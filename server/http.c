@@ -810,6 +810,8 @@ completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
         router_account(s->app, rs->route, rs->status, usec);
     }
     kw_free(rs->owned);
+    /* A pool job's answer the client left before it was sent. */
+    kw_free(rs->req.resp.owned);
     strbuf_free(&rs->body);
     arena_free(&rs->arena);
     kw_free(rs);

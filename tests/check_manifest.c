@@ -515,6 +515,36 @@ START_TEST(test_many_issues)
 }
 END_TEST
 
+/* A duplicate before a thousand bad lines is still reported: the cap
+ * keeps the earliest issues, whichever pass found them (regression). */
+START_TEST(test_duplicate_before_cap)
+{
+    struct manifest m;
+    char *text = malloc(3000 * 4 + 128), *w = text;
+    size_t i;
+
+    ck_assert_ptr_nonnull(text);
+    w += sprintf(w, "{\"path\":\"a\"}\n{\"path\":\"./a\"}\n");
+    for (i = 0; i < 3000; i++) {
+        w += sprintf(w, "[x\n");
+    }
+    ck_assert_int_eq(manifest_parse(text, (size_t)(w - text), &m), 0);
+    free(text);
+    ck_assert_uint_eq(m.n, 1);
+    ck_assert_uint_eq(m.nissues, MANIFEST_MAX_ISSUES + 1);
+    assert_issue(&m, 2, "duplicate path (first on line 1); entry ignored");
+    ck_assert_int_eq(m.issues[0].line, 2);
+    ck_assert_int_eq(m.issues[MANIFEST_MAX_ISSUES - 1].line,
+                     MANIFEST_MAX_ISSUES + 1);
+    ck_assert_str_eq(m.issues[MANIFEST_MAX_ISSUES].msg,
+                     "more than 1000 issues; later ones are not reported");
+    for (i = 1; i < m.nissues; i++) {
+        ck_assert_int_le(m.issues[i - 1].line, m.issues[i].line);
+    }
+    manifest_free(&m);
+}
+END_TEST
+
 START_TEST(test_too_many_entries)
 {
     struct manifest m;
@@ -669,6 +699,7 @@ manifest_suite(void)
     tcase_add_test(limits, test_huge_line);
     tcase_add_test(limits, test_deep_nesting);
     tcase_add_test(limits, test_many_issues);
+    tcase_add_test(limits, test_duplicate_before_cap);
     tcase_add_test(limits, test_too_many_entries);
     tcase_add_test(limits, test_many_duplicates);
     tcase_set_timeout(limits, 120);

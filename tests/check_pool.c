@@ -7,7 +7,10 @@
 #include "../ingest/pool.c"
 
 #include <check.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+
+#include "fsutil.h"
 
 /* kill() as the pool calls it: a call for pid -1 or 0 (every process we
  * may signal, or our whole group) is recorded and not made; the rest go
@@ -242,6 +245,78 @@ START_TEST(test_dead_slot)
 }
 END_TEST
 
+/* A directory of the tree swapped for a symlink after the walk: the
+ * worker must not read through it (regression: convert_file opened the
+ * whole path, following the swapped directory out of the tree). */
+START_TEST(test_tree_escape)
+{
+    char dir[] = "/tmp/kwpoolXXXXXX", path[512], sub[128], out[128], cmd[512];
+    struct convert_job job;
+    json_t *res;
+    FILE *f;
+    char *data;
+    size_t len;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(sub, sizeof(sub), "%s/tree/sub", dir);
+    snprintf(out, sizeof(out), "%s/outside", dir);
+    snprintf(path, sizeof(path), "%s/tree", dir);
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+    ck_assert_int_eq(mkdir(sub, 0700), 0);
+    ck_assert_int_eq(mkdir(out, 0700), 0);
+    snprintf(path, sizeof(path), "%s/a.txt", sub);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("Inside\n\ntext\n", f);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/a.txt", out);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("Outside secret\n\ntext\n", f);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/tree/sub/a.txt", dir);
+    memset(&job, 0, sizeof(job));
+    job.path = path;
+    job.rel = "sub/a.txt";
+    job.doc_url = "http://kwangmyong.invalid/c/t/sub/a.txt";
+    job.tree_url = "http://kwangmyong.invalid/c/t/";
+    job.max_bytes = 1 << 20;
+    job.types = "text";
+    extract_limits_default(&job.limits);
+    res = convert_file(&job);
+    ck_assert(json_is_true(json_object_get(res, "ok")));
+    ck_assert_str_eq(json_string_value(json_object_get(res, "title")),
+                     "Inside");
+    json_decref(res);
+    /* swap tree/sub for a link to outside/ */
+    snprintf(cmd, sizeof(cmd), "%s/tree/sub.real", dir);
+    ck_assert_int_eq(rename(sub, cmd), 0);
+    ck_assert_int_eq(symlink(out, sub), 0);
+    res = convert_file(&job);
+    ck_assert_msg(!json_is_true(json_object_get(res, "ok")),
+                  "read through the swapped directory: %s",
+                  json_string_value(json_object_get(res, "title")));
+    ck_assert_ptr_nonnull(strstr(
+        json_string_value(json_object_get(res, "reason")), "cannot open"));
+    json_decref(res);
+    /* the writer's reads of assets and PDF originals too */
+    ck_assert_int_eq(fs_read_tree_file(path, "sub/a.txt", 1 << 20, &data, &len),
+                     -1);
+    ck_assert_int_eq(errno == ELOOP || errno == ENOTDIR, 1);
+    /* a file given alone, or a link in the root the operator named, is
+     * opened as before */
+    snprintf(cmd, sizeof(cmd), "%s/tree/sub.real/a.txt", dir);
+    ck_assert_int_eq(fs_read_tree_file(cmd, "a.txt", 1 << 20, &data, &len), 0);
+    kw_free(data);
+    snprintf(cmd, sizeof(cmd), "%s/tree/sub/a.txt", dir);
+    ck_assert_int_eq(fs_read_tree_file(cmd, "a.txt", 1 << 20, &data, &len), 0);
+    ck_assert_ptr_nonnull(strstr(data, "Outside"));
+    kw_free(data);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *
 pool_suite(void)
 {
@@ -260,6 +335,7 @@ pool_suite(void)
     tcase_add_test(tc, test_truncated);
     suite_add_tcase(s, tc);
     tcase_add_test(workers, test_dead_slot);
+    tcase_add_test(workers, test_tree_escape);
     suite_add_tcase(s, workers);
     return s;
 }

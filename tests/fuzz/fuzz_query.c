@@ -10,7 +10,8 @@
  * with one STR per term, in order, whose unquoted text is the term's
  * (no raw user syntax, no unbalanced quote), brackets only when there are
  * exclusions and more than one positive term; nothing is emitted when
- * info->empty; terms are cleaned (valid UTF-8, no controls) and bounded;
+ * info->empty; terms are cleaned (valid UTF-8, no controls), bounded, not
+ * repeated, and at most QUERY_MAX_PREFIX of them keep a prefix mark;
  * and SQLite's FTS5, with the index's tokenizer, runs every expression
  * without an error.  A normalised title is valid UTF-8 with no ASCII
  * capital, no control character and single inner spaces.
@@ -22,10 +23,11 @@
 #include "query.h"
 #include "tokenizer.h"
 
-/* Parse one STR at *p; 1 when it equals t's text (and its prefix mark
- * is well-formed), with *p past it. */
+/* Parse one STR at *p; 1 when it equals t's text (and its prefix mark,
+ * counted in *stars, is well-formed), with *p past it. */
 static int
-parse_str(const char **p, const char *end, const struct query_term *t)
+parse_str(const char **p, const char *end, const struct query_term *t,
+          int *stars)
 {
     const char *s = *p;
     size_t k = 0;
@@ -64,6 +66,7 @@ parse_str(const char **p, const char *end, const struct query_term *t)
             return 0;
         }
         s += 2;
+        ++*stars;
     }
     *p = s;
     return 1;
@@ -75,6 +78,7 @@ check_expr(const char *m, size_t n, const struct query_info *info)
 {
     const char *p = m, *end = m + n;
     int k, first = 1, paren = info->n_negative > 0 && info->n_positive > 1;
+    int stars = 0;
 
     if (paren) {
         FUZZ_CHECK(p < end && *p == '(', "opening bracket");
@@ -89,7 +93,7 @@ check_expr(const char *m, size_t n, const struct query_info *info)
             p += 5;
         }
         first = 0;
-        FUZZ_CHECK(parse_str(&p, end, &info->term[k]),
+        FUZZ_CHECK(parse_str(&p, end, &info->term[k], &stars),
                    "positive term is one FTS5 string of its text");
     }
     if (paren) {
@@ -102,10 +106,11 @@ check_expr(const char *m, size_t n, const struct query_info *info)
         }
         FUZZ_CHECK(end - p >= 5 && memcmp(p, " NOT ", 5) == 0, "NOT");
         p += 5;
-        FUZZ_CHECK(parse_str(&p, end, &info->term[k]),
+        FUZZ_CHECK(parse_str(&p, end, &info->term[k], &stars),
                    "excluded term is one FTS5 string of its text");
     }
     FUZZ_CHECK(p == end, "nothing after the last term");
+    FUZZ_CHECK(stars <= QUERY_MAX_PREFIX, "at most QUERY_MAX_PREFIX prefixes");
 }
 
 static void
@@ -128,6 +133,14 @@ check_terms(const struct query_info *info)
 
             FUZZ_CHECK(c >= 0x20 && c != 0x7f, "no control byte in a term");
             FUZZ_CHECK(t->phrase || c != ' ', "a word holds no space");
+        }
+        for (i = 0; i < (size_t)k; i++) {
+            const struct query_term *u = &info->term[i];
+
+            FUZZ_CHECK(u->len != t->len || u->phrase != t->phrase ||
+                           u->prefix != t->prefix || u->exclude != t->exclude ||
+                           memcmp(u->text, t->text, t->len) != 0,
+                       "a repeated term is searched once");
         }
         if (t->exclude) {
             neg++;

@@ -14,7 +14,9 @@
 # state change would touch unchanged (checksum before and after).
 # tests/admin.sh (make check) keeps a quick subset of this (12 paths x
 # GET/POST/HEAD without a session); this row is the full matrix.
-# Environment: HOSTILE_A1_TRICKS=short runs 5 path tricks instead of all.
+# Environment: HOSTILE_A1_TRICKS=short runs 7 path tricks instead of 26;
+# HOSTILE_A1_SELFTEST=1 adds the admin's own cookie as a credential
+# without a role, which the row must report (it then fails).
 . "${KW_SRCDIR:-.}/tests/lib.sh"
 . "$KW_SRCDIR/tests/hostile/_web.sh"
 need curl sqlite3 sha256sum awk
@@ -196,6 +198,11 @@ demoted|1|kw_session=$(sid "$TMP/adm2.jar")|$TADM2|short
 operator|1|kw_session=$(sid "$TMP/op.jar")|$TOP|full
 moderator|2|kw_session=$(sid "$TMP/mod.jar")|$TMOD|full
 EOF
+    # Self-test of the judge: the admin's own cookie posing as "no role"
+    # must be reported (the row then fails).
+    if [ "${HOSTILE_A1_SELFTEST:-}" = 1 ]; then
+        echo "selftest|0|kw_session=$SADM|$TADM|short"
+    fi
 }
 
 # run_matrix LABEL LOGIN_PATH: run the queued configs, judge every answer.
@@ -264,12 +271,14 @@ stop_server
 
 # --- reader routes never show pending or rejected documents ---------------
 start_server || { bad "server starts"; finish; exit 1; }
-pmarks=("pend$M page" "body$M text" "rej$M")
+# Titles, body text, reasons and document URLs; a search page echoes its
+# query, so the queries never contain a whole marker.
+pmarks=("pend$M page" "body$M text" "rej$M" "c/pend$M-")
 src=$(q "SELECT source_url FROM document WHERE id = $P1")
 nr=0 leaked=0
 for u in "/d/$P1" "/d/$P6" "/api/documents/$P1" "/api/documents/$P6" "/c/c/pend$M-1.html" \
     "/c/c/pend$M-6.html" "/c/c/pend$M-1.html?raw=1" /c/c/ /c/ / "/search?q=pend$M" \
-    "/search?q=body$M" "/api/search?q=rej$M" "/api/search?q=pend$M" "/api/search?q=body$M&c=c" \
+    "/search?q=body$M" "/search?q=page" "/api/search?q=page" "/api/search?q=pend$M" "/api/search?q=body$M&c=c" \
     "/suggest?q=pend" "/suggest?q=pend$M" /feed.atom /c/c/feed.atom /sitemap.xml \
     /api/collections /api/collections/c "/external?url=$src" "/random" "/random" "/random" \
     "/c/c/?sort=title" "/c/c/?sort=date&lang_filter=en"; do

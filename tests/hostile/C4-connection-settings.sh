@@ -18,7 +18,7 @@ rc=$?
 grep -E '^[0-9]+%|Checks|:F:|:E:' "$TMP/check_db.log"
 check "tests/check_db passes (exit $rc)" test "$rc" -eq 0
 check "check_db ran test_settings_c4 without failure" bash -c '! grep -q "test_settings_c4" "$1"' _ "$TMP/check_db.log"
-check "check_db ran its 9 tests" grep -q 'Checks: 9, Failures: 0, Errors: 0' "$TMP/check_db.log"
+check "check_db: every test passed" grep -qE 'Checks: [0-9]+, Failures: 0, Errors: 0' "$TMP/check_db.log"
 # What lives in the file itself, on a database made by the binary.
 mkdir -p "$TMP/site"
 printf '<html><head><title>t</title></head><body><p>x</p></body></html>' >"$TMP/site/a.html"

@@ -4,7 +4,8 @@
 # (newline, invalid UTF-8, control bytes, backslash, leading dashes, 255
 # bytes, markup and URL syntax), a path deeper than PATH_MAX, hidden files,
 # unreadable files and directories (root reads chmod 000 anyway, so that
-# part runs as `nobody` through setpriv), and a 10,000-file directory.
+# part runs as `nobody` through setpriv), a 10,000-file directory, and a
+# directory swapped for a symlink to outside while the ingest runs.
 # Pass: no hang (each run under a deadline), no escape (a canary outside
 # the tree, reachable only through symlinks, is never opened: strace; and
 # its token is nowhere in the database), every file in the --report.
@@ -167,11 +168,39 @@ check "good siblings stored" test "$(q "SELECT count(*) FROM document WHERE path
 check "odd but valid names stored (dash, long, markup, Korean, RLO)" \
     test "$(q "SELECT count(*) FROM document WHERE path IN ('-rf.html', '--help.html', '<script>alert(1)<%2Fscript>.html', '한국어 이름.html', ' space .html')")" -eq 5
 check "all 1,000 pages of the big directory stored" test "$(q "SELECT count(*) FROM document WHERE path LIKE 'big/p%'")" -eq 1000
-check "the path deeper than PATH_MAX is reported, not stored" \
-    test "$(python3 -c 'import json,sys; print(sum(1 for f in json.load(open(sys.argv[1]))["files"] if "d19" in f["path"] and f["status"] == "skipped"))' "$TMP/r.json")" -ge 1
+check "the path deeper than PATH_MAX is reported (cannot stat), not stored" \
+    test "$(python3 -c 'import json,sys; print(sum(1 for f in json.load(open(sys.argv[1]))["files"] if f["path"].startswith("sub/d00") and f["status"] == "skipped" and f.get("reason") == "cannot stat"))' "$TMP/r.json")" -eq 1
+check "nothing below it stored" test "$(q "SELECT count(*) FROM document WHERE path LIKE 'sub/d00%'")" -eq 0
+check "junk.png stored as an asset and listed" grep -q '^asset' <<<"$(report_reason "$TMP/r.json" junk.png)"
 check "hidden files reported as skipped" grep -q 'hidden' <<<"$(report_reason "$TMP/r.json" .hidden.html)"
 check "stored text valid UTF-8" utf8_ok
 check "integrity ok" integrity_ok
+
+# A directory of the tree swapped for a symlink to outside while the
+# ingest runs (after its walk): no file may be read through it.
+R="$TMP/race"
+mkdir -p "$R/tree/big" "$R/outside"
+python3 - "$R" "$TOKEN" <<'PY'
+import os, sys
+r, token = sys.argv[1], sys.argv[2]
+for i in range(3000):
+    open(os.path.join(r, "tree/big/p%04d.html" % i), "w").write(
+        "<html><head><title>Inside %d</title></head><body><p>inside</p></body></html>" % i)
+    open(os.path.join(r, "outside/p%04d.html" % i), "w").write(
+        "<html><head><title>%s %d</title></head><body><p>%s</p></body></html>" % (token, i, token))
+PY
+"$KW_BIN" ingest --db "$DB" --data-dir "$KW_SRCDIR" --collection i4race \
+    --report "$TMP/race.json" --jobs 2 "$R/tree" >"$TMP/race.out" 2>&1 &
+pid=$!
+sleep 0.5
+mv "$R/tree/big" "$R/tree/big.real"
+ln -s ../outside "$R/tree/big"
+wait "$pid"
+cat "$TMP/race.out"
+after=$(python3 -c 'import json,sys; print(sum(1 for f in json.load(open(sys.argv[1]))["files"] if f["status"] == "rejected" and "cannot open" in f.get("reason", "")))' "$TMP/race.json")
+check "swap during the run: $after pages met the swapped directory and were refused" test "$after" -gt 0
+check "swap during the run: nothing read through the link (no canary stored)" \
+    test "$(q "SELECT count(*) FROM document WHERE title LIKE '%$TOKEN%' OR body_text LIKE '%$TOKEN%'")" -eq 0
 
 # Unreadable file and directory: root reads them anyway, so as nobody.
 if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
@@ -191,8 +220,8 @@ if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
     check "as nobody: exit 1 [$rc]" test "$rc" -eq 1
     check "as nobody: unreadable file rejected ($(report_reason "$NOBODY_DIR/db/r.json" unreadable.html))" \
         grep -q 'Permission denied' <<<"$(report_reason "$NOBODY_DIR/db/r.json" unreadable.html)"
-    check "as nobody: unreadable directory reported ($(report_reason "$NOBODY_DIR/db/r.json" locked))" \
-        grep -q 'cannot read directory' <<<"$(report_reason "$NOBODY_DIR/db/r.json" locked)"
+    check "as nobody: unreadable directory reported ($(report_reason "$NOBODY_DIR/db/r.json" locked/))" \
+        grep -q 'cannot read directory' <<<"$(report_reason "$NOBODY_DIR/db/r.json" locked/)"
     check "as nobody: the readable sibling stored" \
         test "$(sqlite3 "$NOBODY_DIR/db/t.db" "SELECT count(*) FROM document WHERE path = 'ok.html'")" -eq 1
 else

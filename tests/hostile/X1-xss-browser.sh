@@ -23,10 +23,11 @@
 # failed.  Environment: KW_BIN, KW_SRCDIR, CHROMIUM (default
 # /usr/bin/chromium), KW_NODE_DIR (where node_modules goes, default
 # tests/hostile of the current directory, or used in place when the source
-# tree has it), KW_X1_JOBS (pages rendered at once, default 4),
+# tree has it), KW_X1_JOBS (pages rendered at once, default 3),
 # KW_X1_NODE_TIMEOUT (seconds for one browser run, default 600),
 # KW_HOSTILE_NO_HOOKS=1 (a binary without test hooks: skip the no-CSP pass
-# instead of failing).
+# instead of failing), KW_KEEP=DIR (copy the database, logs and fixtures
+# there).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 : "${KW_SRCDIR:=$HERE/../..}"
@@ -152,8 +153,16 @@ browse() {
     fi
 }
 
+# Every document page and preview is CSP-sandboxed: an opaque origin, so
+# Chromium shares no connection between two of them and each page view
+# opens its own (stylesheet, icon), idle for a while after.  Hundreds of
+# page views a minute from one address run into max_connections_per_ip
+# (64), and the server answers the next connection with a reset: lifted
+# here, where one browser is every reader at once.
+SERVE_ARGS=(--set max_connections_per_ip=0)
+
 # --- pass 1: the server as it is ---------------------------------------------------
-if ! start_server; then
+if ! start_server "${SERVE_ARGS[@]}"; then
     bad "start the server"
     finish
     exit
@@ -169,7 +178,7 @@ KW_X1_MODE=csp browse render
 stop_server
 
 # --- pass 2: no CSP header (test hook), the sanitizer alone --------------------------
-if ! KW_TEST_NO_CSP=1 start_server; then
+if ! KW_TEST_NO_CSP=1 start_server "${SERVE_ARGS[@]}"; then
     bad "start the server with KW_TEST_NO_CSP=1"
 elif has_csp / || has_csp /c/x1/d0000.html; then
     if [ "${KW_HOSTILE_NO_HOOKS:-}" = 1 ]; then
@@ -185,6 +194,13 @@ else
 fi
 stop_server
 
+if grep -qiE ' (warn|error):' "$TMP/err.log" 2>/dev/null; then
+    echo "# server log (warnings and errors):"
+    grep -iE ' (warn|error):' "$TMP/err.log" | head -20 | sed 's/^/#   /'
+fi
 echo "# X1 summary ($(($(date +%s) - t_start)) s): $nvec vectors, $n_new documents stored, $n_rej rejected by ingest"
 [ -f "$KW_X1_COUNTS" ] && sed 's/^/#   /' "$KW_X1_COUNTS"
+if [ -n "${KW_KEEP:-}" ]; then
+    mkdir -p "$KW_KEEP" && cp -r "$TMP"/. "$KW_KEEP"/ && echo "# kept the database, logs and fixtures in $KW_KEEP"
+fi
 finish

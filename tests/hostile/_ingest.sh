@@ -216,3 +216,73 @@ out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(o
 open(path, "wb").write(out)
 PY
 }
+
+# start_server_on DB [extra args...]: lib.sh's start_server for another
+# database file; sets SERVER_PID, PORT and BASE the same way.
+start_server_on() {
+    local db=$1
+    shift
+    "$KW_BIN" serve --db "$db" --data-dir "$KW_SRCDIR" \
+        --listen 127.0.0.1:0 --set access_log="$TMP/access.log" "$@" \
+        >"$TMP/out.log" 2>"$TMP/err.log" &
+    SERVER_PID=$!
+    PORT=
+    for _ in $(seq 1 100); do
+        PORT=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$TMP/err.log" | head -1)
+        [ -n "$PORT" ] && break
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ -z "$PORT" ]; then
+        echo "server did not start:"; cat "$TMP/err.log"
+        SERVER_PID=
+        return 1
+    fi
+    BASE="http://127.0.0.1:$PORT"
+}
+
+# http_code URL: the status of a GET (000 when no answer in 5 s).
+http_code() { curl -s -o /dev/null -m 5 -w '%{http_code}' "$1"; }
+
+# gen_tree DIR N [KB]: N generated HTML pages of about KB kilobytes each
+# (default 8), in ten folders, with sections and links.
+gen_tree() {
+    python3 - "$1" "$2" "${3:-8}" <<'PY'
+import os, random, sys
+root, n, kb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rnd = random.Random(n * 1000 + kb)
+words = ("table index query page write lock journal vacuum schema row column "
+         "데이터 검색 문서 색인 쓰기").split()
+for i in range(n):
+    d = os.path.join(root, "f%d" % (i % 10))
+    os.makedirs(d, exist_ok=True)
+    body = []
+    size = 0
+    k = 0
+    while size < kb * 1024:
+        p = " ".join(rnd.choice(words) for _ in range(120))
+        body.append("<h2 id=s%d>Part %d</h2><p>%s %d</p>" % (k, k, p, rnd.randrange(10**9)))
+        size += len(body[-1]); k += 1
+    with open(os.path.join(d, "p%05d.html" % i), "w") as f:
+        f.write("<html><head><title>Generated %d</title></head><body><h1>Generated %d</h1>%s"
+                "<a href=\"../f%d/p%05d.html\">next</a></body></html>" % (i, i, "".join(body), (i + 1) % 10, i + 1))
+PY
+}
+
+# Moderation through the web form (as tests/admin.sh does it).
+# mod_login JAR USER PASSWORD: prints the HTTP status of the login POST.
+mod_login() {
+    local jar=$1 tok
+    tok=$(curl -s -m 10 -c "$jar" -b "$jar" "$BASE/admin/login" | sed -n 's/.*name="csrf_token" value="\([0-9a-f]*\)".*/\1/p')
+    curl -s -m 10 -o /dev/null -w '%{http_code}' -c "$jar" -b "$jar" \
+        --data-urlencode "username=$2" --data-urlencode "password=$3" \
+        --data-urlencode "csrf_token=$tok" "$BASE/admin/login"
+}
+# mod_csrf JAR: the session's CSRF token.
+mod_csrf() { curl -s -m 10 -b "$1" "$BASE/admin/" | sed -n 's/.*name="csrf_token" value="\([0-9a-f]*\)".*/\1/p' | head -1; }
+# mod_act JAR PATH TOKEN [curl args...]: POST an action, print the status.
+mod_act() {
+    local jar=$1 path=$2 tok=$3
+    shift 3
+    curl -s -m 20 -o /dev/null -w '%{http_code}' -b "$jar" --data-urlencode "csrf_token=$tok" "$@" "$BASE$path"
+}

@@ -1,0 +1,228 @@
+"""Why kwangmyong missed a judged page: a word check of the query against
+what ingest stored for the relevant documents (the `section` rows of the
+database: the document title on the first row, each row a section or a
+4 KiB chunk of one with its heading), read with Python's sqlite3 (the
+FTS5 index itself needs the server's tokenizer, so it is not used).
+
+Causes, in the order they are tested:
+  not-ingested   no relevant page is a published document (ingest skipped
+                 or rejected it)
+  word-missing   a query word is on none of the relevant pages: every word
+                 must match, so the page cannot be found (the index's
+                 wording is not the page's)
+  spread         every word is on a relevant page, but no one row (section
+                 or chunk, the title counting for the first row only) holds
+                 them all: the page is not matched at all
+  common-words   a row holds every word, yet the page ranks below 10 (or
+                 past the depth asked); one of the words is on at least 10%
+                 of the pages and weighs as much as the rarer ones (no IDF)
+  outranked      a row holds every word, no word is common: other pages
+                 score higher (title and heading weights, length)
+The word check is approximate (a light suffix strip for Latin words instead
+of the Porter stemmer, substrings for Hangul), so a cause is a strong hint,
+not a proof.
+"""
+
+import re
+import sqlite3
+
+COMMON_DF = 0.10
+SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "s",
+            "ly", "e", "y")
+# A Latin word or identifier as kwtok reads it: word characters (letters,
+# digits, '_'), joined by '.' or '-' when a word character follows.  The
+# document indexes the whole and each part (split at '_', '.', '-'); a
+# query word matches the whole only.
+IDENT = re.compile(r"[^\W]+(?:[.\-][^\W]+)*")
+
+
+def is_hangul(s):
+    return any("\uac00" <= ch <= "\ud7a3" for ch in s)
+
+
+def stem(t):
+    if not t.isascii():
+        return t
+    for s in SUFFIXES:
+        if t.endswith(s) and len(t) - len(s) >= 3:
+            return t[:-len(s)]
+    return t
+
+
+def query_terms(q):
+    """The query's words as kwtok's query side has them (whole
+    identifiers; Hangul runs as they are), casefolded, without repeats."""
+    terms = []
+    for t in IDENT.findall(q.casefold()):
+        if is_hangul(t):
+            for run in re.findall(r"[\uac00-\ud7a3]+|[^\uac00-\ud7a3]+", t):
+                if run not in terms and (is_hangul(run) or len(run.strip("_.-")) >= 1):
+                    terms.append(run.strip("_.-") or run)
+        elif t not in terms:
+            terms.append(t)
+    return [t for t in terms if t]
+
+
+def doc_tokens(text):
+    """Stemmed whole identifiers and their parts of a (casefolded) text."""
+    out = set()
+    for w in IDENT.findall(text):
+        if is_hangul(w):
+            continue
+        out.add(stem(w))
+        if any(c in w for c in "_.-"):
+            for part in re.split(r"[_.\-]+", w):
+                if part:
+                    out.add(stem(part))
+    return out
+
+
+class Row:
+    __slots__ = ("text", "_tokens")
+
+    def __init__(self, text):
+        self.text = text
+        self._tokens = None
+
+    def has(self, term):
+        if is_hangul(term):
+            return term in self.text
+        if self._tokens is None:
+            self._tokens = doc_tokens(self.text)
+        return stem(term) in self._tokens
+
+
+def df_regex(term):
+    """For document frequency over the whole collection (a cheap
+    approximation of Row.has): the term as a whole word or part."""
+    st = re.escape(stem(term))
+    return re.compile(r"(?<![^\W_])%s[^\W_]{0,5}(?![^\W_])" % st)
+
+
+class Diagnoser:
+    def __init__(self, db_path, collection):
+        self.db = sqlite3.connect("file:%s?mode=ro" % db_path, uri=True,
+                                  timeout=30)
+        self.collection = collection
+        self._docs = None
+        self._df = {}
+
+    def close(self):
+        self.db.close()
+
+    def doc_ids(self, path):
+        rows = self.db.execute(
+            "SELECT d.id FROM document d JOIN collection c ON c.id = d.collection_id"
+            " WHERE c.name = ? AND d.path = ? AND d.status = 'published'",
+            (self.collection, path)).fetchall()
+        return [r[0] for r in rows]
+
+    def rows(self, doc_id):
+        return [(t or "") + "\n" + (h or "") + "\n" + (b or "")
+                for t, h, b in self.db.execute(
+                    "SELECT title, heading, body FROM section"
+                    " WHERE document_id = ? ORDER BY ord", (doc_id,))]
+
+    def all_texts(self):
+        if self._docs is None:
+            self._docs = [(t or "").casefold() + "\n" + (b or "").casefold()
+                          for t, b in self.db.execute(
+                "SELECT d.title, d.body_text FROM document d JOIN collection c"
+                " ON c.id = d.collection_id WHERE c.name = ?"
+                " AND d.status = 'published'", (self.collection,))]
+        return self._docs
+
+    def df(self, term):
+        """Share of published documents whose title or text has the term."""
+        if term not in self._df:
+            docs = self.all_texts()
+            st = stem(term)
+            if is_hangul(term):
+                n = sum(1 for d in docs if term in d)
+            else:
+                rx = df_regex(term)
+                n = sum(1 for d in docs if st in d and rx.search(d))
+            self._df[term] = n / len(docs) if docs else 0.0
+        return self._df[term]
+
+    def explain(self, query, relevant, rank, total, depth):
+        terms = query_terms(query)
+        docs = []
+        for p in relevant:
+            for i in self.doc_ids(p):
+                docs.append((p, [Row(r.casefold()) for r in self.rows(i)]))
+        if rank:
+            where = "rank %d" % rank
+        elif total == 0:
+            where = "no result"
+        elif total <= depth:
+            where = "not among its %d result%s" % (total, "" if total == 1 else "s")
+        else:
+            where = "not in the first %d of %d" % (depth, total)
+        # every result was seen and the page was not one: it did not match
+        unmatched = not rank and total <= depth
+        if not docs:
+            return {"cause": "not-ingested", "where": where,
+                    "detail": "no relevant page is a published document"}
+        if rank:
+            return self.ranking(terms, where, "found at %s" % where)
+        best_missing = None
+        spread_doc = None
+        for p, rows in docs:
+            missing = [t for t in terms if not any(r.has(t) for r in rows)]
+            if missing:
+                if best_missing is None or len(missing) < len(best_missing[1]):
+                    best_missing = (p, missing)
+                continue
+            if any(all(r.has(t) for t in terms) for r in rows):
+                if unmatched:
+                    return {"cause": "tokens", "where": where,
+                            "detail": "one section of %s has every word by "
+                            "this check, yet the page did not match (stemming "
+                            "or tokenizing differs)" % p}
+                return self.ranking(terms, where, "one section of %s has "
+                                    "every word" % p)
+            spread_doc = spread_doc or (p, rows)
+        if spread_doc:
+            p, rows = spread_doc
+            parts = []
+            for t in terms:
+                idx = [i for i, r in enumerate(rows) if r.has(t)]
+                parts.append("'%s' in %s" % (t, _rows_label(idx)))
+            return {"cause": "spread", "where": where,
+                    "detail": "all words on %s (%d rows), none holds them all: %s"
+                    % (p, len(rows), "; ".join(parts))}
+        p, missing = best_missing
+        return {"cause": "word-missing", "where": where,
+                "detail": "%s not on %s" % (
+                    ", ".join("'%s'" % t for t in missing), p)}
+
+    def ranking(self, terms, where, how):
+        """The page matched but ranked low: common words or other pages."""
+        dfs = sorted(((self.df(t), t) for t in terms), reverse=True)
+        common = [(d, t) for d, t in dfs if d >= COMMON_DF]
+        if common and len(terms) > 1 and dfs[-1][0] < COMMON_DF:
+            rare = dfs[-1]
+            return {"cause": "common-words", "where": where,
+                    "detail": "%s; %s on %s of the pages, weighing as much as "
+                    "'%s' (%.1f%%)" % (
+                        how, ", ".join("'%s'" % t for _, t in common),
+                        "/".join("%.0f%%" % (100 * d) for d, _ in common),
+                        rare[1], 100 * rare[0])}
+        if common:
+            return {"cause": "common-words", "where": where,
+                    "detail": "%s; every word is common (%s)" % (
+                        how, ", ".join("'%s' %.0f%%" % (t, 100 * d)
+                                       for d, t in common))}
+        return {"cause": "outranked", "where": where,
+                "detail": "%s; no word is common (the most: '%s', %.1f%% of "
+                "the pages)" % (how, dfs[0][1] if dfs else "",
+                                100 * (dfs[0][0] if dfs else 0))}
+
+
+def _rows_label(idx):
+    if not idx:
+        return "none"
+    if len(idx) > 4:
+        return "rows %s… (%d)" % (",".join(str(i) for i in idx[:4]), len(idx))
+    return ("row " if len(idx) == 1 else "rows ") + ",".join(str(i) for i in idx)
