@@ -712,6 +712,30 @@ throttle_wait(struct db *w, int by_client, const char *name, const char *client,
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? wait : -1;
 }
 
+int
+auth_client_failures(struct db *r, const char *client)
+{
+    static const char sql[] = "SELECT count(*) FROM login_attempt"
+                              " WHERE client = :c AND ok = 0 AND at > :since";
+    sqlite3_stmt *st;
+    int n = -1;
+
+    if (client == NULL) {
+        return 0;
+    }
+    st = db_stmt(r, sql);
+    if (st == NULL) {
+        return -1;
+    }
+    db_bind_text(st, ":c", client);
+    db_bind_int64(st, ":since", (int64_t)(now_s() - cfg.fail_window_s));
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        n = sqlite3_column_int(st, 0);
+    }
+    sqlite3_reset(st);
+    return n;
+}
+
 /* Drop attempts older than a day, a few of the oldest rows per login, so
  * the table stays small without a scan. */
 static int
@@ -1127,9 +1151,13 @@ auth_session(struct db *r, struct db *w, const char *sid, struct auth_user *u,
         return 0;
     }
     /* A write per request would serialise every admin page on the write
-     * lock; a minute's precision is plenty for a 30-minute idle limit.  A
-     * failed touch costs at most that minute, so the request goes on. */
-    if (w != NULL && now - seen >= AUTH_TOUCH_S &&
+     * lock; a minute's precision is plenty for a 30-minute idle limit, and
+     * a tenth of the limit when it is shorter (a session used every 20 s
+     * must live under a 60 s limit).  A failed touch costs at most that
+     * much, so the request goes on. */
+    if (w != NULL &&
+        now - seen >=
+            (cfg.idle_s / 10 < AUTH_TOUCH_S ? cfg.idle_s / 10 : AUTH_TOUCH_S) &&
         session_write(w, idhash, 0, now) < 0) {
         LOG_WARN("session last_seen_at not updated: %s", db_errmsg(w));
     }

@@ -81,6 +81,11 @@ int auth_init(const struct auth_config *c);
  * per-client throttle sees, without letting anyone lock an account. */
 long auth_failure_delay_ms(void);
 
+/* Failed logins from client (any name) inside the throttle window, read on
+ * r (a reader is fine): 0 means the address has not been guessing, so its
+ * login may go ahead of a flood.  -1 on error. */
+int auth_client_failures(struct db *r, const char *client);
+
 /* argon2id hash of pw at the configured limits into out, within the
  * concurrency bound.  0, or -1 (out of memory). */
 int auth_hash_password(const char *pw, char out[AUTH_HASH_MAX]);

@@ -122,6 +122,23 @@ workpool_submit(struct workpool *p, workpool_fn fn, void *arg)
     return rc;
 }
 
+int
+workpool_submit_first(struct workpool *p, workpool_fn fn, void *arg)
+{
+    int rc = -1;
+
+    pthread_mutex_lock(&p->mu);
+    if (!p->stopping && p->n < p->cap) {
+        p->head = (p->head + p->cap - 1) % p->cap;
+        p->ring[p->head] = (struct job){fn, arg};
+        p->n++;
+        rc = 0;
+        pthread_cond_signal(&p->more);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
 size_t
 workpool_waiting(struct workpool *p)
 {

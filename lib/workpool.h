@@ -32,6 +32,10 @@ struct workpool *workpool_new(int nthreads, size_t qcap, int nice_incr);
  * (fn is then not called: the caller still owns arg). */
 int workpool_submit(struct workpool *p, workpool_fn fn, void *arg);
 
+/* workpool_submit, but ahead of every job waiting: for the few that must
+ * not wait behind a flood (a login from an address with no failures). */
+int workpool_submit_first(struct workpool *p, workpool_fn fn, void *arg);
+
 /* Jobs waiting (not yet started) and jobs running, for /metrics. */
 size_t workpool_waiting(struct workpool *p);
 size_t workpool_running(struct workpool *p);

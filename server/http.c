@@ -50,6 +50,26 @@ struct http_server {
     int no_csp; /* test builds: KW_TEST_NO_CSP=1 drops the CSP header */
     struct workpool *pool;       /* runs ROUTE_POOL requests (searches) */
     struct workpool *login_pool; /* runs ROUTE_LOGIN_POOL requests */
+    struct delayq *delays;       /* answers held back (resp.delay_ms) */
+};
+
+/* Answers held back for a while (a failed login's wait) without a
+ * thread each: their connections stay suspended, one thread resumes each
+ * when it is due. */
+#define DELAYQ_MAX 4096
+
+struct delayed {
+    struct timespec due;
+    struct rstate *rs;
+};
+
+struct delayq {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread;
+    int stop;
+    size_t n;
+    struct delayed v[DELAYQ_MAX];
 };
 
 /* Where a request handed to the search pool stands. */
@@ -470,6 +490,115 @@ run_request(struct req *req, long budget_ms)
     db_deadline_clear(req->db);
 }
 
+static int
+ts_before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec ||
+           (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* The delay thread: resume each held connection when it is due; when
+ * stopping, all of them at once. */
+static void *
+delay_thread(void *arg)
+{
+    struct delayq *q = arg;
+
+    pthread_mutex_lock(&q->mu);
+    for (;;) {
+        struct timespec now;
+        size_t i, first = 0;
+
+        if (q->n == 0) {
+            if (q->stop) {
+                break;
+            }
+            pthread_cond_wait(&q->cv, &q->mu);
+            continue;
+        }
+        for (i = 1; i < q->n; i++) {
+            if (ts_before(&q->v[i].due, &q->v[first].due)) {
+                first = i;
+            }
+        }
+        clock_gettime(CLOCK_REALTIME, &now);
+        if (q->stop || !ts_before(&now, &q->v[first].due)) {
+            struct rstate *rs = q->v[first].rs;
+
+            q->v[first] = q->v[--q->n];
+            pthread_mutex_unlock(&q->mu);
+            MHD_resume_connection(rs->con);
+            pthread_mutex_lock(&q->mu);
+            continue;
+        }
+        pthread_cond_timedwait(&q->cv, &q->mu, &q->v[first].due);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
+/* Hold rs's suspended connection for ms.  0, or -1 when the queue is
+ * full (the caller resumes at once: the answer goes out undelayed). */
+static int
+delay_add(struct delayq *q, struct rstate *rs, long ms)
+{
+    int rc = -1;
+
+    pthread_mutex_lock(&q->mu);
+    if (!q->stop && q->n < DELAYQ_MAX) {
+        struct delayed *d = &q->v[q->n++];
+
+        clock_gettime(CLOCK_REALTIME, &d->due);
+        d->due.tv_sec += ms / 1000;
+        d->due.tv_nsec += (ms % 1000) * 1000000L;
+        if (d->due.tv_nsec >= 1000000000L) {
+            d->due.tv_sec++;
+            d->due.tv_nsec -= 1000000000L;
+        }
+        d->rs = rs;
+        pthread_cond_signal(&q->cv);
+        rc = 0;
+    }
+    pthread_mutex_unlock(&q->mu);
+    return rc;
+}
+
+static struct delayq *
+delayq_new(void)
+{
+    struct delayq *q = kw_calloc(1, sizeof(*q));
+
+    if (q == NULL) {
+        return NULL;
+    }
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->cv, NULL);
+    if (pthread_create(&q->thread, NULL, delay_thread, q) != 0) {
+        pthread_cond_destroy(&q->cv);
+        pthread_mutex_destroy(&q->mu);
+        kw_free(q);
+        return NULL;
+    }
+    return q;
+}
+
+/* Resume every held connection now, then stop the thread. */
+static void
+delayq_free(struct delayq *q)
+{
+    if (q == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&q->mu);
+    q->stop = 1;
+    pthread_cond_signal(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+    pthread_join(q->thread, NULL);
+    pthread_cond_destroy(&q->cv);
+    pthread_mutex_destroy(&q->mu);
+    kw_free(q);
+}
+
 /* A search pool job: run the suspended request on this pool thread's own
  * reader connection, under the search budget, and resume its connection;
  * libmicrohttpd then calls access_cb again, which sends the answer. */
@@ -489,6 +618,10 @@ pool_job(void *arg, int cancelled)
         }
     }
     atomic_store(&rs->pool_state, state);
+    if (state == POOL_DONE && req->resp.delay_ms > 0 &&
+        delay_add(s->delays, rs, req->resp.delay_ms) == 0) {
+        return; /* the delay thread resumes it */
+    }
     MHD_resume_connection(rs->con);
 }
 
@@ -633,6 +766,7 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
     struct req *req;
     struct workpool *pool;
     unsigned flags;
+    int first = 0;
     const union MHD_ConnectionInfo *ci;
     char client[INET6_ADDRSTRLEN + 1] = "-";
     const char *path;
@@ -767,10 +901,24 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
             rs->budget_ms = app->cfg->search_timeout_ms;
             rs->busy_text = "search_queue_full";
         }
+        /* A login from an address that has not been failing goes ahead
+         * of a flood of guesses, so that nobody is locked out by one. */
+        if (flags & ROUTE_LOGIN_POOL) {
+            struct db *rdb = thread_db(s);
+
+            first = rdb != NULL && auth_client_failures(rdb, req->client) == 0;
+        }
         atomic_store(&rs->pool_state, POOL_QUEUED);
         MHD_suspend_connection(con);
-        if (workpool_submit(pool, pool_job, rs) < 0) {
+        if ((first ? workpool_submit_first : workpool_submit)(pool, pool_job,
+                                                              rs) < 0) {
             atomic_store(&rs->pool_state, POOL_REFUSED);
+            /* A refused login waits like a failed one: a flood must not
+             * get its refusals back at once and ask again. */
+            if ((flags & ROUTE_LOGIN_POOL) &&
+                delay_add(s->delays, rs, auth_failure_delay_ms()) == 0) {
+                return MHD_YES;
+            }
             MHD_resume_connection(con);
         }
         return MHD_YES;
@@ -950,9 +1098,11 @@ http_start(struct app *app, struct http_server **out, char *err, size_t errlen)
          * after a failure: two threads, so a flood of guesses waits
          * there, never on the HTTP threads. */
         s->login_pool = workpool_new(2, 32, 0);
-        if (s->pool == NULL || s->login_pool == NULL) {
+        s->delays = delayq_new();
+        if (s->pool == NULL || s->login_pool == NULL || s->delays == NULL) {
             workpool_free(s->pool);
             workpool_free(s->login_pool);
+            delayq_free(s->delays);
             snprintf(err, errlen, "cannot start the search threads");
             pthread_key_delete(s->db_key);
             kw_free(s);
@@ -976,6 +1126,7 @@ http_start(struct app *app, struct http_server **out, char *err, size_t errlen)
                  strerror(errno));
         workpool_free(s->pool);
         workpool_free(s->login_pool);
+        delayq_free(s->delays);
         pthread_key_delete(s->db_key);
         kw_free(s);
         return -1;
@@ -1013,9 +1164,10 @@ http_stop(struct http_server *s)
 {
     /* Every suspended connection must be resumed before the daemon
      * stops: searches still waiting are answered 503, running ones
-     * finish. */
+     * finish, held answers go out at once. */
     workpool_free(s->pool);
     workpool_free(s->login_pool);
+    delayq_free(s->delays); /* after the pools: their jobs may add to it */
     s->app->search_pool = NULL;
     MHD_stop_daemon(s->d);
     pthread_key_delete(s->db_key);

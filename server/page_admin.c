@@ -142,10 +142,9 @@ page_admin_login_post(struct req *req, json_t **model)
     if (rc == AUTH_ERROR) {
         return 503;
     }
-    /* A failed or throttled attempt waits, so guessing stays slow. */
-    if (auth_failure_delay_ms() > 0) {
-        usleep((useconds_t)(auth_failure_delay_ms() * 1000));
-    }
+    /* A failed or throttled attempt waits, so guessing stays slow; the
+     * HTTP layer holds the answer without holding a thread. */
+    req->resp.delay_ms = auth_failure_delay_ms();
     if (rc == AUTH_THROTTLED) {
         char *ra = arena_alloc(req->arena, 24);
 
@@ -353,7 +352,8 @@ form_ids(struct req *req, int64_t *ids, size_t max)
 
 /* POST /admin/queue/bulk (id..., action approve|reject, reason,
  * confirm): first a confirmation page, then the acts, each document its
- * own transaction; 303 back to the queue. */
+ * own transaction; 303 back to the queue, or 400/503 when a document was
+ * left undecided (not for one someone else decided first). */
 int
 page_admin_bulk_post(struct req *req, json_t **model)
 {
@@ -410,6 +410,21 @@ page_admin_bulk_post(struct req *req, json_t **model)
     } else {
         moderation_reject_many(req->app->wdb, ids, n, req->user->name, reason,
                                req->client, res, NULL);
+    }
+    /* A conflict or a vanished document is someone else's decision and is
+     * skipped; any other failure left a document undecided, so the answer
+     * must not be the redirect that means "done" (as a single action's
+     * would not be). */
+    for (i = 0; i < n; i++) {
+        if (res[i] == MOD_BAD_REQUEST) {
+            *model = json_pack("{s:s}", "message", "invalid reason");
+            return 400;
+        }
+        if (res[i] != MOD_OK && res[i] != MOD_CONFLICT &&
+            res[i] != MOD_NOT_FOUND) {
+            req->resp.retry_after = "5";
+            return 503;
+        }
     }
     return redirect(req, "/admin/queue");
 }

@@ -653,8 +653,9 @@ router_csrf_token(struct req *req)
     }
     randombytes_buf(raw, sizeof(raw));
     sodium_bin2hex(hex, 33, raw, sizeof(raw));
-    strbuf_printf(&c, "%s=%s; Path=%s/; HttpOnly; SameSite=Strict",
-                  ROUTER_CSRF_COOKIE, hex, req->app->base);
+    strbuf_printf(&c, "%s=%s; Path=%s/; HttpOnly; SameSite=Strict%s",
+                  ROUTER_CSRF_COOKIE, hex, req->app->base,
+                  req->app->cfg->cookie_secure ? "; Secure" : "");
     req->resp.set_cookie = arena_strdup(req->arena, strbuf_peek(&c));
     strbuf_free(&c);
     return hex;

@@ -105,6 +105,8 @@ struct resp {
     int ranges; /* byte ranges may be served (Accept-Ranges) */
     char content_range[96];
     const char *disposition; /* Content-Disposition */
+    long delay_ms; /* hold the answer this long before sending it; http.c
+                      holds it without a thread (a failed login's wait) */
 };
 
 struct req {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "moderation.h"
 #include "pagefix.h"
 
 static const char fixture[] =
@@ -333,6 +334,69 @@ START_TEST(test_preview_sandboxed)
 }
 END_TEST
 
+/* POST /admin/queue/bulk as sid: ids 1 and 2, action, reason (or NULL). */
+static int
+bulk_as(const char *sid, const char *tok, const char *action,
+        const char *reason)
+{
+    struct fake f;
+    struct req *r = fake(&f, REQ_POST, "/admin/queue/bulk", NULL, NULL);
+    char cookie[100];
+    int status;
+
+    snprintf(cookie, sizeof(cookie), "%s=%s", ROUTER_SESSION_COOKIE, sid);
+    fake_header(&f, "Cookie", cookie);
+    fake_form(&f, "csrf_token", tok);
+    fake_form(&f, "id", "1");
+    fake_form(&f, "id", "2");
+    fake_form(&f, "action", action);
+    fake_form(&f, "confirm", "1");
+    if (reason != NULL) {
+        fake_form(&f, "reason", reason);
+    }
+    router_dispatch(r);
+    status = r->resp.status;
+    done(&f);
+    return status;
+}
+
+/* A bulk act that left documents undecided must not answer with the
+ * redirect that means "done" (tests/hostile/C2 found 303 for both). */
+START_TEST(test_bulk_undecided_not_done)
+{
+    char sid[65], tok[65], *longr;
+    const char *path = sqlite3_db_filename(db_handle(pf_wdb), "main");
+    sqlite3 *other;
+
+    ck_assert_int_eq(login("mod", "correct horse battery", "10.0.0.8", sid),
+                     303);
+    session_csrf(sid, tok);
+    /* a reason past MODERATION_REASON_MAX decides nothing: 400 */
+    longr = malloc(MODERATION_REASON_MAX + 2);
+    ck_assert_ptr_nonnull(longr);
+    memset(longr, 'x', MODERATION_REASON_MAX + 1);
+    longr[MODERATION_REASON_MAX + 1] = '\0';
+    ck_assert_int_eq(bulk_as(sid, tok, "reject", longr), 400);
+    free(longr);
+    ck_assert_str_eq(doc_status(1), "pending");
+    /* the database refuses the writes (another connection holds the write
+     * transaction): 503, the documents still pending */
+    ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_busy_timeout(db_handle(pf_wdb), 10);
+    ck_assert_int_eq(bulk_as(sid, tok, "approve", NULL), 503);
+    ck_assert_str_eq(doc_status(1), "pending");
+    ck_assert_str_eq(doc_status(2), "pending");
+    sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(other);
+    /* and once it can: 303, both published */
+    ck_assert_int_eq(bulk_as(sid, tok, "approve", NULL), 303);
+    ck_assert_str_eq(doc_status(1), "published");
+    ck_assert_str_eq(doc_status(2), "published");
+}
+END_TEST
+
 static Suite *
 admin_suite(void)
 {
@@ -348,6 +412,7 @@ admin_suite(void)
     tcase_add_test(errors, test_routes_need_a_session);
     tcase_add_test(errors, test_operator_cannot_moderate);
     tcase_add_test(errors, test_login_failures_throttled);
+    tcase_add_test(errors, test_bulk_undecided_not_done);
     suite_add_tcase(s, core);
     suite_add_tcase(s, errors);
     return s;

@@ -24,6 +24,9 @@ finish() {
 # start_server [extra args...]: serve $TMP/t.db on a free loopback port;
 # sets PORT and BASE.  The port comes from the server's own log line.
 start_server() {
+    # Empty the log first: a previous server's "(port N)" line must not be
+    # read before this one's redirection truncates the file.
+    : >"$TMP/err.log"
     "$KW_BIN" serve --db "$TMP/t.db" --data-dir "$KW_SRCDIR" \
         --listen 127.0.0.1:0 --set access_log="$TMP/access.log" "$@" \
         >"$TMP/out.log" 2>"$TMP/err.log" &

@@ -74,6 +74,18 @@ cat >"$X/texinfo/Concept-Index.html" <<'EOF'
 <tr><td></td><td valign="top"><a href="Quoting.html#index-quote_002c-changing">quote, changing</a>:</td><td>&nbsp;</td><td valign="top"><a href="Quoting.html">Quoting</a></td></tr>
 </table></body></html>
 EOF
+# One-page manuals that index themselves (makeinfo --no-split): the
+# entries point into the index's own page, which is then a target.
+mkdir -p "$X/onepage"
+for m in alpha beta; do
+    cat >"$X/onepage/$m.html" <<EOF
+<html><body><h1>$m manual</h1><p id="index-x">text</p>
+<table class="index-cp" border="0">
+<tr><td></td><td valign="top"><a href="#index-$m-tuning">$m tuning</a>:</td><td><a href="#Top">Top</a></td></tr>
+<tr><td></td><td valign="top"><a href="#index-$m-limits">$m limits</a>:</td><td><a href="#Top">Top</a></td></tr>
+</table></body></html>
+EOF
+done
 fmt_ok() { # NAME DIR EXPECTED-JSONL [extract options]
     local name=$1 dir=$2 want=$3
     shift 3
@@ -92,6 +104,10 @@ fmt_ok "docbook index" docbook '{"query": "Alpha channel", "relevant": ["a.html"
 {"query": "Plugins", "relevant": ["a.html"]}'
 fmt_ok "docbook index, a seeded sample of 2" docbook '{"query": "Alpha channel", "relevant": ["a.html", "b.html"]}
 {"query": "Anchors floating layer", "relevant": ["b.html"]}' --max 2 --seed 1
+fmt_ok "one-page manuals with their own index" onepage '{"query": "alpha limits", "relevant": ["alpha.html"]}
+{"query": "alpha tuning", "relevant": ["alpha.html"]}
+{"query": "beta limits", "relevant": ["beta.html"]}
+{"query": "beta tuning", "relevant": ["beta.html"]}'
 fmt_ok "texinfo index" texinfo '{"query": "arguments to macros", "relevant": ["Macros.html"]}
 {"query": "quote changing", "relevant": ["Quoting.html"]}'
 

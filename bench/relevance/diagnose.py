@@ -7,20 +7,29 @@ FTS5 index itself needs the server's tokenizer, so it is not used).
 Causes, in the order they are tested:
   not-ingested   no relevant page is a published document (ingest skipped
                  or rejected it)
+  common-words   the page matched (it is among the results, or a row holds
+                 every word and the results went past the depth asked) but
+                 ranks below 10: a word on at least 10% of the pages weighs
+                 as much as the rarer ones (no IDF)
+  outranked      the same, and no word is common: other pages score higher
+                 (title and heading weights, length)
+  tokens         this check finds every word in one row, yet the page did
+                 not match: the check and the tokenizer disagree
+  spread         every word is on a relevant page, but no one row (section
+                 or 4 KiB chunk of one, the title counting for the first
+                 row only) holds them all: the page does not match
+  identifier     a query word is on the page only inside a longer
+                 identifier (add_password in HTTPPasswordMgr.add_password),
+                 or a query identifier is not but its parts are
+                 (sqlite3_module.xBegin): the document indexes each whole
+                 identifier and its parts, the query the whole only
   word-missing   a query word is on none of the relevant pages: every word
                  must match, so the page cannot be found (the index's
                  wording is not the page's)
-  spread         every word is on a relevant page, but no one row (section
-                 or chunk, the title counting for the first row only) holds
-                 them all: the page is not matched at all
-  common-words   a row holds every word, yet the page ranks below 10 (or
-                 past the depth asked); one of the words is on at least 10%
-                 of the pages and weighs as much as the rarer ones (no IDF)
-  outranked      a row holds every word, no word is common: other pages
-                 score higher (title and heading weights, length)
-The word check is approximate (a light suffix strip for Latin words instead
-of the Porter stemmer, substrings for Hangul), so a cause is a strong hint,
-not a proof.
+The word check mimics kwtok (lib/tokenizer.c) roughly: Latin words and
+identifiers as whole and parts with a light suffix strip instead of the
+Porter stemmer, Hangul as substrings.  A cause is a strong hint, not a
+proof.
 """
 
 import re
@@ -50,17 +59,47 @@ def stem(t):
 
 
 def query_terms(q):
-    """The query's words as kwtok's query side has them (whole
-    identifiers; Hangul runs as they are), casefolded, without repeats."""
+    """The query's words as kwtok's query side reads them, casefolded,
+    without repeats: a Latin word or identifier is one term matched whole;
+    a word with Hangul, or one that separators cut in pieces (Cut/Copy,
+    XForms의), is a phrase of its pieces (a term with spaces)."""
     terms = []
-    for t in IDENT.findall(q.casefold()):
-        if is_hangul(t):
-            for run in re.findall(r"[\uac00-\ud7a3]+|[^\uac00-\ud7a3]+", t):
-                if run not in terms and (is_hangul(run) or len(run.strip("_.-")) >= 1):
-                    terms.append(run.strip("_.-") or run)
-        elif t not in terms:
+    for w in q.casefold().split():
+        pieces = IDENT.findall(w)
+        if not pieces:
+            continue
+        t = " ".join(pieces)
+        if t not in terms:
             terms.append(t)
-    return [t for t in terms if t]
+    return terms
+
+
+def is_phrase(term):
+    return " " in term or is_hangul(term)
+
+
+_RX = {}
+
+
+def term_regex(term):
+    """A regex for a phrase term: its pieces (Hangul runs as substrings,
+    Latin runs on word boundaries) with only separators between them."""
+    rx = _RX.get(term)
+    if rx is None:
+        runs = []
+        for piece in term.split(" "):
+            runs.extend(re.findall(r"[\uac00-\ud7a3]+|[^\uac00-\ud7a3]+", piece))
+        parts = []
+        for i, r in enumerate(runs):
+            e = re.escape(r)
+            if not is_hangul(r):
+                if i == 0:
+                    e = r"(?<![^\W_])" + e
+                if i == len(runs) - 1:
+                    e = e + r"(?![^\W_])"
+            parts.append(e)
+        rx = _RX[term] = re.compile(r"[\W_]*".join(parts))
+    return rx
 
 
 def doc_tokens(text):
@@ -85,16 +124,29 @@ class Row:
         self._tokens = None
 
     def has(self, term):
-        if is_hangul(term):
-            return term in self.text
+        if is_phrase(term):
+            return bool(term_regex(term).search(self.text))
         if self._tokens is None:
             self._tokens = doc_tokens(self.text)
         return stem(term) in self._tokens
+
+    def inside(self, term):
+        """term only as a part of a longer identifier (add_password in
+        httppasswordmgr.add_password)."""
+        if is_phrase(term) or term not in self.text:
+            return None
+        edge = re.compile(r"(?:^|[_.\-])%s(?:$|[_.\-])" % re.escape(term))
+        for w in IDENT.findall(self.text):
+            if w != term and term in w and edge.search(w):
+                return w
+        return None
 
 
 def df_regex(term):
     """For document frequency over the whole collection (a cheap
     approximation of Row.has): the term as a whole word or part."""
+    if is_phrase(term):
+        return term_regex(term)
     st = re.escape(stem(term))
     return re.compile(r"(?<![^\W_])%s[^\W_]{0,5}(?![^\W_])" % st)
 
@@ -136,11 +188,11 @@ class Diagnoser:
         """Share of published documents whose title or text has the term."""
         if term not in self._df:
             docs = self.all_texts()
-            st = stem(term)
-            if is_hangul(term):
-                n = sum(1 for d in docs if term in d)
+            rx = df_regex(term)
+            if is_phrase(term):
+                n = sum(1 for d in docs if rx.search(d))
             else:
-                rx = df_regex(term)
+                st = stem(term)
                 n = sum(1 for d in docs if st in d and rx.search(d))
             self._df[term] = n / len(docs) if docs else 0.0
         return self._df[term]
@@ -193,6 +245,24 @@ class Diagnoser:
                     "detail": "all words on %s (%d rows), none holds them all: %s"
                     % (p, len(rows), "; ".join(parts))}
         p, missing = best_missing
+        rows = next(r for q, r in docs if q == p)
+        inside = {}
+        for t in missing:
+            for r in rows:
+                w = r.inside(t)
+                if w:
+                    inside[t] = w
+                    break
+        parts = [t for t in missing if t not in inside and not is_phrase(t)
+                 and re.search(r"[_.\-]", t.strip("_.-"))
+                 and all(any(r.has(x) for r in rows)
+                         for x in re.split(r"[_.\-]+", t) if x)]
+        if missing and len(parts) + len(inside) == len(missing):
+            said = ["'%s' only inside %s" % (t, w[:60]) for t, w in inside.items()]
+            said += ["'%s' only as its parts" % t for t in parts]
+            return {"cause": "identifier", "where": where,
+                    "detail": "on %s: %s; a query identifier matches whole "
+                    "identifiers only" % (p, "; ".join(said))}
         return {"cause": "word-missing", "where": where,
                 "detail": "%s not on %s" % (
                     ", ".join("'%s'" % t for t in missing), p)}

@@ -14,7 +14,9 @@ Rules, the same for every format:
   path, joined by spaces);
 - targets lose their fragment and query string, are made relative to the
   tree root, and are kept only when they name an HTML file that exists in
-  the tree and is not one of the index pages themselves; an entry left with
+  the tree and is not one of the index pages themselves (unless half or
+  more of a page's index links point into itself: a one-page manual with
+  its own index, whose entries then name that page); an entry left with
   no target is dropped;
 - characters that are query syntax or list punctuation (quotes, brackets,
   parentheses, commas, a leading - or +) become spaces; an entry any level
@@ -494,17 +496,33 @@ def make_query(levels):
 
 
 class Collector:
-    def __init__(self, tree, index_pages):
+    def __init__(self, tree, index_pages, allowed=()):
         self.tree = os.path.realpath(tree)
         self.index_pages = {os.path.realpath(p) for p in index_pages}
+        # index pages that are content too (a one-page manual with its own
+        # index): targets like any other page
+        self.allowed = {os.path.realpath(p) for p in allowed}
         self.entries = {}       # key -> [query, set(paths)]
         self.seen = 0           # entries read
         self.no_target = 0      # entries without a target in the tree
         self.dropped = 0        # symbols-only or too short
+        self.links = {}         # index page -> links read from it
+        self.self_links = {}    # index page -> links to itself
+        self.source = None      # the index page being read (real path)
+        self.source_path = None  # the same as found in the tree
         self._exists = {}
 
     def target(self, href, base_dir):
         href = href.strip()
+        if href.startswith("#") and self.source:
+            # a place on the index page itself: a "see" reference, or an
+            # entry of a one-page manual that indexes itself
+            self.links[self.source] = self.links.get(self.source, 0) + 1
+            self.self_links[self.source] = self.self_links.get(self.source, 0) + 1
+            if self.source in self.allowed:
+                rel = os.path.relpath(self.source_path, self.tree)
+                return None if rel.startswith("..") else rel.replace(os.sep, "/")
+            return None
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             return None
         u = urllib.parse.urlsplit(href)
@@ -520,7 +538,11 @@ class Collector:
         if real is None:
             real = os.path.realpath(full) if os.path.isfile(full) else ""
             self._exists[full] = real
-        if not real or real in self.index_pages:
+        if self.source:
+            self.links[self.source] = self.links.get(self.source, 0) + 1
+            if real and real == self.source:
+                self.self_links[self.source] = self.self_links.get(self.source, 0) + 1
+        if not real or (real in self.index_pages and real not in self.allowed):
             return None
         if not full.lower().endswith(HTML_EXT):
             return None
@@ -528,6 +550,11 @@ class Collector:
         if rel.startswith(".."):
             return None
         return rel.replace(os.sep, "/")
+
+    def self_indexed(self):
+        """Index pages at least half of whose links point to themselves."""
+        return {p for p, n in self.self_links.items()
+                if n >= 0.5 * self.links.get(p, 0)}
 
     def add(self, levels, hrefs, base_dirs):
         self.seen += 1
@@ -550,6 +577,34 @@ class Collector:
             self.entries[key][1] |= paths
         else:
             self.entries[key] = [q, paths]
+
+
+def read_pages(f, tree, pages, col):
+    """Read the index pages of format f into the collector."""
+    for p in pages:
+        d = os.path.dirname(p)
+        col.source, col.source_path = os.path.realpath(p), p
+        if f == "libreoffice":
+            # urls are relative to the help root: the file's directory
+            # or the one above it (help/ko/bookmarks.js: "ko/text/...")
+            bases = [d, os.path.dirname(d)]
+            libreoffice_entries(p, lambda lv, h: col.add(lv, h, bases))
+            continue
+        root, base = parse_html(p)
+        bases = [os.path.normpath(os.path.join(d, base))] if base else [d]
+
+        def emit(levels, hrefs, bases=bases):
+            col.add(levels, hrefs, bases)
+        if f == "sphinx":
+            sphinx_entries(root, emit)
+        elif f == "docbook":
+            docbook_entries(root, emit)
+        elif f == "texinfo":
+            texinfo_entries(root, emit)
+        else:
+            list_entries(root, emit)
+    col.source = None
+    return col
 
 
 def pick_list_pages(tree, pages, enough=50):
@@ -597,28 +652,17 @@ def extract(tree, fmt="auto", index_files=None, log=None):
             pages = pick_list_pages(tree, pages)
         if not pages:
             continue
-        col = Collector(tree, pages)
-        for p in pages:
-            d = os.path.dirname(p)
-            if f == "libreoffice":
-                # urls are relative to the help root: the file's directory
-                # or the one above it (help/ko/bookmarks.js: "ko/text/...")
-                bases = [d, os.path.dirname(d)]
-                libreoffice_entries(p, lambda lv, h: col.add(lv, h, bases))
-                continue
-            root, base = parse_html(p)
-            bases = [os.path.normpath(os.path.join(d, base))] if base else [d]
-
-            def emit(levels, hrefs, bases=bases):
-                col.add(levels, hrefs, bases)
-            if f == "sphinx":
-                sphinx_entries(root, emit)
-            elif f == "docbook":
-                docbook_entries(root, emit)
-            elif f == "texinfo":
-                texinfo_entries(root, emit)
-            else:
-                list_entries(root, emit)
+        related = list(pages)
+        if f == "sphinx":
+            # the per-letter pages of a split index are index pages too
+            d = os.path.dirname(pages[0])
+            related += [os.path.join(d, q) for q in sorted(os.listdir(d))
+                        if re.match(r"genindex(-.+)?\.html$", q)
+                        and os.path.join(d, q) not in pages]
+        col = read_pages(f, tree, pages, Collector(tree, related))
+        again = col.self_indexed()
+        if again:
+            col = read_pages(f, tree, pages, Collector(tree, related, again))
         if col.entries:
             if log:
                 log("%s: %d index page(s), %d entries read, %d judgments "

@@ -3,7 +3,8 @@
 import json
 import os
 
-CAUSES = ["spread", "common-words", "word-missing", "outranked", "not-ingested"]
+CAUSES = ["spread", "common-words", "identifier", "word-missing", "outranked",
+          "tokens", "not-ingested"]
 
 
 def worst_misses(per_query, n=20):
@@ -85,27 +86,39 @@ def markdown(meta, results):
             f3(x.get("success")), f3(x.get("mrr")), f3(x.get("ndcg"))))
     L.append("")
     L.append("| set | kw zero results | kiwix zero results | kw errors | kiwix errors "
+             "| kw index page first | kiwix index page first "
              "| kw median ms | kiwix median ms | ingest s | zimwriterfs s | judgments eligible |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         e = r.get("engines") or {}
         k = e.get("kwangmyong") or {}
         x = e.get("kiwix-serve") or {}
-        L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["name"], k.get("zero_results", "–"), x.get("zero_results", "–"),
             k.get("errors", "–"), x.get("errors", "–"),
+            k.get("index_page_first", "–"), x.get("index_page_first", "–"),
             k.get("median_ms", "–"), x.get("median_ms", "–"),
             (r.get("ingest") or {}).get("seconds", "–"),
             (r.get("zim") or {}).get("seconds", "–"), r.get("eligible", "–")))
     L.append("")
+    L.append("Zero results: queries answered with nothing (every word must "
+             "match in kwangmyong). Index page first: queries whose first "
+             "result is the manual's own index page, which holds every "
+             "entry's words; it stays in the tree, as it would on a real "
+             "mirror, and costs both engines the first place.\n")
     L.append("### kwangmyong's misses at 10, by cause\n")
     L.append("Causes (bench/relevance/diagnose.py): **spread**: every word is "
              "on the right page but no one section (or 4 KiB chunk; the title "
              "counts for the first only) holds them all, so the page does not "
              "match; **common-words**: it matches but ranks low, a word on 10% "
              "or more of the pages weighing as much as the rare one (no IDF); "
+             "**identifier**: a query word is on the page only inside a longer "
+             "identifier, or a query identifier only as its parts (a query "
+             "identifier matches whole identifiers); "
              "**word-missing**: a query word is on none of the relevant pages; "
              "**outranked**: matches, no common word, others score higher; "
+             "**tokens**: the check sees every word in one section, yet the "
+             "page did not match; "
              "**not-ingested**: the page is not a published document.\n")
     L.append("| set | misses | " + " | ".join(CAUSES) + " |")
     L.append("|---|---|" + "---|" * len(CAUSES))

@@ -116,7 +116,7 @@ nfs=$(find "$T" -mindepth 1 ! -type d 2>/dev/null | wc -l)
 echo "I4: tree of $nfs non-directory entries (expected report entries: $expected): junk 7, FIFOs 2, device 1, symlinks 9, odd names 14, hidden 2, one file deeper than PATH_MAX, 10,000-file directory"
 
 STRACE=
-command -v strace >/dev/null && STRACE="strace -f -qq -e trace=open,openat,openat2,execve -e signal=none -o $TMP/strace.log"
+command -v strace >/dev/null && STRACE="env ASAN_OPTIONS=$NO_LEAK_CHECK strace -f -qq -e trace=open,openat,openat2,execve -e signal=none -o $TMP/strace.log"
 start=$SECONDS
 $STRACE timeout -k 5 180 "$KW_BIN" ingest --db "$DB" --data-dir "$KW_SRCDIR" --collection i4 \
     --report "$TMP/r.json" --jobs 2 "$T" >"$TMP/out" 2>"$TMP/err"

@@ -78,12 +78,13 @@ nbad=$(wc -l <"$TMP/expect")
 echo "I7: manifest of $(python3 -c 'import sys; print(open(sys.argv[1],"rb").read().count(b"\n") + 1)' "$M") lines, $nbad bad, $(stat -c %s "$M") bytes"
 
 STRACE=
-command -v strace >/dev/null && STRACE="strace -f -qq -e trace=open,openat,openat2,stat,lstat,newfstatat,statx,access -e signal=none -o $TMP/strace.log"
+command -v strace >/dev/null && STRACE="env ASAN_OPTIONS=$NO_LEAK_CHECK strace -f -qq -e trace=open,openat,openat2,stat,lstat,newfstatat,statx,access -e signal=none -o $TMP/strace.log"
 $STRACE timeout -k 5 120 "$KW_BIN" ingest --db "$DB" --data-dir "$KW_SRCDIR" --collection i7 \
     --manifest "$M" --report "$TMP/r.json" "$T" >"$TMP/out" 2>"$TMP/err"
 rc=$?
 cat "$TMP/out"
 check "bad lines do not stop the run: exit 0 [$rc]" test "$rc" -eq 0
+check "no sanitizer report" sanitizer_clean "$TMP/err"
 missing=0 shown=0
 while IFS=$'\t' read -r line why; do
     got=$(grep -a "^kwangmyong ingest: $M:$line: " "$TMP/err" | head -1)
@@ -127,6 +128,7 @@ whole() { # whole NAME MANIFEST REGEX
     echo "  $1: exit $rc: $(head -1 "$TMP/w.err")"
     check "$1 manifest: exit 2 with a clear message" test "$rc" -eq 2
     check "$1 manifest: message says why" grep -qE -- "$3" "$TMP/w.err"
+    check "$1 manifest: no sanitizer report" sanitizer_clean "$TMP/w.err"
 }
 truncate -s 300M "$TMP/huge.jsonl"
 whole huge "$TMP/huge.jsonl" 'larger than 268435456 bytes'

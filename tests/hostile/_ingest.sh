@@ -26,6 +26,11 @@ need() {
     done
 }
 
+# ASAN_OPTIONS for a run under strace: LeakSanitizer cannot work under
+# ptrace (it fails the process at exit), so an ASan build's leak check is
+# off there and only there.
+NO_LEAK_CHECK="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+
 # The row's processes, stopped by PID at exit (never by name).
 ROW_PIDS=()
 hostile_exit() {
@@ -47,42 +52,6 @@ integrity_ok() { test "$(q 'PRAGMA integrity_check')" = ok; }
 # not in the sqlite3 CLI, so the binary runs the check).
 fts_ok() {
     "$KW_BIN" verify --db "$DB" --data-dir "$KW_SRCDIR" >"$TMP/verify.out" 2>&1
-}
-
-# children_of PID: the PIDs whose parent is PID (from /proc, no name
-# matching).
-children_of() {
-    local f ppid
-    for f in /proc/[0-9]*/stat; do
-        ppid=$(awk '{ sub(/^.*\) /, ""); print $2 }' "$f" 2>/dev/null) || continue
-        [ "$ppid" = "$1" ] && basename "$(dirname "$f")"
-    done
-}
-
-# procs_with MARK: PIDs of processes whose command line contains MARK
-# (a unique temporary path of this row), for counting leftovers.
-procs_with() {
-    local f pid
-    for f in /proc/[0-9]*/cmdline; do
-        pid=$(basename "$(dirname "$f")")
-        [ "$pid" = "$$" ] && continue
-        [ "$pid" = "$BASHPID" ] && continue
-        if tr '\0' ' ' <"$f" 2>/dev/null | grep -qF -- "$1"; then
-            echo "$pid"
-        fi
-    done
-}
-
-# wait_gone MARK SECONDS: wait (bounded) until no process carries MARK;
-# prints what is left.
-wait_gone() {
-    local end=$((SECONDS + $2)) left
-    while :; do
-        left=$(procs_with "$1")
-        [ -z "$left" ] && return 0
-        [ $SECONDS -ge $end ] && { echo "$left"; return 1; }
-        sleep 0.2
-    done
 }
 
 # check_acks ACKLOG [TREE]: every acknowledged line is a stored document
@@ -146,12 +115,6 @@ for tab, cols in (("document", ("title", "title_norm", "authors", "description",
 print("text values checked: %d, invalid UTF-8: %d" % (n, bad))
 sys.exit(1 if bad else 0)
 PY
-}
-
-# report_paths REPORT: the "path" of every file in an ingest --report.
-report_paths() {
-    python3 -c 'import json,sys
-for f in json.load(open(sys.argv[1]))["files"]: print(f["path"])' "$1"
 }
 
 # report_reason REPORT PATH: the status and reason of PATH in the report.

@@ -59,7 +59,7 @@ def cut_div(html, start_rx):
     m = re.search(start_rx, html)
     if not m:
         return html
-    depth, i = 0, m.start()
+    depth = 0
     for t in re.finditer(r"<(/?)div\b[^>]*>", html[m.start():]):
         depth += -1 if t.group(1) else 1
         if depth == 0:
