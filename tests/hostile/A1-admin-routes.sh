@@ -14,7 +14,7 @@
 # state change would touch unchanged (checksum before and after).
 # tests/admin.sh (make check) keeps a quick subset of this (12 paths x
 # GET/POST/HEAD without a session); this row is the full matrix.
-# Environment: HOSTILE_A1_TRICKS=short runs 7 path tricks instead of 26;
+# Environment: HOSTILE_A1_TRICKS=short runs 7 path tricks instead of 27;
 # HOSTILE_A1_SELFTEST=1 adds the admin's own cookie as a credential
 # without a role, which the row must report (it then fails).
 . "${KW_SRCDIR:-.}/tests/lib.sh"
@@ -295,5 +295,5 @@ sum1=$(dbsum)
 check "tables unchanged by $total requests (checksum $sum0 = $sum1)" test "$sum0" = "$sum1"
 check "pending, published and rejected documents as they were" test \
     "$(q "SELECT status FROM document WHERE id = $P1")/$(q "SELECT status FROM document WHERE id = $PUB")/$(q "SELECT status FROM document WHERE id = $P6")" = pending/published/rejected
-echo "A1: tried $((total + nr)) requests ($total on admin routes: $nroutes routes, 7 methods, up to 26 path tricks, 14 credentials; $nr reader URLs) in $(($(date +%s) - t0)) s"
+echo "A1: tried $((total + nr)) requests ($total on admin routes: $nroutes routes, 7 methods, up to 27 path tricks, 14 credentials; $nr reader URLs) in $(($(date +%s) - t0)) s"
 finish

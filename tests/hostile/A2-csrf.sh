@@ -70,31 +70,31 @@ EOF
 # forge VECTOR JAR TOKEN PATH FIELDS: send one forgery, print the status.
 forge() {
     local v=$1 jar=$2 tok=$3 path=$4 f=$5 o="http://127.0.0.1:$PORT"
-    local c=(curl -s -o /dev/null -w '%{http_code}' -b "$jar")
+    local cmd=(curl -s -o /dev/null -w '%{http_code}' -b "$jar")
     [ -n "$f" ] && f="$f&"
     case $v in
-    no_token) "${c[@]}" --data "${f}x=1" "$BASE$path" ;;
-    empty_token) "${c[@]}" --data "${f}csrf_token=" "$BASE$path" ;;
-    wrong_token) "${c[@]}" --data "${f}csrf_token=$R" "$BASE$path" ;;
-    other_session) "${c[@]}" --data "${f}csrf_token=$TB" "$BASE$path" ;;
-    logged_out_token) "${c[@]}" --data "${f}csrf_token=$TOLD" "$BASE$path" ;;
-    upper_token) "${c[@]}" --data "${f}csrf_token=$UPPER" "$BASE$path" ;;
-    padded_token) "${c[@]}" --data "${f}csrf_token=$tok%20" "$BASE$path" ;;
-    short_token) "${c[@]}" --data "${f}csrf_token=${tok%?}" "$BASE$path" ;;
-    wrong_first) "${c[@]}" --data "${f}csrf_token=$R&csrf_token=$tok" "$BASE$path" ;;
-    query_token) "${c[@]}" --data "${f}x=1" "$BASE$path?csrf_token=$tok" ;;
-    header_token) "${c[@]}" -H "X-CSRF-Token: $tok" --data "${f}x=1" "$BASE$path" ;;
+    no_token) "${cmd[@]}" --data "${f}x=1" "$BASE$path" ;;
+    empty_token) "${cmd[@]}" --data "${f}csrf_token=" "$BASE$path" ;;
+    wrong_token) "${cmd[@]}" --data "${f}csrf_token=$R" "$BASE$path" ;;
+    other_session) "${cmd[@]}" --data "${f}csrf_token=$TB" "$BASE$path" ;;
+    logged_out_token) "${cmd[@]}" --data "${f}csrf_token=$TOLD" "$BASE$path" ;;
+    upper_token) "${cmd[@]}" --data "${f}csrf_token=$UPPER" "$BASE$path" ;;
+    padded_token) "${cmd[@]}" --data "${f}csrf_token=$tok%20" "$BASE$path" ;;
+    short_token) "${cmd[@]}" --data "${f}csrf_token=${tok%?}" "$BASE$path" ;;
+    wrong_first) "${cmd[@]}" --data "${f}csrf_token=$R&csrf_token=$tok" "$BASE$path" ;;
+    query_token) "${cmd[@]}" --data "${f}x=1" "$BASE$path?csrf_token=$tok" ;;
+    header_token) "${cmd[@]}" -H "X-CSRF-Token: $tok" --data "${f}x=1" "$BASE$path" ;;
     no_cookie) curl -s -o /dev/null -w '%{http_code}' --data "${f}csrf_token=$tok" "$BASE$path" ;;
-    foreign_origin) "${c[@]}" -H 'Origin: http://evil.example' --data "${f}csrf_token=$tok" "$BASE$path" ;;
-    null_origin) "${c[@]}" -H 'Origin: null' --data "${f}csrf_token=$tok" "$BASE$path" ;;
-    port_origin) "${c[@]}" -H "Origin: http://127.0.0.1:$((PORT + 1))" --data "${f}csrf_token=$tok" "$BASE$path" ;;
-    suffix_origin) "${c[@]}" -H "Origin: $o.evil.example" --data "${f}csrf_token=$tok" "$BASE$path" ;;
-    cross_site) "${c[@]}" -H 'Sec-Fetch-Site: cross-site' --data "${f}csrf_token=$tok" "$BASE$path" ;;
-    same_site) "${c[@]}" -H 'Sec-Fetch-Site: same-site' --data "${f}csrf_token=$tok" "$BASE$path" ;;
-    text_plain) "${c[@]}" -H 'Content-Type: text/plain' --data "${f}csrf_token=$tok" "$BASE$path" ;;
-    multipart) "${c[@]}" -F "csrf_token=$tok" -F 'reason=forged' -F "id=$P1" -F action=approve -F confirm=1 "$BASE$path" ;;
-    get) "${c[@]}" -G --data "${f}csrf_token=$tok" "$BASE$path" ;;
-    head) "${c[@]}" -I -G --data "${f}csrf_token=$tok" "$BASE$path" ;;
+    foreign_origin) "${cmd[@]}" -H 'Origin: http://evil.example' --data "${f}csrf_token=$tok" "$BASE$path" ;;
+    null_origin) "${cmd[@]}" -H 'Origin: null' --data "${f}csrf_token=$tok" "$BASE$path" ;;
+    port_origin) "${cmd[@]}" -H "Origin: http://127.0.0.1:$((PORT + 1))" --data "${f}csrf_token=$tok" "$BASE$path" ;;
+    suffix_origin) "${cmd[@]}" -H "Origin: $o.evil.example" --data "${f}csrf_token=$tok" "$BASE$path" ;;
+    cross_site) "${cmd[@]}" -H 'Sec-Fetch-Site: cross-site' --data "${f}csrf_token=$tok" "$BASE$path" ;;
+    same_site) "${cmd[@]}" -H 'Sec-Fetch-Site: same-site' --data "${f}csrf_token=$tok" "$BASE$path" ;;
+    text_plain) "${cmd[@]}" -H 'Content-Type: text/plain' --data "${f}csrf_token=$tok" "$BASE$path" ;;
+    multipart) "${cmd[@]}" -F "csrf_token=$tok" -F 'reason=forged' -F "id=$P1" -F action=approve -F confirm=1 "$BASE$path" ;;
+    get) "${cmd[@]}" -G --data "${f}csrf_token=$tok" "$BASE$path" ;;
+    head) "${cmd[@]}" -I -G --data "${f}csrf_token=$tok" "$BASE$path" ;;
     esac
 }
 VECTORS="no_token empty_token wrong_token other_session logged_out_token upper_token

@@ -141,7 +141,7 @@ for n in $(seq 1 "$ATTACKERS"); do
 done
 bstart=$(date +%s)
 : >"$TMP/reader.txt"
-probe= legit=
+probe='' legit=''
 while [ $(($(date +%s) - bstart)) -lt "$BURST" ]; do
     curl -s -o /dev/null --max-time 10 --interface 127.0.0.20 -w '%{http_code} %{time_total}\n' "$BASE/" >>"$TMP/reader.txt"
     el=$(($(date +%s) - bstart))
@@ -154,6 +154,10 @@ while [ $(($(date +%s) - bstart)) -lt "$BURST" ]; do
     fi
     sleep 0.5
 done
+# A short burst may end before both were tried: try them now, while the
+# attackers still run.
+[ -n "$probe" ] || probe=$(try 127.0.0.21 "probe$R" 'wrong password')
+[ -n "$legit" ] || legit=$(try 127.0.0.22 alice 'alice password 1')
 touch "$TMP/stop"
 for p in "${ROW_PIDS[@]}"; do wait "$p" 2>/dev/null; done
 ROW_PIDS=()

@@ -42,7 +42,7 @@ stream() {
         seq=$((seq + 1))
         id=${list[RANDOM % ${#list[@]}]}
         st=${state[$id]}
-        t= ids=$id
+        t='' ids=$id
         case $st in
         pending)
             case $((RANDOM % 10)) in

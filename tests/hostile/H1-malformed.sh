@@ -117,8 +117,8 @@ LENIENT = {
 # What libmicrohttpd 0.9.75 does before any hook of ours sees the request
 # (docs/reliability.md): a NUL ends the request line's URI (the rest of
 # the line is dropped, so "/\0..." is served as "/"), and a header line
-# that starts with ':' ends the header block (what follows is read as the
-# next request, answered 400 and closed).  Reported, not failed.
+# that starts with ':' (or holds a NUL) ends the header block: what
+# follows is read as the next request.  Reported, not failed.
 KNOWN = {"NUL in URI", "empty name"}
 fails = 0
 for name, req in cases:

@@ -41,7 +41,7 @@ start_server || { bad "server starts"; finish; exit 1; }
 
 # --- the mix, from the database ----------------------------------------------
 enc() { # percent-encode everything but unreserved bytes
-    local s=$1 out= c i LC_ALL=C
+    local s=$1 out='' c i LC_ALL=C
     for ((i = 0; i < ${#s}; i++)); do
         c=${s:i:1}
         case $c in [A-Za-z0-9._~/-]) out+=$c ;; *) out+=$(printf '%%%02X' "'$c") ;; esac

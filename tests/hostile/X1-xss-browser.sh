@@ -132,8 +132,12 @@ report_sum() {
     ' "$1"
 }
 read -r n_new n_rej n_files n_noreason < <(report_sum "$TMP/ingest.json")
-check "every vector document is stored or rejected with a reason ($n_new stored, $n_rej rejected, of $nvec)" \
-    [ "$n_files" -eq "$nvec" ] && [ "$((n_new + n_rej))" -eq "$nvec" ] && [ "$n_noreason" -eq 0 ]
+all_accounted() {
+    [ "${n_files:-0}" -eq "$nvec" ] && [ "$((${n_new:-0} + ${n_rej:-0}))" -eq "$nvec" ] &&
+        [ "${n_noreason:-1}" -eq 0 ]
+}
+check "every vector document is stored or rejected with a reason (${n_new:-?} stored, ${n_rej:-?} rejected, of $nvec)" \
+    all_accounted
 check "the manifest was read without an issue" [ "$(grep -c 'manifest.jsonl:' "$TMP/ingest.out")" -eq 0 ]
 
 export KW_X1_USER=x1admin KW_X1_PASSWORD="x1 admin password $$"
@@ -155,10 +159,11 @@ browse() {
     local rc=$?
     NODE_PID=
     cat "$TMP/node.out"
-    [ "$rc" -eq 124 ] && echo "FAIL - the browser run did not finish in ${KW_X1_NODE_TIMEOUT}s"
     PASSED=$((PASSED + $(grep -c '^ok - ' "$TMP/node.out")))
     FAILED=$((FAILED + $(grep -c '^FAIL - ' "$TMP/node.out")))
-    if [ "$rc" -ne 0 ] && ! grep -q '^FAIL - ' "$TMP/node.out"; then
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+        bad "the browser run ($*) did not finish in ${KW_X1_NODE_TIMEOUT}s"
+    elif [ "$rc" -ne 0 ] && ! grep -q '^FAIL - ' "$TMP/node.out"; then
         bad "the browser run ($*) exited $rc"
     fi
 }

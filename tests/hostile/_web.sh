@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/hostile/_web.sh: helpers shared by the web rows (L1, C2, H4, S1,
 # A1-A4): fixtures, accounts, login, CSRF tokens, a checksum of the
 # tables a state change touches.  Sourced after tests/lib.sh, never run

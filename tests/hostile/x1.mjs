@@ -740,15 +740,24 @@ const SELFTEST_HTML = `<!doctype html><html><head><meta charset="utf-8"><title>x
 <form action="/x"><button formaction="javascript:alert(2)">b</button></form>
 <a href="http://192.0.2.1/out">outside link</a>
 </div></article></body></html>`;
+// The same leaks under the document pages' policy: the browser stops them
+// and says so on the console.
+const SELFTEST_CSP_URL = `${BASE}/__x1-selftest-csp`;
+const SELFTEST_CSP = "sandbox allow-forms allow-popups; default-src 'none'; img-src 'self' data:; style-src 'self'";
 
 async function selfTest(ctx) {
-    const before = { ...counts, pages: { ...counts.pages } };
+    const before = { ...counts, pages: { ...counts.pages }, notes: { ...counts.notes } };
     const nFind = findings.length;
     await ctx.route(SELFTEST_URL, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: SELFTEST_HTML }));
+    await ctx.route(SELFTEST_CSP_URL, (route) => route.fulfill({
+        status: 200, contentType: 'text/html; charset=utf-8', headers: { 'content-security-policy': SELFTEST_CSP }, body: SELFTEST_HTML,
+    }));
     const w = await newWorker(ctx);
     await runJob(ctx, w, { kind: 'selftest', url: SELFTEST_URL, label: 'self-test', scan: DOC_SCAN, status: 200 });
+    await runJob(ctx, w, { kind: 'selftest', url: SELFTEST_CSP_URL, label: 'self-test (CSP)', scan: DOC_SCAN, status: 200 });
     await w.page.close();
     await ctx.unroute(SELFTEST_URL);
+    await ctx.unroute(SELFTEST_CSP_URL);
     const mine = findings.splice(nFind);
     const got = new Set(mine.map((f) => f.kind));
     const need = [
@@ -756,6 +765,7 @@ async function selfTest(ctx) {
         ['sink called', 'the sink hooks'],
         ['script executed', 'the script-execution oracle (Debugger)'],
         ['request leaving the server', 'the request guard'],
+        ['browser blocked something (the sanitizer let it through)', 'the console oracle for what the CSP or sandbox stopped'],
         ['DOM: script element', 'the DOM check for <script>'],
         ['DOM: event handler attribute', 'the DOM check for on*'],
         ['DOM: script URL', 'the DOM check for javascript: URLs'],
@@ -765,7 +775,7 @@ async function selfTest(ctx) {
     const missing = need.filter(([k]) => !got.has(k)).map(([, what]) => `${what} did not fire on the self-test page`);
     // the self-test's events are not findings of the run
     Object.assign(counts, before);
-    report(`oracles fire on a page with every leak (${mine.length} events: ${[...got].join(', ')})`, missing);
+    report(`oracles fire on pages with every leak, without and with a CSP (${mine.length} events: ${[...got].join(', ')})`, missing);
 }
 
 // ---- the runs --------------------------------------------------------------------------
