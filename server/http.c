@@ -80,6 +80,15 @@ enum pool_state {
     POOL_REFUSED,  /* queue full or stopping: answer 503 */
 };
 
+/* Per-connection state: the request state not yet handed to the
+ * completed callback.  libmicrohttpd 0.9.75 does not call that callback
+ * for a request it refuses itself after the URI callback ran (a request
+ * whose arguments overflow connection_memory), so the connection's close
+ * frees what is left (found by row M1: 23 KB leaked per such request). */
+struct conn {
+    struct rstate *rs;
+};
+
 /* Per-request state, from the URI log callback to the completed one. */
 struct rstate {
     struct arena arena;
@@ -101,6 +110,7 @@ struct rstate {
     const char *busy_text; /* i18n key of its 503 message, or NULL */
     struct http_server *server;
     struct MHD_Connection *con;
+    struct conn *conn; /* the connection's, or NULL */
 };
 
 /* This thread's reader connection, opened on first use. */
@@ -138,7 +148,6 @@ uri_cb(void *cls, const char *uri, struct MHD_Connection *con)
     struct http_server *s = cls;
     struct rstate *rs = kw_calloc(1, sizeof(*rs));
 
-    (void)con;
     if (rs == NULL) {
         return NULL;
     }
@@ -146,6 +155,15 @@ uri_cb(void *cls, const char *uri, struct MHD_Connection *con)
     strbuf_init(&rs->body);
     rs->raw_uri = arena_strdup(&rs->arena, uri);
     rs->route = -1;
+    {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+        if (ci != NULL && ci->socket_context != NULL) {
+            rs->conn = ci->socket_context;
+            rs->conn->rs = rs;
+        }
+    }
     clock_gettime(CLOCK_MONOTONIC, &rs->start);
     atomic_fetch_add(&s->inflight, 1);
     return rs;
@@ -935,6 +953,21 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
 }
 
 static void
+rstate_free(struct http_server *s, struct rstate *rs)
+{
+    if (rs->conn != NULL) {
+        rs->conn->rs = NULL;
+    }
+    kw_free(rs->owned);
+    /* A pool job's answer the client left before it was sent. */
+    kw_free(rs->req.resp.owned);
+    strbuf_free(&rs->body);
+    arena_free(&rs->arena);
+    kw_free(rs);
+    atomic_fetch_sub(&s->inflight, 1);
+}
+
+static void
 completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
              enum MHD_RequestTerminationCode toe)
 {
@@ -957,14 +990,31 @@ completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
         router_account(s->app, rs->route, rs->status, usec);
     }
-    kw_free(rs->owned);
-    /* A pool job's answer the client left before it was sent. */
-    kw_free(rs->req.resp.owned);
-    strbuf_free(&rs->body);
-    arena_free(&rs->arena);
-    kw_free(rs);
+    rstate_free(s, rs);
     *con_cls = NULL;
-    atomic_fetch_sub(&s->inflight, 1);
+}
+
+/* Connections: their state is made when they open and freed when they
+ * close, with any request state the completed callback never saw. */
+static void
+conn_cb(void *cls, struct MHD_Connection *con, void **socket_context,
+        enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *s = cls;
+    struct conn *c = *socket_context;
+
+    (void)con;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = kw_calloc(1, sizeof(struct conn));
+        return;
+    }
+    if (c != NULL) {
+        if (c->rs != NULL) {
+            rstate_free(s, c->rs);
+        }
+        kw_free(c);
+        *socket_context = NULL;
+    }
 }
 
 /* Parse "ADDR:PORT" or "[V6]:PORT" into a socket address. */
@@ -1119,7 +1169,8 @@ http_start(struct app *app, struct http_server **out, char *err, size_t errlen)
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)app->cfg->connection_memory,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)app->cfg->connection_timeout,
         MHD_OPTION_URI_LOG_CALLBACK, uri_cb, s, MHD_OPTION_NOTIFY_COMPLETED,
-        completed_cb, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        completed_cb, s, MHD_OPTION_NOTIFY_CONNECTION, conn_cb, s,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
     if (s->d == NULL) {
         snprintf(err, errlen, "cannot listen on %s: %s", app->cfg->listen,

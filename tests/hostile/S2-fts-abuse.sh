@@ -4,8 +4,8 @@
 # the longest and the most terms, NUL and invalid UTF-8, every filter
 # parameter with junk, and every string of the Big List of Naughty
 # Strings (tests/data/blns.json when present).  Pass: each answered 200
-# (results or none), 400 or 503 with Retry-After, never 500, each in under
-# a second (the search budget), the server alive.
+# (results or none), 400 or 503 with Retry-After, never 500, each within
+# the search budget plus slack (S2_MAX_SECONDS, 2.5 s), the server alive.
 . "${KW_SRCDIR:-.}/tests/lib.sh"
 command -v python3 >/dev/null || { echo "python3 missing"; exit 77; }
 python3 "$KW_SRCDIR/bench/synth.py" --docs 400 --out "$TMP/site" >/dev/null
@@ -17,6 +17,9 @@ ok "server on port $PORT"
 python3 - "$PORT" "$KW_SRCDIR" >"$TMP/s2.out" <<'PY'
 import http.client, json, os, sys, time, urllib.parse
 port, src = int(sys.argv[1]), sys.argv[2]
+# The search budget (search_timeout_ms, 1 s) plus slack for a loaded or
+# sanitizer build: an answer past it means the budget did not hold.
+LIMIT = float(os.environ.get("S2_MAX_SECONDS", "2.5"))
 qs = ['"unterminated', 'NEAR(', 'NEAR(a b, 1)', 'a NEAR b', 'title:sqlite',
       'body:x OR title:y', '^start', 'a AND', 'OR', 'NOT', 'AND OR NOT',
       '(((((', ')))))', '"a" "b', '*', '**', '* *', 'a*', 'ab*', 'abc*',
@@ -61,7 +64,7 @@ def one(path, label):
     st, el, ra = get(path)
     n += 1
     worst = max(worst, el)
-    bad = st not in (200, 400, 503) or (st == 503 and not ra) or el > 1.0
+    bad = st not in (200, 400, 503) or (st == 503 and not ra) or el > LIMIT
     if bad:
         fails += 1
         print("FAIL %-50.50r -> %s in %.3fs" % (label, st, el))
