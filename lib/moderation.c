@@ -17,6 +17,7 @@
 
 #include "alloc.h"
 #include "audit.h"
+#include "docindex.h"
 #include "query.h"
 #include "render.h"
 #include "strbuf.h"
@@ -174,6 +175,11 @@ supersede(struct db *w, int64_t doc, const struct doc_row *d, json_t *gone,
     }
     st = db_stmt(w, upd);
     if (st == NULL) {
+        return -1;
+    }
+    /* The published version leaves the document index before its status
+     * changes (docindex.h). */
+    if (published != 0 && docindex_drop(w, published) < 0) {
         return -1;
     }
     db_bind_int64(st, ":c", d->collection);
@@ -359,6 +365,11 @@ act_tx(struct db *w, enum mod_act a, int64_t doc, const char *actor,
                 res = MOD_CONFLICT;
             }
         }
+        goto out;
+    }
+    /* The document index holds the published documents (docindex.h). */
+    if ((a == ACT_APPROVE && docindex_put(w, doc) < 0) ||
+        (a == ACT_WITHDRAW && docindex_drop(w, doc) < 0)) {
         goto out;
     }
     if (a == ACT_APPROVE || a == ACT_WITHDRAW) {
@@ -770,10 +781,51 @@ tags_put(struct db *w, int64_t doc, json_t *tags)
     return 0;
 }
 
+/* 1 when document doc is published, 0 when not (or missing), -1. */
+static int
+is_published(struct db *w, int64_t doc)
+{
+    static const char sql[] = "SELECT status = 'published' FROM document"
+                              " WHERE id = :id";
+    sqlite3_stmt *st = db_stmt(w, sql);
+    int rc, yes = 0;
+
+    if (st == NULL) {
+        return -1;
+    }
+    db_bind_int64(st, ":id", doc);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        yes = sqlite3_column_int(st, 0) != 0;
+        rc = SQLITE_DONE;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? yes : -1;
+}
+
+static int title_put_text(struct db *w, int64_t doc, const char *title,
+                          int64_t now);
+
+/* New title: the text (title_put_text) and, for a published document, its
+ * row in the document index, dropped with the old title and put with the
+ * new (docindex.h). */
+static int
+title_put(struct db *w, int64_t doc, const char *title, int64_t now)
+{
+    int published = is_published(w, doc);
+
+    if (published < 0 || (published && docindex_drop(w, doc) < 0) ||
+        title_put_text(w, doc, title, now) < 0 ||
+        (published && docindex_put(w, doc) < 0)) {
+        return -1;
+    }
+    return 0;
+}
+
 /* New title: document.title and title_norm, section 0 and its FTS row
  * (external content, no triggers: delete the old values, insert the new). */
 static int
-title_put(struct db *w, int64_t doc, const char *title, int64_t now)
+title_put_text(struct db *w, int64_t doc, const char *title, int64_t now)
 {
     static const char upd[] =
         "UPDATE document SET title = :t, title_norm = :tn, updated_at = :now"

@@ -145,10 +145,8 @@ ends_in_run(const struct query_term *t)
     return last == TOKENIZER_HANGUL || last == TOKENIZER_CJK;
 }
 
-/* Append t (borrowed) to sb as an FTS5 string, quotes doubled, and " *"
- * for a prefix where the prefix can change the result. */
-static void
-put_term(struct strbuf *sb, const struct query_term *t)
+void
+query_term_expr(const struct query_term *t, struct strbuf *sb)
 {
     const char *p = t->text, *q;
 
@@ -202,7 +200,7 @@ query_build(const char *user, size_t len, struct strbuf *match_out,
 {
     char c[QUERY_MAX_BYTES];
     size_t n = len, cn, i = 0;
-    int k, first = 1, paren, n_prefix = 0, n_seen = 0;
+    int k, n_prefix = 0, n_seen = 0;
 
     memset(info, 0, sizeof(*info));
     if (n > QUERY_MAX_BYTES) {
@@ -257,32 +255,42 @@ query_build(const char *user, size_t len, struct strbuf *match_out,
         return 0;
     }
 
+    return query_expr(info, 0, match_out);
+}
+
+int
+query_expr(const struct query_info *info, int how, struct strbuf *out)
+{
+    const char *op = (how & QUERY_ANY) ? " OR " : " AND ";
+    int k, first = 1, neg = (how & QUERY_NO_EXCLUDE) ? 0 : info->n_negative;
     /* ("a" AND "b") NOT "c" NOT "d".  However FTS5 groups AND with NOT,
-     * the set is the same; the brackets are for people reading logs. */
-    paren = info->n_negative > 0 && info->n_positive > 1;
+     * the set is the same; the brackets are for people reading logs (and
+     * needed for OR). */
+    int paren = neg > 0 && info->n_positive > 1;
+
     if (paren) {
-        strbuf_putc(match_out, '(');
+        strbuf_putc(out, '(');
     }
     for (k = 0; k < info->n_terms; k++) {
         if (info->term[k].exclude) {
             continue;
         }
         if (!first) {
-            strbuf_puts(match_out, " AND ");
+            strbuf_puts(out, op);
         }
         first = 0;
-        put_term(match_out, &info->term[k]);
+        query_term_expr(&info->term[k], out);
     }
     if (paren) {
-        strbuf_putc(match_out, ')');
+        strbuf_putc(out, ')');
     }
-    for (k = 0; k < info->n_terms; k++) {
+    for (k = 0; neg > 0 && k < info->n_terms; k++) {
         if (info->term[k].exclude) {
-            strbuf_puts(match_out, " NOT ");
-            put_term(match_out, &info->term[k]);
+            strbuf_puts(out, " NOT ");
+            query_term_expr(&info->term[k], out);
         }
     }
-    return strbuf_ok(match_out) ? 0 : -1;
+    return strbuf_ok(out) ? 0 : -1;
 }
 
 /* Length of a leading section number at s ("28.2.", "3.", "4.1"): digits

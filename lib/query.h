@@ -67,6 +67,26 @@ struct query_info {
 int query_build(const char *user, size_t len, struct strbuf *match_out,
                 struct query_info *info);
 
+/* How query_expr() joins the terms. */
+enum query_how {
+    QUERY_ANY = 1,        /* positive terms joined by OR, not AND */
+    QUERY_NO_EXCLUDE = 2, /* leave the excluded terms out */
+};
+
+/* Append to out (caller-owned) the MATCH expression of info (filled by
+ * query_build(), not empty): its positive terms joined by AND (by OR with
+ * QUERY_ANY), then NOT each excluded term (none with QUERY_NO_EXCLUDE).
+ * query_build() appends query_expr(info, 0).  In every form the FTS5
+ * phrases come in the same order: the positive terms as typed, then the
+ * excluded ones, so phrase k of any form is the same term.  Returns 0, or
+ * -1 when out of memory. */
+int query_expr(const struct query_info *info, int how, struct strbuf *out);
+
+/* Append the one term t (borrowed) to out as an FTS5 string, quotes
+ * doubled, with " *" for a prefix where the prefix can change the
+ * result: a MATCH expression of its own. */
+void query_term_expr(const struct query_term *t, struct strbuf *out);
+
 /* Append to out (caller-owned) the normalised form of the title s (n bytes,
  * borrowed; NULL only when n is 0): Latin letters folded as the tokenizer
  * folds them, other characters kept; whitespace, control characters and

@@ -1,22 +1,18 @@
 /*
- * rank: the kwtf FTS5 auxiliary function and the score made from it (see
- * rank.h).  Layer: lib/, depends on sqlite3 and tokenizer.  Stateless:
- * one registration serves every thread.
+ * rank: the kwtf and kwdoc FTS5 auxiliary functions and the score made
+ * from them (see rank.h).  Layer: lib/, depends on sqlite3 and tokenizer.
+ * Stateless: one registration serves every thread.
  */
 #include "rank.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "tokenizer.h"
 
 #define RANK_K1 1.2
-#define RANK_B 0.75
-/* Phrases counted; a longer query's extra phrases do not add to scores. */
-#define RANK_MAX_PHRASES 64
-
-/* Column weights: title, heading, body (the order of section_fts). */
-static const double rank_weight[RANK_NCOL] = {10.0, 4.0, 1.0};
-#define RANK_BODY 2
 
 static void
 kwtf(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
@@ -51,42 +47,298 @@ kwtf(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
                         SQLITE_TRANSIENT);
 }
 
+/* The smallest window (in tokens, both ends counted) of one column that
+ * holds an occurrence of every phrase occurring in the row, when at least
+ * two do; 0 otherwise.  inst[] are the row's occurrences as (phrase,
+ * column, offset) in FTS5's order: by column, then offset. */
+static uint32_t
+min_span(const int (*inst)[3], int ninst, int nphrase)
+{
+    int count[RANK_MAX_PHRASES], want = 0, have = 0, lo = 0, hi, i;
+    uint32_t best = 0;
+
+    memset(count, 0, sizeof(count));
+    for (i = 0; i < ninst; i++) {
+        if (count[inst[i][0]]++ == 0) {
+            want++;
+        }
+    }
+    if (want < 2) {
+        return 0;
+    }
+    memset(count, 0, sizeof(count));
+    for (hi = 0; hi < ninst; hi++) {
+        if (inst[hi][1] != inst[lo][1]) {
+            /* A new column: windows never span two. */
+            memset(count, 0, sizeof(count));
+            have = 0;
+            lo = hi;
+        }
+        if (count[inst[hi][0]]++ == 0) {
+            have++;
+        }
+        while (have == want) {
+            uint32_t span = (uint32_t)(inst[hi][2] - inst[lo][2] + 1);
+
+            if (best == 0 || span < best) {
+                best = span;
+            }
+            if (--count[inst[lo][0]] == 0) {
+                have--;
+            }
+            lo++;
+        }
+    }
+    return best;
+}
+
+/* kwdoc(doc_fts): kwtf's counts, then the smallest window (min_span). */
+static void
+kwdoc(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
+      int nval, sqlite3_value **val)
+{
+    struct {
+        uint16_t tf[RANK_MAX_PHRASES * RANK_NCOL];
+        uint32_t span;
+    } out;
+    int nphrase = api->xPhraseCount(fts), ninst = 0, i, kept = 0;
+    int(*inst)[3] = NULL;
+    size_t tfbytes;
+    unsigned char *blob;
+    int rc;
+
+    (void)nval;
+    (void)val;
+    if (nphrase > RANK_MAX_PHRASES) {
+        nphrase = RANK_MAX_PHRASES;
+    }
+    memset(&out, 0, sizeof(out));
+    rc = api->xInstCount(fts, &ninst);
+    if (rc == SQLITE_OK && ninst > 0) {
+        inst = sqlite3_malloc64(
+            sizeof(*inst) *
+            (size_t)(ninst < RANK_PROX_MAX_INST ? ninst : RANK_PROX_MAX_INST));
+        if (inst == NULL) {
+            rc = SQLITE_NOMEM;
+        }
+    }
+    for (i = 0; rc == SQLITE_OK && i < ninst; i++) {
+        int ph, col, off;
+
+        rc = api->xInst(fts, i, &ph, &col, &off);
+        if (rc != SQLITE_OK || ph < 0 || ph >= nphrase || col < 0 ||
+            col >= RANK_NCOL) {
+            continue;
+        }
+        if (out.tf[ph * RANK_NCOL + col] < UINT16_MAX) {
+            out.tf[ph * RANK_NCOL + col]++;
+        }
+        if (kept < RANK_PROX_MAX_INST) {
+            inst[kept][0] = ph;
+            inst[kept][1] = col;
+            inst[kept][2] = off;
+            kept++;
+        }
+    }
+    if (rc != SQLITE_OK) {
+        sqlite3_free(inst);
+        sqlite3_result_error_code(ctx, rc);
+        return;
+    }
+    out.span = min_span((const int(*)[3])inst, kept, nphrase);
+    sqlite3_free(inst);
+    /* The counts, then the span right after them. */
+    tfbytes = (size_t)nphrase * RANK_NCOL * sizeof(uint16_t);
+    blob = sqlite3_malloc64(tfbytes + sizeof(uint32_t));
+    if (blob == NULL) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    memcpy(blob, out.tf, tfbytes);
+    memcpy(blob + tfbytes, &out.span, sizeof(uint32_t));
+    sqlite3_result_blob(ctx, blob, (int)(tfbytes + sizeof(uint32_t)),
+                        sqlite3_free);
+}
+
+/* 1 when the tag text t[0..n) (between '<' and '>') is an <a> start tag
+ * with an href attribute. */
+static int
+is_link_start(const char *t, size_t n)
+{
+    size_t i;
+
+    if (n < 2 || (t[0] != 'a' && t[0] != 'A') ||
+        (t[1] != ' ' && t[1] != '\t' && t[1] != '\n')) {
+        return 0;
+    }
+    for (i = 1; i + 5 <= n; i++) {
+        if ((t[i - 1] == ' ' || t[i - 1] == '\t' || t[i - 1] == '\n') &&
+            strncasecmp(t + i, "href", 4) == 0 &&
+            (t[i + 4] == '=' || t[i + 4] == ' ')) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+double
+rank_link_share(const char *html, size_t n)
+{
+    size_t i = 0, text = 0, linked = 0;
+    int depth = 0;
+
+    while (i < n) {
+        unsigned char c = (unsigned char)html[i];
+
+        if (c == '<') {
+            /* A tag: to its '>', outside quoted attribute values. */
+            size_t start = ++i;
+            char quote = 0;
+
+            while (i < n && (quote != 0 || html[i] != '>')) {
+                if (quote != 0 && html[i] == quote) {
+                    quote = 0;
+                } else if (quote == 0 && (html[i] == '"' || html[i] == '\'')) {
+                    quote = html[i];
+                }
+                i++;
+            }
+            if (start < n && html[start] == '/') {
+                if (i - start >= 2 &&
+                    (html[start + 1] == 'a' || html[start + 1] == 'A') &&
+                    (i - start == 2 || html[start + 2] == ' ') && depth > 0) {
+                    depth--;
+                }
+            } else if (is_link_start(html + start, i - start)) {
+                depth++;
+            }
+            i++;
+            continue;
+        }
+        /* A character of text: not a space, not a UTF-8 continuation byte;
+         * an entity counts as one. */
+        if (c > ' ' && (c & 0xc0) != 0x80) {
+            text++;
+            linked += depth > 0;
+            if (c == '&') {
+                size_t k = i + 1;
+
+                while (k < n && k < i + 12 && html[k] != ';' &&
+                       html[k] != '<') {
+                    k++;
+                }
+                if (k < n && html[k] == ';') {
+                    i = k;
+                }
+            }
+        }
+        i++;
+    }
+    return text > 0 ? (double)linked / (double)text : 0.0;
+}
+
+double
+rank_hub_factor(double share)
+{
+    if (!(share > RANK_HUB_FROM)) {
+        return 1.0;
+    }
+    if (share > 1.0) {
+        share = 1.0;
+    }
+    return 1.0 - RANK_HUB_CUT * (share - RANK_HUB_FROM) / (1.0 - RANK_HUB_FROM);
+}
+
+/* link_share(html): rank_link_share of a text value; NULL for NULL. */
+static void
+sql_link_share(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char *h = (const char *)sqlite3_value_text(argv[0]);
+
+    (void)argc;
+    if (h == NULL) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    sqlite3_result_double(
+        ctx, rank_link_share(h, (size_t)sqlite3_value_bytes(argv[0])));
+}
+
 int
 rank_register(sqlite3 *db)
 {
     fts5_api *api = tokenizer_fts5_api(db);
 
-    if (api == NULL) {
+    if (api == NULL ||
+        api->xCreateFunction(api, "kwtf", NULL, kwtf, NULL) != SQLITE_OK ||
+        api->xCreateFunction(api, "kwdoc", NULL, kwdoc, NULL) != SQLITE_OK) {
         return SQLITE_ERROR;
     }
-    return api->xCreateFunction(api, "kwtf", NULL, kwtf, NULL);
+    return sqlite3_create_function(db, "link_share", 1,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC |
+                                       SQLITE_INNOCUOUS,
+                                   NULL, sql_link_share, NULL, NULL);
 }
 
 double
-rank_score(const void *blob, size_t n, unsigned body_bytes)
+rank_idf(double n, double df)
 {
-    const unsigned char *p = blob;
-    double norm[RANK_NCOL], score = 0.0;
-    size_t k, count = n / sizeof(uint16_t);
-    int c;
+    if (df < 0.0) {
+        df = 0.0;
+    }
+    if (n < df) {
+        n = df;
+    }
+    return log(1.0 + (n - df + 0.5) / (df + 0.5));
+}
 
-    if (blob == NULL || n % (RANK_NCOL * sizeof(uint16_t)) != 0) {
+double
+rank_doc_score(const void *blob, size_t n, const double len[RANK_NCOL],
+               const struct rank_corpus *c, int *matched)
+{
+    static const double w[RANK_NCOL] = {RANK_DOC_W_TITLE, RANK_DOC_W_HEADING,
+                                        RANK_DOC_W_BODY};
+    static const double b[RANK_NCOL] = {RANK_DOC_B_TITLE, RANK_DOC_B_HEADING,
+                                        RANK_DOC_B_BODY};
+    const unsigned char *p = blob;
+    size_t rowbytes = RANK_NCOL * sizeof(uint16_t);
+    double wn[RANK_NCOL], score = 0.0, near = 0.0;
+    int k, nph, col, m = 0;
+    uint32_t span;
+
+    *matched = 0;
+    if (blob == NULL || n < sizeof(uint32_t) ||
+        (n - sizeof(uint32_t)) % rowbytes != 0) {
         return 0.0;
     }
-    for (c = 0; c < RANK_NCOL; c++) {
-        norm[c] = RANK_K1;
-    }
-    norm[RANK_BODY] =
-        RANK_K1 *
-        (1.0 - RANK_B + RANK_B * (double)body_bytes / RANK_AVG_BODY_BYTES);
-    for (k = 0; k < count; k++) {
-        uint16_t t;
+    nph = (int)((n - sizeof(uint32_t)) / rowbytes);
+    memcpy(&span, p + n - sizeof(uint32_t), sizeof(span));
+    for (col = 0; col < RANK_NCOL; col++) {
+        double avg = c->avg_len[col] > 0.0 ? c->avg_len[col] : 1.0;
 
-        memcpy(&t, p + k * sizeof(t), sizeof(t));
-        c = (int)(k % RANK_NCOL);
-        if (t > 0) {
-            score += rank_weight[c] * t * (RANK_K1 + 1.0) / (t + norm[c]);
+        wn[col] = w[col] / (1.0 - b[col] + b[col] * len[col] / avg);
+    }
+    for (k = 0; k < nph && k < c->nphrase; k++) {
+        double f = 0.0;
+
+        if (c->idf[k] <= 0.0) {
+            continue;
+        }
+        for (col = 0; col < RANK_NCOL; col++) {
+            uint16_t t;
+
+            memcpy(&t, p + (size_t)k * rowbytes + col * sizeof(t), sizeof(t));
+            f += wn[col] * t;
+        }
+        if (f > 0.0) {
+            m++;
+            score += c->idf[k] * f / (RANK_K1 + f);
+            near += c->idf[k];
         }
     }
-    return -score;
+    if (m >= 2 && span > 0 && span <= (uint32_t)(RANK_PROX_MAX_SPAN * m)) {
+        score += RANK_PROX_WEIGHT * near * m / span;
+    }
+    *matched = m;
+    return score;
 }

@@ -1,25 +1,23 @@
 /*
- * rank: relevance of one section to a query.  Layer: lib/, depends on
- * sqlite3's FTS5 API and tokenizer (for the API pointer); never on
- * microhttpd.h.
+ * rank: relevance of documents and sections to a query.  Layer: lib/,
+ * depends on sqlite3's FTS5 API and tokenizer (for the API pointer);
+ * never on microhttpd.h.
  *
  * The FTS5 auxiliary function kwtf(section_fts) returns, for the current
  * row, how often each phrase of the query occurs in each column (title,
  * heading, body): a blob of nphrase * RANK_NCOL uint16_t in native byte
- * order, counts above 65535 saturated.  rank_score() turns that and the
- * body's length into BM25's term-frequency part with weights title 10,
- * heading 4, body 1, k1 = 1.2, and b = 0.75 on the body only.  Like bm25()
- * the score is negative: lower is better.  What it leaves out, and why:
+ * order, counts above 65535 saturated; kwdoc adds the proximity window.
+ * rank_doc_score() turns them into BM25F (below).  What FTS5's bm25()
+ * would cost, and how it is avoided:
  *
- * - FTS5's bm25() asks xColumnSize for every row, a lookup in the
- *   %_docsize table that cost 1.7 us of its 1.8 us per row (measured on
- *   17,641 rows: 32 ms with it, 2.8 ms without).  The body's length in
- *   bytes comes from the search catalog instead (searchcat.h); sections
- *   are chunks of at most 4 KiB of text.
- * - IDF: bm25() computes it with a pass over each phrase's whole posting
- *   list per query, linear in the corpus.  Every phrase of a query must
- *   occur in every hit (the builder makes AND queries), so IDF would only
- *   weigh one term's repetitions against another's.
+ * - bm25() asks xColumnSize for every row, a lookup in the %_docsize
+ *   table that cost 1.7 us of its 1.8 us per row (measured on 17,641
+ *   rows: 32 ms with it, 2.8 ms without).  Column lengths come from the
+ *   search catalog instead, which reads doc_fts_docsize once when it is
+ *   built (searchcat.h).
+ * - IDF: bm25() computes it with a pass over each phrase's posting list
+ *   per query through a callback per row; here one count(*) per phrase
+ *   (search.c), the same pass without the callbacks.
  */
 #ifndef KW_RANK_H
 #define KW_RANK_H
@@ -29,17 +27,88 @@
 
 #include <sqlite3.h>
 
-/* Columns of section_fts: title, heading, body. */
+/*
+ * Documents (doc_fts, docindex.h) are ranked by BM25F: for each positive
+ * phrase t of the query, its occurrences in title, headings and body are
+ * weighted (RANK_DOC_W_*) into one pseudo-frequency, each column's count
+ * divided by that column's length in tokens relative to the corpus mean
+ * (1 - b + b * len / avglen, b = RANK_DOC_B_*), and
+ *
+ *   score = sum over t of idf(t) * f~ / (k1 + f~),
+ *   idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))
+ *
+ * with N the published documents and df those containing t (Lucene's
+ * non-negative form), plus a proximity bonus when two or more phrases
+ * occur close together in one column: RANK_PROX_WEIGHT * (sum of their
+ * idf) * m / span, for m phrases whose nearest occurrences lie within a
+ * window of span tokens (span <= RANK_PROX_MAX_SPAN * m).  The FTS5
+ * function kwdoc(doc_fts) gives what the score needs per row: kwtf's
+ * counts followed by a uint32_t, the smallest such window (0: none).
+ */
+#define RANK_DOC_W_TITLE 10.0
+#define RANK_DOC_W_HEADING 3.0
+#define RANK_DOC_W_BODY 1.0
+#define RANK_DOC_B_TITLE 0.5
+#define RANK_DOC_B_HEADING 0.75
+#define RANK_DOC_B_BODY 0.5
+#define RANK_PROX_WEIGHT 0.05
+#define RANK_PROX_MAX_SPAN 4
+/* Occurrences looked at for the window, per row: a bound on the cost of
+ * a long document full of common words. */
+#define RANK_PROX_MAX_INST 4096
+/* Phrases counted; a longer query's extra phrases do not add to scores. */
+#define RANK_MAX_PHRASES 64
+
+/* Columns of section_fts and doc_fts: title, heading, body. */
 #define RANK_NCOL 3
-/* Mean body length in bytes that length normalisation compares with. */
+
+/* What the document score needs beyond the row: per phrase its idf (0 for
+ * an excluded phrase) and the mean length of each column. */
+struct rank_corpus {
+    int nphrase;
+    double idf[RANK_MAX_PHRASES];
+    double avg_len[RANK_NCOL];
+};
+
+/* idf from the number of documents n and the number containing the
+ * phrase df. */
+double rank_idf(double n, double df);
+
+/* The score of a document row from kwdoc's blob (n bytes, borrowed) and
+ * its column lengths (in the unit of c->avg_len); *matched gets how many
+ * of the corpus's phrases with idf > 0 occur in it (the OR fallback's
+ * first key).  Higher is better; a malformed blob scores 0 with *matched
+ * 0. */
+double rank_doc_score(const void *blob, size_t n, const double len[RANK_NCOL],
+                      const struct rank_corpus *c, int *matched);
+/* Mean section body length in bytes that a section's score compares its
+ * length with (sections are chunks of at most 4 KiB). */
 #define RANK_AVG_BODY_BYTES 1024.0
 
-/* Register kwtf on db (every connection that searches).  SQLITE_OK, or
- * SQLITE_ERROR when the library has no FTS5. */
-int rank_register(sqlite3 *db);
+/*
+ * Hubs.  A page whose text is mostly the text of its links (a back-of-book
+ * index, a table of contents, a site map) holds the words of other pages'
+ * subjects, often right next to each other ("boxstyle, axes property"),
+ * and outranks the pages it points to.  Measured on three manuals, such
+ * pages have 75-100% of their text inside links, pages of prose 1-30%.
+ * So a document's link share (rank_link_share, stored in
+ * document.link_share at ingest) scales its score: 1 up to
+ * RANK_HUB_FROM, falling linearly to 1 - RANK_HUB_CUT at 1.
+ */
+#define RANK_HUB_FROM 0.5
+#define RANK_HUB_CUT 0.8
 
-/* The score of a row from kwtf's blob (n bytes, borrowed) and the body's
- * length in bytes.  A malformed blob scores 0 (no match). */
-double rank_score(const void *tf, size_t n, unsigned body_bytes);
+/* The share of the text of sanitized HTML html (n bytes, borrowed) that
+ * lies inside <a href> elements, in characters, 0 for no text. */
+double rank_link_share(const char *html, size_t n);
+
+/* The factor rank_doc_score's result is multiplied by for a document
+ * with link share share. */
+double rank_hub_factor(double share);
+
+/* Register kwtf and kwdoc (FTS5) and link_share(html) (SQL, for ingest
+ * and migrations) on db: every connection.  SQLITE_OK, or SQLITE_ERROR
+ * when the library has no FTS5. */
+int rank_register(sqlite3 *db);
 
 #endif

@@ -177,15 +177,16 @@ section_snippet(struct db *db, const char *match, int64_t sid, int *rc_out)
     return j;
 }
 
-/* One document of the match set, with its best section. */
+/* One document of the match set. */
 struct hit {
-    int64_t did, sid;
-    double score; /* rank_score: lower is better */
+    int64_t did;
+    int64_t sid;  /* its best section: found for the page's rows only */
+    double score; /* rank_doc_score: higher is better */
+    int matched;  /* positive phrases it contains */
     int exact;    /* title equals the query */
 };
 
-/* The match set of one query, built in one pass over the matching
- * sections, newest first. */
+/* The match set of one query: every matching document, once. */
 struct scan {
     const struct searchcat *cat;
     struct hit *hits;
@@ -199,6 +200,7 @@ scan_free(struct scan *sc)
 {
     kw_free(sc->hits);
     kw_free(sc->slot);
+    memset(sc, 0, sizeof(*sc));
 }
 
 static size_t
@@ -237,10 +239,10 @@ scan_grow(struct scan *sc)
     return 0;
 }
 
-/* Add section sid of document did, scored score, to the match set: a new
- * document, or a better section of one. */
+/* Add document did to the match set (each comes once from the document
+ * index; a repeat keeps the better score). */
 static int
-scan_add(struct scan *sc, int64_t did, int64_t sid, double score)
+scan_add(struct scan *sc, int64_t did, double score, int matched)
 {
     size_t k;
     struct hit *h;
@@ -252,10 +254,9 @@ scan_add(struct scan *sc, int64_t did, int64_t sid, double score)
     while (sc->slot[k] != 0) {
         h = &sc->hits[sc->slot[k] - 1];
         if (h->did == did) {
-            /* Ties go to the earlier section (lower id). */
-            if (score < h->score || (score == h->score && sid < h->sid)) {
+            if (score > h->score) {
                 h->score = score;
-                h->sid = sid;
+                h->matched = matched;
             }
             return 0;
         }
@@ -264,14 +265,16 @@ scan_add(struct scan *sc, int64_t did, int64_t sid, double score)
     h = &sc->hits[sc->n];
     sc->slot[k] = ++sc->n;
     h->did = did;
-    h->sid = sid;
+    h->sid = 0;
     h->score = score;
+    h->matched = matched;
     h->exact = 0;
     return 0;
 }
 
-/* Result order: exact title first, then score, then document id, so that
- * pages never overlap. */
+/* Result order: exact title first, then more of the words (the OR
+ * fallback; in an AND search every hit has them all), then score, then
+ * document id, so that pages never overlap. */
 static int
 hit_cmp(const void *a, const void *b)
 {
@@ -280,8 +283,11 @@ hit_cmp(const void *a, const void *b)
     if (x->exact != y->exact) {
         return x->exact ? -1 : 1;
     }
+    if (x->matched != y->matched) {
+        return x->matched > y->matched ? -1 : 1;
+    }
     if (x->score != y->score) {
-        return x->score < y->score ? -1 : 1;
+        return x->score > y->score ? -1 : 1;
     }
     return x->did < y->did ? -1 : x->did > y->did;
 }
@@ -374,37 +380,91 @@ order_top(struct hit *h, size_t n, size_t k)
     qsort(h, k, sizeof(*h), hit_cmp);
 }
 
-/* The match set: one pass over the matching sections, newest first (FTS5
- * gives rowid order without sorting), keeping those of published
- * documents that pass the filters, at most SEARCH_MAX_SCAN of them.  What
- * a section's document is, and what the filters test, comes from the
- * catalog; the database is only asked for the matches and their term
- * counts. */
-static int
-scan_matches(struct db *db, const struct search_filter *f, const char *tn1,
-             const char *tn2, struct scan *sc)
+/* The number of published documents that match the expression m (the
+ * document index holds only those), or -1. */
+static long
+doc_count(struct db *db, const char *m)
 {
-    static const char sql[] = "SELECT rowid, kwtf(section_fts) FROM section_fts"
-                              " WHERE section_fts MATCH :m ORDER BY rowid DESC";
+    static const char sql[] =
+        "SELECT count(*) FROM doc_fts WHERE doc_fts MATCH :m";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    long n = -1;
+
+    if (st == NULL || db_bind_text(st, ":m", m) != SQLITE_OK) {
+        return -1;
+    }
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        n = (long)sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    return n;
+}
+
+/* The corpus statistics of the query: an idf for each positive phrase
+ * (phrase k is term k of the expressions query_expr builds: positive
+ * terms first), 0 for the excluded ones.  0 or -1. */
+static int
+corpus_stats(struct db *db, const struct searchcat *cat,
+             const struct query_info *info, struct rank_corpus *c)
+{
+    struct strbuf one = STRBUF_INIT;
+    int k, ph = 0, rc = 0;
+
+    memset(c, 0, sizeof(*c));
+    for (k = 0; k < RANK_NCOL; k++) {
+        c->avg_len[k] = cat->avg_ntok[k];
+    }
+    for (k = 0; k < info->n_terms && ph < RANK_MAX_PHRASES && rc == 0; k++) {
+        long df;
+
+        if (info->term[k].exclude) {
+            continue;
+        }
+        strbuf_reset(&one);
+        query_term_expr(&info->term[k], &one);
+        if (!strbuf_ok(&one) || (df = doc_count(db, strbuf_peek(&one))) < 0) {
+            rc = -1;
+            break;
+        }
+        c->idf[ph++] = rank_idf((double)cat->npublished, (double)df);
+    }
+    /* The excluded phrases follow, with idf 0: never counted. */
+    c->nphrase = ph + info->n_negative;
+    if (c->nphrase > RANK_MAX_PHRASES) {
+        c->nphrase = RANK_MAX_PHRASES;
+    }
+    strbuf_free(&one);
+    return rc;
+}
+
+/* The match set: every published document the expression m matches in
+ * the document index that passes the filters, scored (rank_doc_score).
+ * What a document is, and what the filters test, comes from the catalog;
+ * the database is only asked for the matches and their term counts. */
+static int
+scan_docs(struct db *db, const struct search_filter *f, const char *m,
+          const struct rank_corpus *corpus, struct scan *sc)
+{
+    static const char sql[] = "SELECT rowid, kwdoc(doc_fts) FROM doc_fts"
+                              " WHERE doc_fts MATCH :m";
     const struct searchcat *cat = sc->cat;
     sqlite3_stmt *st = db_stmt(db, sql);
-    size_t taken = 0;
     int rc, lang = -1;
 
     if (f->lang != NULL && (lang = searchcat_lang(cat, f->lang)) < 0) {
         return 0; /* no published document has that language */
     }
-    if (st == NULL || db_bind_text(st, ":m", f->match) != SQLITE_OK) {
+    if (st == NULL || db_bind_text(st, ":m", m) != SQLITE_OK) {
         return -1;
     }
-    while (taken < SEARCH_MAX_SCAN && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t sid = sqlite3_column_int64(st, 0);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t did = sqlite3_column_int64(st, 0);
         const struct searchcat_doc *d;
-        uint32_t did;
+        double score, len[RANK_NCOL];
+        int matched;
 
-        if (sid <= 0 || (size_t)sid >= cat->nsec ||
-            (did = cat->sec_doc[sid]) == 0 || did >= cat->ndoc) {
-            continue; /* not a published document's section */
+        if (did <= 0 || (size_t)did >= cat->ndoc) {
+            continue; /* published after the catalog was built */
         }
         d = &cat->doc[did];
         if (d->coll == 0 || (f->has_coll && d->coll != f->coll) ||
@@ -412,23 +472,79 @@ scan_matches(struct db *db, const struct search_filter *f, const char *tn1,
             (f->year > 0 && d->year != f->year)) {
             continue;
         }
-        if (scan_add(sc, did, sid,
-                     rank_score(sqlite3_column_blob(st, 1),
-                                (size_t)sqlite3_column_bytes(st, 1),
-                                cat->sec_bytes[sid])) < 0) {
+        len[0] = d->ntok[0];
+        len[1] = d->ntok[1];
+        len[2] = d->ntok[2];
+        score = rank_doc_score(sqlite3_column_blob(st, 1),
+                               (size_t)sqlite3_column_bytes(st, 1), len, corpus,
+                               &matched) *
+                d->hub;
+        if (scan_add(sc, did, score, matched) < 0) {
             sqlite3_reset(st);
             return -1;
         }
-        taken++;
-    }
-    if (taken == SEARCH_MAX_SCAN) {
-        rc = SQLITE_DONE;
     }
     sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The best section of hit h's document for the expression m (positive
+ * terms only): h->sid, or 0 when none of its sections matches.  Sections
+ * are scored like documents but against the mean chunk length.  0 or -1. */
+static int
+best_section(struct db *db, const struct searchcat *cat, const char *m,
+             const struct rank_corpus *corpus, struct hit *h)
+{
+    static const char sql[] =
+        "SELECT rowid, kwtf(section_fts) FROM section_fts"
+        " WHERE section_fts MATCH :m AND rowid BETWEEN :lo AND :hi";
+    const struct searchcat_doc *d = &cat->doc[h->did];
+    struct rank_corpus sec = *corpus;
+    unsigned char blob[RANK_MAX_PHRASES * RANK_NCOL * sizeof(uint16_t) +
+                       sizeof(uint32_t)];
+    sqlite3_stmt *st;
+    double best = -1.0;
+    int rc;
+
+    if (d->sec_lo == 0) {
+        return 0;
+    }
+    st = db_stmt(db, sql);
+    if (st == NULL || db_bind_text(st, ":m", m) != SQLITE_OK ||
+        db_bind_int64(st, ":lo", d->sec_lo) != SQLITE_OK ||
+        db_bind_int64(st, ":hi", d->sec_hi) != SQLITE_OK) {
         return -1;
     }
-    return mark_exact(db, sc, tn1, tn2);
+    /* Sections: no title or heading length to normalise by; the body's
+     * bytes against the mean chunk's. */
+    sec.avg_len[0] = sec.avg_len[1] = 1.0;
+    sec.avg_len[2] = RANK_AVG_BODY_BYTES;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t sid = sqlite3_column_int64(st, 0);
+        size_t n = (size_t)sqlite3_column_bytes(st, 1);
+        const void *tf = sqlite3_column_blob(st, 1);
+        double score, len[RANK_NCOL];
+        int matched;
+
+        if (sid <= 0 || (size_t)sid >= cat->nsec ||
+            cat->sec_doc[sid] != (uint32_t)h->did || tf == NULL ||
+            n + sizeof(uint32_t) > sizeof(blob)) {
+            continue;
+        }
+        /* kwtf's counts with no window: the document score of a section. */
+        memcpy(blob, tf, n);
+        memset(blob + n, 0, sizeof(uint32_t));
+        len[0] = len[1] = 1.0;
+        len[2] = (double)cat->sec_bytes[sid];
+        score = rank_doc_score(blob, n + sizeof(uint32_t), len, &sec, &matched);
+        score += matched * 1000.0; /* more of the words first */
+        if (score > best) {
+            best = score;
+            h->sid = sid;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* Facet entries before sorting. */
@@ -575,10 +691,10 @@ result_row(struct db *db, const struct hit *h, const char *base, int *bad,
            int *err)
 {
     static const char sql[] =
-        "SELECT c.name, d.path, d.title, d.language, d.published_at, s.anchor"
-        " FROM document d JOIN collection c ON c.id = d.collection_id,"
-        " section s WHERE d.id = :d AND s.id = :s"
-        " AND d.status = 'published'";
+        "SELECT c.name, d.path, d.title, d.language, d.published_at,"
+        " (SELECT anchor FROM section WHERE id = :s AND document_id = d.id)"
+        " FROM document d JOIN collection c ON c.id = d.collection_id"
+        " WHERE d.id = :d AND d.status = 'published'";
     sqlite3_stmt *st = db_stmt(db, sql);
     json_t *e = NULL;
     int rc;
@@ -609,31 +725,68 @@ result_row(struct db *db, const struct hit *h, const char *base, int *bad,
     return e;
 }
 
-/* One page of results, the facets and the total.  The match set comes
- * from one pass over the matching sections (scan_matches); documents are
- * ranked by their best section in memory, and snippets are made for the
- * page's rows only.  Returns 0 or -1. */
+/* The MATCH expressions of one query (query_expr): documents are matched
+ * with all (AND, exclusions) or, as the fallback, any (OR, exclusions);
+ * the best section with sec_all, else sec_any (no exclusions: the
+ * document has none of those words anyway), and sec_any makes the
+ * snippet, so it marks every word the section holds. */
+struct search_exprs {
+    const char *all, *any, *sec_all, *sec_any;
+};
+
+/* One page of results, the facets and the total.  The match set is every
+ * document that contains all the words (exhaustive, no cap), ranked in
+ * memory; when fewer than SEARCH_ANY_BELOW do and the query has two or
+ * more words, every document with any of them, more of the words first
+ * ("mode": "any", with "all_total").  Best sections and snippets are made
+ * for the page's rows only.  Returns 0 or -1. */
 static int
 run_search(struct db *db, const struct searchcat *cat,
-           const struct search_filter *f, const char *tn1, const char *tn2,
+           const struct search_filter *f, const struct query_info *info,
+           const struct search_exprs *x, const char *tn1, const char *tn2,
            int limit, int offset, const char *base, json_t *m, int *bad)
 {
     json_t *results = json_object_get(m, "results");
+    struct rank_corpus corpus;
     struct scan sc;
-    size_t i;
-    int err = 0, rc = -1;
+    size_t i, all_total;
+    int err = 0, rc = -1, any = 0;
 
     memset(&sc, 0, sizeof(sc));
     sc.cat = cat;
-    if (scan_matches(db, f, tn1, tn2, &sc) < 0) {
+    if (corpus_stats(db, cat, info, &corpus) < 0 ||
+        scan_docs(db, f, x->all, &corpus, &sc) < 0) {
+        goto out;
+    }
+    all_total = sc.n;
+    if (info->n_positive >= 2 && all_total < SEARCH_ANY_BELOW) {
+        scan_free(&sc);
+        sc.cat = cat;
+        any = 1;
+        if (scan_docs(db, f, x->any, &corpus, &sc) < 0) {
+            goto out;
+        }
+    }
+    if (mark_exact(db, &sc, tn1, tn2) < 0) {
         goto out;
     }
     put(m, "total", json_integer((json_int_t)sc.n), bad);
+    put(m, "mode", json_string(any ? "any" : "all"), bad);
+    if (any) {
+        put(m, "all_total", json_integer((json_int_t)all_total), bad);
+    }
     order_top(sc.hits, sc.n, (size_t)offset + (size_t)limit);
     for (i = (size_t)offset; i < sc.n && i < (size_t)offset + (size_t)limit;
          i++) {
-        json_t *e = result_row(db, &sc.hits[i], base, bad, &err);
+        struct hit *h = &sc.hits[i];
+        json_t *e;
 
+        if ((!any && best_section(db, cat, x->sec_all, &corpus, h) < 0) ||
+            (h->sid == 0 &&
+             best_section(db, cat, x->sec_any, &corpus, h) < 0)) {
+            goto out;
+        }
+        e = result_row(db, h, base, bad, &err);
         if (err) {
             goto out;
         }
@@ -641,7 +794,9 @@ run_search(struct db *db, const struct searchcat *cat,
             continue;
         }
         put(e, "snippet_html",
-            section_snippet(db, f->match, sc.hits[i].sid, &err), bad);
+            h->sid != 0 ? section_snippet(db, x->sec_any, h->sid, &err)
+                        : json_string(""),
+            bad);
         append(results, e, bad);
         if (err) {
             goto out;
@@ -714,7 +869,9 @@ search_run_cat(struct db *db, const struct searchcat *cat,
                const struct search_params *p, const char *base, json_t **out)
 {
     struct strbuf match = STRBUF_INIT, tn1 = STRBUF_INIT, tn2 = STRBUF_INIT;
-    struct strbuf terms = STRBUF_INIT;
+    struct strbuf terms = STRBUF_INIT, any = STRBUF_INIT;
+    struct strbuf sec_all = STRBUF_INIT, sec_any = STRBUF_INIT;
+    struct search_exprs x;
     struct query_info info;
     struct search_filter f;
     json_t *m = json_object(), *results = json_array(), *facets = json_object();
@@ -735,6 +892,7 @@ search_run_cat(struct db *db, const struct searchcat *cat,
     }
     put(m, "query", json_text(q, qlen), &bad);
     put(m, "total", json_integer(0), &bad);
+    put(m, "mode", json_string("all"), &bad);
     put(m, "page", json_integer(page), &bad);
     put(m, "per_page", json_integer(per_page), &bad);
     put(m, "results", json_incref(results), &bad);
@@ -786,12 +944,24 @@ search_run_cat(struct db *db, const struct searchcat *cat,
     if (p->year >= 1 && p->year <= 9999) {
         f.year = p->year;
     }
-    if (run_search(db, cat, &f, strbuf_peek(&tn1), strbuf_peek(&tn2), per_page,
-                   (page - 1) * per_page, base, m, &bad) < 0) {
+    if (query_expr(&info, QUERY_ANY, &any) < 0 ||
+        query_expr(&info, QUERY_NO_EXCLUDE, &sec_all) < 0 ||
+        query_expr(&info, QUERY_ANY | QUERY_NO_EXCLUDE, &sec_any) < 0) {
+        goto out;
+    }
+    x.all = strbuf_peek(&match);
+    x.any = strbuf_peek(&any);
+    x.sec_all = strbuf_peek(&sec_all);
+    x.sec_any = strbuf_peek(&sec_any);
+    if (run_search(db, cat, &f, &info, &x, strbuf_peek(&tn1), strbuf_peek(&tn2),
+                   per_page, (page - 1) * per_page, base, m, &bad) < 0) {
         goto out;
     }
     rc = bad ? -1 : 0;
 out:
+    strbuf_free(&sec_any);
+    strbuf_free(&sec_all);
+    strbuf_free(&any);
     strbuf_free(&terms);
     strbuf_free(&tn2);
     strbuf_free(&tn1);

@@ -5,18 +5,20 @@
  * URL encoding), strbuf and Jansson; never on microhttpd.h and never on
  * server/ code.  It only reads: reader connections are query_only.
  *
- * Documents are searched by section and ranked by their best section:
- * one pass over the matching sections, newest first, scores each from
- * its term counts (kwtf and rank_score: BM25's term part with title 10,
- * heading 4, body 1, rank.h), looks its document up in the search catalog
- * (searchcat.h) and keeps each document's best; a document whose
- * normalised title equals
- * the query goes first; facets are counted in the same pass; and snippets
- * are made only for the rows on the page shown (design-notes, "Snippets
- * are where search time goes").  The section is the unit of
- * matching: all words, phrases and exclusions apply to one section, and a
- * document is a hit when one of its sections is ("index -hash" can show a
- * document whose other section says "hash").
+ * Documents are matched and ranked whole, in the document index
+ * (docindex.h): a document matches when every word of the query occurs
+ * somewhere in it, a quoted phrase inside one of its sections, and no
+ * excluded word anywhere in it.  Every match is ranked (no cap, so the
+ * first page is the exhaustive ranking's) by BM25F with the published
+ * corpus's IDF and a bonus for words close together (rank.h); a document
+ * whose normalised title equals the query goes first.  When fewer than
+ * SEARCH_ANY_BELOW documents hold all the words of a query of two or
+ * more, the search falls back to documents holding any of them, more of
+ * the words first, and says so ("mode": "any").  Facets are counted over
+ * the same set.  The best section of each document on the page, found in
+ * the section index, gives the anchor of its link and the snippet, which
+ * is made for the page's rows only (design-notes, "Snippets are where
+ * search time goes").
  */
 #ifndef KW_SEARCH_H
 #define KW_SEARCH_H
@@ -31,13 +33,11 @@
 #define SEARCH_MAX_PER_PAGE 50
 /* Deepest page served; a later page is answered as this one. */
 #define SEARCH_MAX_PAGE 500
-/* The match set is the newest SEARCH_MAX_SCAN matching sections (after
- * filters): ranking, "total" and the facets cover the documents in it,
- * so past that many matching sections they are lower bounds and an older
- * document can be missed.  It bounds the cost of a query that matches
- * nearly everything (about 0.3 us per section: 6 ms at the cap) however
- * large the collection grows. */
-#define SEARCH_MAX_SCAN 20000
+/* When fewer documents than fill a page of results hold all the words of
+ * a query of two or more, the page is filled with documents holding any
+ * of them, after those (measured in bench/relevance: on every judged set
+ * success@10 rose from a threshold of 1 to 3, 5 and 10). */
+#define SEARCH_ANY_BELOW SEARCH_PER_PAGE
 /* Most entries in one facet list. */
 #define SEARCH_MAX_FACET 50
 /* Most titles search_suggest() answers. */
@@ -69,13 +69,16 @@ struct search_params {
 /* Run a search on db (borrowed, a reader connection).  base (borrowed) is
  * the URL prefix without a trailing slash ("" for none).  Returns 0 with
  * *out set to a new model:
- *   {"query", "total", "page", "per_page",
+ *   {"query", "total", "mode", ["all_total",] "page", "per_page",
  *    "results": [{"id", "collection", "path", "url", "title",
  *                 "snippet_html", "language", "published_at"}],
  *    "facets": {"collections": [{"name", "title", "count"}],
  *               "languages": [{"code", "count"}],
  *               "years": [{"year", "count"}]}}
  * "query" is the text typed, cut to QUERY_MAX_BYTES and made valid UTF-8;
+ * "mode" is "all" (every result holds every word) or "any" (the
+ * fallback: fewer than SEARCH_ANY_BELOW documents hold them all, and
+ * "all_total" says how many; they come first);
  * "url" is base/c/NAME/PATH#ANCHOR for the document's best section;
  * snippet_html is escaped text with the hits in <mark>.  A query with no
  * searchable term answers zero results without touching the database.

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "rank.h"
 
 /* Largest id either array is sized for: 4 bytes' worth. */
 #define SEARCHCAT_MAX_ID 0xffffffffLL
@@ -59,8 +60,8 @@ static int
 load_docs(struct db *db, struct searchcat *c)
 {
     static const char sql[] =
-        "SELECT id, collection_id, language, published_at FROM document"
-        " WHERE status = 'published'";
+        "SELECT id, collection_id, language, published_at, link_share"
+        " FROM document WHERE status = 'published'";
     sqlite3_stmt *st = db_stmt(db, sql);
     int rc;
 
@@ -80,6 +81,7 @@ load_docs(struct db *db, struct searchcat *c)
         }
         d = &c->doc[id];
         d->coll = (uint32_t)coll;
+        d->hub = (float)rank_hub_factor(sqlite3_column_double(st, 4));
         d->lang = SEARCHCAT_NO_LANG;
         if (l != NULL) {
             li = searchcat_lang(c, l);
@@ -129,8 +131,75 @@ load_sections(struct db *db, struct searchcat *c)
             (size_t)doc >= c->ndoc) {
             continue;
         }
+        struct searchcat_doc *d = &c->doc[doc];
+
         c->sec_doc[id] = (uint32_t)doc;
         c->sec_bytes[id] = (uint16_t)(n < 0 ? 0 : n > 0xffff ? 0xffff : n);
+        n = n < 0 ? 0 : n;
+        d->body_bytes = d->body_bytes + n > UINT32_MAX
+                            ? UINT32_MAX
+                            : (uint32_t)(d->body_bytes + n);
+        if (d->sec_lo == 0 || (uint32_t)id < d->sec_lo) {
+            d->sec_lo = (uint32_t)id;
+        }
+        if ((uint32_t)id > d->sec_hi) {
+            d->sec_hi = (uint32_t)id;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* One SQLite varint (FTS5's docsize format) at p[0..n): its value in *v
+ * and its length, or 0 when it runs past n. */
+static size_t
+varint(const unsigned char *p, size_t n, uint64_t *v)
+{
+    size_t i;
+
+    *v = 0;
+    for (i = 0; i < n && i < 9; i++) {
+        if (i == 8) {
+            *v = (*v << 8) | p[i];
+            return i + 1;
+        }
+        *v = (*v << 7) | (p[i] & 0x7f);
+        if ((p[i] & 0x80) == 0) {
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+/* Each published document's length in tokens per column of the document
+ * index, from FTS5's own docsize table (one row per indexed document: a
+ * varint per column), so that ranking normalises by tokens, as BM25
+ * means, for the price of one pass at build time. */
+static int
+load_lengths(struct db *db, struct searchcat *c)
+{
+    static const char sql[] = "SELECT id, sz FROM doc_fts_docsize";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    int rc;
+
+    if (st == NULL) {
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        const unsigned char *p = sqlite3_column_blob(st, 1);
+        size_t n = (size_t)sqlite3_column_bytes(st, 1), off = 0, k, col;
+        uint64_t v;
+
+        if (id <= 0 || (size_t)id >= c->ndoc || c->doc[id].coll == 0 ||
+            p == NULL) {
+            continue;
+        }
+        for (col = 0; col < 3 && (k = varint(p + off, n - off, &v)) > 0;
+             col++) {
+            c->doc[id].ntok[col] = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+            off += k;
+        }
     }
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : -1;
@@ -160,9 +229,31 @@ searchcat_build(struct db *db, int64_t gen, struct searchcat **out)
     c->sec_bytes = kw_calloc(c->nsec, sizeof(*c->sec_bytes));
     c->doc = kw_calloc(c->ndoc, sizeof(*c->doc));
     if (c->sec_doc == NULL || c->sec_bytes == NULL || c->doc == NULL ||
-        load_docs(db, c) < 0 || load_sections(db, c) < 0) {
+        load_docs(db, c) < 0 || load_sections(db, c) < 0 ||
+        load_lengths(db, c) < 0) {
         searchcat_unref(c);
         return -1;
+    }
+    {
+        double sum = 0.0, tok[3] = {0.0, 0.0, 0.0};
+        size_t i, k;
+
+        for (i = 0; i < c->ndoc; i++) {
+            if (c->doc[i].coll != 0) {
+                c->npublished++;
+                sum += c->doc[i].body_bytes;
+                for (k = 0; k < 3; k++) {
+                    tok[k] += c->doc[i].ntok[k];
+                }
+            }
+        }
+        c->avg_body_bytes =
+            c->npublished > 0 && sum > 0.0 ? sum / (double)c->npublished : 1.0;
+        for (k = 0; k < 3; k++) {
+            c->avg_ntok[k] = c->npublished > 0 && tok[k] > 0.0
+                                 ? tok[k] / (double)c->npublished
+                                 : 1.0;
+        }
     }
     *out = c;
     return 0;

@@ -1,9 +1,10 @@
 /*
  * tokenizer: the "kwtok" FTS5 tokenizer (see tokenizer.h for the rules).
  * Layer: lib/, depends on sqlite3's FTS5 API and html.h's UTF-8 check;
- * never on microhttpd.h.  The tokenizer object holds no state at all, and
- * every call works on its own stack, so one registration may be used by
- * any number of connections in any number of threads.
+ * never on microhttpd.h.  A tokenizer object holds only its options, read
+ * and never written after creation, and every call works on its own stack, so
+ * one registration may be used by any number of connections in any number of
+ * threads.
  *
  * Token positions are the subtle part.  A query word becomes an FTS5
  * phrase, and a phrase matches only when its tokens sit at consecutive
@@ -74,6 +75,7 @@ struct tok_run {
     const char *text;
     size_t n;
     int query;
+    int sections; /* document stream: TOKENIZER_SECTION_BREAK is a token */
     void *ctx;
     int (*emit)(void *ctx, int tflags, const char *tok, int ntok, int start,
                 int end);
@@ -354,6 +356,7 @@ tokenizer_tokenize(const char *text, size_t n, int flags, void *ctx,
     /* Prefix queries take the query stream too: a Hangul bigram is already
      * a substring match, and FTS5 marks the last token as the prefix. */
     tr.query = (flags & FTS5_TOKENIZE_QUERY) != 0;
+    tr.sections = !tr.query && (flags & TOKENIZER_SECTIONS) != 0;
     tr.ctx = ctx;
     tr.emit = emit;
     while (i < n && rc == SQLITE_OK) {
@@ -369,6 +372,9 @@ tokenizer_tokenize(const char *text, size_t n, int flags, void *ctx,
             break;
         default:
             next = i + len;
+            if (tr.sections && cp == (unsigned char)TOKENIZER_SECTION_BREAK) {
+                rc = put(&tr, 0, i, 1, i, next);
+            }
             break;
         }
         i = next;
@@ -376,20 +382,30 @@ tokenizer_tokenize(const char *text, size_t n, int flags, void *ctx,
     return rc;
 }
 
-/* FTS5 xCreate: takes no options.  Returns a new (empty) tokenizer object,
- * freed by kwtok_delete(). */
+/* What one tokenizer object (one FTS5 table) was created with. */
+struct kwtok {
+    int sections; /* the "sections" option */
+};
+
+/* FTS5 xCreate: one option, "sections" (TOKENIZER_SECTION_BREAK is a
+ * token).  Returns a new tokenizer object, freed by kwtok_delete(). */
 static int
 kwtok_create(void *unused, const char **argv, int argc, Fts5Tokenizer **out)
 {
+    struct kwtok *t;
+
     (void)unused;
-    (void)argv;
     *out = NULL;
-    if (argc != 0) {
+    if (argc > 1 || (argc == 1 && strcmp(argv[0], "sections") != 0)) {
         return SQLITE_ERROR;
     }
-    /* FTS5 needs a non-NULL handle; the object carries nothing. */
-    *out = kw_malloc(1);
-    return *out != NULL ? SQLITE_OK : SQLITE_NOMEM;
+    t = kw_malloc(sizeof(*t));
+    if (t == NULL) {
+        return SQLITE_NOMEM;
+    }
+    t->sections = argc == 1;
+    *out = (Fts5Tokenizer *)t;
+    return SQLITE_OK;
 }
 
 /* FTS5 xDelete: frees what kwtok_create() returned. */
@@ -406,9 +422,11 @@ kwtok_tokenize(Fts5Tokenizer *tok, void *ctx, int flags, const char *text,
                int (*emit)(void *ctx, int tflags, const char *tok, int ntok,
                            int start, int end))
 {
-    (void)tok;
     if (text == NULL || n <= 0) {
         return SQLITE_OK;
+    }
+    if (((const struct kwtok *)tok)->sections) {
+        flags |= TOKENIZER_SECTIONS;
     }
     return tokenizer_tokenize(text, (size_t)n, flags, ctx, emit);
 }

@@ -18,6 +18,15 @@
 /* The name to use in `tokenize = 'porter kwtok'`. */
 #define TOKENIZER_NAME "kwtok"
 
+/* With `tokenize = 'porter kwtok sections'` (the document-level index,
+ * docindex.h) the byte TOKENIZER_SECTION_BREAK in a document is a token of
+ * its own, at a position of its own: the boundary between two sections.
+ * No query stream ever holds it, so a phrase cannot match across it.  In
+ * tokenizer_tokenize() the same is asked for with TOKENIZER_SECTIONS in
+ * flags (a bit FTS5 does not use). */
+#define TOKENIZER_SECTION_BREAK '\x1e'
+#define TOKENIZER_SECTIONS 0x10000
+
 /* Longest token emitted, in bytes.  A longer Latin word or identifier is
  * cut to its first 64 bytes (after folding) and the rest of it is not
  * indexed: such words are hashes and base64, not something people type.

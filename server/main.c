@@ -19,6 +19,7 @@
 #include "cmd_user.h"
 #include "auth.h"
 #include "db.h"
+#include "docindex.h"
 #include "gz.h"
 #include "http.h"
 #include "ingest.h"
@@ -304,6 +305,21 @@ cmd_verify(struct cli *c, int argc, char **argv)
         printf("fts: %s\n", db_errmsg(db));
         bad++;
     }
+    if (db_exec(db, "INSERT INTO doc_fts(doc_fts) VALUES('integrity-check')") !=
+        SQLITE_OK) {
+        printf("document index: %s\n", db_errmsg(db));
+        bad++;
+    } else {
+        long n = docindex_check(db);
+
+        if (n != 0) {
+            printf("document index: %s\n",
+                   n < 0 ? db_errmsg(db)
+                         : "out of step with the published documents "
+                           "(kwangmyong reindex repairs it)");
+            bad++;
+        }
+    }
     bad += verify_query(db,
                         "SELECT 'blob ' || sha256 || ' does not match its "
                         "bytes' FROM blob WHERE sha256_of(data)"
@@ -330,6 +346,40 @@ cmd_verify(struct cli *c, int argc, char **argv)
         return EXIT_BAD_INPUT;
     }
     printf("verify: ok\n");
+    return EXIT_OK;
+}
+
+/* kwangmyong reindex: the document index rebuilt from the published
+ * documents (docindex.h), in one write transaction. */
+static int
+cmd_reindex(struct cli *c, int argc, char **argv)
+{
+    struct db *db;
+    long n = -1;
+
+    if (argc != 1) {
+        fprintf(stderr, "Usage: kwangmyong reindex [OPTIONS]\n");
+        return EXIT_FATAL;
+    }
+    (void)argv;
+    if (open_writer(c, &db) < 0) {
+        return EXIT_FATAL;
+    }
+    if (db_write_begin(db) == SQLITE_OK) {
+        n = docindex_rebuild(db);
+        if (n < 0) {
+            db_write_rollback(db);
+        } else if (db_write_commit(db) != SQLITE_OK) {
+            n = -1;
+        }
+    }
+    if (n < 0) {
+        fprintf(stderr, "kwangmyong reindex: %s\n", db_errmsg(db));
+        db_close(db);
+        return EXIT_FATAL;
+    }
+    db_close(db);
+    printf("reindex: %ld published document(s) indexed\n", n);
     return EXIT_OK;
 }
 
@@ -400,6 +450,7 @@ usage(FILE *f)
                "  requests  export the pages readers asked for\n"
                "  backup    write an online copy of the database\n"
                "  verify    check database integrity and stored hashes\n"
+               "  reindex   rebuild the document-level search index\n"
                "  version   print the version\n"
                "  help      this text; 'help config' lists configuration "
                "keys\n\n"
@@ -474,7 +525,14 @@ static const struct command commands[] = {
      "Usage: kwangmyong verify [OPTIONS]\n"
      "Check PRAGMA integrity_check, foreign keys, the FTS index, every\n"
      "stored body and blob against its sha256, and the audit log's hash\n"
-     "chain.  Exit 1 when anything is wrong.\n"},
+     "chain, and that the document index holds the published documents.\n"
+     "Exit 1 when anything is wrong.\n"},
+    {"reindex", cmd_reindex,
+     "Usage: kwangmyong reindex [OPTIONS]\n"
+     "Rebuild the document-level search index from the published\n"
+     "documents, in one transaction (after statuses or titles were changed\n"
+     "with SQL by hand; `verify` says when it is needed).  Searches keep\n"
+     "running meanwhile.\n"},
     {"backup", cmd_backup,
      "Usage: kwangmyong backup [OPTIONS] DEST\n"
      "Write a consistent copy of the database to DEST (which must not "

@@ -386,6 +386,17 @@ page_search_get(struct req *req, json_t **model)
     strbuf_free(&title);
     json_object_set_new(m, "has_results",
                         json_boolean(json_array_size(results) > 0));
+    /* The OR fallback says so (search.h, "mode"). */
+    {
+        const char *mode = json_string_value(json_object_get(m, "mode"));
+        int any = mode != NULL && strcmp(mode, "any") == 0;
+
+        json_object_set_new(m, "any_mode", json_boolean(any));
+        json_object_set_new(
+            m, "any_none",
+            json_boolean(any && json_integer_value(
+                                    json_object_get(m, "all_total")) == 0));
+    }
     json_object_set_new(m, "first_number",
                         json_integer((long long)(page - 1) * s.per_page + 1));
     facet_links(&s, facets, &ctitle);

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "audit.h"
+#include "docindex.h"
 #include "moderation.h"
 #include "query.h"
 #include "store.h"
@@ -126,6 +127,10 @@ add_doc(const char *p, int version, const char *status, const char *title,
     sqlite3_bind_text(st, 2, title, -1, SQLITE_TRANSIENT);
     ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
     sqlite3_finalize(st);
+    /* A published one as publication leaves it: in the document index. */
+    if (strcmp(status, "published") == 0) {
+        ck_assert_int_eq(docindex_put(db, id), 0);
+    }
     return id;
 }
 
@@ -596,6 +601,98 @@ fts_find(const char *match, int64_t doc)
     return found;
 }
 
+/* Documents the document index finds for match (a small bitset of ids
+ * below 64), asserting that the index is in step with the published set
+ * and internally consistent. */
+static unsigned long long
+doc_find(const char *match)
+{
+    sqlite3_stmt *st;
+    unsigned long long found = 0;
+
+    ck_assert_int_eq(docindex_check(db), 0);
+    ck_assert_int_eq(
+        db_exec(db, "INSERT INTO doc_fts(doc_fts) VALUES('integrity-check')"),
+        SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db_handle(db),
+                                        "SELECT rowid FROM doc_fts"
+                                        " WHERE doc_fts MATCH ?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, match, -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+
+        ck_assert(id > 0 && id < 64);
+        found |= 1ULL << id;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+#define BIT(d) (1ULL << (d))
+
+/* The document index follows every way into and out of the published
+ * set: approval (and the version it supersedes), withdrawal, a retitle,
+ * restore and approval again; a status set by hand leaves it out of step
+ * (verify's check says so) and never corrupt, and a rebuild repairs it. */
+START_TEST(test_docindex_follows)
+{
+    int64_t v1 = add_doc("k.html", 1, "published", "Kelp Farming", NULL, 1);
+    int64_t v2 = add_doc("k.html", 2, "pending", "Kelp Harvest", NULL, 2);
+    int64_t o = add_doc("o.html", 1, "pending", "Otter Survey", NULL, 2);
+    struct mod_conflict c;
+    char sql[128];
+
+    ck_assert(doc_find("kelp") == BIT(v1));
+    ck_assert(doc_find("otter") == 0);
+    ck_assert_int_eq(moderation_approve(db, o, "mo", NULL, NULL), MOD_OK);
+    ck_assert(doc_find("otter") == BIT(o));
+    ck_assert(doc_find("plain words") == (BIT(v1) | BIT(o)));
+    /* v2 replaces v1 */
+    ck_assert_int_eq(moderation_approve(db, v2, "mo", NULL, NULL), MOD_OK);
+    ck_assert(doc_find("kelp") == BIT(v2));
+    ck_assert(doc_find("farming") == 0);
+    ck_assert(doc_find("harvest") == BIT(v2));
+    /* a retitle of a published document */
+    ck_assert_int_eq(
+        moderation_edit(db, v2, "mo", "Seaweed Harvest", NULL, NULL, 0, NULL),
+        MOD_OK);
+    ck_assert(doc_find("kelp") == 0);
+    ck_assert(doc_find("title:seaweed") == BIT(v2));
+    /* withdrawn, restored, approved again */
+    ck_assert_int_eq(moderation_withdraw(db, o, "mo", "wrong", NULL, &c),
+                     MOD_OK);
+    ck_assert(doc_find("otter") == 0);
+    ck_assert_int_eq(moderation_restore(db, o, "mo", "fixed", NULL, &c),
+                     MOD_OK);
+    ck_assert(doc_find("otter") == 0);
+    ck_assert_int_eq(moderation_approve(db, o, "mo", NULL, NULL), MOD_OK);
+    ck_assert(doc_find("otter") == BIT(o));
+    /* by hand: out of step, not corrupt; withdrawing it then is harmless */
+    snprintf(sql, sizeof(sql),
+             "UPDATE document SET status = 'pending' WHERE id = %lld",
+             (long long)o);
+    exec(sql);
+    ck_assert_int_eq(docindex_check(db), 1);
+    snprintf(sql, sizeof(sql),
+             "UPDATE document SET status = 'published' WHERE id = %lld",
+             (long long)o);
+    exec(sql);
+    ck_assert_int_eq(docindex_check(db), 0);
+    ck_assert_int_eq(db_write_begin(db), SQLITE_OK);
+    ck_assert_int_eq(docindex_drop(db, o), 0);
+    ck_assert_int_eq(docindex_drop(db, o), 0); /* not in: nothing done */
+    ck_assert_int_eq(db_write_commit(db), SQLITE_OK);
+    ck_assert_int_eq(docindex_check(db), 1);
+    ck_assert_int_eq(db_write_begin(db), SQLITE_OK);
+    ck_assert_int_eq(docindex_rebuild(db), 2);
+    ck_assert_int_eq(db_write_commit(db), SQLITE_OK);
+    ck_assert(doc_find("otter") == BIT(o));
+    ck_assert(doc_find("harvest") == BIT(v2));
+}
+END_TEST
+
 START_TEST(test_edit_metadata)
 {
     int64_t d = add_doc("e.html", 1, "published", "Old Harbour Report",
@@ -1002,6 +1099,7 @@ moderation_suite(void)
     tcase_add_test(core, test_withdraw_invalidates);
     tcase_add_test(core, test_approve_fulfils_request);
     tcase_add_test(core, test_edit_metadata);
+    tcase_add_test(core, test_docindex_follows);
     tcase_add_test(core, test_batch_approve);
     tcase_add_test(core, test_approve_and_reject_many);
     tcase_add_test(core, test_approve_in_tx);

@@ -17,9 +17,11 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "docindex.h"
 #include "html.h"
 #include "pages.h"
 #include "query.h"
+#include "rank.h"
 #include "router.h"
 #include "search.h"
 #include "searchcache.h"
@@ -162,6 +164,17 @@ add_simple(sqlite3_int64 coll, const char *path, const char *title,
                 "", body);
 }
 
+/* Make the document index hold exactly the published documents: the
+ * fixtures set statuses with SQL, where the program publishes through
+ * moderation.c (which check_moderation tests keeps the index in step). */
+static void
+reindex(void)
+{
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    ck_assert_int_ge(docindex_rebuild(wdb), 0);
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+}
+
 static void
 fixture(void)
 {
@@ -216,6 +229,7 @@ fixture(void)
                    "zebra crossing note");
     }
     ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+    reindex();
 }
 
 static void
@@ -270,6 +284,7 @@ run(const char *q, const char *c, const char *lang, int year, int page,
     struct search_params p = {q, c, lang, year, page, per_page};
     json_t *m = NULL;
 
+    reindex();
     ck_assert_int_eq(search_run(rdb, &p, "", &m), 0);
     ck_assert_ptr_nonnull(m);
     return m;
@@ -533,9 +548,12 @@ START_TEST(test_syntax)
     ck_assert_int_eq(total(m), 0);
     json_decref(m);
 
-    /* FTS5 operators are text */
+    /* FTS5 operators are text: no document holds all six words, so the
+     * answer is the fallback's, led by documents with "index" */
     m = run_q("index AND NOT (hash) OR NEAR:x");
-    ck_assert_int_eq(total(m), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "mode")), "any");
+    ck_assert_int_eq(json_integer_value(json_object_get(m, "all_total")), 0);
+    ck_assert(has_doc(m, D_HASH));
     json_decref(m);
 }
 END_TEST
@@ -833,6 +851,7 @@ write_sql(const char *sql)
     ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
     ck_assert_int_eq(db_exec(wdb, sql), SQLITE_OK);
     ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+    reindex();
 }
 
 /* Search q through cache c; *hit tells where the answer came from. */
@@ -1100,14 +1119,14 @@ START_TEST(test_bounds)
 }
 END_TEST
 
-/* The match set is bounded: past SEARCH_MAX_SCAN sections, total and
- * facets count the documents of the newest SEARCH_MAX_SCAN only, and the
- * oldest documents drop out. */
-START_TEST(test_match_bound)
+/* No cap on the match set: past the 20,000 matching sections the old
+ * scan stopped at, total and facets count every document, and the first
+ * page is the exhaustive ranking's (equal scores: lowest id first). */
+START_TEST(test_match_unbounded)
 {
     sqlite3_int64 c, d, first = 0;
     char path[64];
-    int i, n = SEARCH_MAX_SCAN + 500;
+    int i, n = 20500;
     json_t *m;
 
     ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
@@ -1118,23 +1137,53 @@ START_TEST(test_match_bound)
         add_section(d, 0, NULL, path, "",
                     "quokka appears in every bulk section with some filler "
                     "text to make the snippet work a little");
-        if (i == 500) {
+        if (i == 0) {
             first = d;
         }
     }
     ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
     m = run_q("quokka");
-    ck_assert_int_eq(total(m), SEARCH_MAX_SCAN);
-    ck_assert_int_eq(facet_count(m, "collections", "name", "bulk", 0),
-                     SEARCH_MAX_SCAN);
+    ck_assert_int_eq(total(m), n);
+    ck_assert_int_eq(facet_count(m, "collections", "name", "bulk", 0), n);
     ck_assert_uint_eq(json_array_size(results(m)), SEARCH_PER_PAGE);
-    /* equal scores rank by id: the first shown is the oldest one kept */
     ck_assert_int_eq(rid(m, 0), first);
     json_decref(m);
-    /* a query that only the oldest documents match still finds them */
+    /* a query that only the oldest document matches finds it first */
     m = run_q("quokka b0");
-    ck_assert_int_eq(total(m), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(m, "all_total")), 1);
+    ck_assert_int_eq(rid(m, 0), first);
     json_decref(m);
+}
+END_TEST
+
+/* The hub measure: the share of a page's text inside links, and the
+ * factor it scales a score by. */
+START_TEST(test_link_share)
+{
+    static const char prose[] =
+        "<p>Plain text with <a href=\"x.html\">one link</a> in it.</p>";
+    static const char hub[] =
+        "<ul><li><a href=\"a.html\">alpha</a></li>"
+        "<li><a class=\"k\" href='b.html'>beta &amp; gamma</a></li>"
+        "<li><a href=\"c.html\"><code>delta</code></a>, x</li></ul>";
+
+    ck_assert(rank_link_share("", 0) == 0.0);
+    ck_assert(rank_link_share("<p></p>", 7) == 0.0);
+    /* 7 of 25 characters */
+    ck_assert_double_eq_tol(rank_link_share(prose, strlen(prose)), 7.0 / 25.0,
+                            1e-9);
+    /* alpha, beta & gamma, delta: 20 of 22 (", x" outside) */
+    ck_assert_double_eq_tol(rank_link_share(hub, strlen(hub)), 20.0 / 22.0,
+                            1e-9);
+    /* an anchor without href is not a link; a '>' in a quoted value does
+     * not end the tag */
+    ck_assert(rank_link_share("<a name=\"n\">text</a>", 20) == 0.0);
+    ck_assert_double_eq_tol(
+        rank_link_share("<a title=\"a>b\" href=\"u\">ab</a>cd", 32), 0.5, 1e-9);
+    ck_assert(rank_hub_factor(0.0) == 1.0);
+    ck_assert(rank_hub_factor(RANK_HUB_FROM) == 1.0);
+    ck_assert_double_eq_tol(rank_hub_factor(1.0), 1.0 - RANK_HUB_CUT, 1e-9);
+    ck_assert(rank_hub_factor(0.9) < rank_hub_factor(0.7));
 }
 END_TEST
 
@@ -1252,6 +1301,35 @@ START_TEST(test_page_html)
     ck_assert_ptr_nonnull(strstr(body(&f), "No document matches"));
     done(&f);
 
+    /* the fallback says so, in both languages */
+    r = fake(&f, "/search", "q", "storage nothingmatchesthis", NULL, NULL, NULL,
+             NULL, NULL, NULL);
+    r->lang = 1;
+    router_dispatch(r);
+    b = body(&f);
+    ck_assert_ptr_nonnull(strstr(b, "No document contains all of these"));
+    ck_assert_ptr_null(strstr(b, "No document matches"));
+    done(&f);
+    r = fake(&f, "/search", "q", "storage nothingmatchesthis", NULL, NULL, NULL,
+             NULL, NULL, NULL);
+    router_dispatch(r);
+    ck_assert_ptr_nonnull(
+        strstr(body(&f), "이 낱말이 모두 들어 있는 문서는 없습니다"));
+    done(&f);
+    r = fake(&f, "/search", "q", "storage checkpoint", NULL, NULL, NULL, NULL,
+             NULL, NULL);
+    r->lang = 1;
+    router_dispatch(r);
+    b = body(&f);
+    ck_assert_ptr_nonnull(strstr(b, "Only a few documents contain all"));
+    ck_assert_ptr_nonnull(strstr(b, "href=\"/c/sqlite/wal.html"));
+    done(&f);
+    r = fake(&f, "/search", "q", "storage", NULL, NULL, NULL, NULL, NULL, NULL);
+    r->lang = 1;
+    router_dispatch(r);
+    ck_assert_ptr_null(strstr(body(&f), "contain all of these"));
+    done(&f);
+
     /* a hostile query is escaped everywhere */
     r = fake(&f, "/search", "q", "<script>\"'&{{x}}", NULL, NULL, NULL, NULL,
              NULL, NULL);
@@ -1275,7 +1353,7 @@ END_TEST
 
 START_TEST(test_page_api)
 {
-    static const char *const top[] = {"query",    "total",   "page",
+    static const char *const top[] = {"query",    "total",   "mode",  "page",
                                       "per_page", "results", "facets"};
     static const char *const res[] = {"id",       "collection",  "path",
                                       "url",      "title",       "snippet_html",
@@ -1291,8 +1369,8 @@ START_TEST(test_page_api)
     ck_assert_str_eq(r->resp.ctype, "application/json");
     j = json_loads(body(&f), 0, NULL);
     ck_assert_ptr_nonnull(j);
-    ck_assert_uint_eq(json_object_size(j), 6);
-    for (i = 0; i < 6; i++) {
+    ck_assert_uint_eq(json_object_size(j), 7);
+    for (i = 0; i < 7; i++) {
         ck_assert_msg(json_object_get(j, top[i]) != NULL, "%s", top[i]);
     }
     ck_assert_int_eq(json_integer_value(json_object_get(j, "total")), 3);
@@ -1323,7 +1401,7 @@ START_TEST(test_page_api)
     router_dispatch(r);
     ck_assert_int_eq(r->resp.status, 200);
     j = json_loads(body(&f), 0, NULL);
-    ck_assert_uint_eq(json_object_size(j), 6);
+    ck_assert_uint_eq(json_object_size(j), 7);
     ck_assert_int_eq(json_integer_value(json_object_get(j, "total")), 0);
     json_decref(j);
     done(&f);
@@ -1476,6 +1554,8 @@ START_TEST(test_i18n_keys)
         "search_results",
         "search_no_results",
         "search_no_results_hint",
+        "search_any_none",
+        "search_any_few",
         "search_pagination",
         "search_facet_collections",
         "search_facet_languages",
@@ -1521,7 +1601,8 @@ search_suite(void)
     tcase_add_test(limits, test_chunks);
     tcase_add_test(limits, test_blns);
     tcase_add_test(limits, test_bounds);
-    tcase_add_test(limits, test_match_bound);
+    tcase_add_test(limits, test_match_unbounded);
+    tcase_add_test(limits, test_link_share);
     tcase_add_test(errors, test_page_html);
     tcase_add_test(errors, test_page_api);
     tcase_add_test(errors, test_page_bad_params);

@@ -1,0 +1,116 @@
+/*
+ * docindex: writes to the document-level index doc_fts (docindex.h).
+ * Layer: lib/; depends on db.  Every statement is a constant prepared once
+ * per connection; the text indexed always comes from the view doc_text,
+ * so a row is dropped with exactly the values it was put with.
+ */
+#include "docindex.h"
+
+/* Run the one-parameter statement sql with :d bound to doc.  0 or -1. */
+static int
+run_doc(struct db *w, const char *sql, int64_t doc)
+{
+    sqlite3_stmt *st = db_stmt(w, sql);
+    int rc;
+
+    if (st == NULL || db_bind_int64(st, ":d", doc) != SQLITE_OK) {
+        return -1;
+    }
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* 1 when document doc is in the index, 0 when not, -1.  doc_fts_docsize
+ * has one row per indexed document (columnsize is on). */
+static int
+indexed(struct db *w, int64_t doc)
+{
+    static const char sql[] = "SELECT 1 FROM doc_fts_docsize WHERE id = :d";
+    sqlite3_stmt *st = db_stmt(w, sql);
+    int rc;
+
+    if (st == NULL || db_bind_int64(st, ":d", doc) != SQLITE_OK) {
+        return -1;
+    }
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+docindex_put(struct db *w, int64_t doc)
+{
+    static const char sql[] =
+        "INSERT INTO doc_fts(rowid, title, heading, body)"
+        " SELECT id, title, heading, body FROM doc_text WHERE id = :d";
+    int in = indexed(w, doc);
+
+    /* Already in: a contentless table would index it twice. */
+    return in < 0 ? -1 : in ? 0 : run_doc(w, sql, doc);
+}
+
+int
+docindex_drop(struct db *w, int64_t doc)
+{
+    static const char sql[] =
+        "INSERT INTO doc_fts(doc_fts, rowid, title, heading, body)"
+        " SELECT 'delete', id, title, heading, body FROM doc_text"
+        " WHERE id = :d";
+    int in = indexed(w, doc);
+
+    /* Not in (published behind the program's back): deleting values
+     * never indexed would corrupt the counts. */
+    return in < 0 ? -1 : in ? run_doc(w, sql, doc) : 0;
+}
+
+long
+docindex_rebuild(struct db *w)
+{
+    static const char clear[] =
+        "INSERT INTO doc_fts(doc_fts) VALUES ('delete-all')";
+    static const char fill[] =
+        "INSERT INTO doc_fts(rowid, title, heading, body)"
+        " SELECT id, title, heading, body FROM doc_text"
+        " WHERE id IN (SELECT id FROM document WHERE status = 'published')";
+    sqlite3_stmt *st = db_stmt(w, clear);
+    int rc;
+
+    if (st == NULL) {
+        return -1;
+    }
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE || (st = db_stmt(w, fill)) == NULL) {
+        return -1;
+    }
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? (long)sqlite3_changes(db_handle(w)) : -1;
+}
+
+long
+docindex_check(struct db *db)
+{
+    /* doc_fts_docsize has one row per indexed document (columnsize is
+     * on), keyed by its id. */
+    static const char sql[] =
+        "SELECT (SELECT count(*) FROM document d WHERE d.status = 'published'"
+        "         AND NOT EXISTS (SELECT 1 FROM doc_fts_docsize s"
+        "                          WHERE s.id = d.id))"
+        "     + (SELECT count(*) FROM doc_fts_docsize s"
+        "         WHERE NOT EXISTS (SELECT 1 FROM document d"
+        "                            WHERE d.id = s.id"
+        "                              AND d.status = 'published'))";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    long n = -1;
+
+    if (st == NULL) {
+        return -1;
+    }
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        n = (long)sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    return n;
+}

@@ -1,0 +1,49 @@
+/*
+ * docindex: the document-level full-text index, doc_fts (migration
+ * 0004_doc_index).  Layer: lib/; depends on db; never on microhttpd.h or
+ * server/.  This file owns every write to doc_fts.
+ *
+ * The index holds exactly the published documents, each as its title,
+ * headings and section bodies (the view doc_text), so that search can
+ * match at document level and FTS5's counts are the published corpus's
+ * statistics (documents, and per term how many contain it: IDF), kept
+ * current by every publication and withdrawal without a rebuild.
+ *
+ * doc_fts is contentless: a row is removed by handing FTS5 the values it
+ * was indexed with, which doc_text gives again as long as the document's
+ * title and sections are unchanged.  So the rules, kept by moderation.c:
+ * put a document when it becomes published, drop it when it stops being
+ * published, and around a change of a published document's title drop it
+ * before and put it after.  Both look first whether the document is in
+ * the index, so a status changed behind the program's back (SQL by hand)
+ * leaves the index short or long, never corrupt; `kwangmyong verify`
+ * reports that and `kwangmyong reindex` repairs it.  What only a rebuild
+ * survives: the title or sections of an indexed document changed by hand.
+ */
+#ifndef KW_DOCINDEX_H
+#define KW_DOCINDEX_H
+
+#include <stdint.h>
+
+#include "db.h"
+
+/* Index document doc (a writer inside a write transaction).  0 or -1. */
+int docindex_put(struct db *w, int64_t doc);
+
+/* Remove document doc, indexed by docindex_put() and unchanged since
+ * (a writer inside a write transaction).  0 or -1. */
+int docindex_drop(struct db *w, int64_t doc);
+
+/* Empty the index and put every published document again (a writer
+ * inside a write transaction): `kwangmyong reindex`, for a database whose
+ * statuses were changed behind the program's back.  Number of documents
+ * indexed, or -1. */
+long docindex_rebuild(struct db *w);
+
+/* Compare the index with the published set (a reader or writer): the
+ * number of published documents not in the index plus the number of
+ * indexed documents not published (0: in step), or -1 on error.  What
+ * `kwangmyong verify` checks. */
+long docindex_check(struct db *db);
+
+#endif
