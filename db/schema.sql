@@ -157,7 +157,7 @@ CREATE TABLE document (
     -- The large columns come last: reading any column stored after them
     -- would walk their overflow pages.
     body_html       TEXT NOT NULL,      -- sanitized, links late-bound
-    body_text       TEXT NOT NULL, link_share REAL,      -- plain text, for diffs
+    body_text       TEXT NOT NULL, link_share REAL, sketch BLOB,      -- plain text, for diffs
     UNIQUE (collection_id, path, version)
 );
 CREATE TABLE document_tag (

@@ -453,10 +453,11 @@ store_document(struct db *db, const struct store_doc *d, int64_t *id, char *err,
         " canonical_url, content_type, body_html, body_text, metadata,"
         " source_url, source_url_norm, retrieved_at, ingested_at, batch_id,"
         " operator, orig_sha256, orig_size, body_sha256, original_blob,"
-        " updated_at, link_share) VALUES (:c, :p, :v, 'pending', :title,"
-        " :tnorm, :lang, :authors, :date, :descr, :canon, :ctype, :body,"
-        " :text, :meta, :src, :srcnorm, :retr, :now, :batch, :op, :osha,"
-        " :osize, :bsha, :blob, :now, link_share(:body))";
+        " updated_at, link_share, sketch) VALUES (:c, :p, :v, 'pending',"
+        " :title, :tnorm, :lang, :authors, :date, :descr, :canon, :ctype,"
+        " :body, :text, :meta, :src, :srcnorm, :retr, :now, :batch, :op,"
+        " :osha, :osize, :bsha, :blob, :now, link_share(:body),"
+        " text_sketch(:text))";
     const struct manifest_entry *m = d->meta;
     json_t *r = d->result, *meta;
     const char *title, *lang, *base, *src;

@@ -264,6 +264,134 @@ sql_link_share(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         ctx, rank_link_share(h, (size_t)sqlite3_value_bytes(argv[0])));
 }
 
+/* 64-bit FNV-1a step. */
+static uint64_t
+fnv(uint64_t h, unsigned char c)
+{
+    return (h ^ c) * 0x100000001b3ULL;
+}
+
+/* A 64-bit mix (splitmix64's finaliser): one hash function per seed. */
+static uint64_t
+mix(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+/* 1 for a byte of a word: ASCII letters, digits, '_', any non-ASCII. */
+static int
+word_byte(unsigned char c)
+{
+    return c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+           (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+void
+rank_sketch(const char *text, size_t n, unsigned char out[RANK_SKETCH])
+{
+    uint64_t min[RANK_SKETCH], w[3] = {0, 0, 0};
+    size_t i = 0, words = 0;
+    int k;
+
+    for (k = 0; k < RANK_SKETCH; k++) {
+        min[k] = UINT64_MAX;
+    }
+    for (;;) {
+        uint64_t h = 0xcbf29ce484222325ULL;
+
+        while (i < n && !word_byte((unsigned char)text[i])) {
+            i++;
+        }
+        if (i == n) {
+            break;
+        }
+        while (i < n && word_byte((unsigned char)text[i])) {
+            unsigned char c = (unsigned char)text[i++];
+
+            h = fnv(h, c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+        }
+        w[0] = w[1];
+        w[1] = w[2];
+        w[2] = h;
+        if (++words >= 3) {
+            uint64_t sh = mix(w[0] ^ mix(w[1] ^ mix(w[2])));
+
+            for (k = 0; k < RANK_SKETCH; k++) {
+                uint64_t v =
+                    mix(sh + 0x9e3779b97f4a7c15ULL * (uint64_t)(k + 1));
+
+                if (v < min[k]) {
+                    min[k] = v;
+                }
+            }
+        }
+    }
+    /* b-bit MinHash keeps the lowest bits of each minimum (its highest
+     * are zeros in any text of more than a few hundred shingles). */
+    for (k = 0; k < RANK_SKETCH; k++) {
+        /* Fewer than three words: bytes from the text's length and a
+         * counter, which another short text matches only by chance. */
+        out[k] = words >= 3 ? (unsigned char)(min[k] & 0xff)
+                            : (unsigned char)(mix(((uint64_t)n << 8) ^
+                                                  (uint64_t)k ^ w[2]) >>
+                                              56);
+    }
+}
+
+double
+rank_sketch_similarity(const unsigned char *a, const unsigned char *b)
+{
+    int k, same = 0;
+    double p;
+
+    for (k = 0; k < RANK_SKETCH; k++) {
+        same += a[k] == b[k];
+    }
+    /* b-bit MinHash: unrelated texts agree on a byte 1 time in 256. */
+    p = ((double)same / RANK_SKETCH - 1.0 / 256) / (1.0 - 1.0 / 256);
+    return p < 0.0 ? 0.0 : p;
+}
+
+int
+rank_form(const char *ct)
+{
+    if (ct == NULL) {
+        return 3;
+    }
+    if (strncmp(ct, "text/html", 9) == 0 ||
+        strncmp(ct, "application/xhtml+xml", 21) == 0) {
+        return 0;
+    }
+    if (strncmp(ct, "text/markdown", 13) == 0) {
+        return 1;
+    }
+    if (strncmp(ct, "application/pdf", 15) == 0) {
+        return 2;
+    }
+    return 3;
+}
+
+/* text_sketch(text): rank_sketch as a blob; NULL for NULL. */
+static void
+sql_text_sketch(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char *t = (const char *)sqlite3_value_text(argv[0]);
+    unsigned char sk[RANK_SKETCH];
+
+    (void)argc;
+    if (t == NULL) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    rank_sketch(t, (size_t)sqlite3_value_bytes(argv[0]), sk);
+    sqlite3_result_blob(ctx, sk, RANK_SKETCH, SQLITE_TRANSIENT);
+}
+
 int
 rank_register(sqlite3 *db)
 {
@@ -274,10 +402,16 @@ rank_register(sqlite3 *db)
         api->xCreateFunction(api, "kwdoc", NULL, kwdoc, NULL) != SQLITE_OK) {
         return SQLITE_ERROR;
     }
-    return sqlite3_create_function(db, "link_share", 1,
+    if (sqlite3_create_function(
+            db, "link_share", 1,
+            SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+            sql_link_share, NULL, NULL) != SQLITE_OK) {
+        return SQLITE_ERROR;
+    }
+    return sqlite3_create_function(db, "text_sketch", 1,
                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC |
                                        SQLITE_INNOCUOUS,
-                                   NULL, sql_link_share, NULL, NULL);
+                                   NULL, sql_text_sketch, NULL, NULL);
 }
 
 double

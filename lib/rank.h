@@ -106,9 +106,39 @@ double rank_link_share(const char *html, size_t n);
  * with link share share. */
 double rank_hub_factor(double share);
 
-/* Register kwtf and kwdoc (FTS5) and link_share(html) (SQL, for ingest
- * and migrations) on db: every connection.  SQLITE_OK, or SQLITE_ERROR
- * when the library has no FTS5. */
+/*
+ * Duplicates.  A mirrored site often holds one text several times: a page
+ * and its source (the .txt files of Sphinx's _sources), a page and a copy
+ * of it.  A reader wants it once, in the form meant for reading.  Each
+ * document gets a sketch of its text at ingest (rank_sketch: a b-bit
+ * MinHash of its word 3-shingles, RANK_SKETCH bytes), and search shows one
+ * result per group of documents of a collection whose sketches estimate a
+ * Jaccard similarity of at least RANK_DUP_SIMILAR when their forms differ
+ * (rank_form: HTML, Markdown, PDF, other text), RANK_DUP_SAME_FORM when
+ * they are alike, at the best rank of the group, as its most readable
+ * form (or, of one form, as the copy more pages link to).  Measured:
+ * python3.11-doc's pages and their reST sources 0.05-0.81 (three in four above
+ * 0.4), unrelated pages at most 0.13; but pages of one kind share boilerplate
+ * and templates (sqlite3-doc's release notes of point releases 0.4-0.87), hence
+ * the stricter bound within one form.
+ */
+#define RANK_SKETCH 64
+#define RANK_DUP_SIMILAR 0.4
+#define RANK_DUP_SAME_FORM 0.9
+
+/* The sketch of text (n bytes, borrowed, UTF-8) into out.  A text of
+ * fewer than three words gets a sketch that matches nothing but itself. */
+void rank_sketch(const char *text, size_t n, unsigned char out[RANK_SKETCH]);
+
+/* The Jaccard similarity two sketches estimate, 0..1. */
+double rank_sketch_similarity(const unsigned char *a, const unsigned char *b);
+
+/* How readable a content type is as a result: 0 (HTML) is best. */
+int rank_form(const char *content_type);
+
+/* Register kwtf and kwdoc (FTS5), and link_share(html) and
+ * text_sketch(text) (SQL, for ingest and migrations) on db: every
+ * connection.  SQLITE_OK, or SQLITE_ERROR when the library has no FTS5. */
 int rank_register(sqlite3 *db);
 
 #endif

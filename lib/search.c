@@ -725,6 +725,122 @@ result_row(struct db *db, const struct hit *h, const char *base, int *bad,
     return e;
 }
 
+/* What collapsing needs of one document: its sketch, its form and how
+ * many links point to it. */
+struct dupinfo {
+    unsigned char sketch[RANK_SKETCH];
+    int has_sketch;
+    int form;
+    int64_t inbound;
+};
+
+/* Read what collapsing needs of document did.  0 or -1. */
+static int
+dup_read(struct db *db, int64_t did, struct dupinfo *d)
+{
+    static const char sql[] =
+        "SELECT sketch, content_type, (SELECT count(*) FROM link"
+        "  WHERE target_url = d.source_url_norm)"
+        " FROM document d WHERE id = :d";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    int rc;
+
+    memset(d, 0, sizeof(*d));
+    d->form = rank_form(NULL);
+    if (st == NULL || db_bind_int64(st, ":d", did) != SQLITE_OK) {
+        return -1;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 0) == RANK_SKETCH) {
+            memcpy(d->sketch, sqlite3_column_blob(st, 0), RANK_SKETCH);
+            d->has_sketch = 1;
+        }
+        d->form = rank_form((const char *)sqlite3_column_text(st, 1));
+        d->inbound = sqlite3_column_int64(st, 2);
+        rc = SQLITE_DONE;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Put the first `want` results in order at the front of sc->hits, one per
+ * group of near-duplicates (rank.h, "Duplicates"): a hit that duplicates
+ * one already kept, in the same collection, is dropped, and when it is in
+ * a more readable form, or in the same form with more links pointing to
+ * it, it takes the kept one's place (and rank).  *shown
+ * gets how many results lead sc->hits (want, or fewer when the matches
+ * run out).  Ordering more than needed costs little; reading the sketches
+ * of 2 * want + 16 hits costs a lookup each, and is done again with twice
+ * as many only when duplicates ate the margin.  0 or -1. */
+static int
+collapse(struct db *db, const struct searchcat *cat, struct scan *sc,
+         size_t want, size_t *shown)
+{
+    size_t k = 2 * want + 16, i, j, kept;
+    struct dupinfo *info = NULL;
+    int rc = -1;
+
+    for (;;) {
+        if (k > sc->n) {
+            k = sc->n;
+        }
+        order_top(sc->hits, sc->n, k);
+        kw_free(info);
+        info = kw_calloc(k + 1, sizeof(*info));
+        if (info == NULL) {
+            return -1;
+        }
+        kept = 0;
+        for (i = 0; i < k && kept < want; i++) {
+            struct hit h = sc->hits[i];
+            struct dupinfo d;
+
+            if (dup_read(db, h.did, &d) < 0) {
+                goto out;
+            }
+            for (j = 0; j < kept && d.has_sketch; j++) {
+                if (info[j].has_sketch &&
+                    cat->doc[sc->hits[j].did].coll == cat->doc[h.did].coll &&
+                    rank_sketch_similarity(info[j].sketch, d.sketch) >=
+                        (info[j].form != d.form ? RANK_DUP_SIMILAR
+                                                : RANK_DUP_SAME_FORM)) {
+                    break;
+                }
+            }
+            if (d.has_sketch && j < kept) {
+                if (d.form < info[j].form ||
+                    (d.form == info[j].form && d.inbound > info[j].inbound)) {
+                    /* The better form, or the copy more pages link to (the
+                     * one the site itself treats as canonical), takes the
+                     * group's best rank: the two documents trade places,
+                     * ranks staying put. */
+                    sc->hits[i].did = sc->hits[j].did;
+                    sc->hits[j].did = h.did;
+                    sc->hits[i].sid = sc->hits[j].sid = 0;
+                    info[j] = d;
+                }
+                continue;
+            }
+            /* Swap, never overwrite: every hit stays in the set (facets
+             * count them all; a second pass orders them again). */
+            sc->hits[i] = sc->hits[kept];
+            sc->hits[kept] = h;
+            info[kept++] = d;
+        }
+        if (kept == want || k == sc->n) {
+            break;
+        }
+        /* Duplicates used up the margin: order more and start again. */
+        k *= 2;
+    }
+    *shown = kept;
+    rc = 0;
+out:
+    kw_free(info);
+    return rc;
+}
+
 /* The MATCH expressions of one query (query_expr): documents are matched
  * with all (AND, exclusions) or, as the fallback, any (OR, exclusions);
  * the best section with sec_all, else sec_any (no exclusions: the
@@ -749,7 +865,7 @@ run_search(struct db *db, const struct searchcat *cat,
     json_t *results = json_object_get(m, "results");
     struct rank_corpus corpus;
     struct scan sc;
-    size_t i, all_total;
+    size_t i, all_total, shown = 0;
     int err = 0, rc = -1, any = 0;
 
     memset(&sc, 0, sizeof(sc));
@@ -775,8 +891,10 @@ run_search(struct db *db, const struct searchcat *cat,
     if (any) {
         put(m, "all_total", json_integer((json_int_t)all_total), bad);
     }
-    order_top(sc.hits, sc.n, (size_t)offset + (size_t)limit);
-    for (i = (size_t)offset; i < sc.n && i < (size_t)offset + (size_t)limit;
+    if (collapse(db, cat, &sc, (size_t)offset + (size_t)limit, &shown) < 0) {
+        goto out;
+    }
+    for (i = (size_t)offset; i < shown && i < (size_t)offset + (size_t)limit;
          i++) {
         struct hit *h = &sc.hits[i];
         json_t *e;

@@ -1187,6 +1187,99 @@ START_TEST(test_link_share)
 }
 END_TEST
 
+/* Sketches: equal texts agree, unrelated ones do not, a text with a
+ * sentence changed stays close. */
+START_TEST(test_sketch)
+{
+    static const char a[] =
+        "The write-ahead log keeps every change in a separate file until a "
+        "checkpoint moves the pages back into the database, so readers "
+        "never wait for writers and writers never wait for readers; the "
+        "log grows until the checkpoint runs and is then reset.";
+    static const char b[] =
+        "Markdown sources are converted with cmark and sanitized like any "
+        "other page; headings split the body into sections and a long "
+        "section is indexed as chunks of at most four kilobytes each.";
+    char c[sizeof(a) + 64];
+    unsigned char sa[RANK_SKETCH], sb[RANK_SKETCH], sc[RANK_SKETCH],
+        s1[RANK_SKETCH], s2[RANK_SKETCH];
+
+    rank_sketch(a, strlen(a), sa);
+    rank_sketch(b, strlen(b), sb);
+    snprintf(c, sizeof(c), "%s Writers never wait.", a);
+    rank_sketch(c, strlen(c), sc);
+    ck_assert_double_eq_tol(rank_sketch_similarity(sa, sa), 1.0, 1e-9);
+    ck_assert(rank_sketch_similarity(sa, sb) < 0.2);
+    ck_assert(rank_sketch_similarity(sa, sc) > 0.7);
+    /* case and punctuation do not matter */
+    rank_sketch("Hello, world: said the cat", 26, s1);
+    rank_sketch("hello world said THE cat!!", 26, s2);
+    ck_assert_double_eq_tol(rank_sketch_similarity(s1, s2), 1.0, 1e-9);
+    ck_assert_int_eq(rank_form("text/html; charset=utf-8"), 0);
+    ck_assert(rank_form("text/plain") > rank_form("text/markdown"));
+}
+END_TEST
+
+/* Near-duplicates of one collection show once: as HTML rather than their
+ * plain-text source, and as the copy other pages link to when both are
+ * HTML; at the rank of the best of the group, and the page still fills
+ * from the documents after them. */
+START_TEST(test_duplicates_collapse)
+{
+    static const char text[] =
+        "Zebrafish husbandry notes: water temperature, feeding schedules "
+        "and the light cycle for a breeding colony of zebrafish, with the "
+        "tank sizes that keep the fish healthy across generations.";
+    sqlite3_int64 c, html, src, copy, other, linker;
+    char sql[512];
+    json_t *m;
+
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    c = add_coll("fish", "Fish", "en");
+    html = add_doc(c, "care.html", "Care", "en", "published", T2024);
+    add_section(html, 0, NULL, "Care", "", text);
+    /* the source says zebrafish more often: it would rank first */
+    src =
+        add_doc(c, "_sources/care.txt", ".. _care:", "en", "published", T2024);
+    add_section(src, 0, NULL, ".. _care:", "",
+                "Zebrafish husbandry notes: water temperature, feeding "
+                "schedules and the light cycle for a breeding colony of "
+                "zebrafish, with the tank sizes that keep the fish healthy "
+                "across generations. zebrafish zebrafish");
+    /* an old copy whose title makes it rank above the page */
+    copy = add_doc(c, "old/care.html", "Zebrafish care (old)", "en",
+                   "published", T2024);
+    add_section(copy, 0, NULL, "Zebrafish care (old)", "", text);
+    other = add_doc(c, "tanks.html", "Tanks", "en", "published", T2024);
+    add_section(other, 0, NULL, "Tanks", "",
+                "Glass tanks for zebrafish: sizes, filters and heaters.");
+    linker = add_doc(c, "index.html", "Index", "en", "published", T2024);
+    add_section(linker, 0, NULL, "Index", "", "The fish pages.");
+    snprintf(sql, sizeof(sql),
+             "UPDATE document SET body_text = (SELECT group_concat(body, ' ')"
+             " FROM section WHERE document_id = document.id) WHERE"
+             " collection_id = %lld; UPDATE document SET sketch ="
+             " text_sketch(body_text), source_url_norm = 'http://x/' || path"
+             " WHERE collection_id = %lld; UPDATE document SET content_type"
+             " = 'text/plain' WHERE id = %lld; INSERT INTO link(document_id,"
+             " target_url) VALUES (%lld, 'http://x/care.html')",
+             (long long)c, (long long)c, (long long)src, (long long)linker);
+    ck_assert_int_eq(db_exec(wdb, sql), SQLITE_OK);
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+
+    m = run("zebrafish", "fish", NULL, 0, 1, 0);
+    ck_assert_uint_eq(json_array_size(results(m)), 2);
+    ck_assert_int_eq(rid(m, 0), html);
+    ck_assert_int_eq(rid(m, 1), other);
+    json_decref(m);
+    /* the same on a page of one: page 2 is the next group's */
+    m = run("zebrafish", "fish", NULL, 0, 2, 1);
+    ck_assert_uint_eq(json_array_size(results(m)), 1);
+    ck_assert_int_eq(rid(m, 0), other);
+    json_decref(m);
+}
+END_TEST
+
 /* ---- errors ---- */
 
 struct fake {
@@ -1603,6 +1696,8 @@ search_suite(void)
     tcase_add_test(limits, test_bounds);
     tcase_add_test(limits, test_match_unbounded);
     tcase_add_test(limits, test_link_share);
+    tcase_add_test(limits, test_sketch);
+    tcase_add_test(limits, test_duplicates_collapse);
     tcase_add_test(errors, test_page_html);
     tcase_add_test(errors, test_page_api);
     tcase_add_test(errors, test_page_bad_params);

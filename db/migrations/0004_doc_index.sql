@@ -50,3 +50,10 @@ SELECT id, title, heading, body FROM doc_text
 -- ingest; NULL counts as 0.
 ALTER TABLE document ADD COLUMN link_share REAL;
 UPDATE document SET link_share = link_share(body_html);
+
+-- A sketch of each document's text (text_sketch(), lib/rank.c: a MinHash
+-- of its word 3-shingles): search shows near-duplicates of one collection
+-- (a page and its source, a page and its print version) once, in their
+-- most readable form (lib/rank.h, "Duplicates").  Set by ingest.
+ALTER TABLE document ADD COLUMN sketch BLOB;
+UPDATE document SET sketch = text_sketch(body_text);
