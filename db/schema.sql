@@ -120,6 +120,12 @@ CREATE TABLE 'doc_fts_config'(k PRIMARY KEY, v) WITHOUT ROWID;
 CREATE TABLE 'doc_fts_data'(id INTEGER PRIMARY KEY, block BLOB);
 CREATE TABLE 'doc_fts_docsize'(id INTEGER PRIMARY KEY, sz BLOB);
 CREATE TABLE 'doc_fts_idx'(segid, term, pgno, PRIMARY KEY(segid, term)) WITHOUT ROWID;
+CREATE TABLE doc_signal (
+    document_id INTEGER PRIMARY KEY
+                REFERENCES document(id) ON DELETE CASCADE,
+    link_share  REAL NOT NULL DEFAULT 0,
+    sketch      BLOB
+);
 CREATE TABLE document (
     id              INTEGER PRIMARY KEY,
     collection_id   INTEGER NOT NULL REFERENCES collection(id),
@@ -157,7 +163,7 @@ CREATE TABLE document (
     -- The large columns come last: reading any column stored after them
     -- would walk their overflow pages.
     body_html       TEXT NOT NULL,      -- sanitized, links late-bound
-    body_text       TEXT NOT NULL, link_share REAL, sketch BLOB,      -- plain text, for diffs
+    body_text       TEXT NOT NULL,      -- plain text, for diffs
     UNIQUE (collection_id, path, version)
 );
 CREATE TABLE document_tag (

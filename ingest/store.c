@@ -439,6 +439,28 @@ publish(struct db *db, const struct store_doc *d, int64_t doc, char *err,
     return -1;
 }
 
+/* What ranking reads of the document beside the index (doc_signal:
+ * lib/rank.h, "Hubs" and "Duplicates").  0 or -1. */
+static int
+put_signal(struct db *db, int64_t doc, const char *html, const char *text)
+{
+    static const char sql[] =
+        "INSERT INTO doc_signal(document_id, link_share, sketch)"
+        " VALUES (:d, coalesce(link_share(:h), 0), text_sketch(:t))";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    int rc;
+
+    if (st == NULL) {
+        return -1;
+    }
+    db_bind_int64(st, ":d", doc);
+    db_bind_text(st, ":h", html);
+    db_bind_text(st, ":t", text);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
 int
 store_document(struct db *db, const struct store_doc *d, int64_t *id, char *err,
                size_t errlen)
@@ -453,11 +475,10 @@ store_document(struct db *db, const struct store_doc *d, int64_t *id, char *err,
         " canonical_url, content_type, body_html, body_text, metadata,"
         " source_url, source_url_norm, retrieved_at, ingested_at, batch_id,"
         " operator, orig_sha256, orig_size, body_sha256, original_blob,"
-        " updated_at, link_share, sketch) VALUES (:c, :p, :v, 'pending',"
-        " :title, :tnorm, :lang, :authors, :date, :descr, :canon, :ctype,"
-        " :body, :text, :meta, :src, :srcnorm, :retr, :now, :batch, :op,"
-        " :osha, :osize, :bsha, :blob, :now, link_share(:body),"
-        " text_sketch(:text))";
+        " updated_at) VALUES (:c, :p, :v, 'pending', :title, :tnorm, :lang,"
+        " :authors, :date, :descr, :canon, :ctype, :body, :text, :meta,"
+        " :src, :srcnorm, :retr, :now, :batch, :op, :osha, :osize, :bsha,"
+        " :blob, :now)";
     const struct manifest_entry *m = d->meta;
     json_t *r = d->result, *meta;
     const char *title, *lang, *base, *src;
@@ -569,7 +590,8 @@ store_document(struct db *db, const struct store_doc *d, int64_t *id, char *err,
         goto sqlfail;
     }
     doc = sqlite3_last_insert_rowid(db_handle(db));
-    if (put_sections(db, doc, title, json_object_get(r, "sections")) < 0 ||
+    if (put_signal(db, doc, jstr(r, "body_html"), jstr(r, "body_text")) < 0 ||
+        put_sections(db, doc, title, json_object_get(r, "sections")) < 0 ||
         put_links(db, doc, json_object_get(r, "links")) < 0 ||
         put_tags(db, doc, m) < 0 ||
         (!d->approve && supersede_pending(db, d, doc) < 0)) {

@@ -739,9 +739,10 @@ static int
 dup_read(struct db *db, int64_t did, struct dupinfo *d)
 {
     static const char sql[] =
-        "SELECT sketch, content_type, (SELECT count(*) FROM link"
+        "SELECT (SELECT sketch FROM doc_signal WHERE document_id = d.id),"
+        " d.content_type, (SELECT count(*) FROM link"
         "  WHERE target_url = d.source_url_norm)"
-        " FROM document d WHERE id = :d";
+        " FROM document d WHERE d.id = :d";
     sqlite3_stmt *st = db_stmt(db, sql);
     int rc;
 

@@ -60,8 +60,10 @@ static int
 load_docs(struct db *db, struct searchcat *c)
 {
     static const char sql[] =
-        "SELECT id, collection_id, language, published_at, link_share"
-        " FROM document WHERE status = 'published'";
+        "SELECT d.id, d.collection_id, d.language, d.published_at,"
+        " s.link_share FROM document d"
+        " LEFT JOIN doc_signal s ON s.document_id = d.id"
+        " WHERE d.status = 'published'";
     sqlite3_stmt *st = db_stmt(db, sql);
     int rc;
 

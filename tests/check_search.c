@@ -1257,12 +1257,13 @@ START_TEST(test_duplicates_collapse)
     add_section(linker, 0, NULL, "Index", "", "The fish pages.");
     snprintf(sql, sizeof(sql),
              "UPDATE document SET body_text = (SELECT group_concat(body, ' ')"
-             " FROM section WHERE document_id = document.id) WHERE"
-             " collection_id = %lld; UPDATE document SET sketch ="
-             " text_sketch(body_text), source_url_norm = 'http://x/' || path"
-             " WHERE collection_id = %lld; UPDATE document SET content_type"
-             " = 'text/plain' WHERE id = %lld; INSERT INTO link(document_id,"
-             " target_url) VALUES (%lld, 'http://x/care.html')",
+             " FROM section WHERE document_id = document.id),"
+             " source_url_norm = 'http://x/' || path WHERE collection_id ="
+             " %lld; INSERT INTO doc_signal(document_id, sketch) SELECT id,"
+             " text_sketch(body_text) FROM document WHERE collection_id ="
+             " %lld; UPDATE document SET content_type = 'text/plain' WHERE"
+             " id = %lld; INSERT INTO link(document_id, target_url) VALUES"
+             " (%lld, 'http://x/care.html')",
              (long long)c, (long long)c, (long long)src, (long long)linker);
     ck_assert_int_eq(db_exec(wdb, sql), SQLITE_OK);
     ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);

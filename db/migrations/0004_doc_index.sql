@@ -44,16 +44,22 @@ INSERT INTO doc_fts(rowid, title, heading, body)
 SELECT id, title, heading, body FROM doc_text
  WHERE id IN (SELECT id FROM document WHERE status = 'published');
 
--- A document's link share: how much of its text lies inside links
--- (link_share(), lib/rank.c).  Search ranks hubs (indexes, tables of
--- contents) below the pages they point to (lib/rank.h, "Hubs").  Set by
--- ingest; NULL counts as 0.
-ALTER TABLE document ADD COLUMN link_share REAL;
-UPDATE document SET link_share = link_share(body_html);
-
--- A sketch of each document's text (text_sketch(), lib/rank.c: a MinHash
--- of its word 3-shingles): search shows near-duplicates of one collection
--- (a page and its source, a page and its print version) once, in their
--- most readable form (lib/rank.h, "Duplicates").  Set by ingest.
-ALTER TABLE document ADD COLUMN sketch BLOB;
-UPDATE document SET sketch = text_sketch(body_text);
+-- What ranking reads of each document besides the index, in a narrow
+-- table of its own: document rows carry the body twice, and a column
+-- added to them would sit behind the bodies' overflow pages (0003's
+-- lesson), which every catalog build would walk.  Set by ingest.
+--   link_share: how much of the text lies inside links (link_share(),
+--     lib/rank.c); hubs (indexes, tables of contents) rank below the
+--     pages they point to (lib/rank.h, "Hubs").
+--   sketch: a MinHash of the text's word 3-shingles (text_sketch());
+--     near-duplicates of one collection (a page and its source, a page
+--     and a copy) show once (lib/rank.h, "Duplicates").
+CREATE TABLE doc_signal (
+    document_id INTEGER PRIMARY KEY
+                REFERENCES document(id) ON DELETE CASCADE,
+    link_share  REAL NOT NULL DEFAULT 0,
+    sketch      BLOB
+);
+INSERT INTO doc_signal(document_id, link_share, sketch)
+SELECT id, coalesce(link_share(body_html), 0), text_sketch(body_text)
+  FROM document;
