@@ -15,6 +15,7 @@
 struct job {
     workpool_fn fn;
     void *arg;
+    int first; /* submitted with workpool_submit_first */
 };
 
 struct workpool {
@@ -113,7 +114,7 @@ workpool_submit(struct workpool *p, workpool_fn fn, void *arg)
 
     pthread_mutex_lock(&p->mu);
     if (!p->stopping && p->n < p->cap) {
-        p->ring[(p->head + p->n) % p->cap] = (struct job){fn, arg};
+        p->ring[(p->head + p->n) % p->cap] = (struct job){fn, arg, 0};
         p->n++;
         rc = 0;
         pthread_cond_signal(&p->more);
@@ -123,14 +124,34 @@ workpool_submit(struct workpool *p, workpool_fn fn, void *arg)
 }
 
 int
-workpool_submit_first(struct workpool *p, workpool_fn fn, void *arg)
+workpool_submit_first(struct workpool *p, workpool_fn fn, void *arg,
+                      void **evicted)
 {
+    size_t k, i;
     int rc = -1;
 
+    *evicted = NULL;
     pthread_mutex_lock(&p->mu);
+    if (!p->stopping && p->n == p->cap) {
+        /* Full: the newest job that did not go first leaves; the jobs
+         * behind it close up. */
+        for (k = p->n; k-- > 0;) {
+            if (!p->ring[(p->head + k) % p->cap].first) {
+                break;
+            }
+        }
+        if (k < p->n) {
+            *evicted = p->ring[(p->head + k) % p->cap].arg;
+            for (i = k; i + 1 < p->n; i++) {
+                p->ring[(p->head + i) % p->cap] =
+                    p->ring[(p->head + i + 1) % p->cap];
+            }
+            p->n--;
+        }
+    }
     if (!p->stopping && p->n < p->cap) {
         p->head = (p->head + p->cap - 1) % p->cap;
-        p->ring[p->head] = (struct job){fn, arg};
+        p->ring[p->head] = (struct job){fn, arg, 1};
         p->n++;
         rc = 0;
         pthread_cond_signal(&p->more);

@@ -33,8 +33,14 @@ struct workpool *workpool_new(int nthreads, size_t qcap, int nice_incr);
 int workpool_submit(struct workpool *p, workpool_fn fn, void *arg);
 
 /* workpool_submit, but ahead of every job waiting: for the few that must
- * not wait behind a flood (a login from an address with no failures). */
-int workpool_submit_first(struct workpool *p, workpool_fn fn, void *arg);
+ * not wait behind a flood (a login from an address with no failures).
+ * A full queue does not refuse it while a job submitted the ordinary way
+ * waits: the newest such job makes room, taken out without being called,
+ * and its arg is stored in *evicted for the caller to answer as refused
+ * (else *evicted is NULL).  0, or -1 when every waiting job went first
+ * too or the pool is stopping (the caller still owns arg). */
+int workpool_submit_first(struct workpool *p, workpool_fn fn, void *arg,
+                          void **evicted);
 
 /* Jobs waiting (not yet started) and jobs running, for /metrics. */
 size_t workpool_waiting(struct workpool *p);

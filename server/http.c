@@ -785,6 +785,7 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
     struct workpool *pool;
     unsigned flags;
     int first = 0;
+    void *evicted = NULL;
     const union MHD_ConnectionInfo *ci;
     char client[INET6_ADDRSTRLEN + 1] = "-";
     const char *path;
@@ -928,8 +929,8 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
         }
         atomic_store(&rs->pool_state, POOL_QUEUED);
         MHD_suspend_connection(con);
-        if ((first ? workpool_submit_first : workpool_submit)(pool, pool_job,
-                                                              rs) < 0) {
+        if ((first ? workpool_submit_first(pool, pool_job, rs, &evicted)
+                   : workpool_submit(pool, pool_job, rs)) < 0) {
             atomic_store(&rs->pool_state, POOL_REFUSED);
             /* A refused login waits like a failed one: a flood must not
              * get its refusals back at once and ask again. */
@@ -938,6 +939,16 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
                 return MHD_YES;
             }
             MHD_resume_connection(con);
+        }
+        if (evicted != NULL) {
+            /* The newest guess waiting made room for this login: it is
+             * refused, and waits like a refusal (a login pool job). */
+            struct rstate *e = evicted;
+
+            atomic_store(&e->pool_state, POOL_REFUSED);
+            if (delay_add(s->delays, e, auth_failure_delay_ms()) != 0) {
+                MHD_resume_connection(e->con);
+            }
         }
         return MHD_YES;
     }

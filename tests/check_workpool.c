@@ -7,6 +7,7 @@
 #include <check.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -104,6 +105,64 @@ START_TEST(test_every_job_runs_once)
 }
 END_TEST
 
+/* The job that ran, in order. */
+static atomic_int order[8], norder;
+
+static void
+mark_job(void *arg, int was_cancelled)
+{
+    if (!was_cancelled) {
+        atomic_store(&order[atomic_fetch_add(&norder, 1) % 8],
+                     (int)(intptr_t)arg);
+    }
+    count_job(arg, was_cancelled);
+}
+
+/* A job that must go first gets in even when the queue is full: the
+ * newest ordinary job leaves (not called: the caller answers it), the
+ * first ones run before the rest; when every waiting job went first, the
+ * next is refused. */
+START_TEST(test_first_evicts_newest)
+{
+    struct workpool *p = workpool_new(1, 3, 0);
+    void *ev = (void *)1;
+    int i;
+
+    reset();
+    atomic_store(&norder, 0);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(workpool_submit(p, gated_job, NULL), 0);
+    wait_started(1);
+    for (i = 1; i <= 3; i++) {
+        ck_assert_int_eq(workpool_submit(p, mark_job, (void *)(intptr_t)i), 0);
+    }
+    ck_assert_int_eq(workpool_submit(p, mark_job, (void *)4), -1);
+    /* full: 3, the newest ordinary job, makes room */
+    ck_assert_int_eq(workpool_submit_first(p, mark_job, (void *)10, &ev), 0);
+    ck_assert_ptr_eq(ev, (void *)3);
+    ck_assert_uint_eq(workpool_waiting(p), 3);
+    /* then 2 */
+    ck_assert_int_eq(workpool_submit_first(p, mark_job, (void *)11, &ev), 0);
+    ck_assert_ptr_eq(ev, (void *)2);
+    ck_assert_int_eq(workpool_submit_first(p, mark_job, (void *)12, &ev), 0);
+    ck_assert_ptr_eq(ev, (void *)1);
+    /* every waiting job went first: refused, nothing evicted */
+    ck_assert_int_eq(workpool_submit_first(p, mark_job, (void *)13, &ev), -1);
+    ck_assert_ptr_null(ev);
+    open_gate();
+    while (atomic_load(&ran) < 4) {
+        usleep(1000);
+    }
+    workpool_free(p);
+    /* the first ones, newest first (each went ahead of all waiting) */
+    ck_assert_int_eq(atomic_load(&norder), 3);
+    ck_assert_int_eq(atomic_load(&order[0]), 12);
+    ck_assert_int_eq(atomic_load(&order[1]), 11);
+    ck_assert_int_eq(atomic_load(&order[2]), 10);
+    ck_assert_int_eq(atomic_load(&cancelled), 0);
+}
+END_TEST
+
 START_TEST(test_full_queue_refuses)
 {
     struct workpool *p = workpool_new(2, 3, 0);
@@ -194,6 +253,7 @@ workpool_suite(void)
 
     tcase_add_test(tc, test_every_job_runs_once);
     tcase_add_test(tc, test_full_queue_refuses);
+    tcase_add_test(tc, test_first_evicts_newest);
     tcase_add_test(tc, test_stop_cancels_waiting);
     tcase_add_test(tc, test_lower_priority);
     tcase_add_test(tc, test_bad_arguments);

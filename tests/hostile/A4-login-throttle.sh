@@ -15,21 +15,26 @@
 #  - one address failing across many names is throttled too (per-address
 #    limit) - without touching other addresses;
 #  - a global slow-down when failures across all pairs pass a rate: during
-#    a burst (HOSTILE_A4_ATTACKERS parallel attackers, default 40, each
+#    a burst (HOSTILE_A4_ATTACKERS parallel attackers, default 100, each
 #    its own address and a new name every try, HOSTILE_A4_BURST_SECONDS,
 #    default 40) a failure from a fresh pair takes longer than before it
 #    (or is turned away); meanwhile a reader on another address still gets
-#    / with 200, 90% of the time in < 1 s, and the
-#    right password from a fresh address still logs in, within
-#    HOSTILE_A4_LOGIN_MAX seconds (default 10): a slow-down, not a lockout
-#    anyone can trigger.
+#    / with 200, 90% of the time in < 1 s, and the right password, tried
+#    every 3 s (at least 3 times) each time from a fresh address, always
+#    logs in within HOSTILE_A4_LOGIN_MAX seconds (default 10): a
+#    slow-down, not a lockout anyone can trigger.
 # tests/admin.sh checks the basic 429 + Retry-After (A2 runs it).
 . "${KW_SRCDIR:-.}/tests/lib.sh"
 . "$KW_SRCDIR/tests/hostile/_web.sh"
 need curl sqlite3 awk
 BURST=${HOSTILE_A4_BURST_SECONDS:-40}
 LOGIN_MAX=${HOSTILE_A4_LOGIN_MAX:-10}
-ATTACKERS=${HOSTILE_A4_ATTACKERS:-40}
+# 100 attackers keep the login pool's queue (2 threads, 32 places) full
+# through the burst on a 2-core machine (most of their tries turned away
+# with 503), which 40 did only in its first seconds, before the right
+# password was tried; 200 fill it too but the client side is then loaded
+# as much as the server (some attackers' own curl timed out).
+ATTACKERS=${HOSTILE_A4_ATTACKERS:-100}
 t0=$(date +%s)
 user alice moderator 'alice password 1'
 user bob moderator 'bob password 12'
@@ -124,12 +129,12 @@ attack() { # attack N: failures until the stop file appears
     local k=0 r
     while [ ! -e "$TMP/stop" ]; do
         k=$((k + 1))
-        r=$(curl -s -o /dev/null --max-time 20 --interface "127.0.20.$1" -b "$TMP/f.jar" \
+        r=$(curl -s -o /dev/null --max-time 20 --interface "127.0.$((20 + $1 / 250)).$(($1 % 250 + 1))" -b "$TMP/f.jar" \
             -w '%{http_code} %{time_total}' --data-urlencode "username=burst$1x$k" \
             --data-urlencode "password=wrong$k" --data-urlencode "csrf_token=$LT" "$BASE/admin/login")
         echo "$(date +%s) $r" >>"$TMP/attack.$1"
         # Turned away at once: retry a second later rather than spin (the
-        # client machine's CPU is the reader's too); 40 attackers retrying
+        # client machine's CPU is the reader's too); the attackers retrying
         # each second still refill the login queue as fast as it drains.
         case $r in 303* | 429*) ;; *) sleep 1 ;; esac
     done
@@ -141,23 +146,30 @@ for n in $(seq 1 "$ATTACKERS"); do
 done
 bstart=$(date +%s)
 : >"$TMP/reader.txt"
-probe='' legit=''
+probe='' lastl=0 nl=0
+: >"$TMP/legit.txt"
 while [ $(($(date +%s) - bstart)) -lt "$BURST" ]; do
     curl -s -o /dev/null --max-time 10 --interface 127.0.0.20 -w '%{http_code} %{time_total}\n' "$BASE/" >>"$TMP/reader.txt"
     el=$(($(date +%s) - bstart))
     if [ -z "$probe" ] && [ "$el" -ge $((BURST / 2)) ]; then
         probe=$(try 127.0.0.21 "probe$R" 'wrong password')
         echo "# $el s into the burst, a failure from a fresh pair: $probe"
-    elif [ -n "$probe" ] && [ -z "$legit" ]; then
-        legit=$(try 127.0.0.22 alice 'alice password 1')
-        echo "# then the right password from a fresh address: $legit"
+    elif [ -n "$probe" ] && [ $((el - lastl)) -ge 3 ]; then
+        # The right password, each time from a fresh address.
+        nl=$((nl + 1)) lastl=$el
+        try "127.0.0.$((30 + nl))" alice 'alice password 1' >>"$TMP/legit.txt"
+        echo "# $el s into the burst, the right password from 127.0.0.$((30 + nl)): $(tail -1 "$TMP/legit.txt")"
     fi
     sleep 0.5
 done
 # A short burst may end before both were tried: try them now, while the
 # attackers still run.
 [ -n "$probe" ] || probe=$(try 127.0.0.21 "probe$R" 'wrong password')
-[ -n "$legit" ] || legit=$(try 127.0.0.22 alice 'alice password 1')
+while [ "$nl" -lt 3 ]; do
+    nl=$((nl + 1))
+    try "127.0.0.$((30 + nl))" alice 'alice password 1' >>"$TMP/legit.txt"
+    echo "# after the burst's end, attackers still running, the right password from 127.0.0.$((30 + nl)): $(tail -1 "$TMP/legit.txt")"
+done
 touch "$TMP/stop"
 for p in "${ROW_PIDS[@]}"; do wait "$p" 2>/dev/null; done
 ROW_PIDS=()
@@ -170,18 +182,18 @@ nrd=$(wc -l <"$TMP/reader.txt")
 nbad=$(awk '$1 != 200' "$TMP/reader.txt" | wc -l)
 p90=$(awk '{print $2}' "$TMP/reader.txt" | sort -g | awk '{a[NR] = $1} END {i = int(NR * 0.9); if (i < 1) i = 1; print a[i] + 0}')
 echo "# reader on 127.0.0.20: $nrd requests, slowest $(awk '{print $2}' "$TMP/reader.txt" | sort -g | tail -1) s as the client saw it, $(awk '$2 == "GET" && $3 == "/" {print $6}' "$TMP/access.log" | sort -g | tail -1) ms in the server (access log); load average $(cut -d' ' -f1 /proc/loadavg)"
-# The attackers' 40 curl loops load this machine too: the 90th percentile,
+# The attackers' curl loops load this machine too: the 90th percentile,
 # not the slowest, must stay under a second.
 check "reader during the burst: $nrd home pages, all 200 ($nbad not), 90% in < 1 s (p90 $p90 s)" \
     awk -v n="$nrd" -v b="$nbad" -v p="$p90" 'BEGIN { exit !(n > 0 && b == 0 && p < 1) }'
 pt=$(awk '{print $2}' <<<"$probe")
 check "global slow-down: a fresh pair's failure during the burst slower than 1.5 x before it ($base_fail s), or turned away (${probe%% *} in ${pt:-?} s)" \
     awk -v p="${pt:-0}" -v b="$base_fail" -v c="${probe%% *}" 'BEGIN { exit !(p >= 1.5 * b || c == 429 || c == 503) }'
-lt=$(awk '{print $2}' <<<"$legit")
-check "no lockout during the burst: the right password from a fresh address logs in (${legit%% *} in ${lt:-?} s <= $LOGIN_MAX s)" \
-    awk -v c="${legit%% *}" -v t="${lt:-999}" -v m="$LOGIN_MAX" 'BEGIN { exit !(c == 303 && t <= m) }'
+nok=$(awk -v m="$LOGIN_MAX" '$1 == 303 && $2 <= m' "$TMP/legit.txt" | wc -l)
+check "no lockout during the burst: the right password from a fresh address logs in, $nok of $nl times ($(awk '{printf "%s in %.1f s; ", $1, $2}' "$TMP/legit.txt")each within $LOGIN_MAX s)" \
+    test "$nok" -eq "$nl"
 check "server alive after $NREQ logins" test "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/healthz")" = 200
 fails=$(q "SELECT count(*) FROM audit WHERE action = 'login_failed'")
 check "failed logins audited ($fails)" test "$fails" -ge 60
-echo "A4: tried $NREQ login POSTs from $((56 + ATTACKERS)) loopback addresses (3 + 40 for timing, 10 for the throttles, $ATTACKERS attackers and 3 probes in the burst) in $(($(date +%s) - t0)) s"
+echo "A4: tried $NREQ login POSTs from $((55 + ATTACKERS + nl)) loopback addresses (3 + 40 for timing, 10 for the throttles, $ATTACKERS attackers, a probe and $nl logins in the burst) in $(($(date +%s) - t0)) s"
 finish

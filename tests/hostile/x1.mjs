@@ -25,7 +25,8 @@
 // KW_X1_MODE (csp or nocsp: what the server was started with),
 // KW_X1_USER, KW_X1_PASSWORD (an admin account), KW_X1_COUNTS (a file the
 // run appends its counts to), KW_X1_JOBS (pages rendered at once,
-// default 3).
+// default 3); for the fixtures, KW_X1_SAMPLE and KW_X1_SAMPLE_SEED (a
+// sample of the vectors, for a shorter run: pickVectors).
 //
 // Oracles, every one of them proven to fire by a self-test page first:
 // - an init script (before any page script, in every frame) wraps alert,
@@ -85,6 +86,33 @@ function loadVectors(vecDir, nodeModules) {
     return out;
 }
 
+// KW_X1_SAMPLE=N (N > 0, below the number of vectors): a shorter run (CI)
+// on N vectors, taken from each set in proportion to its size (at least
+// one each), evenly spaced through the set from an offset that the seed
+// gives (KW_X1_SAMPLE_SEED, else a random one, printed: setting it again
+// picks the same vectors).  Unset or 0: every vector.
+function pickVectors(all, n, seedText) {
+    if (!(n > 0) || n >= all.length) {
+        console.log(`# sample: every vector (${all.length})`);
+        return all;
+    }
+    const seed = seedText !== undefined && seedText !== '' ? Number(seedText) >>> 0 : Math.floor(Math.random() * 1e6);
+    const sets = new Map();
+    for (const v of all) {
+        if (!sets.has(v.set)) sets.set(v.set, []);
+        sets.get(v.set).push(v);
+    }
+    const out = [];
+    for (const [, list] of sets) {
+        const k = Math.min(list.length, Math.max(1, Math.round((n * list.length) / all.length)));
+        const step = list.length / k;
+        const off = ((seed % 1000) / 1000) * step;
+        for (let i = 0; i < k; i++) out.push(list[Math.min(list.length - 1, Math.floor(off + i * step))]);
+    }
+    console.log(`# sample: ${out.length} of ${all.length} vectors (HOSTILE_X1_VECTORS=${n}, seed ${seed}: HOSTILE_X1_SEED=${seed} picks them again)`);
+    return out;
+}
+
 async function makeFixtures(outDir) {
     const vecDir = process.env.KW_X1_VECTOR_DIR;
     const nodeModules = process.env.KW_NODE_MODULES;
@@ -92,7 +120,8 @@ async function makeFixtures(outDir) {
         console.error('fixtures: OUTDIR, KW_X1_VECTOR_DIR and KW_NODE_MODULES are needed');
         process.exit(2);
     }
-    const vecs = loadVectors(vecDir, nodeModules);
+    const all = loadVectors(vecDir, nodeModules);
+    const vecs = pickVectors(all, Number(process.env.KW_X1_SAMPLE || 0), process.env.KW_X1_SAMPLE_SEED);
     const site = path.join(outDir, 'site');
     fs.mkdirSync(site, { recursive: true });
     const manifest = [];
