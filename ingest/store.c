@@ -590,7 +590,7 @@ store_document(struct db *db, const struct store_doc *d, int64_t *id, char *err,
         goto sqlfail;
     }
     doc = sqlite3_last_insert_rowid(db_handle(db));
-    if (put_signal(db, doc, jstr(r, "body_html"), jstr(r, "body_text")) < 0 ||
+    if (put_signal(db, doc, jstr(r, "body_html"), jstr(r, "text")) < 0 ||
         put_sections(db, doc, title, json_object_get(r, "sections")) < 0 ||
         put_links(db, doc, json_object_get(r, "links")) < 0 ||
         put_tags(db, doc, m) < 0 ||

@@ -90,6 +90,11 @@ check "source URL is BASE + path" test "$(q "SELECT source_url FROM document WHE
 check "provenance: operator" test "$(q "SELECT count(*) FROM document WHERE operator <> 'tester'")" -eq 0
 check "provenance: retrieved_at from mtime" test "$(q "SELECT count(*) FROM document WHERE retrieved_at IS NULL")" -eq 0
 check "provenance: batch recorded" test "$(q "SELECT count(DISTINCT batch_id) FROM document")" -eq 1
+# What ranking reads beside the index (lib/rank.h): a sketch of the text
+# and the link share, for every document, from what ingest stored.
+check "ranking signals: one row per document" test "$(q "SELECT count(*) FROM document d JOIN doc_signal s ON s.document_id = d.id")" -eq "$ndocs"
+check "ranking signals: a 64-byte sketch for each" test "$(q "SELECT count(*) FROM doc_signal WHERE length(sketch) IS NOT 64")" -eq 0
+check "ranking signals: sketch of the stored text" test "$(q "SELECT count(DISTINCT hex(sketch)) FROM doc_signal")" -gt 1
 body=$(q "SELECT body_html FROM document WHERE path = 'index.html'")
 check "no script survives" bash -c '! grep -qi "<script" <<<"$1"' _ "$body"
 check "no event handler survives" bash -c '! grep -qi "onclick" <<<"$1"' _ "$body"
