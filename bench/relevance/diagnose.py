@@ -1,23 +1,25 @@
 """Why kwangmyong missed a judged page: a word check of the query against
 what ingest stored for the relevant documents (the `section` rows of the
 database: the document title on the first row, each row a section or a
-4 KiB chunk of one with its heading), read with Python's sqlite3 (the
-FTS5 index itself needs the server's tokenizer, so it is not used).
+4 KiB chunk of one with its heading; a document holds a word when any
+row does), read with Python's sqlite3 (the FTS5 index itself needs the
+server's tokenizer, so it is not used).
 
 Causes, in the order they are tested:
   not-ingested   no relevant page is a published document (ingest skipped
                  or rejected it)
-  common-words   the page matched (it is among the results, or a row holds
+  common-words   the page matched (it is among the results, or it holds
                  every word and the results went past the depth asked) but
-                 ranks below 10: a word on at least 10% of the pages weighs
-                 as much as the rarer ones (no IDF)
+                 ranks below 10, and a word of the query is on at least 10%
+                 of the pages: many pages hold the words, others score
+                 higher
   outranked      the same, and no word is common: other pages score higher
-                 (title and heading weights, length)
-  tokens         this check finds every word in one row, yet the page did
-                 not match: the check and the tokenizer disagree
-  spread         every word is on a relevant page, but no one row (section
-                 or 4 KiB chunk of one, the title counting for the first
-                 row only) holds them all: the page does not match
+                 (title and heading weights, length, proximity)
+  tokens         this check finds every word on the page, yet the page did
+                 not match: the check and the tokenizer disagree, or a
+                 phrase spans two sections
+  spread         (no longer a cause: search matches whole documents since
+                 issue #12; kept so that older reports compare)
   identifier     a query word is on the page only inside a longer
                  identifier (add_password in HTTPPasswordMgr.add_password),
                  or a query identifier is not but its parts are
@@ -219,31 +221,20 @@ class Diagnoser:
         if rank:
             return self.ranking(terms, where, "found at %s" % where)
         best_missing = None
-        spread_doc = None
         for p, rows in docs:
             missing = [t for t in terms if not any(r.has(t) for r in rows)]
             if missing:
                 if best_missing is None or len(missing) < len(best_missing[1]):
                     best_missing = (p, missing)
                 continue
-            if any(all(r.has(t) for t in terms) for r in rows):
-                if unmatched:
-                    return {"cause": "tokens", "where": where,
-                            "detail": "one section of %s has every word by "
-                            "this check, yet the page did not match (stemming "
-                            "or tokenizing differs)" % p}
-                return self.ranking(terms, where, "one section of %s has "
-                                    "every word" % p)
-            spread_doc = spread_doc or (p, rows)
-        if spread_doc:
-            p, rows = spread_doc
-            parts = []
-            for t in terms:
-                idx = [i for i, r in enumerate(rows) if r.has(t)]
-                parts.append("'%s' in %s" % (t, _rows_label(idx)))
-            return {"cause": "spread", "where": where,
-                    "detail": "all words on %s (%d rows), none holds them all: %s"
-                    % (p, len(rows), "; ".join(parts))}
+            # Search matches whole documents: every word somewhere on the
+            # page is a match (a phrase must still be in one section).
+            if unmatched:
+                return {"cause": "tokens", "where": where,
+                        "detail": "%s has every word by this check, yet did "
+                        "not match (stemming or tokenizing differs, or a "
+                        "phrase spans two sections)" % p}
+            return self.ranking(terms, where, "%s has every word" % p)
         p, missing = best_missing
         rows = next(r for q, r in docs if q == p)
         inside = {}
@@ -289,10 +280,3 @@ class Diagnoser:
                 "the pages)" % (how, dfs[0][1] if dfs else "",
                                 100 * (dfs[0][0] if dfs else 0))}
 
-
-def _rows_label(idx):
-    if not idx:
-        return "none"
-    if len(idx) > 4:
-        return "rows %s… (%d)" % (",".join(str(i) for i in idx[:4]), len(idx))
-    return ("row " if len(idx) == 1 else "rows ") + ",".join(str(i) for i in idx)

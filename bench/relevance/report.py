@@ -107,18 +107,18 @@ def markdown(meta, results):
              "entry's words; it stays in the tree, as it would on a real "
              "mirror, and costs both engines the first place.\n")
     L.append("### kwangmyong's misses at 10, by cause\n")
-    L.append("Causes (bench/relevance/diagnose.py): **spread**: every word is "
-             "on the right page but no one section (or 4 KiB chunk; the title "
-             "counts for the first only) holds them all, so the page does not "
-             "match; **common-words**: it matches but ranks low, a word on 10% "
-             "or more of the pages weighing as much as the rare one (no IDF); "
+    L.append("Causes (bench/relevance/diagnose.py): **spread**: no longer "
+             "a cause (search matches whole documents since issue #12; the "
+             "column stays so that older reports compare); "
+             "**common-words**: it matches but ranks low, and a query word "
+             "is on 10% or more of the pages; "
              "**identifier**: a query word is on the page only inside a longer "
              "identifier, or a query identifier only as its parts (a query "
              "identifier matches whole identifiers); "
              "**word-missing**: a query word is on none of the relevant pages; "
              "**outranked**: matches, no common word, others score higher; "
-             "**tokens**: the check sees every word in one section, yet the "
-             "page did not match; "
+             "**tokens**: the check sees every word on the page, yet it did "
+             "not match (tokenizing, or a phrase across sections); "
              "**not-ingested**: the page is not a published document.\n")
     L.append("| set | misses | " + " | ".join(CAUSES) + " |")
     L.append("|---|---|" + "---|" * len(CAUSES))
