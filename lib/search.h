@@ -76,6 +76,8 @@ struct search_params {
  *               "languages": [{"code", "count"}],
  *               "years": [{"year", "count"}]}}
  * "query" is the text typed, cut to QUERY_MAX_BYTES and made valid UTF-8;
+ * "total" and the facets count the matching documents, near-duplicates
+ * included, where the results show one per group (rank.h, "Duplicates");
  * "mode" is "all" (every result holds every word) or "any" (the
  * fallback: fewer than SEARCH_ANY_BELOW documents hold them all, and
  * "all_total" says how many; they come first);

@@ -265,7 +265,7 @@ class Diagnoser:
         if common and len(terms) > 1 and dfs[-1][0] < COMMON_DF:
             rare = dfs[-1]
             return {"cause": "common-words", "where": where,
-                    "detail": "%s; %s on %s of the pages, weighing as much as "
+                    "detail": "%s; %s on %s of the pages, beside "
                     "'%s' (%.1f%%)" % (
                         how, ", ".join("'%s'" % t for _, t in common),
                         "/".join("%.0f%%" % (100 * d) for d, _ in common),
