@@ -291,7 +291,7 @@ word_byte(unsigned char c)
            (c >= 'A' && c <= 'Z') || c == '_';
 }
 
-void
+int
 rank_sketch(const char *text, size_t n, unsigned char out[RANK_SKETCH])
 {
     uint64_t min[RANK_SKETCH], w[3] = {0, 0, 0};
@@ -331,16 +331,15 @@ rank_sketch(const char *text, size_t n, unsigned char out[RANK_SKETCH])
             }
         }
     }
+    if (words < RANK_SKETCH_MIN_WORDS) {
+        return 0;
+    }
     /* b-bit MinHash keeps the lowest bits of each minimum (its highest
      * are zeros in any text of more than a few hundred shingles). */
     for (k = 0; k < RANK_SKETCH; k++) {
-        /* Fewer than three words: bytes from the text's length and a
-         * counter, which another short text matches only by chance. */
-        out[k] = words >= 3 ? (unsigned char)(min[k] & 0xff)
-                            : (unsigned char)(mix(((uint64_t)n << 8) ^
-                                                  (uint64_t)k ^ w[2]) >>
-                                              56);
+        out[k] = (unsigned char)(min[k] & 0xff);
     }
+    return 1;
 }
 
 double
@@ -376,7 +375,8 @@ rank_form(const char *ct)
     return 3;
 }
 
-/* text_sketch(text): rank_sketch as a blob; NULL for NULL. */
+/* text_sketch(text): rank_sketch as a blob; NULL for NULL and for a text
+ * too short to sketch. */
 static void
 sql_text_sketch(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -388,7 +388,10 @@ sql_text_sketch(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_null(ctx);
         return;
     }
-    rank_sketch(t, (size_t)sqlite3_value_bytes(argv[0]), sk);
+    if (!rank_sketch(t, (size_t)sqlite3_value_bytes(argv[0]), sk)) {
+        sqlite3_result_null(ctx); /* too short to tell copies apart */
+        return;
+    }
     sqlite3_result_blob(ctx, sk, RANK_SKETCH, SQLITE_TRANSIENT);
 }
 

@@ -114,8 +114,9 @@ double rank_hub_factor(double share);
  * MinHash of its word 3-shingles, RANK_SKETCH bytes), and search shows one
  * result per group of documents of a collection whose sketches estimate a
  * Jaccard similarity of at least RANK_DUP_SIMILAR when their forms differ
- * (rank_form: HTML, Markdown, PDF, other text), RANK_DUP_SAME_FORM when
- * they are alike, at the best rank of the group, as its most readable
+ * (rank_form: HTML, Markdown, PDF, other text), or, when they are alike,
+ * whose normalised titles are equal and whose sketches reach
+ * RANK_DUP_SAME_FORM, at the best rank of the group, as its most readable
  * form (or, of one form, as the copy more pages link to).  Measured:
  * python3.11-doc's pages and their reST sources 0.05-0.81 (three in four above
  * 0.4), unrelated pages at most 0.13; but pages of one kind share boilerplate
@@ -126,9 +127,14 @@ double rank_hub_factor(double share);
 #define RANK_DUP_SIMILAR 0.4
 #define RANK_DUP_SAME_FORM 0.9
 
-/* The sketch of text (n bytes, borrowed, UTF-8) into out.  A text of
- * fewer than three words gets a sketch that matches nothing but itself. */
-void rank_sketch(const char *text, size_t n, unsigned char out[RANK_SKETCH]);
+/* Texts shorter than this many words get no sketch: too few shingles to
+ * tell a copy from two short pages that happen to say the same (or
+ * nothing, when a sanitizer dropped their whole body). */
+#define RANK_SKETCH_MIN_WORDS 8
+
+/* The sketch of text (n bytes, borrowed, UTF-8) into out: 1, or 0 (out
+ * unset) for a text of fewer than RANK_SKETCH_MIN_WORDS words. */
+int rank_sketch(const char *text, size_t n, unsigned char out[RANK_SKETCH]);
 
 /* The Jaccard similarity two sketches estimate, 0..1. */
 double rank_sketch_similarity(const unsigned char *a, const unsigned char *b);

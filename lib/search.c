@@ -8,6 +8,7 @@
 #include "search.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -732,6 +733,7 @@ struct dupinfo {
     int has_sketch;
     int form;
     int64_t inbound;
+    char title[96]; /* normalised title, cut (equal ones stay equal) */
 };
 
 /* Read what collapsing needs of document did.  0 or -1. */
@@ -741,7 +743,7 @@ dup_read(struct db *db, int64_t did, struct dupinfo *d)
     static const char sql[] =
         "SELECT (SELECT sketch FROM doc_signal WHERE document_id = d.id),"
         " d.content_type, (SELECT count(*) FROM link"
-        "  WHERE target_url = d.source_url_norm)"
+        "  WHERE target_url = d.source_url_norm), d.title_norm"
         " FROM document d WHERE d.id = :d";
     sqlite3_stmt *st = db_stmt(db, sql);
     int rc;
@@ -759,6 +761,10 @@ dup_read(struct db *db, int64_t did, struct dupinfo *d)
         }
         d->form = rank_form((const char *)sqlite3_column_text(st, 1));
         d->inbound = sqlite3_column_int64(st, 2);
+        snprintf(d->title, sizeof(d->title), "%s",
+                 sqlite3_column_text(st, 3) != NULL
+                     ? (const char *)sqlite3_column_text(st, 3)
+                     : "");
         rc = SQLITE_DONE;
     }
     sqlite3_reset(st);
@@ -803,9 +809,13 @@ collapse(struct db *db, const struct searchcat *cat, struct scan *sc,
             for (j = 0; j < kept && d.has_sketch; j++) {
                 if (info[j].has_sketch &&
                     cat->doc[sc->hits[j].did].coll == cat->doc[h.did].coll &&
-                    rank_sketch_similarity(info[j].sketch, d.sketch) >=
-                        (info[j].form != d.form ? RANK_DUP_SIMILAR
-                                                : RANK_DUP_SAME_FORM)) {
+                    (info[j].form != d.form
+                         ? rank_sketch_similarity(info[j].sketch, d.sketch) >=
+                               RANK_DUP_SIMILAR
+                         : strcmp(info[j].title, d.title) == 0 &&
+                               rank_sketch_similarity(info[j].sketch,
+                                                      d.sketch) >=
+                                   RANK_DUP_SAME_FORM)) {
                     break;
                 }
             }

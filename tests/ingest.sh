@@ -93,8 +93,12 @@ check "provenance: batch recorded" test "$(q "SELECT count(DISTINCT batch_id) FR
 # What ranking reads beside the index (lib/rank.h): a sketch of the text
 # and the link share, for every document, from what ingest stored.
 check "ranking signals: one row per document" test "$(q "SELECT count(*) FROM document d JOIN doc_signal s ON s.document_id = d.id")" -eq "$ndocs"
-check "ranking signals: a 64-byte sketch for each" test "$(q "SELECT count(*) FROM doc_signal WHERE length(sketch) IS NOT 64")" -eq 0
-check "ranking signals: sketch of the stored text" test "$(q "SELECT count(DISTINCT hex(sketch)) FROM doc_signal")" -gt 1
+# A sketch (64 bytes) for each text of 8 words or more, none for shorter
+# ones (too few to tell copies apart): the check counts words as
+# rank_sketch does, roughly, with spaces.
+check "ranking signals: a 64-byte sketch or none" test "$(q "SELECT count(*) FROM doc_signal WHERE sketch IS NOT NULL AND length(sketch) <> 64")" -eq 0
+check "ranking signals: long texts have a sketch" test "$(q "SELECT count(*) FROM document d JOIN doc_signal s ON s.document_id = d.id WHERE s.sketch IS NULL AND length(d.body_text) - length(replace(trim(d.body_text), ' ', '')) >= 40")" -eq 0
+check "ranking signals: sketches of the stored texts differ" test "$(q "SELECT count(DISTINCT hex(sketch)) FROM doc_signal WHERE sketch IS NOT NULL")" -gt 1
 body=$(q "SELECT body_html FROM document WHERE path = 'index.html'")
 check "no script survives" bash -c '! grep -qi "<script" <<<"$1"' _ "$body"
 check "no event handler survives" bash -c '! grep -qi "onclick" <<<"$1"' _ "$body"
