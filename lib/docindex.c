@@ -61,7 +61,10 @@ docindex_drop(struct db *w, int64_t doc)
 
     /* Not in (published behind the program's back): deleting values
      * never indexed would corrupt the counts. */
-    return in < 0 ? -1 : in ? run_doc(w, sql, doc) : 0;
+    if (in <= 0) {
+        return in;
+    }
+    return run_doc(w, sql, doc) < 0 ? -1 : 1;
 }
 
 long

@@ -31,7 +31,8 @@
 int docindex_put(struct db *w, int64_t doc);
 
 /* Remove document doc, indexed by docindex_put() and unchanged since
- * (a writer inside a write transaction).  0 or -1. */
+ * (a writer inside a write transaction).  1 removed, 0 it was not in the
+ * index (nothing done), -1 error. */
 int docindex_drop(struct db *w, int64_t doc);
 
 /* Empty the index and put every published document again (a writer

@@ -781,42 +781,19 @@ tags_put(struct db *w, int64_t doc, json_t *tags)
     return 0;
 }
 
-/* 1 when document doc is published, 0 when not (or missing), -1. */
-static int
-is_published(struct db *w, int64_t doc)
-{
-    static const char sql[] = "SELECT status = 'published' FROM document"
-                              " WHERE id = :id";
-    sqlite3_stmt *st = db_stmt(w, sql);
-    int rc, yes = 0;
-
-    if (st == NULL) {
-        return -1;
-    }
-    db_bind_int64(st, ":id", doc);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        yes = sqlite3_column_int(st, 0) != 0;
-        rc = SQLITE_DONE;
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? yes : -1;
-}
-
 static int title_put_text(struct db *w, int64_t doc, const char *title,
                           int64_t now);
 
-/* New title: the text (title_put_text) and, for a published document, its
- * row in the document index, dropped with the old title and put with the
- * new (docindex.h). */
+/* New title: the text (title_put_text) and, for a document in the
+ * document index (a published one), its row there, dropped with the old
+ * title and put back with the new (docindex.h). */
 static int
 title_put(struct db *w, int64_t doc, const char *title, int64_t now)
 {
-    int published = is_published(w, doc);
+    int dropped = docindex_drop(w, doc);
 
-    if (published < 0 || (published && docindex_drop(w, doc) < 0) ||
-        title_put_text(w, doc, title, now) < 0 ||
-        (published && docindex_put(w, doc) < 0)) {
+    if (dropped < 0 || title_put_text(w, doc, title, now) < 0 ||
+        (dropped && docindex_put(w, doc) < 0)) {
         return -1;
     }
     return 0;

@@ -97,14 +97,12 @@ static void
 kwdoc(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
       int nval, sqlite3_value **val)
 {
-    struct {
-        uint16_t tf[RANK_MAX_PHRASES * RANK_NCOL];
-        uint32_t span;
-    } out;
+    uint16_t tf[RANK_MAX_PHRASES * RANK_NCOL];
+    unsigned char out[sizeof(tf) + sizeof(uint32_t)];
     int nphrase = api->xPhraseCount(fts), ninst = 0, i, kept = 0;
     int(*inst)[3] = NULL;
     size_t tfbytes;
-    unsigned char *blob;
+    uint32_t span;
     int rc;
 
     (void)nval;
@@ -112,7 +110,7 @@ kwdoc(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
     if (nphrase > RANK_MAX_PHRASES) {
         nphrase = RANK_MAX_PHRASES;
     }
-    memset(&out, 0, sizeof(out));
+    memset(tf, 0, sizeof(tf));
     rc = api->xInstCount(fts, &ninst);
     if (rc == SQLITE_OK && ninst > 0) {
         inst = sqlite3_malloc64(
@@ -130,8 +128,8 @@ kwdoc(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
             col >= RANK_NCOL) {
             continue;
         }
-        if (out.tf[ph * RANK_NCOL + col] < UINT16_MAX) {
-            out.tf[ph * RANK_NCOL + col]++;
+        if (tf[ph * RANK_NCOL + col] < UINT16_MAX) {
+            tf[ph * RANK_NCOL + col]++;
         }
         if (kept < RANK_PROX_MAX_INST) {
             inst[kept][0] = ph;
@@ -145,19 +143,14 @@ kwdoc(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
         sqlite3_result_error_code(ctx, rc);
         return;
     }
-    out.span = min_span((const int(*)[3])inst, kept, nphrase);
+    span = min_span((const int(*)[3])inst, kept, nphrase);
     sqlite3_free(inst);
-    /* The counts, then the span right after them. */
+    /* The counts, then the window right after them (rank_kwdoc_span). */
     tfbytes = (size_t)nphrase * RANK_NCOL * sizeof(uint16_t);
-    blob = sqlite3_malloc64(tfbytes + sizeof(uint32_t));
-    if (blob == NULL) {
-        sqlite3_result_error_nomem(ctx);
-        return;
-    }
-    memcpy(blob, out.tf, tfbytes);
-    memcpy(blob + tfbytes, &out.span, sizeof(uint32_t));
-    sqlite3_result_blob(ctx, blob, (int)(tfbytes + sizeof(uint32_t)),
-                        sqlite3_free);
+    memcpy(out, tf, tfbytes);
+    memcpy(out + tfbytes, &span, sizeof(span));
+    sqlite3_result_blob(ctx, out, (int)(tfbytes + sizeof(span)),
+                        SQLITE_TRANSIENT);
 }
 
 /* 1 when the tag text t[0..n) (between '<' and '>') is an <a> start tag
@@ -429,27 +422,39 @@ rank_idf(double n, double df)
     return log(1.0 + (n - df + 0.5) / (df + 0.5));
 }
 
+uint32_t
+rank_kwdoc_span(const void *blob, size_t *n)
+{
+    uint32_t span;
+
+    if (blob == NULL || *n < sizeof(span)) {
+        *n = 0;
+        return 0;
+    }
+    *n -= sizeof(span);
+    memcpy(&span, (const unsigned char *)blob + *n, sizeof(span));
+    return span;
+}
+
 double
-rank_doc_score(const void *blob, size_t n, const double len[RANK_NCOL],
-               const struct rank_corpus *c, int *matched)
+rank_doc_score(const void *tf, size_t n, uint32_t span,
+               const double len[RANK_NCOL], const struct rank_corpus *c,
+               int *matched)
 {
     static const double w[RANK_NCOL] = {RANK_DOC_W_TITLE, RANK_DOC_W_HEADING,
                                         RANK_DOC_W_BODY};
     static const double b[RANK_NCOL] = {RANK_DOC_B_TITLE, RANK_DOC_B_HEADING,
                                         RANK_DOC_B_BODY};
-    const unsigned char *p = blob;
+    const unsigned char *p = tf;
     size_t rowbytes = RANK_NCOL * sizeof(uint16_t);
     double wn[RANK_NCOL], score = 0.0, near = 0.0;
     int k, nph, col, m = 0;
-    uint32_t span;
 
     *matched = 0;
-    if (blob == NULL || n < sizeof(uint32_t) ||
-        (n - sizeof(uint32_t)) % rowbytes != 0) {
+    if (tf == NULL || n % rowbytes != 0) {
         return 0.0;
     }
-    nph = (int)((n - sizeof(uint32_t)) / rowbytes);
-    memcpy(&span, p + n - sizeof(uint32_t), sizeof(span));
+    nph = (int)(n / rowbytes);
     for (col = 0; col < RANK_NCOL; col++) {
         double avg = c->avg_len[col] > 0.0 ? c->avg_len[col] : 1.0;
 

@@ -74,13 +74,19 @@ struct rank_corpus {
  * phrase df. */
 double rank_idf(double n, double df);
 
-/* The score of a document row from kwdoc's blob (n bytes, borrowed) and
- * its column lengths (in the unit of c->avg_len); *matched gets how many
- * of the corpus's phrases with idf > 0 occur in it (the OR fallback's
- * first key).  Higher is better; a malformed blob scores 0 with *matched
- * 0. */
-double rank_doc_score(const void *blob, size_t n, const double len[RANK_NCOL],
-                      const struct rank_corpus *c, int *matched);
+/* The score of a row from its counts tf (kwtf's blob, or kwdoc's cut by
+ * rank_kwdoc_span; n bytes, borrowed), the proximity window span (0:
+ * none) and its column lengths (in the unit of c->avg_len); *matched gets
+ * how many of the corpus's phrases with idf > 0 occur in it (the OR
+ * fallback's first key).  Higher is better; malformed counts score 0 with
+ * *matched 0. */
+double rank_doc_score(const void *tf, size_t n, uint32_t span,
+                      const double len[RANK_NCOL], const struct rank_corpus *c,
+                      int *matched);
+
+/* kwdoc's window, from its blob (*n bytes, borrowed); *n becomes the
+ * length of the counts before it.  0 (and *n 0) for a blob too short. */
+uint32_t rank_kwdoc_span(const void *blob, size_t *n);
 /* Mean section body length in bytes that a section's score compares its
  * length with (sections are chunks of at most 4 KiB). */
 #define RANK_AVG_BODY_BYTES 1024.0

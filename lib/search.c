@@ -8,7 +8,6 @@
 #include "search.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +20,6 @@
 
 /* What the statements of one search bind. */
 struct search_filter {
-    const char *match; /* FTS5 expression from query_build */
     int has_coll;
     uint32_t coll;    /* collection id when has_coll */
     const char *lang; /* NULL: any */
@@ -456,8 +454,6 @@ scan_docs(struct db *db, const struct search_filter *f, const char *m, int one,
                                   " WHERE doc_fts MATCH :m";
     const struct searchcat *cat = sc->cat;
     sqlite3_stmt *st = db_stmt(db, one ? one_sql : sql);
-    unsigned char blob[RANK_MAX_PHRASES * RANK_NCOL * sizeof(uint16_t) +
-                       sizeof(uint32_t)];
     int rc, lang = -1;
 
     if (f->lang != NULL && (lang = searchcat_lang(cat, f->lang)) < 0) {
@@ -468,8 +464,11 @@ scan_docs(struct db *db, const struct search_filter *f, const char *m, int one,
     }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t did = sqlite3_column_int64(st, 0);
+        const void *tf = sqlite3_column_blob(st, 1);
+        size_t n = (size_t)sqlite3_column_bytes(st, 1);
         const struct searchcat_doc *d;
         double score, len[RANK_NCOL];
+        uint32_t span = 0;
         int matched;
 
         if (did <= 0 || (size_t)did >= cat->ndoc) {
@@ -484,24 +483,10 @@ scan_docs(struct db *db, const struct search_filter *f, const char *m, int one,
         len[0] = d->ntok[0];
         len[1] = d->ntok[1];
         len[2] = d->ntok[2];
-        if (one) {
-            /* kwtf's counts and no window: kwdoc's blob. */
-            size_t n = (size_t)sqlite3_column_bytes(st, 1);
-            const void *tf = sqlite3_column_blob(st, 1);
-
-            if (tf == NULL || n + sizeof(uint32_t) > sizeof(blob)) {
-                continue;
-            }
-            memcpy(blob, tf, n);
-            memset(blob + n, 0, sizeof(uint32_t));
-            score = rank_doc_score(blob, n + sizeof(uint32_t), len, corpus,
-                                   &matched);
-        } else {
-            score = rank_doc_score(sqlite3_column_blob(st, 1),
-                                   (size_t)sqlite3_column_bytes(st, 1), len,
-                                   corpus, &matched);
+        if (!one) {
+            span = rank_kwdoc_span(tf, &n);
         }
-        score *= d->hub;
+        score = rank_doc_score(tf, n, span, len, corpus, &matched) * d->hub;
         if (scan_add(sc, did, score, matched) < 0) {
             sqlite3_reset(st);
             return -1;
@@ -523,8 +508,6 @@ best_section(struct db *db, const struct searchcat *cat, const char *m,
         " WHERE section_fts MATCH :m AND rowid BETWEEN :lo AND :hi";
     const struct searchcat_doc *d = &cat->doc[h->did];
     struct rank_corpus sec = *corpus;
-    unsigned char blob[RANK_MAX_PHRASES * RANK_NCOL * sizeof(uint16_t) +
-                       sizeof(uint32_t)];
     sqlite3_stmt *st;
     double best = -1.0;
     int rc;
@@ -550,16 +533,13 @@ best_section(struct db *db, const struct searchcat *cat, const char *m,
         int matched;
 
         if (sid <= 0 || (size_t)sid >= cat->nsec ||
-            cat->sec_doc[sid] != (uint32_t)h->did || tf == NULL ||
-            n + sizeof(uint32_t) > sizeof(blob)) {
+            cat->sec_doc[sid] != (uint32_t)h->did) {
             continue;
         }
         /* kwtf's counts with no window: the document score of a section. */
-        memcpy(blob, tf, n);
-        memset(blob + n, 0, sizeof(uint32_t));
         len[0] = len[1] = 1.0;
         len[2] = (double)cat->sec_bytes[sid];
-        score = rank_doc_score(blob, n + sizeof(uint32_t), len, &sec, &matched);
+        score = rank_doc_score(tf, n, 0, len, &sec, &matched);
         score += matched * 1000.0; /* more of the words first */
         if (score > best) {
             best = score;
@@ -755,8 +735,20 @@ struct dupinfo {
     int has_sketch;
     int form;
     int64_t inbound;
-    char title[96]; /* normalised title, cut (equal ones stay equal) */
+    char *title; /* normalised title (new; NULL: none) */
 };
+
+/* Free the titles of n entries. */
+static void
+dupinfo_free(struct dupinfo *info, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        kw_free(info[i].title);
+        info[i].title = NULL;
+    }
+}
 
 /* Read what collapsing needs of document did.  0 or -1. */
 static int
@@ -783,11 +775,10 @@ dup_read(struct db *db, int64_t did, struct dupinfo *d)
         }
         d->form = rank_form((const char *)sqlite3_column_text(st, 1));
         d->inbound = sqlite3_column_int64(st, 2);
-        snprintf(d->title, sizeof(d->title), "%s",
-                 sqlite3_column_text(st, 3) != NULL
-                     ? (const char *)sqlite3_column_text(st, 3)
-                     : "");
-        rc = SQLITE_DONE;
+        d->title = db_column_dup(st, 3);
+        rc = d->title != NULL || sqlite3_column_type(st, 3) == SQLITE_NULL
+                 ? SQLITE_DONE
+                 : SQLITE_NOMEM;
     }
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : -1;
@@ -806,7 +797,7 @@ static int
 collapse(struct db *db, const struct searchcat *cat, struct scan *sc,
          size_t want, size_t *shown)
 {
-    size_t k = 2 * want + 16, i, j, kept;
+    size_t k = 2 * want + 16, i, j, kept = 0;
     struct dupinfo *info = NULL;
     int rc = -1;
 
@@ -815,7 +806,10 @@ collapse(struct db *db, const struct searchcat *cat, struct scan *sc,
             k = sc->n;
         }
         order_top(sc->hits, sc->n, k);
-        kw_free(info);
+        if (info != NULL) {
+            dupinfo_free(info, kept);
+            kw_free(info);
+        }
         info = kw_calloc(k + 1, sizeof(*info));
         if (info == NULL) {
             return -1;
@@ -834,7 +828,8 @@ collapse(struct db *db, const struct searchcat *cat, struct scan *sc,
                     (info[j].form != d.form
                          ? rank_sketch_similarity(info[j].sketch, d.sketch) >=
                                RANK_DUP_SIMILAR
-                         : strcmp(info[j].title, d.title) == 0 &&
+                         : strcmp(info[j].title ? info[j].title : "",
+                                  d.title ? d.title : "") == 0 &&
                                rank_sketch_similarity(info[j].sketch,
                                                       d.sketch) >=
                                    RANK_DUP_SAME_FORM)) {
@@ -851,7 +846,10 @@ collapse(struct db *db, const struct searchcat *cat, struct scan *sc,
                     sc->hits[i].did = sc->hits[j].did;
                     sc->hits[j].did = h.did;
                     sc->hits[i].sid = sc->hits[j].sid = 0;
+                    kw_free(info[j].title);
                     info[j] = d;
+                } else {
+                    kw_free(d.title);
                 }
                 continue;
             }
@@ -870,7 +868,10 @@ collapse(struct db *db, const struct searchcat *cat, struct scan *sc,
     *shown = kept;
     rc = 0;
 out:
-    kw_free(info);
+    if (info != NULL) {
+        dupinfo_free(info, kept);
+        kw_free(info);
+    }
     return rc;
 }
 
@@ -1076,7 +1077,6 @@ search_run_cat(struct db *db, const struct searchcat *cat,
     }
 
     memset(&f, 0, sizeof(f));
-    f.match = strbuf_peek(&match);
     if (p->collection != NULL && p->collection[0] != '\0') {
         int64_t id;
         int found = collection_id(db, p->collection, &id);

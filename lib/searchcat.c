@@ -137,10 +137,6 @@ load_sections(struct db *db, struct searchcat *c)
 
         c->sec_doc[id] = (uint32_t)doc;
         c->sec_bytes[id] = (uint16_t)(n < 0 ? 0 : n > 0xffff ? 0xffff : n);
-        n = n < 0 ? 0 : n;
-        d->body_bytes = d->body_bytes + n > UINT32_MAX
-                            ? UINT32_MAX
-                            : (uint32_t)(d->body_bytes + n);
         if (d->sec_lo == 0 || (uint32_t)id < d->sec_lo) {
             d->sec_lo = (uint32_t)id;
         }
@@ -237,20 +233,17 @@ searchcat_build(struct db *db, int64_t gen, struct searchcat **out)
         return -1;
     }
     {
-        double sum = 0.0, tok[3] = {0.0, 0.0, 0.0};
+        double tok[3] = {0.0, 0.0, 0.0};
         size_t i, k;
 
         for (i = 0; i < c->ndoc; i++) {
             if (c->doc[i].coll != 0) {
                 c->npublished++;
-                sum += c->doc[i].body_bytes;
                 for (k = 0; k < 3; k++) {
                     tok[k] += c->doc[i].ntok[k];
                 }
             }
         }
-        c->avg_body_bytes =
-            c->npublished > 0 && sum > 0.0 ? sum / (double)c->npublished : 1.0;
         for (k = 0; k < 3; k++) {
             c->avg_ntok[k] = c->npublished > 0 && tok[k] > 0.0
                                  ? tok[k] / (double)c->npublished

@@ -16,7 +16,7 @@
  * search keeps using the one it started with while a newer one replaces
  * it.  It is valid for one search generation (searchcache.h): the server
  * rebuilds it when the generation moves.  Memory: 6 bytes per section id
- * and 32 per document id up to the largest (1M sections in 100k
+ * and 28 per document id up to the largest (1M sections in 100k
  * documents: about 9 MB).
  */
 #ifndef KW_SEARCHCAT_H
@@ -33,13 +33,12 @@
 #define SEARCHCAT_NO_LANG 0xff
 
 struct searchcat_doc {
-    uint32_t coll;       /* collection id; 0: not published */
-    uint16_t year;       /* year published (UTC); 0: no date */
-    uint8_t lang;        /* index into langs, SEARCHCAT_NO_LANG: none */
-    uint32_t body_bytes; /* its sections' body lengths, summed */
-    uint32_t ntok[3];    /* tokens in doc_fts's title, heading, body */
-    float hub;           /* rank_hub_factor of its link share */
-    uint32_t sec_lo;     /* its lowest and highest section ids (0: none) */
+    uint32_t coll;    /* collection id; 0: not published */
+    uint16_t year;    /* year published (UTC); 0: no date */
+    uint8_t lang;     /* index into langs, SEARCHCAT_NO_LANG: none */
+    uint32_t ntok[3]; /* tokens in doc_fts's title, heading, body */
+    float hub;        /* rank_hub_factor of its link share */
+    uint32_t sec_lo;  /* its lowest and highest section ids (0: none) */
     uint32_t sec_hi;
 };
 
@@ -53,9 +52,8 @@ struct searchcat {
     size_t ndoc;               /* largest document id + 1 */
     char *langs[SEARCHCAT_MAX_LANGS];
     size_t nlang;
-    size_t npublished;     /* published documents */
-    double avg_body_bytes; /* their mean body length (1 when none) */
-    double avg_ntok[3];    /* their mean ntok[] (1 when none) */
+    size_t npublished;  /* published documents */
+    double avg_ntok[3]; /* their mean ntok[] (1 when none) */
 };
 
 /* Build a catalog from db (a reader; call it inside the snapshot the
