@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -290,6 +291,33 @@ good_name(const char *s)
 }
 
 /* Walk dir (never following symlinks) adding entries under prefix. */
+#ifdef KW_TEST_HOOKS
+/* Test builds only: with KW_TEST_AFTER_WALK=FILE, make FILE once the walk
+ * is done and wait (at most 60 s) until the test removes it, so a test can
+ * change the tree between the walk and the reads without racing. */
+static void
+test_after_walk(void)
+{
+    const char *flag = getenv("KW_TEST_AFTER_WALK");
+    int fd;
+    int i;
+
+    if (flag == NULL || *flag == '\0') {
+        return;
+    }
+    fd = open(flag, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return;
+    }
+    close(fd);
+    for (i = 0; i < 6000 && access(flag, F_OK) == 0; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+
+        nanosleep(&ts, NULL);
+    }
+}
+#endif
+
 static int
 walk(struct run *r, const char *dir, const char *prefix, int depth)
 {
@@ -921,6 +949,9 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
         }
     }
 
+#ifdef KW_TEST_HOOKS
+    test_after_walk();
+#endif
     r.wal_max = cfg->wal_restart_bytes > 0 ? cfg->wal_restart_bytes
                                            : 64LL * 1024 * 1024;
     dbo.path = cfg->db;
