@@ -32,6 +32,7 @@
 #include <zlib.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "html.h"
 #include "strbuf.h"
 
@@ -1124,16 +1125,6 @@ enum child_how {
     CHILD_NOMEM     /* killed by us: no memory for its output */
 };
 
-/* Milliseconds on the monotonic clock. */
-static long long
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Writes all of p to fd.  Returns 0, or -1 with errno. */
 static int
 write_all(int fd, const void *p, size_t n)
@@ -1271,7 +1262,7 @@ wait_exit_until(pid_t pid, long long deadline)
         if (si.si_pid == pid) {
             return 1;
         }
-        if (now_ms() >= deadline) {
+        if (clock_now_ms() >= deadline) {
             return 0;
         }
         nanosleep(&nap, NULL);
@@ -1308,7 +1299,7 @@ run_child(const struct child_job *j, struct strbuf *out, enum child_how *how,
         errno = saved;
         return -1;
     }
-    deadline = now_ms() + (j->timeout_ms > 0 ? j->timeout_ms : 1);
+    deadline = clock_now_ms() + (j->timeout_ms > 0 ? j->timeout_ms : 1);
     pid = fork();
     if (pid < 0) {
         saved = errno;
@@ -1326,7 +1317,7 @@ run_child(const struct child_job *j, struct strbuf *out, enum child_how *how,
     close(p[1]);
     while (!ended) {
         char buf[65536];
-        long long left = deadline - now_ms();
+        long long left = deadline - clock_now_ms();
         struct pollfd pf = {p[0], POLLIN, 0};
         ssize_t r;
         int pr;

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "fsutil.h"
 #include "html.h"
 #include "policy.h"
@@ -317,22 +318,6 @@ fetch_on_body(char *data, size_t size, size_t nmemb, void *arg)
 
 /* ---- Paths -------------------------------------------------------- */
 
-/* Value of an ASCII hex digit, or -1. */
-static int
-hexval(int c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* Append the first `digits` hex digits of sha256(s[0..n)) to out. */
 static void
 put_hash(struct strbuf *out, const char *s, size_t n, size_t digits)
@@ -405,10 +390,11 @@ put_segment(struct strbuf *out, const char *raw, size_t n)
     for (i = 0; i < n; i++) {
         int c = (unsigned char)raw[i];
 
-        if (c == '%' && i + 2 < n && hexval((unsigned char)raw[i + 1]) >= 0 &&
-            hexval((unsigned char)raw[i + 2]) >= 0) {
-            c = hexval((unsigned char)raw[i + 1]) * 16 +
-                hexval((unsigned char)raw[i + 2]);
+        if (c == '%' && i + 2 < n &&
+            url_hexval((unsigned char)raw[i + 1]) >= 0 &&
+            url_hexval((unsigned char)raw[i + 2]) >= 0) {
+            c = url_hexval((unsigned char)raw[i + 1]) * 16 +
+                url_hexval((unsigned char)raw[i + 2]);
             i += 2;
         }
         if (c < 0x20 || c == 0x7f || c == '/' || c == '\\') {
@@ -986,16 +972,6 @@ parse_list(const struct policy *pol, const char *text, size_t len,
 
 /* ---- One URL ------------------------------------------------------ */
 
-/* Milliseconds of CLOCK_MONOTONIC. */
-static long long
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Parse a numeric host as url_host gives it ("1.2.3.4" in any inet_aton
  * form, or "[v6]") into bytes; AF_INET, AF_INET6 or 0 when neither. */
 static int
@@ -1149,7 +1125,7 @@ do_hop(struct fetch_xfer *t, struct fetch_record *rec, const char *url,
                        strerror(errno));
         goto out;
     }
-    left = deadline - now_ms();
+    left = deadline - clock_now_ms();
     if (left <= 0) {
         rc = rec_error(rec, "timed out (over %ld s)", t->o->timeout_s);
         goto out;
@@ -1167,7 +1143,7 @@ do_hop(struct fetch_xfer *t, struct fetch_record *rec, const char *url,
     curl_easy_setopt(t->h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(t->h, CURLOPT_CURLU, u);
     curl_easy_setopt(t->h, CURLOPT_TIMEOUT_MS, (long)left);
-    started = now_ms();
+    started = clock_now_ms();
     cc = curl_easy_perform(t->h);
     curl_easy_setopt(t->h, CURLOPT_CURLU, NULL);
     curl_easy_setopt(t->h, CURLOPT_ERRORBUFFER, NULL);
@@ -1189,7 +1165,7 @@ do_hop(struct fetch_xfer *t, struct fetch_record *rec, const char *url,
             rc = rec_error(rec, "cannot write the body: %s",
                            strerror(t->write_errno));
         } else if (cc == CURLE_OPERATION_TIMEDOUT &&
-                   now_ms() - started + 250 < left) {
+                   clock_now_ms() - started + 250 < left) {
             /* Ended before the deadline: the low-speed limit fired. */
             rc = rec_error(rec, "too slow: under %ld bytes/s for %ld s",
                            t->o->low_speed_bytes, t->o->low_speed_time_s);
@@ -1289,7 +1265,7 @@ fetch_one(struct fetch_xfer *t, struct fetch_record *rec, const char *norm,
           size_t index)
 {
     struct strbuf cur = STRBUF_INIT, loc = STRBUF_INIT;
-    long long deadline = now_ms() + (long long)t->o->timeout_s * 1000;
+    long long deadline = clock_now_ms() + (long long)t->o->timeout_s * 1000;
     int hops = 0, rc = 0;
 
     strbuf_puts(&cur, norm);

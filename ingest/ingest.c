@@ -33,6 +33,7 @@
 #include "fsutil.h"
 #include "html.h"
 #include "manifest.h"
+#include "mime.h"
 #include "policy.h"
 #include "pool.h"
 #include "store.h"
@@ -185,18 +186,6 @@ progress(struct run *r)
 
 static const char *const doc_ext[] = {".html",     ".htm", ".xhtml", ".md",
                                       ".markdown", ".txt", ".text",  ".pdf"};
-static const struct {
-    const char *ext, *type;
-} asset_ext[] = {
-    {".png", "image/png"},
-    {".jpg", "image/jpeg"},
-    {".jpeg", "image/jpeg"},
-    {".gif", "image/gif"},
-    {".webp", "image/webp"},
-    {".ico", "image/x-icon"},
-    {".css", "text/css; charset=utf-8"},
-};
-
 /* Extension of name after dropping ".gz", or "". */
 static const char *
 ext_of(const char *name, char *buf, size_t n)
@@ -215,20 +204,6 @@ ext_of(const char *name, char *buf, size_t n)
     return dot;
 }
 
-static const char *
-asset_type(const char *name)
-{
-    const char *dot = strrchr(name, '.');
-    size_t i;
-
-    for (i = 0; dot && i < sizeof(asset_ext) / sizeof(asset_ext[0]); i++) {
-        if (strcasecmp(dot, asset_ext[i].ext) == 0) {
-            return asset_ext[i].type;
-        }
-    }
-    return NULL;
-}
-
 static enum kind
 classify(const char *rel, const char **why)
 {
@@ -241,7 +216,7 @@ classify(const char *rel, const char **why)
             return KIND_DOC;
         }
     }
-    if (asset_type(rel) != NULL) {
+    if (mime_type(rel, MIME_ASSET) != NULL) {
         return KIND_ASSET;
     }
     *why = "unsupported file type";
@@ -655,8 +630,9 @@ store_assets(struct run *r)
             fprintf(stderr, "kwangmyong ingest: cannot start a write\n");
             return -1;
         }
-        rc = store_asset(r->db, r->collection_id, e->rel, asset_type(e->rel),
-                         (unsigned char *)data, len);
+        rc = store_asset(r->db, r->collection_id, e->rel,
+                         mime_type(e->rel, MIME_ASSET), (unsigned char *)data,
+                         len);
         kw_free(data);
         if (rc < 0) {
             db_write_rollback(r->db);

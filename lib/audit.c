@@ -1,11 +1,12 @@
 /*
  * audit: append and verify the hash-chained audit log.  Layer: lib/;
- * depends on db and libsodium's SHA-256.
+ * depends on db, libsodium's SHA-256 and jansson.
  */
 #include "audit.h"
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -114,6 +115,26 @@ audit_append(struct db *db, const struct audit_entry *e)
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? id : -1;
+}
+
+int64_t
+audit_append_json(struct db *db, const struct audit_entry *e, json_t *detail)
+{
+    struct audit_entry row = *e;
+    char *text = NULL;
+    int64_t id;
+
+    if (detail != NULL) {
+        text = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(detail);
+        if (text == NULL) {
+            return -1;
+        }
+        row.detail = text;
+    }
+    id = audit_append(db, &row);
+    free(text);
+    return id;
 }
 
 int

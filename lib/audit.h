@@ -1,6 +1,7 @@
 /*
- * audit: the tamper-evident log.  Layer: lib/; depends on db and gz
- * (sha256), never on microhttpd.h.
+ * audit: the tamper-evident log, and the one place rows are appended to it.
+ * Layer: lib/; depends on db, libsodium (sha256) and jansson, never on
+ * microhttpd.h.
  *
  * Each row stores hash = sha256(prev_hash, id, at, actor, action,
  * object_type, object_id, reason, detail, client), every field length-
@@ -11,6 +12,7 @@
 #ifndef KW_AUDIT_H
 #define KW_AUDIT_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "db.h"
@@ -28,6 +30,13 @@ struct audit_entry {
 /* Append a row; the caller holds a write transaction (db_write_begin).
  * Returns the new row id, or -1 on an SQLite error. */
 int64_t audit_append(struct db *db, const struct audit_entry *e);
+
+/* audit_append with the detail given as JSON: detail (a new value, stolen:
+ * freed here, even on failure) is written compact with sorted keys in place
+ * of e->detail; NULL keeps e->detail.  e is borrowed.  Returns the new row
+ * id, or -1 when the value cannot be written out or on an SQLite error. */
+int64_t audit_append_json(struct db *db, const struct audit_entry *e,
+                          json_t *detail);
 
 /* Walk the whole chain.  For each broken row, report(ctx, id, why) is
  * called.  Returns the number of broken rows, or -1 on an SQLite error. */

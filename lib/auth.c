@@ -335,35 +335,6 @@ step_done(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* One audit row about a user, in the open transaction.  detail is a new
- * JSON value or NULL; it is stolen (freed here).  0 or -1. */
-static int
-audit_user(struct db *w, const char *actor, const char *action, int64_t uid,
-           const char *reason, json_t *detail, const char *client)
-{
-    struct audit_entry e = {0};
-    char *text = NULL;
-    int rc;
-
-    if (detail != NULL) {
-        text = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
-        json_decref(detail);
-        if (text == NULL) {
-            return -1;
-        }
-    }
-    e.actor = actor;
-    e.action = action;
-    e.object_type = "user";
-    e.object_id = uid;
-    e.reason = reason;
-    e.detail = text;
-    e.client = client;
-    rc = audit_append(w, &e) < 0 ? -1 : 0;
-    free(text);
-    return rc;
-}
-
 /* The user's id (and role) by name, in the open transaction.
  * 1 found, 0 not, -1 error. */
 static int
@@ -413,6 +384,10 @@ auth_user_add(struct db *w, const char *name, int role, const char *pw,
         "INSERT INTO user(name, role, password_hash, created_at, updated_at)"
         " VALUES (:n, :r, :h, :now, :now)";
     char hash[AUTH_HASH_MAX];
+    struct audit_entry e = {.actor = actor,
+                            .action = "user_add",
+                            .object_type = "user",
+                            .client = client};
     sqlite3_stmt *st;
     int64_t uid;
     int rc, found;
@@ -459,10 +434,10 @@ auth_user_add(struct db *w, const char *name, int role, const char *pw,
         goto rollback;
     }
     uid = sqlite3_last_insert_rowid(db_handle(w));
-    if (audit_user(
-            w, actor, "user_add", uid, NULL,
-            json_pack("{s:s, s:s}", "name", name, "role", auth_role_name(role)),
-            client) < 0) {
+    e.object_id = uid;
+    if (audit_append_json(w, &e,
+                          json_pack("{s:s, s:s}", "name", name, "role",
+                                    auth_role_name(role))) < 0) {
         goto rollback;
     }
     if (db_write_commit(w) != SQLITE_OK) {
@@ -483,7 +458,7 @@ struct user_change {
     const char *hash; /* passwd: the new hash */
     int disabled;     /* set_disabled */
     int role;         /* set_role */
-    json_t *detail;   /* filled by the change; stolen by audit_user */
+    json_t *detail;   /* filled by the change; stolen by the audit row */
     int end_sessions;
 };
 
@@ -540,6 +515,10 @@ static int
 user_change(struct db *w, const char *name, struct user_change *ch,
             const char *actor, const char *client, char *err, size_t n)
 {
+    struct audit_entry e = {.actor = actor,
+                            .action = ch->action,
+                            .object_type = "user",
+                            .client = client};
     int64_t uid = 0;
     int found, old_role = 0;
 
@@ -560,7 +539,8 @@ user_change(struct db *w, const char *name, struct user_change *ch,
     if (found < 0 || user_apply(w, uid, old_role, ch) < 0) {
         goto fail;
     }
-    found = audit_user(w, actor, ch->action, uid, NULL, ch->detail, client);
+    e.object_id = uid;
+    found = audit_append_json(w, &e, ch->detail) < 0 ? -1 : 0;
     ch->detail = NULL;
     if (found < 0) {
         goto fail;

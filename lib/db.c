@@ -1,6 +1,7 @@
 /*
  * db: connection setup, migrations, statement cache, the write lock.
- * Layer: lib/; depends on sqlite3, tokenizer, fsutil; never microhttpd.h.
+ * Layer: lib/; depends on sqlite3, tokenizer, fsutil, config, jansson;
+ * never microhttpd.h.
  */
 #include "db.h"
 
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "config.h"
 #include "fsutil.h"
 #include "log.h"
 #include "rank.h"
@@ -328,6 +330,14 @@ db_column_dup(sqlite3_stmt *st, int col)
         return NULL;
     }
     return kw_strndup((const char *)t, (size_t)sqlite3_column_bytes(st, col));
+}
+
+json_t *
+db_column_json(sqlite3_stmt *st, int col)
+{
+    const char *t = (const char *)sqlite3_column_text(st, col);
+
+    return t != NULL ? json_string(t) : json_null();
 }
 
 /* ---- the write lock ---- */
@@ -690,6 +700,23 @@ db_open(const struct db_opts *o, struct db **out, struct db_error *err)
 fail:
     db_close(db);
     return -1;
+}
+
+int
+db_open_writer(const struct config *cfg, const char *data_dir, struct db **out,
+               struct db_error *err)
+{
+    struct db_opts o = {0};
+    char mig[4200];
+
+    snprintf(mig, sizeof(mig), "%s/db/migrations", data_dir);
+    o.path = cfg->db;
+    o.migrations_dir = mig;
+    o.flags = DB_CREATE;
+    o.busy_timeout_ms = cfg->busy_timeout_ms;
+    o.lock_timeout_ms = cfg->lock_timeout_ms;
+    o.query_timeout_ms = cfg->query_timeout_ms;
+    return db_open(&o, out, err);
 }
 
 void

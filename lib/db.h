@@ -1,6 +1,7 @@
 /*
- * db: SQLite connections for the portal.  Layer: lib/; depends on sqlite3
- * and the tokenizer, never on microhttpd.h.
+ * db: SQLite connections for the portal.  Layer: lib/; depends on sqlite3,
+ * the tokenizer and jansson (for columns as JSON values), never on
+ * microhttpd.h.
  *
  * Every connection gets the settings of hostile-world.md trap 2 (WAL,
  * synchronous=FULL, busy_timeout, trusted_schema=OFF, defensive mode,
@@ -14,11 +15,13 @@
 #ifndef KW_DB_H
 #define KW_DB_H
 
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct db;
+struct config;
 
 enum db_flags {
     DB_READONLY = 1, /* query_only; never migrates, never writes */
@@ -41,6 +44,11 @@ struct db_error {
 /* Open (and, for writers with a migrations_dir, migrate) a database.
  * 0 with *out set (new, free with db_close), or -1 with err->msg. */
 int db_open(const struct db_opts *opts, struct db **out, struct db_error *err);
+/* db_open for a command's writer: cfg's database file (created when
+ * missing and migrated from data_dir/db/migrations) with cfg's busy, lock
+ * and query timeouts.  cfg and data_dir are borrowed.  As db_open. */
+int db_open_writer(const struct config *cfg, const char *data_dir,
+                   struct db **out, struct db_error *err);
 void db_close(struct db *db);
 /* Borrowed handle. */
 sqlite3 *db_handle(struct db *db);
@@ -62,6 +70,10 @@ int db_bind_blob(sqlite3_stmt *st, const char *name, const void *p, size_t n);
 int db_bind_null(sqlite3_stmt *st, const char *name);
 /* Copy of a text column (new, kw_free), NULL for SQL NULL or OOM. */
 char *db_column_dup(sqlite3_stmt *st, int col);
+/* A text column as a new JSON string (a copy, so it outlives the step),
+ * JSON null for SQL NULL; NULL when out of memory or not UTF-8, which
+ * json_object_set_new() refuses as it does any failed value. */
+json_t *db_column_json(sqlite3_stmt *st, int col);
 
 /* Start a write: in-process mutex, cross-process flock, BEGIN IMMEDIATE.
  * Records the caller's file:line for lock diagnostics.  0 or an SQLite

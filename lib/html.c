@@ -1,12 +1,14 @@
 /*
  * html: context-specific escapers and UTF-8 validation.  Layer: lib/,
- * depends on strbuf.  The escapers replace invalid UTF-8 instead of
- * passing it through, so stored strangers' bytes can never break out of
- * the character stream a browser sees.
+ * depends on strbuf and url (hex digits).  The escapers replace invalid UTF-8
+ * instead of passing it through, so stored strangers' bytes can never break out
+ * of the character stream a browser sees.
  */
 #include "html.h"
 
 #include <string.h>
+
+#include "url.h"
 
 size_t
 utf8_seq_len(const unsigned char *s, size_t n)
@@ -146,21 +148,6 @@ url_encode_path(struct strbuf *sb, const char *s, size_t n)
     return encode(sb, s, n, "/");
 }
 
-static int
-hexval(int c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 long
 url_decode(char *s, size_t n, int plus_space)
 {
@@ -173,8 +160,8 @@ url_decode(char *s, size_t n, int plus_space)
             if (n - i < 3) {
                 return -1;
             }
-            hi = hexval((unsigned char)s[i + 1]);
-            lo = hexval((unsigned char)s[i + 2]);
+            hi = url_hexval((unsigned char)s[i + 1]);
+            lo = url_hexval((unsigned char)s[i + 2]);
             if (hi < 0 || lo < 0) {
                 return -1;
             }

@@ -1,6 +1,7 @@
 /*
  * html: escaping for the three output contexts (text, attribute, URL
- * component) and small UTF-8 helpers.  Layer: lib/, depends on strbuf only.
+ * component) and small UTF-8 helpers.  Layer: lib/, depends on strbuf and
+ * url only.
  * Every function appends to a strbuf and returns 0, or -1 when out of memory.
  */
 #ifndef KW_HTML_H

@@ -265,33 +265,6 @@ static const char *const act_names[] = {"approve", "reject", "withdraw",
 static const char *const act_targets[] = {"published", "rejected", "withdrawn",
                                           "pending"};
 
-/* Append the audit row; detail is stolen.  0 or -1. */
-static int
-audit_doc(struct db *w, const char *actor, const char *action, int64_t doc,
-          const char *reason, json_t *detail, const char *client)
-{
-    struct audit_entry e = {0};
-    char *text = detail != NULL
-                     ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS)
-                     : NULL;
-    int rc;
-
-    json_decref(detail);
-    if (text == NULL) {
-        return -1;
-    }
-    e.actor = actor;
-    e.action = action;
-    e.object_type = "document";
-    e.object_id = doc;
-    e.reason = reason;
-    e.detail = text;
-    e.client = client;
-    rc = audit_append(w, &e) < 0 ? -1 : 0;
-    free(text);
-    return rc;
-}
-
 /* Empty, blank-only or too long reasons are refused where one is needed. */
 static int
 reason_ok(const char *reason, int required)
@@ -332,6 +305,12 @@ act_tx(struct db *w, enum mod_act a, int64_t doc, const char *actor,
        struct mod_conflict *c, int64_t batch)
 {
     struct doc_row d;
+    struct audit_entry e = {.actor = who,
+                            .action = act_names[a],
+                            .object_type = "document",
+                            .object_id = doc,
+                            .reason = reason,
+                            .client = client};
     json_t *detail = NULL, *gone = NULL;
     int64_t now = (int64_t)time(NULL);
     int rc, res = MOD_DB_ERROR;
@@ -394,7 +373,7 @@ act_tx(struct db *w, enum mod_act a, int64_t doc, const char *actor,
         json_object_set_new(detail, "batch", json_integer(batch)) < 0) {
         goto out;
     }
-    rc = audit_doc(w, who, act_names[a], doc, reason, detail, client);
+    rc = audit_append_json(w, &e, detail) < 0 ? -1 : 0;
     detail = NULL;
     res = rc < 0 ? MOD_DB_ERROR : MOD_OK;
 out:
@@ -949,6 +928,12 @@ moderation_edit(struct db *w, int64_t doc, const char *actor, const char *title,
                 const char *client)
 {
     json_t *want = NULL, *have = NULL, *before = NULL, *after = NULL;
+    json_t *detail;
+    struct audit_entry e = {.actor = actor,
+                            .action = "edit",
+                            .object_type = "document",
+                            .object_id = doc,
+                            .client = client};
     char *otitle = NULL, *olang = NULL;
     int64_t now = (int64_t)time(NULL);
     int rc, bad = 0, res = MOD_DB_ERROR;
@@ -1016,10 +1001,9 @@ moderation_edit(struct db *w, int64_t doc, const char *actor, const char *title,
     if (render_invalidate(w, doc, NULL) < 0) {
         goto rollback;
     }
-    rc =
-        audit_doc(w, actor, "edit", doc, NULL,
-                  json_pack("{s:O, s:O}", "old", before, "new", after), client);
-    if (rc < 0) {
+    detail = json_pack("{s:O, s:O}", "old", before, "new", after);
+    /* No row with an empty detail: a value we could not build fails. */
+    if (detail == NULL || audit_append_json(w, &e, detail) < 0) {
         goto rollback;
     }
     res = db_write_commit(w) == SQLITE_OK ? MOD_OK : MOD_DB_ERROR;

@@ -1,10 +1,11 @@
 /*
  * sanitize: turns untrusted, mirrored HTML into a strict allow-listed body
  * plus the text, sections, links and metadata the portal stores with a
- * document.  Layer: lib/, depends on gumbo, strbuf, html and alloc; it must
- * never depend on <microhttpd.h> or on the database.  The body is rebuilt
- * from gumbo's tree with every text and attribute escaped, never copied from
- * the source, and is a fixed point: sanitizing it again gives it back.
+ * document.  Layer: lib/, depends on gumbo, precheck, strbuf, html, url and
+ * alloc; it must never depend on <microhttpd.h> or on the database.  The body
+ * is rebuilt from gumbo's tree with every text and attribute escaped, never
+ * copied from the source, and is a fixed point: sanitizing it again gives it
+ * back.
  */
 #ifndef KW_SANITIZE_H
 #define KW_SANITIZE_H
@@ -134,11 +135,12 @@ void sanitize_result_free(struct sanitize_result *r);
 const char *sanitize_strerror(int code);
 
 /*
- * Resolve `ref` against the absolute URI `base` (RFC 3986 section 5.2,
- * strict: a ref with its own scheme is taken as is), append the result to
- * `out` (borrowed).  Scheme and host come out lowercased, dot segments
- * removed, the fragment kept.  Returns SANITIZE_OK, SANITIZE_INVALID when
- * base has no scheme, or SANITIZE_NOMEM.
+ * Resolve `ref` against the absolute URI `base` with url_resolve (RFC 3986
+ * section 5.2, strict: a ref with its own scheme is taken as is), append
+ * the result to `out` (borrowed).  Scheme and host come out lowercased,
+ * dot segments removed, the fragment kept.  Returns SANITIZE_OK,
+ * SANITIZE_INVALID when base has no scheme, or SANITIZE_NOMEM (out keeps
+ * its length).
  */
 int sanitize_resolve_url(const char *base, const char *ref, struct strbuf *out);
 

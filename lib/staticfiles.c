@@ -1,6 +1,6 @@
 /*
  * staticfiles: load, fingerprint and compress static/ once.  Layer: lib/;
- * depends on gz (zlib, libsodium).  The walk uses lstat and skips
+ * depends on gz (zlib, libsodium) and mime.  The walk uses lstat and skips
  * anything that is not a plain file or directory.
  */
 #include "staticfiles.h"
@@ -10,51 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 #include "alloc.h"
 #include "fsutil.h"
 #include "gz.h"
+#include "mime.h"
 
 #define STATIC_MAX_FILE (16 * 1024 * 1024)
 #define STATIC_MAX_FILES 4096
-
-static const struct {
-    const char *ext, *type;
-} ctypes[] = {
-    {".css", "text/css; charset=utf-8"},
-    {".js", "text/javascript; charset=utf-8"},
-    {".svg", "image/svg+xml"},
-    {".png", "image/png"},
-    {".jpg", "image/jpeg"},
-    {".jpeg", "image/jpeg"},
-    {".gif", "image/gif"},
-    {".webp", "image/webp"},
-    {".ico", "image/x-icon"},
-    {".woff2", "font/woff2"},
-    {".txt", "text/plain; charset=utf-8"},
-    {".json", "application/json"},
-    {".xml", "application/xml; charset=utf-8"},
-    {".html", "text/html; charset=utf-8"},
-    {".pdf", "application/pdf"},
-};
-
-const char *
-static_content_type(const char *name)
-{
-    const char *dot = strrchr(name, '.');
-    size_t i;
-
-    if (dot != NULL) {
-        for (i = 0; i < sizeof(ctypes) / sizeof(ctypes[0]); i++) {
-            if (strcasecmp(dot, ctypes[i].ext) == 0) {
-                return ctypes[i].type;
-            }
-        }
-    }
-    return "application/octet-stream";
-}
 
 /* Text types compress; images and fonts already are. */
 static int
@@ -92,7 +56,10 @@ add_file(struct static_set *s, const char *path, const char *name, char *err,
     f->data = (unsigned char *)data;
     f->len = len;
     f->name = kw_strdup(name);
-    f->ctype = static_content_type(name);
+    f->ctype = mime_type(name, 0);
+    if (f->ctype == NULL) {
+        f->ctype = "application/octet-stream";
+    }
     sha256_hex(data, len, hex);
     snprintf(f->etag, sizeof(f->etag), "\"%.16s\"", hex);
     slash = strrchr(name, '/');

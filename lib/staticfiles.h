@@ -34,7 +34,5 @@ void static_free(struct static_set *s);
  * Borrowed, or NULL. */
 const struct static_file *static_find(const struct static_set *s,
                                       const char *name, int *immutable);
-/* Content type for a file name by its extension (static string). */
-const char *static_content_type(const char *name);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * url: RFC 3986 splitting, resolution (section 5.2), dot-segment removal
  * and the normal form of http(s) URLs used as lookup keys.  Layer: lib/,
- * depends on libc, strbuf and alloc; never on microhttpd.h, server/ or
+ * depends on libc, ascii, strbuf and alloc; never on microhttpd.h, server/ or
  * ingest/.  Splitting never allocates: it records pointers into the input,
  * so a hostile string costs one pass.  Writers build into the caller's
  * strbuf and roll it back on failure, so an error never leaves half a URL.
@@ -11,6 +11,8 @@
 #include <arpa/inet.h>
 #include <string.h>
 #include <strings.h>
+
+#include "ascii.h"
 
 /* Hosts and labels longer than DNS allows are malformed, not just rare:
  * refusing them keeps the key space and the policy match bounded. */
@@ -43,25 +45,11 @@ struct url_host_info {
     long port; /* -1 when absent or empty */
 };
 
-/* ASCII only, whatever the locale: URL syntax is defined on bytes. */
-static int
-is_alpha(int c)
+/* See url.h. */
+int
+url_hexval(int c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-/* ASCII decimal digit. */
-static int
-is_digit(int c)
-{
-    return c >= '0' && c <= '9';
-}
-
-/* Value of an ASCII hex digit, or -1. */
-static int
-hex_val(int c)
-{
-    if (is_digit(c)) {
+    if (ascii_is_digit(c)) {
         return c - '0';
     }
     if (c >= 'a' && c <= 'f') {
@@ -73,20 +61,13 @@ hex_val(int c)
     return -1;
 }
 
-/* ASCII lowercase; bytes >= 0x80 unchanged. */
-static int
-to_lower(int c)
-{
-    return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
-
 /* RFC 3986 unreserved: the characters whose escapes mean the same as the
  * characters themselves (section 6.2.2.2). */
 static int
 is_unreserved(int c)
 {
-    return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' ||
-           c == '~';
+    return ascii_is_alpha(c) || ascii_is_digit(c) || c == '-' || c == '.' ||
+           c == '_' || c == '~';
 }
 
 /* pchar minus pct-encoded: what may stand literally in a path segment. */
@@ -105,11 +86,12 @@ url_split(const char *s, struct url_parts *u)
     const char *p = s;
 
     memset(u, 0, sizeof(*u));
-    if (is_alpha((unsigned char)*p)) {
+    if (ascii_is_alpha((unsigned char)*p)) {
         const char *q = p + 1;
 
-        while (is_alpha((unsigned char)*q) || is_digit((unsigned char)*q) ||
-               *q == '+' || *q == '-' || *q == '.') {
+        while (ascii_is_alpha((unsigned char)*q) ||
+               ascii_is_digit((unsigned char)*q) || *q == '+' || *q == '-' ||
+               *q == '.') {
             q++;
         }
         if (*q == ':') {
@@ -181,7 +163,7 @@ host_check_name(const char *h, size_t *n)
                 return -1;
             }
             label = 0;
-        } else if (is_alpha(c) || is_digit(c) || c == '-') {
+        } else if (ascii_is_alpha(c) || ascii_is_digit(c) || c == '-') {
             if (++label > URL_LABEL_MAX) {
                 return -1;
             }
@@ -208,7 +190,7 @@ port_parse(const char *s, size_t n, long *port)
         return -1;
     }
     for (i = 0; i < n; i++) {
-        if (!is_digit((unsigned char)s[i])) {
+        if (!ascii_is_digit((unsigned char)s[i])) {
             return -1;
         }
         v = v * 10 + (s[i] - '0');
@@ -289,7 +271,7 @@ host_put(struct strbuf *out, const struct url_host_info *h)
         strbuf_putc(out, '[');
     }
     for (i = 0; i < h->host_len; i++) {
-        strbuf_putc(out, to_lower((unsigned char)h->host[i]));
+        strbuf_putc(out, ascii_lower((unsigned char)h->host[i]));
     }
     if (h->is_v6) {
         strbuf_putc(out, ']');
@@ -473,10 +455,11 @@ norm_escapes(struct strbuf *out, const char *s, size_t n, const char *extra)
     for (i = 0; i < n; i++) {
         int c = (unsigned char)s[i];
 
-        if (c == '%' && n - i >= 3 && hex_val((unsigned char)s[i + 1]) >= 0 &&
-            hex_val((unsigned char)s[i + 2]) >= 0) {
-            c = hex_val((unsigned char)s[i + 1]) * 16 +
-                hex_val((unsigned char)s[i + 2]);
+        if (c == '%' && n - i >= 3 &&
+            url_hexval((unsigned char)s[i + 1]) >= 0 &&
+            url_hexval((unsigned char)s[i + 2]) >= 0) {
+            c = url_hexval((unsigned char)s[i + 1]) * 16 +
+                url_hexval((unsigned char)s[i + 2]);
             i += 2;
             if (is_unreserved(c)) {
                 strbuf_putc(out, c);
@@ -609,14 +592,14 @@ is_number_label(const char *s, size_t n)
     }
     if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
         for (i = 2; i < n; i++) {
-            if (hex_val((unsigned char)s[i]) < 0) {
+            if (url_hexval((unsigned char)s[i]) < 0) {
                 return 0;
             }
         }
         return 1;
     }
     for (i = 0; i < n; i++) {
-        if (!is_digit((unsigned char)s[i])) {
+        if (!ascii_is_digit((unsigned char)s[i])) {
             return 0;
         }
     }

@@ -54,6 +54,10 @@ int url_is_http(const char *url);
  * so the broader rule only refuses more: it fails closed. */
 int url_host_is_ip(const char *host);
 
+/* The value of an ASCII hex digit, either case (0-15), or -1: what a
+ * percent-escape is made of. */
+int url_hexval(int c);
+
 /* 1 when s is safe as a same-site redirect target: a path that starts
  * with exactly one '/' (never "//host" or "/\\host"), with no byte a
  * browser would strip or that ends a header (C0 controls, space, DEL).

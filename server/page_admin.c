@@ -24,14 +24,6 @@
 #define BULK_MAX 500
 
 static json_t *
-text_or_null(sqlite3_stmt *st, int col)
-{
-    const char *t = (const char *)sqlite3_column_text(st, col);
-
-    return t != NULL ? json_string(t) : json_null();
-}
-
-static json_t *
 when(sqlite3_stmt *st, int col)
 {
     time_t t;
@@ -194,7 +186,7 @@ rows(struct req *req, const char *sql, const char *const *keys, int nkeys,
                 json_object_set_new(
                     o, arena_strndup(req->arena, keys[k], kl - 3), when(st, k));
             } else {
-                json_object_set_new(o, keys[k], text_or_null(st, k));
+                json_object_set_new(o, keys[k], db_column_json(st, k));
             }
         }
         json_array_append_new(a, o);
@@ -319,10 +311,10 @@ page_admin_queue_get(struct req *req, json_t **model)
                  (long long)sqlite3_column_int64(st, 0));
         json_object_set_new(d, "id", json_integer(sqlite3_column_int64(st, 0)));
         json_object_set_new(d, "url", json_string(url));
-        json_object_set_new(d, "title", text_or_null(st, 1));
-        json_object_set_new(d, "collection", text_or_null(st, 2));
-        json_object_set_new(d, "batch", text_or_null(st, 3));
-        json_object_set_new(d, "source_url", text_or_null(st, 4));
+        json_object_set_new(d, "title", db_column_json(st, 1));
+        json_object_set_new(d, "collection", db_column_json(st, 2));
+        json_object_set_new(d, "batch", db_column_json(st, 3));
+        json_object_set_new(d, "source_url", db_column_json(st, 4));
         json_object_set_new(d, "ingested", when(st, 5));
         json_object_set_new(d, "changed",
                             json_boolean(sqlite3_column_int(st, 6)));
@@ -531,21 +523,21 @@ page_admin_document_get(struct req *req, json_t **model)
     *model = m;
     d = json_object();
     json_object_set_new(d, "id", json_integer(id));
-    json_object_set_new(d, "title", text_or_null(st, 1));
-    json_object_set_new(d, "status", text_or_null(st, 2));
+    json_object_set_new(d, "title", db_column_json(st, 1));
+    json_object_set_new(d, "status", db_column_json(st, 2));
     json_object_set_new(d, "version", json_integer(sqlite3_column_int(st, 3)));
-    json_object_set_new(d, "decided_by", text_or_null(st, 4));
+    json_object_set_new(d, "decided_by", db_column_json(st, 4));
     json_object_set_new(d, "decided_at", when(st, 5));
-    json_object_set_new(d, "reason", text_or_null(st, 6));
-    json_object_set_new(d, "collection", text_or_null(st, 7));
-    json_object_set_new(d, "path", text_or_null(st, 8));
-    json_object_set_new(d, "source_url", text_or_null(st, 9));
+    json_object_set_new(d, "reason", db_column_json(st, 6));
+    json_object_set_new(d, "collection", db_column_json(st, 7));
+    json_object_set_new(d, "path", db_column_json(st, 8));
+    json_object_set_new(d, "source_url", db_column_json(st, 9));
     json_object_set_new(d, "ingested", when(st, 10));
-    json_object_set_new(d, "operator", text_or_null(st, 11));
-    json_object_set_new(d, "batch", text_or_null(st, 12));
-    json_object_set_new(d, "orig_sha256", text_or_null(st, 13));
-    json_object_set_new(d, "language", text_or_null(st, 14));
-    json_object_set_new(d, "tags", text_or_null(st, 16));
+    json_object_set_new(d, "operator", db_column_json(st, 11));
+    json_object_set_new(d, "batch", db_column_json(st, 12));
+    json_object_set_new(d, "orig_sha256", db_column_json(st, 13));
+    json_object_set_new(d, "language", db_column_json(st, 14));
+    json_object_set_new(d, "tags", db_column_json(st, 16));
     snprintf(url, sizeof(url), "%s/admin/documents/%lld", req->app->base,
              (long long)id);
     json_object_set_new(d, "action_base", json_string(url));
@@ -753,11 +745,11 @@ page_admin_audit_get(struct req *req, json_t **model)
 
         json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
         json_object_set_new(o, "at", when(st, 1));
-        json_object_set_new(o, "actor", text_or_null(st, 2));
-        json_object_set_new(o, "action", text_or_null(st, 3));
-        json_object_set_new(o, "object_type", text_or_null(st, 4));
-        json_object_set_new(o, "object_id", text_or_null(st, 5));
-        json_object_set_new(o, "reason", text_or_null(st, 6));
+        json_object_set_new(o, "actor", db_column_json(st, 2));
+        json_object_set_new(o, "action", db_column_json(st, 3));
+        json_object_set_new(o, "object_type", db_column_json(st, 4));
+        json_object_set_new(o, "object_id", db_column_json(st, 5));
+        json_object_set_new(o, "reason", db_column_json(st, 6));
         json_array_append_new(a, o);
         n++;
     }

@@ -31,14 +31,6 @@ static const char sandbox_csp[] =
 #define COLL_PER_PAGE 50
 
 static json_t *
-text_or_null(sqlite3_stmt *st, int col)
-{
-    const char *t = (const char *)sqlite3_column_text(st, col);
-
-    return t != NULL ? json_string(t) : json_null();
-}
-
-static json_t *
 date_or_null(sqlite3_stmt *st, int col)
 {
     time_t t;
@@ -145,7 +137,7 @@ collections_list(struct req *req, json_t **out)
         json_t *c = json_object(), *l = json_array();
 
         json_object_set_new(c, "name", json_string(name));
-        json_object_set_new(c, "title", text_or_null(st, 1));
+        json_object_set_new(c, "title", db_column_json(st, 1));
         json_object_set_new(c, "documents",
                             json_integer(sqlite3_column_int64(st, 2)));
         while (langs != NULL && *langs != '\0') {
@@ -306,8 +298,8 @@ collection_model(struct req *req, const struct coll *c, int api, json_t **out)
         json_object_set_new(d, "path", json_string(path));
         json_object_set_new(d, "url",
                             json_string(doc_path_url(req, c->name, path)));
-        json_object_set_new(d, "title", text_or_null(st, 2));
-        json_object_set_new(d, "language", text_or_null(st, 3));
+        json_object_set_new(d, "title", db_column_json(st, 2));
+        json_object_set_new(d, "language", db_column_json(st, 3));
         json_object_set_new(d, api ? "published_at" : "published",
                             api ? json_integer(sqlite3_column_int64(st, 4))
                                 : date_or_null(st, 4));
@@ -615,7 +607,7 @@ neighbour(struct req *req, const struct coll *c, const char *path, int next)
             o, "url",
             json_string(doc_path_url(
                 req, c->name, (const char *)sqlite3_column_text(st, 0))));
-        json_object_set_new(o, "title", text_or_null(st, 1));
+        json_object_set_new(o, "title", db_column_json(st, 1));
     }
     sqlite3_reset(st);
     return o;
@@ -667,25 +659,25 @@ document_model(struct req *req, int64_t id, const struct coll *cin, int api)
     rc = render_bind_links(req->db, (const char *)sqlite3_column_text(st, 6),
                            req->app->base, &body);
     json_object_set_new(m, "id", json_integer(id));
-    json_object_set_new(m, "title", text_or_null(st, 1));
-    json_object_set_new(m, "language", text_or_null(st, 2));
-    json_object_set_new(m, "authors", text_or_null(st, 3));
-    json_object_set_new(m, "date", text_or_null(st, 4));
-    json_object_set_new(m, "description", text_or_null(st, 5));
+    json_object_set_new(m, "title", db_column_json(st, 1));
+    json_object_set_new(m, "language", db_column_json(st, 2));
+    json_object_set_new(m, "authors", db_column_json(st, 3));
+    json_object_set_new(m, "date", db_column_json(st, 4));
+    json_object_set_new(m, "description", db_column_json(st, 5));
     json_object_set_new(m, "path", json_string(path));
     json_object_set_new(m, "url", json_string(doc_path_url(req, c.name, path)));
     json_object_set_new(m, "body_html",
                         json_string(rc == 0 ? strbuf_peek(&body) : ""));
     strbuf_free(&body);
     prov = json_object();
-    json_object_set_new(prov, "source_url", text_or_null(st, 7));
-    json_object_set_new(prov, "orig_sha256", text_or_null(st, 12));
-    json_object_set_new(prov, "body_sha256", text_or_null(st, 13));
+    json_object_set_new(prov, "source_url", db_column_json(st, 7));
+    json_object_set_new(prov, "orig_sha256", db_column_json(st, 12));
+    json_object_set_new(prov, "body_sha256", db_column_json(st, 13));
     json_object_set_new(prov, "version",
                         json_integer(sqlite3_column_int64(st, 14)));
     json_object_set_new(prov, "batch",
                         json_integer(sqlite3_column_int64(st, 15)));
-    json_object_set_new(prov, "approved_by", text_or_null(st, 11));
+    json_object_set_new(prov, "approved_by", db_column_json(st, 11));
     if (api) {
         json_t *raw =
             json_loads((const char *)sqlite3_column_text(st, 16), 0, NULL);
@@ -711,7 +703,7 @@ document_model(struct req *req, int64_t id, const struct coll *cin, int api)
         json_object_set_new(prov, "approved", date_or_null(st, 10));
     }
     json_object_set_new(m, "provenance", prov);
-    json_object_set_new(m, "content_type", text_or_null(st, 18));
+    json_object_set_new(m, "content_type", db_column_json(st, 18));
     sqlite3_reset(st);
 
     atts = json_array();
@@ -726,7 +718,7 @@ document_model(struct req *req, int64_t id, const struct coll *cin, int api)
                         doc_path_url(req, c.name,
                                      (const char *)sqlite3_column_text(st, 0)));
             strbuf_puts(&u, "?raw=1");
-            json_object_set_new(a, "name", text_or_null(st, 1));
+            json_object_set_new(a, "name", db_column_json(st, 1));
             json_object_set_new(a, "url", json_string(strbuf_peek(&u)));
             json_object_set_new(a, "size",
                                 json_integer(sqlite3_column_int64(st, 2)));

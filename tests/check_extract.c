@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "extract.h"
 #include "gz.h"
 #include "html.h"
@@ -66,16 +67,6 @@ contains_ci(const char *hay, const char *needle)
     return strcasestr(hay, needle) != NULL;
 }
 
-/* Milliseconds on the monotonic clock. */
-static long long
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The test process has no child left: nothing unreaped, nothing running. */
 static void
 assert_no_children(void)
@@ -89,11 +80,11 @@ assert_no_children(void)
 static int
 pid_gone(pid_t pid)
 {
-    long long end = now_ms() + 2000;
+    long long end = clock_now_ms() + 2000;
     char path[64], buf[256];
 
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    while (now_ms() < end) {
+    while (clock_now_ms() < end) {
         FILE *f = fopen(path, "r");
         char *p;
 
@@ -807,10 +798,10 @@ run_fake(const char *tmp, const char *body, struct extract_limits *lim,
     write_script(tmp, "fake", body, script);
     lim->pdftotext = script;
     pdf = fixture("hello.pdf", &len);
-    t0 = now_ms();
+    t0 = clock_now_ms();
     ck_assert_int_eq(extract_pdf(pdf, len, lim, &text, &tlen, err, errlen),
                      want_rc);
-    t0 = now_ms() - t0;
+    t0 = clock_now_ms() - t0;
     if (want_rc == 0) {
         ck_assert_str_eq(text, "straggler text\n");
     } else {
@@ -869,7 +860,7 @@ START_TEST(test_pdf_parent_killed)
         extract_pdf(pdf, sizeof(pdf) - 1, &lim, &text, &tlen, err, sizeof(err));
         _exit(0);
     }
-    for (end = now_ms() + 3000; now_ms() < end && pid <= 0;) {
+    for (end = clock_now_ms() + 3000; clock_now_ms() < end && pid <= 0;) {
         usleep(10000);
         pid = read_pid(tmp);
     }
@@ -997,11 +988,11 @@ START_TEST(test_markdown_bomb)
     extract_limits_default(&lim);
     lim.md_timeout_ms = 1000;
     lim.md_cpu_seconds = 2;
-    t0 = now_ms();
+    t0 = clock_now_ms();
     ck_assert_int_eq(extract_markdown_limited(md, n * 6, &lim, &html, &hlen,
                                               err, sizeof(err)),
                      -1);
-    ck_assert_int_lt(now_ms() - t0, 5000);
+    ck_assert_int_lt(clock_now_ms() - t0, 5000);
     ck_assert_ptr_null(html);
     ck_assert_msg(strstr(err, "markdown too complex") != NULL, "%s", err);
     assert_no_children();
@@ -1021,7 +1012,7 @@ START_TEST(test_text_large)
 {
     size_t n = 4 * 1024 * 1024, hlen;
     char *txt = kw_malloc(n), *html, *title;
-    long long t0 = now_ms();
+    long long t0 = clock_now_ms();
 
     /* One 4 MiB line of markup: linear time (a quadratic pass would take
      * hours), everything escaped.  The bound is loose for ASan and load. */
@@ -1030,7 +1021,7 @@ START_TEST(test_text_large)
     ck_assert_int_eq(extract_text(txt, n, &html, &hlen, &title), 0);
     ck_assert_uint_eq(hlen, 3 + 4 * n + 5);
     ck_assert_uint_eq(strlen(title), 300);
-    ck_assert_int_lt(now_ms() - t0, 20000);
+    ck_assert_int_lt(clock_now_ms() - t0, 20000);
     kw_free(html);
     kw_free(title);
     kw_free(txt);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "fetch.h"
 #include "fsutil.h"
 #include "policy.h"
@@ -447,15 +448,6 @@ count_files(const char *dir)
     return n;
 }
 
-static long long
-ms_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Assert that fetch_path_for_url(url, ctype) is want. */
 static void
 path_is(const char *url, const char *ctype, const char *want)
@@ -691,13 +683,13 @@ START_TEST(test_size_caps)
     long long t0;
 
     test_opts(&o);
-    t0 = ms_now();
+    t0 = clock_now_ms();
     run_p("fetch_allow 127.0.0.1\n", &o, &res,
           "http://127.0.0.1:PORT/big\n"
           "http://127.0.0.1:PORT/endless\n"
           "http://127.0.0.1:PORT/hdrflood\n"
           "http://127.0.0.1:PORT/ok.html\n");
-    ck_assert_int_lt(ms_now() - t0, 8000);
+    ck_assert_int_lt(clock_now_ms() - t0, 8000);
     assert_failed(at_line(&res, 1), "too large: Content-Length over 65536");
     assert_failed(at_line(&res, 2), "too large: body over 65536 bytes");
     ck_assert_int_eq(at_line(&res, 2)->size, 0);
@@ -719,9 +711,9 @@ START_TEST(test_stall)
 
     /* the low-speed limit cuts a stalled body */
     test_opts(&o);
-    t0 = ms_now();
+    t0 = clock_now_ms();
     run_p("fetch_allow 127.0.0.1\n", &o, &res, "http://127.0.0.1:PORT/stall\n");
-    dt = ms_now() - t0;
+    dt = clock_now_ms() - t0;
     assert_failed(at_line(&res, 1), "too slow");
     ck_assert_int_eq(at_line(&res, 1)->status, 200);
     ck_assert_msg(dt >= 1500 && dt < 6000, "stall cut after %lld ms", dt);
@@ -731,9 +723,9 @@ START_TEST(test_stall)
     /* the whole-URL limit holds when the low-speed limit is lax */
     o.timeout_s = 1;
     o.low_speed_time_s = 30;
-    t0 = ms_now();
+    t0 = clock_now_ms();
     run_p("fetch_allow 127.0.0.1\n", &o, &res, "http://127.0.0.1:PORT/stall\n");
-    dt = ms_now() - t0;
+    dt = clock_now_ms() - t0;
     assert_failed(at_line(&res, 1), "timed out");
     ck_assert_msg(dt >= 900 && dt < 4000, "timeout after %lld ms", dt);
     ck_assert_int_eq(count_files(dest), 0);

@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "alloc.h"
-#include "cli.h"
 #include "pages.h"
 #include "router.h"
 #include "pagefix.h"

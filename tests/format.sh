@@ -7,7 +7,7 @@ if ! command -v clang-format >/dev/null; then
     rm -rf "$TMP"
     exit 77
 fi
-for f in lib/*.[ch] server/*.[ch] ingest/*.[ch] tests/*.c tests/fuzz/*.[ch]; do
+for f in lib/*.[ch] server/*.[ch] ingest/*.[ch] cli/*.[ch] tests/*.c tests/fuzz/*.[ch]; do
     [ -f "$f" ] || continue
     if clang-format --dry-run --Werror "$f" >/dev/null 2>&1; then
         ok "$f formatted"

@@ -1,15 +1,16 @@
 /*
  * cli: what every subcommand shares: the common options (--db, --config,
- * --set, --data-dir), configuration in its order of precedence, and
- * finding the data directory.  Layer: server/ (the program's front end).
+ * --set, --data-dir), configuration in its order of precedence, finding
+ * the data directory and opening the database as a command's writer.
+ * Layer: cli/ (the program's front end, above server/ and ingest/); never
+ * includes microhttpd.h.
  */
 #ifndef KW_CLI_H
 #define KW_CLI_H
 
 #include "config.h"
-
-/* Exit codes of every subcommand. */
-enum { EXIT_OK = 0, EXIT_BAD_INPUT = 1, EXIT_FATAL = 2 };
+#include "db.h"
+#include "exitcode.h"
 
 struct cli {
     struct config cfg;
@@ -25,6 +26,10 @@ void cli_free(struct cli *c);
 /* Find the data directory: --data-dir/data_dir, KWANGMYONG_DATA_DIR, the
  * install datadir, or the source tree the binary sits in.  0 or -1. */
 int cli_find_data_dir(struct cli *c, const char *argv0);
+/* Open the database as the writer (db_open_writer: created when missing,
+ * migrated).  0 with *db set (new, db_close), or -1 after printing the
+ * reason. */
+int cli_open_writer(struct cli *c, struct db **db);
 /* Print the common options for a subcommand's --help. */
 void cli_print_common_help(void);
 /* Print the configuration keys, one block each (help config). */

@@ -1,5 +1,6 @@
 /*
- * cli: common options and configuration precedence.  Layer: server/.
+ * cli: common options, configuration precedence, the data directory and
+ * the writer connection.  Layer: cli/.
  */
 #include "cli.h"
 
@@ -184,6 +185,18 @@ cli_find_data_dir(struct cli *c, const char *argv0)
             "migrations); looked in %s; use --data-dir\n",
             KW_DATADIR);
     return -1;
+}
+
+int
+cli_open_writer(struct cli *c, struct db **db)
+{
+    struct db_error err;
+
+    if (db_open_writer(&c->cfg, c->data_dir, db, &err) < 0) {
+        fprintf(stderr, "kwangmyong: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
 }
 
 void

@@ -1,6 +1,6 @@
 /*
  * cmd_user: `kwangmyong user add|passwd|list|disable|enable`.  Layer:
- * server/ (front end); depends on lib/ (auth, db), libsodium and
+ * cli/ (front end); depends on lib/ (auth, db), libsodium and
  * jansson; never on microhttpd.h.  Passwords come from the terminal with
  * echo off (typed twice), or as one line on stdin when stdin is not a
  * terminal, or are generated and printed once; they are wiped from memory

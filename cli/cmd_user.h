@@ -1,7 +1,7 @@
 /*
  * cmd_user: the `kwangmyong user` subcommand: add, passwd, list, disable
  * and enable the accounts of admins, moderators and operators.  Layer:
- * server/ (the program's front end); calls lib/auth; never includes
+ * cli/ (the program's front end); calls lib/auth; never includes
  * microhttpd.h.  It prints and returns exit codes; lib/ does neither.
  */
 #ifndef KW_CMD_USER_H
