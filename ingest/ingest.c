@@ -32,6 +32,7 @@
 #include "fetch.h"
 #include "fsutil.h"
 #include "html.h"
+#include "impact.h"
 #include "manifest.h"
 #include "mime.h"
 #include "policy.h"
@@ -1108,6 +1109,16 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
                          db_exec(r.db, "PRAGMA analysis_limit = 400; "
                                        "ANALYZE") == SQLITE_OK,
                          "analyze: ");
+        }
+        /* Search's impact lists (impact.h), when this run published
+         * enough to make them stale. */
+        if (r.o.approve && write_start(&r) == 0) {
+            long n = impact_refresh(r.db);
+
+            if (write_finish(&r, n >= 0, "impact lists: ") == 0 && n > 0) {
+                printf("%s: search impact lists rebuilt (%ld terms)\n",
+                       r.o.collection, n);
+            }
         }
         if (db_checkpoint(r.db, 0) != SQLITE_OK) {
             fprintf(stderr, "kwangmyong ingest: checkpoint: %s\n",

@@ -6,6 +6,8 @@
  */
 #include "docindex.h"
 
+#include "impact.h"
+
 /* Run the one-parameter statement sql with :d bound to doc.  0 or -1. */
 static int
 run_doc(struct db *w, const char *sql, int64_t doc)
@@ -47,7 +49,10 @@ docindex_put(struct db *w, int64_t doc)
     int in = indexed(w, doc);
 
     /* Already in: a contentless table would index it twice. */
-    return in < 0 ? -1 : in ? 0 : run_doc(w, sql, doc);
+    if (in != 0) {
+        return in < 0 ? -1 : 0;
+    }
+    return run_doc(w, sql, doc) < 0 || impact_note_put(w, doc) < 0 ? -1 : 0;
 }
 
 int
@@ -77,6 +82,8 @@ docindex_rebuild(struct db *w)
         " SELECT id, title, heading, body FROM doc_text"
         " WHERE id IN (SELECT id FROM document WHERE status = 'published')";
     sqlite3_stmt *st = db_stmt(w, clear);
+    struct impact_meta m;
+    long n;
     int rc;
 
     if (st == NULL) {
@@ -89,7 +96,15 @@ docindex_rebuild(struct db *w)
     }
     rc = sqlite3_step(st);
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? (long)sqlite3_changes(db_handle(w)) : -1;
+    if (rc != SQLITE_DONE) {
+        return -1;
+    }
+    n = (long)sqlite3_changes(db_handle(w));
+    /* The impact lists anew, with the last build's threshold. */
+    if (impact_meta_read(w, &m) < 0 || impact_build(w, m.min_df) < 0) {
+        return -1;
+    }
+    return n;
 }
 
 long

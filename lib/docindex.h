@@ -27,7 +27,8 @@
 
 #include "db.h"
 
-/* Index document doc (a writer inside a write transaction).  0 or -1. */
+/* Index document doc (a writer inside a write transaction); the impact
+ * lists learn that it came after them (impact_note_put).  0 or -1. */
 int docindex_put(struct db *w, int64_t doc);
 
 /* Remove document doc, indexed by docindex_put() and unchanged since
@@ -37,8 +38,8 @@ int docindex_drop(struct db *w, int64_t doc);
 
 /* Empty the index and put every published document again (a writer
  * inside a write transaction): `kwangmyong reindex`, for a database whose
- * statuses were changed behind the program's back.  Number of documents
- * indexed, or -1. */
+ * statuses were changed behind the program's back.  The impact lists
+ * (impact.h) are built anew too.  Number of documents indexed, or -1. */
 long docindex_rebuild(struct db *w);
 
 /* Compare the index with the published set (a reader or writer): the

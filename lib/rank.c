@@ -437,6 +437,25 @@ rank_kwdoc_span(const void *blob, size_t *n)
 }
 
 double
+rank_saturation(const uint16_t tf[RANK_NCOL], const double len[RANK_NCOL],
+                const double avg[RANK_NCOL])
+{
+    static const double w[RANK_NCOL] = {RANK_DOC_W_TITLE, RANK_DOC_W_HEADING,
+                                        RANK_DOC_W_BODY};
+    static const double b[RANK_NCOL] = {RANK_DOC_B_TITLE, RANK_DOC_B_HEADING,
+                                        RANK_DOC_B_BODY};
+    double f = 0.0;
+    int col;
+
+    for (col = 0; col < RANK_NCOL; col++) {
+        double a = avg[col] > 0.0 ? avg[col] : 1.0;
+
+        f += w[col] / (1.0 - b[col] + b[col] * len[col] / a) * tf[col];
+    }
+    return f / (RANK_K1 + f);
+}
+
+double
 rank_doc_score(const void *tf, size_t n, uint32_t span,
                const double len[RANK_NCOL], const struct rank_corpus *c,
                int *matched)

@@ -84,6 +84,15 @@ double rank_doc_score(const void *tf, size_t n, uint32_t span,
                       const double len[RANK_NCOL], const struct rank_corpus *c,
                       int *matched);
 
+/* The saturated weight f/(k1 + f) of one phrase in a row, where f sums
+ * its counts tf[] (title, heading, body) weighted and normalised by the
+ * column lengths len[] against the means avg[], as rank_doc_score does:
+ * in [0, 1).  A phrase's share of rank_doc_score is its idf times this;
+ * the impact lists (impact.h) store it times the hub factor. */
+double rank_saturation(const uint16_t tf[RANK_NCOL],
+                       const double len[RANK_NCOL],
+                       const double avg[RANK_NCOL]);
+
 /* kwdoc's window, from its blob (*n bytes, borrowed); *n becomes the
  * length of the counts before it.  0 (and *n 0) for a blob too short. */
 uint32_t rank_kwdoc_span(const void *blob, size_t *n);

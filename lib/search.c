@@ -13,6 +13,7 @@
 
 #include "alloc.h"
 #include "html.h"
+#include "impact.h"
 #include "query.h"
 #include "rank.h"
 #include "render.h"
@@ -24,6 +25,7 @@ struct search_filter {
     uint32_t coll;    /* collection id when has_coll */
     const char *lang; /* NULL: any */
     int year;         /* 0: any */
+    int exhaustive;   /* 1: score every match, never the top-k lists */
 };
 
 /* A new JSON string of s (n bytes, borrowed) with NUL and invalid UTF-8
@@ -291,14 +293,16 @@ hit_cmp(const void *a, const void *b)
     return x->did < y->did ? -1 : x->did > y->did;
 }
 
+/* The published documents whose normalised title is :tn1 or :tn2. */
+static const char exact_sql[] = "SELECT id FROM document"
+                                " WHERE status = 'published'"
+                                " AND title_norm IN (:tn1, :tn2)";
+
 /* Mark the hits whose document's normalised title is tn1 or tn2. */
 static int
 mark_exact(struct db *db, struct scan *sc, const char *tn1, const char *tn2)
 {
-    static const char sql[] =
-        "SELECT id FROM document WHERE status = 'published'"
-        " AND title_norm IN (:tn1, :tn2)";
-    sqlite3_stmt *st = db_stmt(db, sql);
+    sqlite3_stmt *st = db_stmt(db, exact_sql);
     int rc;
 
     if (st == NULL || db_bind_text(st, ":tn1", tn1) != SQLITE_OK ||
@@ -419,6 +423,12 @@ corpus_stats(struct db *db, const struct searchcat *cat,
         if (info->term[k].exclude) {
             continue;
         }
+        /* One word: every score is its idf times a factor of the
+         * document's, so any idf ranks alike, and none is counted. */
+        if (info->n_positive == 1) {
+            c->idf[ph++] = 1.0;
+            continue;
+        }
         strbuf_reset(&one);
         query_term_expr(&info->term[k], &one);
         if (!strbuf_ok(&one) || (df = doc_count(db, strbuf_peek(&one))) < 0) {
@@ -436,6 +446,89 @@ corpus_stats(struct db *db, const struct searchcat *cat,
     return rc;
 }
 
+/* The catalog's language index of the filter's language: -1 for any, or
+ * -2 when no published document has it (nothing can match). */
+static int
+filter_lang(const struct searchcat *cat, const struct search_filter *f)
+{
+    int lang;
+
+    if (f->lang == NULL) {
+        return -1;
+    }
+    lang = searchcat_lang(cat, f->lang);
+    return lang < 0 ? -2 : lang;
+}
+
+/* 1 when document did is published in the catalog and passes the
+ * filters (lang from filter_lang), else 0. */
+static int
+doc_passes(const struct searchcat *cat, const struct search_filter *f, int lang,
+           int64_t did)
+{
+    const struct searchcat_doc *d;
+
+    if (did <= 0 || (size_t)did >= cat->ndoc) {
+        return 0; /* published after the catalog was built */
+    }
+    d = &cat->doc[did];
+    return d->coll != 0 && (!f->has_coll || d->coll == f->coll) &&
+           (lang < 0 || d->lang == lang) &&
+           (f->year <= 0 || d->year == f->year);
+}
+
+/* Score document did from its row of kwdoc (kwtf when one) into *h.  1
+ * when it is published in the catalog and passes the filters (lang from
+ * filter_lang), 0 when not. */
+static int
+row_hit(const struct searchcat *cat, const struct search_filter *f, int lang,
+        int64_t did, const void *tf, size_t n, int one,
+        const struct rank_corpus *corpus, struct hit *h)
+{
+    const struct searchcat_doc *d;
+    double len[RANK_NCOL];
+    uint32_t span = 0;
+
+    if (!doc_passes(cat, f, lang, did)) {
+        return 0;
+    }
+    d = &cat->doc[did];
+    len[0] = d->ntok[0];
+    len[1] = d->ntok[1];
+    len[2] = d->ntok[2];
+    if (!one) {
+        span = rank_kwdoc_span(tf, &n);
+    }
+    h->did = did;
+    h->sid = 0;
+    h->exact = 0;
+    h->score = rank_doc_score(tf, n, span, len, corpus, &h->matched) * d->hub;
+    return 1;
+}
+
+/* The statements that read the matches of m with their counts: kwdoc's
+ * counts and window, or, for one word, kwtf's counts (no window to find,
+ * and a third of kwdoc's cost: 16 against 41 ms for a word in 73% of
+ * 100,000 documents).  which: 0 every match, 1 those above :u, 2 the one
+ * :d. */
+static sqlite3_stmt *
+match_stmt(struct db *db, int one, int which)
+{
+    static const char *const sql[2][3] = {
+        {"SELECT rowid, kwdoc(doc_fts) FROM doc_fts WHERE doc_fts MATCH :m",
+         "SELECT rowid, kwdoc(doc_fts) FROM doc_fts WHERE doc_fts MATCH :m"
+         " AND rowid > :u",
+         "SELECT rowid, kwdoc(doc_fts) FROM doc_fts WHERE doc_fts MATCH :m"
+         " AND rowid = :d"},
+        {"SELECT rowid, kwtf(doc_fts) FROM doc_fts WHERE doc_fts MATCH :m",
+         "SELECT rowid, kwtf(doc_fts) FROM doc_fts WHERE doc_fts MATCH :m"
+         " AND rowid > :u",
+         "SELECT rowid, kwtf(doc_fts) FROM doc_fts WHERE doc_fts MATCH :m"
+         " AND rowid = :d"}};
+
+    return db_stmt(db, sql[one ? 1 : 0][which]);
+}
+
 /* The match set: every published document the expression m matches in
  * the document index that passes the filters, scored (rank_doc_score).
  * What a document is, and what the filters test, comes from the catalog;
@@ -445,49 +538,22 @@ static int
 scan_docs(struct db *db, const struct search_filter *f, const char *m, int one,
           const struct rank_corpus *corpus, struct scan *sc)
 {
-    static const char sql[] = "SELECT rowid, kwdoc(doc_fts) FROM doc_fts"
-                              " WHERE doc_fts MATCH :m";
-    /* One word: no proximity to find, and kwtf's counts cost a third of
-     * kwdoc's walk over every occurrence (16 against 41 ms for a word in
-     * 73% of 100,000 documents). */
-    static const char one_sql[] = "SELECT rowid, kwtf(doc_fts) FROM doc_fts"
-                                  " WHERE doc_fts MATCH :m";
-    const struct searchcat *cat = sc->cat;
-    sqlite3_stmt *st = db_stmt(db, one ? one_sql : sql);
-    int rc, lang = -1;
+    sqlite3_stmt *st = match_stmt(db, one, 0);
+    int rc, lang = filter_lang(sc->cat, f);
 
-    if (f->lang != NULL && (lang = searchcat_lang(cat, f->lang)) < 0) {
+    if (lang == -2) {
         return 0; /* no published document has that language */
     }
     if (st == NULL || db_bind_text(st, ":m", m) != SQLITE_OK) {
         return -1;
     }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t did = sqlite3_column_int64(st, 0);
-        const void *tf = sqlite3_column_blob(st, 1);
-        size_t n = (size_t)sqlite3_column_bytes(st, 1);
-        const struct searchcat_doc *d;
-        double score, len[RANK_NCOL];
-        uint32_t span = 0;
-        int matched;
+        struct hit h;
 
-        if (did <= 0 || (size_t)did >= cat->ndoc) {
-            continue; /* published after the catalog was built */
-        }
-        d = &cat->doc[did];
-        if (d->coll == 0 || (f->has_coll && d->coll != f->coll) ||
-            (lang >= 0 && d->lang != lang) ||
-            (f->year > 0 && d->year != f->year)) {
-            continue;
-        }
-        len[0] = d->ntok[0];
-        len[1] = d->ntok[1];
-        len[2] = d->ntok[2];
-        if (!one) {
-            span = rank_kwdoc_span(tf, &n);
-        }
-        score = rank_doc_score(tf, n, span, len, corpus, &matched) * d->hub;
-        if (scan_add(sc, did, score, matched) < 0) {
+        if (row_hit(sc->cat, f, lang, sqlite3_column_int64(st, 0),
+                    sqlite3_column_blob(st, 1),
+                    (size_t)sqlite3_column_bytes(st, 1), one, corpus, &h) &&
+            scan_add(sc, h.did, h.score, h.matched) < 0) {
             sqlite3_reset(st);
             return -1;
         }
@@ -550,10 +616,70 @@ best_section(struct db *db, const struct searchcat *cat, const char *m,
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* The documents that total and facets count: every match (weights 1),
+ * or, above the count budget, a sample of every stretch of document ids,
+ * each sampled document weighing for the ones of its stretch not read
+ * (approx). */
+struct tally {
+    uint32_t *did;
+    float *w;
+    size_t n, cap;
+    double total;
+    int approx;
+};
+
+static void
+tally_free(struct tally *t)
+{
+    kw_free(t->did);
+    kw_free(t->w);
+    memset(t, 0, sizeof(*t));
+}
+
+/* Append document did with weight w.  0 or -1. */
+static int
+tally_add(struct tally *t, int64_t did, double w)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 256;
+        uint32_t *d = kw_realloc(t->did, cap * sizeof(*d));
+        float *x;
+
+        if (d == NULL) {
+            return -1;
+        }
+        t->did = d;
+        x = kw_realloc(t->w, cap * sizeof(*x));
+        if (x == NULL) {
+            return -1;
+        }
+        t->w = x;
+        t->cap = cap;
+    }
+    t->did[t->n] = (uint32_t)did;
+    t->w[t->n++] = (float)w;
+    t->total += w;
+    return 0;
+}
+
+/* The tally of an exhaustive match set: each hit once. */
+static int
+tally_scan(const struct scan *sc, struct tally *t)
+{
+    size_t i;
+
+    for (i = 0; i < sc->n; i++) {
+        if (tally_add(t, sc->hits[i].did, 1.0) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Facet entries before sorting. */
 struct facet {
     int64_t key; /* collection id, language index or year */
-    long count;
+    double count;
     const char *name; /* collection name or language code, for ties */
     char *owned[2];   /* collection name and title */
 };
@@ -578,17 +704,18 @@ facet_by_key_desc(const void *a, const void *b)
     return x->key > y->key ? -1 : x->key < y->key;
 }
 
-/* Count the hits per key (kind 0: collection, 1: language, 2: year) into
- * a new array of distinct keys; *n gets its length.  NULL when out of
- * memory (or with *n 0 when nothing has the key). */
+/* Count the tallied documents per key (kind 0: collection, 1: language,
+ * 2: year) into a new array of distinct keys; *n gets its length.  NULL
+ * when out of memory (or with *n 0 when nothing has the key). */
 static struct facet *
-facet_count(const struct scan *sc, int kind, size_t *n)
+facet_count(const struct searchcat *cat, const struct tally *t, int kind,
+            size_t *n)
 {
-    struct facet *fa = kw_calloc(sc->n + 1, sizeof(*fa));
+    struct facet *fa = kw_calloc(t->n + 1, sizeof(*fa));
     size_t i, j, *slot = NULL, nslot = 64;
 
     *n = 0;
-    while (nslot < 2 * sc->n) {
+    while (nslot < 2 * t->n) {
         nslot *= 2;
     }
     slot = kw_calloc(nslot, sizeof(*slot));
@@ -597,8 +724,8 @@ facet_count(const struct scan *sc, int kind, size_t *n)
         kw_free(slot);
         return NULL;
     }
-    for (i = 0; i < sc->n; i++) {
-        const struct searchcat_doc *d = &sc->cat->doc[sc->hits[i].did];
+    for (i = 0; i < t->n; i++) {
+        const struct searchcat_doc *d = &cat->doc[t->did[i]];
         int64_t key = kind == 0 ? d->coll : kind == 1 ? d->lang : d->year;
 
         if ((kind == 1 && key == SEARCHCAT_NO_LANG) ||
@@ -613,18 +740,19 @@ facet_count(const struct scan *sc, int kind, size_t *n)
             slot[j] = ++*n;
             fa[*n - 1].key = key;
             if (kind == 1) {
-                fa[*n - 1].name = sc->cat->langs[key];
+                fa[*n - 1].name = cat->langs[key];
             }
         }
-        fa[slot[j] - 1].count++;
+        fa[slot[j] - 1].count += t->w[i];
     }
     kw_free(slot);
     return fa;
 }
 
-/* The three facet lists of m from the match set. */
+/* The three facet lists of m from the tally (counts rounded). */
 static int
-put_facets(struct db *db, const struct scan *sc, json_t *m, int *bad)
+put_facets(struct db *db, const struct searchcat *cat, const struct tally *t,
+           json_t *m, int *bad)
 {
     static const char coll_sql[] =
         "SELECT name, title FROM collection WHERE id = :id";
@@ -635,7 +763,7 @@ put_facets(struct db *db, const struct scan *sc, json_t *m, int *bad)
     for (kind = 0; kind < 3 && rc == 0; kind++) {
         json_t *a = json_object_get(facets, list[kind]);
         size_t n, i;
-        struct facet *fa = facet_count(sc, kind, &n);
+        struct facet *fa = facet_count(cat, t, kind, &n);
 
         if (fa == NULL) {
             return -1;
@@ -673,7 +801,7 @@ put_facets(struct db *db, const struct scan *sc, json_t *m, int *bad)
             } else {
                 put(e, "year", json_integer(fa[i].key), bad);
             }
-            put(e, "count", json_integer(fa[i].count), bad);
+            put(e, "count", json_integer((json_int_t)(fa[i].count + 0.5)), bad);
             append(a, e, bad);
         }
         for (i = 0; i < n; i++) {
@@ -875,6 +1003,432 @@ out:
     return rc;
 }
 
+/*
+ * Top k.  A query of one positive word (or phrase) held by many documents
+ * is ranked without scoring every match, by Fagin's threshold algorithm
+ * over an impact list (impact.h):
+ *
+ * - first the exact-title documents and those the list cannot know of
+ *   (indexed since its build), each scored exactly;
+ * - then the list from its head: each document read there is scored
+ *   exactly, from the counts the entry carries when the word is the
+ *   list's one token and nothing is excluded, else by kwtf on its row
+ *   alone (a phrase, or a word of several tokens such as a Korean one,
+ *   walks the list of its rarest token: a phrase occurs no more often than
+ *   any of its tokens, so the token's impact bounds the phrase's);
+ * - and it stops as soon as the k-th best score is above what any
+ *   document not yet read could reach: idf times the next entry's impact,
+ *   scaled by impact_drift.
+ *
+ * The k best are then exactly those of an exhaustive ranking: the same
+ * scores, the same order, the same tie-break by id; the bound only
+ * decides what need not be scored.  When the list runs out first, the
+ * query is ranked exhaustively.  k is what the page needs with
+ * collapse()'s margin; when collapse() wants more, the walk runs again
+ * with twice k.  One word's ranking does not depend on its idf (every
+ * score is idf times the same factor), so no count of its documents is
+ * needed before ranking.
+ *
+ * Total and facets then come from a count of the matches without scoring
+ * (count_matches): exact up to TOPK_COUNT_BUDGET matches, else a sample of
+ * each sixteenth of the id range, scaled ("total_approx").
+ *
+ * Queries of two or more words are ranked exhaustively.  The threshold
+ * algorithm was measured on them and is slower (docs/benchmarks.md,
+ * "Top k"): the saturation of BM25 makes a common word's impacts flat
+ * (most documents holding it are near the top), so the bound falls too
+ * slowly, and the proximity bonus, which no list can bound tightly,
+ * decides between them.
+ */
+
+/* Matches counted exactly up to this many, then sampled. */
+#define TOPK_COUNT_BUDGET 4096
+#define TOPK_COUNT_STRIDES 16
+/* Tokens of one word looked at for the rarest with a list. */
+#define TOPK_MAX_TOKENS 16
+
+struct topk_plan {
+    struct impact_meta meta;
+    struct impact_list l; /* the list walked */
+    size_t pos;
+    double front; /* impact of the next entry; the bound past the end */
+    int direct;   /* score from the entries' counts, not from the index */
+    double drift; /* impact_drift: stored impacts times it bound live ones */
+};
+
+static void
+topk_plan_free(struct topk_plan *p)
+{
+    impact_list_free(&p->l);
+}
+
+/* The plan of a one-word query: 1 when its word (or a token of it) has a
+ * list, 0 when not (rank exhaustively), -1. */
+static int
+topk_plan_make(struct db *db, const struct searchcat *cat,
+               const struct query_info *info, struct topk_plan *p)
+{
+    char tok[TOPK_MAX_TOKENS][IMPACT_MAX_TERM + 1];
+    const struct query_term *q = NULL;
+    int k, n, got;
+
+    memset(p, 0, sizeof(*p));
+    for (k = 0; k < info->n_terms; k++) {
+        if (!info->term[k].exclude) {
+            q = &info->term[k];
+            break;
+        }
+    }
+    if (info->n_positive != 1 || q == NULL || q->prefix) {
+        return 0;
+    }
+    got = impact_meta_read(db, &p->meta);
+    if (got <= 0) {
+        return got;
+    }
+    n = impact_tokens(db, q->text, q->len, tok, TOPK_MAX_TOKENS);
+    if (n <= 0) {
+        return n;
+    }
+    for (k = 0; k < n; k++) {
+        struct impact_list l;
+
+        got = impact_list_read(db, tok[k], strlen(tok[k]), &l);
+        if (got < 0) {
+            topk_plan_free(p);
+            return -1;
+        }
+        if (got > 0 && (p->l.entries == NULL || l.df < p->l.df)) {
+            impact_list_free(&p->l);
+            p->l = l;
+        } else {
+            impact_list_free(&l);
+        }
+    }
+    if (p->l.entries == NULL) {
+        return 0;
+    }
+    p->direct = n == 1 && info->n_negative == 0;
+    p->drift = impact_drift(&p->meta, cat->avg_ntok);
+    return 1;
+}
+
+/* A set of document ids: those the walk has looked at. */
+struct idset {
+    uint32_t *slot;
+    size_t nslot, n;
+};
+
+/* Add id (> 0): 1 when new, 0 when there already, -1. */
+static int
+idset_add(struct idset *s, uint32_t id)
+{
+    size_t k;
+
+    if (2 * (s->n + 1) > s->nslot) {
+        size_t n = s->nslot ? 2 * s->nslot : 1024, i;
+        uint32_t *slot = kw_calloc(n, sizeof(*slot));
+
+        if (slot == NULL) {
+            return -1;
+        }
+        for (i = 0; i < s->nslot; i++) {
+            if (s->slot[i] != 0) {
+                k = did_hash(s->slot[i], n);
+                while (slot[k] != 0) {
+                    k = (k + 1) & (n - 1);
+                }
+                slot[k] = s->slot[i];
+            }
+        }
+        kw_free(s->slot);
+        s->slot = slot;
+        s->nslot = n;
+    }
+    for (k = did_hash(id, s->nslot); s->slot[k] != 0;
+         k = (k + 1) & (s->nslot - 1)) {
+        if (s->slot[k] == id) {
+            return 0;
+        }
+    }
+    s->slot[k] = id;
+    s->n++;
+    return 1;
+}
+
+/* The k best hits so far: a heap whose root is the worst of them. */
+struct topk {
+    struct hit *heap;
+    size_t k, n;
+};
+
+static void
+topk_offer(struct topk *t, const struct hit *h)
+{
+    size_t i;
+
+    if (t->n < t->k) {
+        t->heap[t->n++] = *h;
+        if (t->n == t->k) {
+            for (i = t->k / 2; i-- > 0;) {
+                sift_down(t->heap, t->k, i);
+            }
+        }
+    } else if (hit_cmp(h, &t->heap[0]) < 0) {
+        t->heap[0] = *h;
+        sift_down(t->heap, t->k, 0);
+    }
+}
+
+/* 1 when no document scoring at most ub can be among the k best. */
+static int
+topk_closed(const struct topk *t, double ub)
+{
+    return t->n == t->k && (t->heap[0].exact || ub < t->heap[0].score);
+}
+
+/* What the walk shares. */
+struct walk {
+    struct db *db;
+    const struct searchcat *cat;
+    const struct search_filter *f;
+    int lang, one;
+    const char *m;
+    const struct rank_corpus *corpus;
+    struct scan *sc;
+    struct topk top;
+    struct idset seen;
+    uint16_t tf[RANK_NCOL]; /* a direct plan's entry */
+};
+
+/* Take the scored row h into the match set and the k best. */
+static int
+walk_take(struct walk *w, struct hit *h)
+{
+    if (scan_add(w->sc, h->did, h->score, h->matched) < 0) {
+        return -1;
+    }
+    w->sc->hits[w->sc->n - 1].exact = h->exact;
+    topk_offer(&w->top, h);
+    return 0;
+}
+
+/* Score document did alone (when it matches).  0 or -1. */
+static int
+walk_score(struct walk *w, int64_t did, int exact)
+{
+    sqlite3_stmt *st = match_stmt(w->db, w->one, 2);
+    struct hit h;
+    int rc;
+
+    if (st == NULL || db_bind_text(st, ":m", w->m) != SQLITE_OK ||
+        db_bind_int64(st, ":d", did) != SQLITE_OK) {
+        return -1;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW &&
+        row_hit(w->cat, w->f, w->lang, did, sqlite3_column_blob(st, 1),
+                (size_t)sqlite3_column_bytes(st, 1), w->one, w->corpus, &h)) {
+        h.exact = exact;
+        if (walk_take(w, &h) < 0) {
+            sqlite3_reset(st);
+            return -1;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The exact-title documents (they lead whatever their score), then the
+ * documents the lists do not cover: each scored.  0 or -1. */
+static int
+walk_start(struct walk *w, const struct topk_plan *p, const char *tn1,
+           const char *tn2)
+{
+    sqlite3_stmt *st = db_stmt(w->db, exact_sql);
+    int64_t *late = NULL;
+    size_t nlate = 0, i;
+    int rc;
+
+    if (st == NULL || db_bind_text(st, ":tn1", tn1) != SQLITE_OK ||
+        db_bind_text(st, ":tn2", tn2) != SQLITE_OK) {
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t did = sqlite3_column_int64(st, 0);
+        int got = did > 0 && did <= UINT32_MAX
+                      ? idset_add(&w->seen, (uint32_t)did)
+                      : 0;
+
+        /* walk_score steps another statement: this one stays open. */
+        if (got < 0 || (got == 1 && walk_score(w, did, 1) < 0)) {
+            rc = SQLITE_ERROR;
+            break;
+        }
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE || (st = match_stmt(w->db, w->one, 1)) == NULL ||
+        db_bind_text(st, ":m", w->m) != SQLITE_OK ||
+        db_bind_int64(st, ":u", p->meta.upto) != SQLITE_OK) {
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t did = sqlite3_column_int64(st, 0);
+        struct hit h;
+        int got = did > 0 && did <= UINT32_MAX
+                      ? idset_add(&w->seen, (uint32_t)did)
+                      : 0;
+
+        if (got < 0 ||
+            (got == 1 &&
+             row_hit(w->cat, w->f, w->lang, did, sqlite3_column_blob(st, 1),
+                     (size_t)sqlite3_column_bytes(st, 1), w->one, w->corpus,
+                     &h) &&
+             walk_take(w, &h) < 0)) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE || impact_late_read(w->db, &late, &nlate) < 0) {
+        return -1;
+    }
+    rc = 0;
+    for (i = 0; i < nlate && rc == 0; i++) {
+        int got = late[i] > 0 && late[i] <= UINT32_MAX
+                      ? idset_add(&w->seen, (uint32_t)late[i])
+                      : 0;
+
+        rc = got < 0 ? -1 : got ? walk_score(w, late[i], 0) : 0;
+    }
+    kw_free(late);
+    return rc;
+}
+
+/* The best k matches of m into sc by the threshold algorithm.  0 done
+ * (sc holds them, among other scored matches), 1 the list ran out first
+ * (rank exhaustively), -1. */
+static int
+topk_docs(struct walk *w, struct topk_plan *p, size_t k, const char *tn1,
+          const char *tn2)
+{
+    /* The bound is a product rounded to nearest: a margin far above its
+     * rounding keeps it a bound. */
+    const double up = 1.0 + 1e-9, idf = w->corpus->idf[0];
+    int rc = -1;
+
+    w->top.k = k;
+    w->top.n = 0;
+    w->top.heap = kw_calloc(k + 1, sizeof(*w->top.heap));
+    p->pos = 0;
+    p->front = p->l.n > 0 ? impact_entry_impact(&p->l, 0) : p->l.bound;
+    if (w->top.heap == NULL || walk_start(w, p, tn1, tn2) < 0) {
+        goto out;
+    }
+    for (;;) {
+        uint32_t did;
+        int got;
+
+        if (topk_closed(&w->top, idf * p->front * p->drift * up)) {
+            rc = 0;
+            break;
+        }
+        if (p->pos == p->l.n) {
+            rc = 1; /* read to its end, and still open */
+            break;
+        }
+        did = impact_entry_doc(&p->l, p->pos);
+        if (p->direct) {
+            impact_entry_tf(&p->l, p->pos, w->tf);
+        }
+        p->pos++;
+        p->front =
+            p->pos < p->l.n ? impact_entry_impact(&p->l, p->pos) : p->l.bound;
+        got = idset_add(&w->seen, did);
+        if (got < 0) {
+            goto out;
+        }
+        if (got == 0) {
+            continue;
+        }
+        if (p->direct) {
+            struct hit h;
+
+            /* kwtf's row for this document, as the index would give it. */
+            if (row_hit(w->cat, w->f, w->lang, did, w->tf, sizeof(w->tf), 1,
+                        w->corpus, &h) &&
+                walk_take(w, &h) < 0) {
+                goto out;
+            }
+        } else if (walk_score(w, did, 0) < 0) {
+            goto out;
+        }
+    }
+out:
+    kw_free(w->top.heap);
+    w->top.heap = NULL;
+    return rc;
+}
+
+/* Total and facets of the matches of m without scoring them: every match
+ * up to TOPK_COUNT_BUDGET; past it, the first matches of each of
+ * TOPK_COUNT_STRIDES stretches of the id range, each weighing for the
+ * stretch's part it did not read (t->approx).  0 or -1. */
+static int
+count_matches(struct db *db, const struct searchcat *cat,
+              const struct search_filter *f, const char *m, struct tally *t)
+{
+    static const char sql[] = "SELECT rowid FROM doc_fts WHERE doc_fts MATCH :m"
+                              " AND rowid BETWEEN :lo AND :hi LIMIT :n";
+    const int64_t per = TOPK_COUNT_BUDGET / TOPK_COUNT_STRIDES;
+    int64_t top = (int64_t)cat->ndoc - 1;
+    int lang = filter_lang(cat, f), s;
+
+    if (lang == -2 || top < 1) {
+        return 0;
+    }
+    for (s = 0; s < TOPK_COUNT_STRIDES; s++) {
+        int64_t lo = 1 + top * s / TOPK_COUNT_STRIDES;
+        int64_t hi = top * (s + 1) / TOPK_COUNT_STRIDES, rows = 0, last = 0;
+        sqlite3_stmt *st = db_stmt(db, sql);
+        size_t first = t->n, i;
+        int rc;
+
+        if (hi < lo) {
+            continue;
+        }
+        if (st == NULL || db_bind_text(st, ":m", m) != SQLITE_OK ||
+            db_bind_int64(st, ":lo", lo) != SQLITE_OK ||
+            db_bind_int64(st, ":hi", hi) != SQLITE_OK ||
+            db_bind_int64(st, ":n", per) != SQLITE_OK) {
+            return -1;
+        }
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            last = sqlite3_column_int64(st, 0);
+            rows++;
+            if (doc_passes(cat, f, lang, last) && tally_add(t, last, 1.0) < 0) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+        }
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) {
+            return -1;
+        }
+        if (rows == per && last < hi) {
+            /* Read up to last of [lo, hi]: the rest is like what was. */
+            double w = (double)(hi - lo + 1) / (double)(last - lo + 1);
+
+            for (i = first; i < t->n; i++) {
+                t->w[i] = (float)w;
+                t->total += w - 1.0;
+            }
+            t->approx = 1;
+        }
+    }
+    return 0;
+}
+
 /* The MATCH expressions of one query (query_expr): documents are matched
  * with all (AND, exclusions) or, as the fallback, any (OR, exclusions);
  * the best section with sec_all, else sec_any (no exclusions: the
@@ -884,9 +1438,57 @@ struct search_exprs {
     const char *all, *any, *sec_all, *sec_any;
 };
 
+/* Rank by the threshold algorithm (topk_docs) for a page of want
+ * results: 0 with sc's first *shown hits the page's (collapsed), 1 when
+ * the list ran out (rank exhaustively), -1. */
+static int
+topk_rank(struct db *db, const struct searchcat *cat,
+          const struct search_filter *f, const struct rank_corpus *corpus,
+          struct topk_plan *p, const char *m, int one, const char *tn1,
+          const char *tn2, size_t want, struct scan *sc, size_t *shown)
+{
+    size_t k = 2 * want + 16;
+
+    for (;;) {
+        struct walk w;
+        int rc;
+
+        scan_free(sc);
+        sc->cat = cat;
+        memset(&w, 0, sizeof(w));
+        w.db = db;
+        w.cat = cat;
+        w.f = f;
+        w.lang = filter_lang(cat, f);
+        w.one = one;
+        w.m = m;
+        w.corpus = corpus;
+        w.sc = sc;
+        rc = w.lang == -2 ? 1 : topk_docs(&w, p, k, tn1, tn2);
+        kw_free(w.seen.slot);
+        if (rc != 0) {
+            return rc;
+        }
+        /* The k best, in order, and nothing past them: what follows them
+         * in sc is not the exhaustive ranking's. */
+        order_top(sc->hits, sc->n, k);
+        if (sc->n > k) {
+            sc->n = k;
+        }
+        if (collapse(db, cat, sc, want, shown) < 0) {
+            return -1;
+        }
+        if (*shown == want) {
+            return 0;
+        }
+        k *= 2; /* duplicates took the margin, as collapse() would */
+    }
+}
+
 /* One page of results, the facets and the total.  The match set is every
- * document that contains all the words (exhaustive, no cap), ranked in
- * memory; when fewer than SEARCH_ANY_BELOW do and the query has two or
+ * document that contains all the words, ranked exactly: by the top-k
+ * lists when every word has one ("Top k" above), else by scoring every
+ * match.  When fewer than SEARCH_ANY_BELOW match and the query has two or
  * more words, every document with any of them, more of the words first
  * ("mode": "any", with "all_total").  Best sections and snippets are made
  * for the page's rows only.  Returns 0 or -1. */
@@ -898,38 +1500,66 @@ run_search(struct db *db, const struct searchcat *cat,
 {
     json_t *results = json_object_get(m, "results");
     struct rank_corpus corpus;
+    struct topk_plan plan;
+    struct tally tally;
     struct scan sc;
-    size_t i, all_total, shown = 0;
-    int err = 0, rc = -1, any = 0;
+    size_t i, all_total = 0, shown = 0, want = (size_t)offset + (size_t)limit;
+    int err = 0, rc = -1, any = 0, planned = 0, one = info->n_positive == 1;
 
     memset(&sc, 0, sizeof(sc));
+    memset(&tally, 0, sizeof(tally));
+    memset(&plan, 0, sizeof(plan));
     sc.cat = cat;
-    if (corpus_stats(db, cat, info, &corpus) < 0 ||
-        scan_docs(db, f, x->all, info->n_positive == 1, &corpus, &sc) < 0) {
+    if (!f->exhaustive &&
+        (planned = topk_plan_make(db, cat, info, &plan)) < 0) {
         goto out;
     }
-    all_total = sc.n;
-    if (info->n_positive >= 2 && all_total < SEARCH_ANY_BELOW) {
+    if (corpus_stats(db, cat, info, &corpus) < 0 ||
+        (planned && count_matches(db, cat, f, x->all, &tally) < 0)) {
+        goto out;
+    }
+    if (planned) {
+        int r = topk_rank(db, cat, f, &corpus, &plan, x->all, one, tn1, tn2,
+                          want, &sc, &shown);
+
+        if (r < 0) {
+            goto out;
+        }
+        planned = r == 0;
+    }
+    if (!planned) {
+        tally_free(&tally);
         scan_free(&sc);
         sc.cat = cat;
-        any = 1;
-        if (scan_docs(db, f, x->any, 0, &corpus, &sc) < 0) {
+        if (scan_docs(db, f, x->all, one, &corpus, &sc) < 0) {
+            goto out;
+        }
+        all_total = sc.n;
+        if (info->n_positive >= 2 && all_total < SEARCH_ANY_BELOW) {
+            scan_free(&sc);
+            sc.cat = cat;
+            any = 1;
+            if (scan_docs(db, f, x->any, 0, &corpus, &sc) < 0) {
+                goto out;
+            }
+        }
+        if (mark_exact(db, &sc, tn1, tn2) < 0 || tally_scan(&sc, &tally) < 0 ||
+            collapse(db, cat, &sc, want, &shown) < 0) {
             goto out;
         }
     }
-    if (mark_exact(db, &sc, tn1, tn2) < 0) {
-        goto out;
+    put(m, "total", json_integer((json_int_t)(tally.total + 0.5)), bad);
+    if (tally.approx) {
+        put(m, "total_approx", json_true(), bad);
     }
-    put(m, "total", json_integer((json_int_t)sc.n), bad);
+    if (planned) {
+        put(m, "topk", json_true(), bad);
+    }
     put(m, "mode", json_string(any ? "any" : "all"), bad);
     if (any) {
         put(m, "all_total", json_integer((json_int_t)all_total), bad);
     }
-    if (collapse(db, cat, &sc, (size_t)offset + (size_t)limit, &shown) < 0) {
-        goto out;
-    }
-    for (i = (size_t)offset; i < shown && i < (size_t)offset + (size_t)limit;
-         i++) {
+    for (i = (size_t)offset; i < shown && i < want; i++) {
         struct hit *h = &sc.hits[i];
         json_t *e;
 
@@ -954,11 +1584,13 @@ run_search(struct db *db, const struct searchcat *cat,
             goto out;
         }
     }
-    if (put_facets(db, &sc, m, bad) < 0) {
+    if (put_facets(db, cat, &tally, m, bad) < 0) {
         goto out;
     }
     rc = 0;
 out:
+    topk_plan_free(&plan);
+    tally_free(&tally);
     scan_free(&sc);
     return rc;
 }
@@ -1095,6 +1727,7 @@ search_run_cat(struct db *db, const struct searchcat *cat,
     if (p->year >= 1 && p->year <= 9999) {
         f.year = p->year;
     }
+    f.exhaustive = p->exhaustive;
     if (query_expr(&info, QUERY_ANY, &any) < 0 ||
         query_expr(&info, QUERY_NO_EXCLUDE, &sec_all) < 0 ||
         query_expr(&info, QUERY_ANY | QUERY_NO_EXCLUDE, &sec_any) < 0) {

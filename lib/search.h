@@ -64,12 +64,15 @@ struct search_params {
     int year;               /* year published (UTC), 0: any */
     int page;               /* 1-based; clamped to 1..SEARCH_MAX_PAGE */
     int per_page;           /* <= 0: SEARCH_PER_PAGE; at most the max */
+    int exhaustive;         /* 1: score every match, never the top-k lists (the
+                               same results, slower: for tests and bench/) */
 };
 
 /* Run a search on db (borrowed, a reader connection).  base (borrowed) is
  * the URL prefix without a trailing slash ("" for none).  Returns 0 with
  * *out set to a new model:
- *   {"query", "total", "mode", ["all_total",] "page", "per_page",
+ *   {"query", "total", ["total_approx",] ["topk",] "mode", ["all_total",]
+ *    "page", "per_page",
  *    "results": [{"id", "collection", "path", "url", "title",
  *                 "snippet_html", "language", "published_at"}],
  *    "facets": {"collections": [{"name", "title", "count"}],
@@ -78,6 +81,10 @@ struct search_params {
  * "query" is the text typed, cut to QUERY_MAX_BYTES and made valid UTF-8;
  * "total" and the facets count the matching documents, near-duplicates
  * included, where the results show one per group (rank.h, "Duplicates");
+ * past a few thousand matches of a one-word query ranked by its impact
+ * list they are estimates from a sample, and "total_approx" is true;
+ * "topk" is true when the page was ranked from an impact list, which
+ * gives the page exhaustive scoring would (search.c, "Top k");
  * "mode" is "all" (every result holds every word) or "any" (the
  * fallback: fewer than SEARCH_ANY_BELOW documents hold them all, and
  * "all_total" says how many; they come first);

@@ -5,6 +5,7 @@
  */
 #include "workpool.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -36,9 +37,19 @@ worker(void *arg)
     struct workpool *p = arg;
 
     if (p->nice_incr > 0) {
-        /* Linux keeps a nice value per thread: this lowers only ours. */
-        (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
-                          p->nice_incr);
+        /* Linux keeps a nice value per thread: this lowers only ours.
+         * An increment on what the process already has (a server started
+         * under nice 10 must not see its pool raised to 5). */
+        id_t tid = (id_t)syscall(SYS_gettid);
+        int cur;
+
+        errno = 0;
+        cur = getpriority(PRIO_PROCESS, tid);
+        if (errno == 0) {
+            (void)setpriority(PRIO_PROCESS, tid,
+                              cur + p->nice_incr > 19 ? 19
+                                                      : cur + p->nice_incr);
+        }
     }
     pthread_mutex_lock(&p->mu);
     for (;;) {

@@ -81,9 +81,10 @@ note_search(struct req *req, const struct search_params *p, json_t *m)
 static int search_failed(struct req *req, json_t **model);
 
 /* GET /api/search?q=&c=&lang=&year=&page=&per_page= : the search model as
- * JSON, exactly {"query", "total", "page", "per_page", "results",
- * "facets"} (lib/search.h).  q is read up to 256 bytes, page up to 500,
- * per_page up to 50; an empty q answers zero results, 200. */
+ * JSON, the model of lib/search.h: {"query", "total", ["total_approx",]
+ * "mode", ["all_total",] "page", "per_page", "results", "facets"}.  q is read
+ * up to 256 bytes, page up to 500, per_page up to 50; an empty q answers zero
+ * results, 200. */
 int
 page_api_search_get(struct req *req, json_t **model)
 {

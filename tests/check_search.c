@@ -19,6 +19,7 @@
 #include "alloc.h"
 #include "docindex.h"
 #include "html.h"
+#include "impact.h"
 #include "pages.h"
 #include "query.h"
 #include "rank.h"
@@ -281,7 +282,7 @@ static json_t *
 run(const char *q, const char *c, const char *lang, int year, int page,
     int per_page)
 {
-    struct search_params p = {q, c, lang, year, page, per_page};
+    struct search_params p = {q, c, lang, year, page, per_page, 0};
     json_t *m = NULL;
 
     reindex();
@@ -406,7 +407,7 @@ START_TEST(test_common_term)
 
     /* the path is percent-encoded, the base prefixed */
     {
-        struct search_params p = {"inverted", NULL, NULL, 0, 1, 0};
+        struct search_params p = {"inverted", NULL, NULL, 0, 1, 0, 0};
 
         ck_assert_int_eq(search_run(rdb, &p, "/kw", &m), 0);
         ck_assert_str_eq(rfield(m, 0, "url"), "/kw/c/sqlite/fts5%20ext.html");
@@ -858,7 +859,7 @@ write_sql(const char *sql)
 static json_t *
 cached_q(struct searchcache *c, const char *q, int page, int *hit)
 {
-    struct search_params p = {q, NULL, NULL, 0, page, 0};
+    struct search_params p = {q, NULL, NULL, 0, page, 0, 0};
     json_t *m = NULL;
 
     ck_assert_int_eq(searchcache_run(c, rdb, &p, "", &m, hit), 0);
@@ -964,7 +965,7 @@ START_TEST(test_cache_budget)
 {
     struct searchcache *c = searchcache_new(60000), *off;
     struct searchcache_stats st;
-    struct search_params p = {"zebra", "misc", NULL, 0, 1, 0};
+    struct search_params p = {"zebra", "misc", NULL, 0, 1, 0, 0};
     json_t *m;
     int hit, page;
 
@@ -1048,7 +1049,7 @@ START_TEST(test_blns)
     ck_assert_msg(arr != NULL, "%s: %s", path, jerr.text);
     json_array_foreach(arr, i, v)
     {
-        struct search_params p = {json_string_value(v), NULL, NULL, 0, 1, 0};
+        struct search_params p = {json_string_value(v), NULL, NULL, 0, 1, 0, 0};
         const char *q;
 
         ck_assert_msg(search_run(rdb, &p, "", &m) == 0, "blns %zu: %s", i,
@@ -1143,6 +1144,10 @@ START_TEST(test_match_unbounded)
     }
     ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
     m = run_q("quokka");
+    /* Every match ties (the same text): no bound can tell the impact
+     * list's head from the rest, so every match was scored, and counted
+     * (search.c, "Top k"). */
+    ck_assert(json_object_get(m, "topk") == NULL);
     ck_assert_int_eq(total(m), n);
     ck_assert_int_eq(facet_count(m, "collections", "name", "bulk", 0), n);
     ck_assert_uint_eq(json_array_size(results(m)), SEARCH_PER_PAGE);
@@ -1583,7 +1588,7 @@ START_TEST(test_db_error)
     struct db *empty;
     struct db_opts o = {0};
     struct db_error e;
-    struct search_params p = {"zebra", NULL, NULL, 0, 1, 0};
+    struct search_params p = {"zebra", NULL, NULL, 0, 1, 0, 0};
     char path[160];
     json_t *m = (json_t *)&p, *a = (json_t *)&p;
     struct fake f;
@@ -1614,7 +1619,7 @@ END_TEST
 /* Every allocation failing in turn: an error or a whole answer. */
 START_TEST(test_oom)
 {
-    struct search_params p = {"storage 이미지", NULL, NULL, 0, 1, 0};
+    struct search_params p = {"storage 이미지", NULL, NULL, 0, 1, 0, 0};
     json_t *m;
     long n;
     int ok = 0;
@@ -1647,6 +1652,212 @@ START_TEST(test_oom)
 }
 END_TEST
 
+/* ---- top k (search.c, "Top k"; impact.h) ---- */
+
+/* A deterministic generator for the top-k corpus. */
+static unsigned long topk_seed = 12345;
+
+static unsigned
+topk_rand(unsigned n)
+{
+    topk_seed = topk_seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (unsigned)((topk_seed >> 33) % n);
+}
+
+/* Words with frequencies from common to rare (a Zipf-like draw), some
+ * that porter stems to something else than itself, two Korean ones. */
+static const char *const topk_words[] = {
+    "tables",     "response",     "data",   "indexes", "running",
+    "query",      "journal",      "pages",  "memory",  "connections",
+    "cache",      "value",        "rows",   "writer",  "reader",
+    "checkpoint", "데이터베이스", "관리자", "locking", "vacuum",
+    "schema",     "trigger",      "column", "planner", "storage",
+};
+#define TOPK_NWORDS (sizeof(topk_words) / sizeof(topk_words[0]))
+
+static const char *
+topk_word(void)
+{
+    /* rank r with weight about 1/(r+1) */
+    unsigned r = topk_rand(1000), k = 0, acc = 0;
+    static const unsigned w[TOPK_NWORDS] = {
+        200, 150, 110, 90, 70, 60, 50, 42, 36, 30, 26, 22, 19,
+        16,  14,  12,  10, 9,  8,  7,  6,  5,  4,  3,  1};
+
+    for (k = 0; k < TOPK_NWORDS - 1; k++) {
+        acc += w[k];
+        if (r < acc) {
+            break;
+        }
+    }
+    return topk_words[k];
+}
+
+/* Text of n random words into buf. */
+static void
+topk_text(char *buf, size_t cap, int n)
+{
+    size_t len = 0;
+    int i;
+
+    buf[0] = '\0';
+    for (i = 0; i < n && len + 40 < cap; i++) {
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? " " : "",
+                                topk_word());
+    }
+}
+
+/* Add one document of the top-k corpus; returns its id. */
+static sqlite3_int64
+topk_doc(sqlite3_int64 coll, int i, const char *status)
+{
+    char path[64], title[128], heading[128], body[2048];
+    sqlite3_int64 d;
+
+    snprintf(path, sizeof(path), "t%d.html", i);
+    if (i % 97 == 0) {
+        snprintf(title, sizeof(title), "tables"); /* exact titles */
+    } else {
+        topk_text(title, sizeof(title), 1 + (int)topk_rand(3));
+    }
+    topk_text(heading, sizeof(heading), (int)topk_rand(3));
+    topk_text(body, sizeof(body), 3 + (int)topk_rand(60));
+    d = add_doc(coll, path, title, i % 5 == 0 ? "ko" : "en", status,
+                T2023 + i % 3 * 366 * 86400LL);
+    add_section(d, 0, NULL, title, heading, body);
+    if (i % 7 == 0) {
+        char sql[160];
+
+        /* hubs: a link share past RANK_HUB_FROM */
+        snprintf(sql, sizeof(sql),
+                 "INSERT OR REPLACE INTO doc_signal(document_id, link_share)"
+                 " VALUES (%lld, %f)",
+                 (long long)d, 0.5 + topk_rand(50) / 100.0);
+        ck_assert_int_eq(db_exec(wdb, sql), SQLITE_OK);
+    }
+    return d;
+}
+
+/* The ids of a model's results, as one string. */
+static void
+topk_ids(const json_t *m, char *out, size_t cap)
+{
+    size_t i, len = 0;
+
+    out[0] = '\0';
+    for (i = 0; i < json_array_size(results(m)) && len + 24 < cap; i++) {
+        len += (size_t)snprintf(out + len, cap - len, "%lld ", rid(m, i));
+    }
+}
+
+static void
+topk_set_status(sqlite3_int64 d, const char *status)
+{
+    char sql[128];
+
+    snprintf(sql, sizeof(sql),
+             "UPDATE document SET status = '%s' WHERE id = %lld", status,
+             (long long)d);
+    ck_assert_int_eq(db_exec(wdb, sql), SQLITE_OK);
+}
+
+/* Every page a query gives by the impact lists is the page exhaustive
+ * scoring gives: single words (some stemmed), phrases, Korean words (the
+ * list of a token bounds them), exclusions, filters, deeper pages and
+ * page sizes; with documents published after the lists were built (new
+ * ids, and an old pending one approved), withdrawn ones still in the
+ * lists, hubs and exact titles. */
+START_TEST(test_topk_exact)
+{
+    static const char *const extra[] = {
+        "\"tables response\"", "tables -data", "데이터베이스",     "관리자",
+        "\"data pages\"",      "tables*",      "response -관리자",
+    };
+    sqlite3_int64 c1, c2, pend[8], ids[3000];
+    int i, np = 0, planned = 0, compared = 0, n = 3000;
+    long built;
+
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    c1 = add_coll("tk1", "Top k one", "en");
+    c2 = add_coll("tk2", "Top k two", "ko");
+    for (i = 0; i < n; i++) {
+        int pending = i % 400 == 3 && np < 8;
+
+        ids[i] =
+            topk_doc(i % 3 ? c1 : c2, i, pending ? "pending" : "published");
+        if (pending) {
+            pend[np++] = ids[i];
+        }
+    }
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+    reindex();
+    /* Lists for every word in 40 documents or more. */
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    built = impact_build(wdb, 40);
+    ck_assert_int_gt(built, 10);
+    /* After the build: new documents, old pending ones approved, some
+     * withdrawn. */
+    for (i = 0; i < 60; i++) {
+        ck_assert_int_eq(docindex_put(wdb, topk_doc(c1, n + i, "published")),
+                         0);
+    }
+    for (i = 0; i < np; i++) {
+        topk_set_status(pend[i], "published");
+        ck_assert_int_eq(docindex_put(wdb, pend[i]), 0);
+    }
+    for (i = 10; i < n; i += 150) {
+        ck_assert_int_ge(docindex_drop(wdb, ids[i]), 0);
+        topk_set_status(ids[i], "withdrawn");
+    }
+    /* Hubs that stop being hubs: their entries no longer bound them. */
+    ck_assert_int_eq(db_exec(wdb, "UPDATE doc_signal SET link_share = 0"
+                                  " WHERE document_id % 2 = 0"),
+                     SQLITE_OK);
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+
+    for (i = 0; i < (int)(TOPK_NWORDS + sizeof(extra) / sizeof(extra[0]));
+         i++) {
+        const char *q =
+            i < (int)TOPK_NWORDS ? topk_words[i] : extra[i - (int)TOPK_NWORDS];
+        static const struct {
+            const char *c, *lang;
+            int year, page, per_page;
+        } v[] = {{NULL, NULL, 0, 1, 0},   {NULL, NULL, 0, 2, 0},
+                 {NULL, NULL, 0, 3, 50},  {NULL, NULL, 0, 1, 5},
+                 {"tk2", NULL, 0, 1, 0},  {NULL, "ko", 0, 1, 0},
+                 {NULL, NULL, 2024, 1, 0}};
+        size_t k;
+
+        for (k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
+            struct search_params a = {
+                q, v[k].c, v[k].lang, v[k].year, v[k].page, v[k].per_page, 0};
+            struct search_params b = a;
+            char x[2048], y[2048];
+            json_t *ma = NULL, *mb = NULL;
+
+            b.exhaustive = 1;
+            ck_assert_int_eq(search_run(rdb, &a, "", &ma), 0);
+            ck_assert_int_eq(search_run(rdb, &b, "", &mb), 0);
+            ck_assert(json_object_get(mb, "topk") == NULL);
+            planned += json_is_true(json_object_get(ma, "topk"));
+            topk_ids(ma, x, sizeof(x));
+            topk_ids(mb, y, sizeof(y));
+            ck_assert_msg(strcmp(x, y) == 0, "%s (variant %zu):\n%s\n%s", q, k,
+                          x, y);
+            if (!json_is_true(json_object_get(ma, "total_approx"))) {
+                ck_assert_int_eq(total(ma), total(mb));
+            }
+            compared++;
+            json_decref(ma);
+            json_decref(mb);
+        }
+    }
+    /* Most of them were ranked from a list (not prefixes, not the two-word
+     * ones). */
+    ck_assert_int_gt(planned, compared / 2);
+}
+END_TEST
+
 START_TEST(test_i18n_keys)
 {
     static const char *const keys[] = {
@@ -1655,6 +1866,7 @@ START_TEST(test_i18n_keys)
         "search_syntax",
         "search_found",
         "search_results_unit",
+        "search_about",
         "search_results",
         "search_no_results",
         "search_no_results_hint",
@@ -1709,6 +1921,7 @@ search_suite(void)
     tcase_add_test(limits, test_link_share);
     tcase_add_test(limits, test_sketch);
     tcase_add_test(limits, test_duplicates_collapse);
+    tcase_add_test(limits, test_topk_exact);
     tcase_add_test(errors, test_page_html);
     tcase_add_test(errors, test_page_api);
     tcase_add_test(errors, test_page_bad_params);

@@ -1,0 +1,576 @@
+/*
+ * impact: impact-ordered lists of the frequent terms (impact.h).  Layer:
+ * lib/; depends on db, rank, searchcat and the FTS5 tokenizer API.
+ */
+#include "impact.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "rank.h"
+#include "searchcat.h"
+#include "tokenizer.h"
+
+#define ENTRY IMPACT_ENTRY_BYTES
+
+static void
+put_le32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+static uint32_t
+get_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+uint32_t
+impact_entry_doc(const struct impact_list *l, size_t i)
+{
+    return get_le32(l->entries + i * ENTRY);
+}
+
+void
+impact_entry_tf(const struct impact_list *l, size_t i, uint16_t tf[3])
+{
+    const unsigned char *p = l->entries + i * ENTRY + 8;
+    int k;
+
+    for (k = 0; k < 3; k++) {
+        tf[k] = (uint16_t)(p[2 * k] | p[2 * k + 1] << 8);
+    }
+}
+
+double
+impact_entry_impact(const struct impact_list *l, size_t i)
+{
+    uint32_t u = get_le32(l->entries + i * ENTRY + 4);
+    float f;
+
+    memcpy(&f, &u, sizeof(f));
+    return (double)f;
+}
+
+/* x as a float no smaller than x: stored impacts are bounds. */
+static float
+float_up(double x)
+{
+    float f = (float)x;
+
+    return (double)f < x ? nextafterf(f, INFINITY) : f;
+}
+
+/* One candidate of a list being built. */
+struct cand {
+    uint32_t doc;
+    double impact;
+    uint16_t tf[3];
+};
+
+/* Min-heap on impact (then on the larger id: of equal impacts the smaller
+ * ids stay, so a build is deterministic). */
+static int
+cand_worse(const struct cand *a, const struct cand *b)
+{
+    return a->impact < b->impact || (a->impact == b->impact && a->doc > b->doc);
+}
+
+static void
+cand_sift(struct cand *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, w = i;
+        struct cand t;
+
+        if (l < n && cand_worse(&h[l], &h[w])) {
+            w = l;
+        }
+        if (l + 1 < n && cand_worse(&h[l + 1], &h[w])) {
+            w = l + 1;
+        }
+        if (w == i) {
+            return;
+        }
+        t = h[i];
+        h[i] = h[w];
+        h[w] = t;
+        i = w;
+    }
+}
+
+static int
+cand_best_first(const void *a, const void *b)
+{
+    const struct cand *x = a, *y = b;
+
+    return cand_worse(y, x) ? -1 : cand_worse(x, y) ? 1 : 0;
+}
+
+/* Offer document did (its counts t) to the list being built: heap holds
+ * the best IMPACT_LIST_MAX so far (*n of them), *bound the best of those
+ * pushed out. */
+static void
+offer(const struct searchcat *cat, const double avg[3], int64_t did,
+      const uint16_t t[3], struct cand *heap, size_t *n, double *bound)
+{
+    const struct searchcat_doc *d;
+    double len[RANK_NCOL];
+    struct cand c;
+    size_t i;
+
+    if (did <= 0 || (size_t)did >= cat->ndoc || did > UINT32_MAX) {
+        return;
+    }
+    d = &cat->doc[did];
+    len[0] = d->ntok[0];
+    len[1] = d->ntok[1];
+    len[2] = d->ntok[2];
+    c.doc = (uint32_t)did;
+    memcpy(c.tf, t, sizeof(c.tf));
+    c.impact = rank_saturation(t, len, avg) * d->hub;
+    if (*n < IMPACT_LIST_MAX) {
+        heap[(*n)++] = c;
+        if (*n == IMPACT_LIST_MAX) {
+            for (i = *n / 2; i-- > 0;) {
+                cand_sift(heap, *n, i);
+            }
+        }
+    } else if (cand_worse(&heap[0], &c)) {
+        if (heap[0].impact > *bound) {
+            *bound = heap[0].impact;
+        }
+        heap[0] = c;
+        cand_sift(heap, *n, 0);
+    } else if (c.impact > *bound) {
+        *bound = c.impact;
+    }
+}
+
+/* Build the list of one term (the token tok, df documents by the
+ * vocabulary) and store it.  Its occurrences come from the index itself
+ * (fts5vocab's instances), not from a query, which would stem the token
+ * again.  0 or -1. */
+static int
+build_one(struct db *w, const struct searchcat *cat, const double avg[3],
+          const char *tok, long df, struct cand *heap)
+{
+    static const char inst_sql[] =
+        "SELECT doc, col FROM temp.impact_inst WHERE term = :t";
+    static const char put_sql[] =
+        "INSERT INTO term_impact(term, df, bound, list)"
+        " VALUES (:t, :df, :b, :l)";
+    sqlite3_stmt *st = db_stmt(w, inst_sql);
+    size_t n = 0, i;
+    double bound = 0.0;
+    unsigned char *blob = NULL;
+    int64_t cur = 0;
+    uint16_t t[3] = {0, 0, 0};
+    int rc;
+
+    if (st == NULL || db_bind_text(st, ":t", tok) != SQLITE_OK) {
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t did = sqlite3_column_int64(st, 0);
+        const char *col = (const char *)sqlite3_column_text(st, 1);
+        int k = col == NULL ? -1 : col[0] == 't' ? 0 : col[0] == 'h' ? 1 : 2;
+
+        if (did != cur) {
+            if (cur != 0) {
+                offer(cat, avg, cur, t, heap, &n, &bound);
+            }
+            cur = did;
+            t[0] = t[1] = t[2] = 0;
+        }
+        if (k >= 0 && t[k] < UINT16_MAX) {
+            t[k]++;
+        }
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        return -1;
+    }
+    if (cur != 0) {
+        offer(cat, avg, cur, t, heap, &n, &bound);
+    }
+    qsort(heap, n, sizeof(*heap), cand_best_first);
+    blob = kw_malloc(n * ENTRY + 1);
+    if (blob == NULL) {
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        float f = float_up(heap[i].impact);
+        uint32_t u;
+
+        memcpy(&u, &f, sizeof(u));
+        unsigned char *e = blob + i * ENTRY;
+        int k;
+
+        put_le32(e, heap[i].doc);
+        put_le32(e + 4, u);
+        for (k = 0; k < 3; k++) {
+            e[8 + 2 * k] = (unsigned char)heap[i].tf[k];
+            e[9 + 2 * k] = (unsigned char)(heap[i].tf[k] >> 8);
+        }
+    }
+    st = db_stmt(w, put_sql);
+    rc = st == NULL || db_bind_text(st, ":t", tok) != SQLITE_OK ||
+                 db_bind_int64(st, ":df", df) != SQLITE_OK ||
+                 sqlite3_bind_double(st, sqlite3_bind_parameter_index(st, ":b"),
+                                     (double)float_up(bound)) != SQLITE_OK ||
+                 db_bind_blob(st, ":l", blob, n * ENTRY) != SQLITE_OK
+             ? SQLITE_ERROR
+             : sqlite3_step(st);
+    if (st != NULL) {
+        sqlite3_reset(st);
+    }
+    kw_free(blob);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The vocabulary's frequent terms. */
+struct term {
+    char *tok;
+    long df;
+};
+
+long
+impact_build(struct db *w, long min_df)
+{
+    static const char vocab_sql[] =
+        "SELECT term, doc FROM temp.impact_vocab WHERE doc >= :n";
+    static const char meta_sql[] =
+        "INSERT OR REPLACE INTO impact_meta(id, upto, avg_title, avg_heading,"
+        " avg_body, min_df, built_at)"
+        " VALUES (1, (SELECT coalesce(max(id), 0) FROM doc_fts_docsize),"
+        " :a0, :a1, :a2, :n, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))";
+    struct searchcat *cat = NULL;
+    struct term *terms = NULL;
+    struct cand *heap = NULL;
+    size_t nterm = 0, cap = 0, i;
+    sqlite3_stmt *st;
+    long built = -1, stored = 0;
+    int rc;
+
+    if (min_df <= 0) {
+        min_df = IMPACT_MIN_DF;
+    }
+    if (db_exec(w, "DELETE FROM term_impact; DELETE FROM impact_late;"
+                   " DROP TABLE IF EXISTS temp.impact_vocab;"
+                   " DROP TABLE IF EXISTS temp.impact_inst;"
+                   " CREATE VIRTUAL TABLE temp.impact_vocab"
+                   " USING fts5vocab(main, doc_fts, row);"
+                   " CREATE VIRTUAL TABLE temp.impact_inst"
+                   " USING fts5vocab(main, doc_fts, instance)") != SQLITE_OK ||
+        searchcat_build(w, 0, &cat) < 0) {
+        goto out;
+    }
+    st = db_stmt(w, vocab_sql);
+    if (st == NULL || db_bind_int64(st, ":n", min_df) != SQLITE_OK) {
+        goto out;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        size_t tn = (size_t)sqlite3_column_bytes(st, 0);
+
+        /* The section break is a token of the index, never of a query. */
+        if (t == NULL || tn == 0 || tn > IMPACT_MAX_TERM ||
+            memchr(t, TOKENIZER_SECTION_BREAK, tn) != NULL) {
+            continue;
+        }
+        if (nterm == cap) {
+            struct term *g;
+
+            cap = cap ? 2 * cap : 256;
+            g = kw_realloc(terms, cap * sizeof(*terms));
+            if (g == NULL) {
+                sqlite3_reset(st);
+                goto out;
+            }
+            terms = g;
+        }
+        terms[nterm].tok = kw_malloc(tn + 1);
+        if (terms[nterm].tok == NULL) {
+            sqlite3_reset(st);
+            goto out;
+        }
+        memcpy(terms[nterm].tok, t, tn);
+        terms[nterm].tok[tn] = '\0';
+        terms[nterm++].df = (long)sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE ||
+        (heap = kw_malloc(IMPACT_LIST_MAX * sizeof(*heap))) == NULL) {
+        goto out;
+    }
+    for (i = 0; i < nterm; i++) {
+        if (build_one(w, cat, cat->avg_ntok, terms[i].tok, terms[i].df, heap) <
+            0) {
+            goto out;
+        }
+        stored++;
+    }
+    st = db_stmt(w, meta_sql);
+    if (st == NULL ||
+        sqlite3_bind_double(st, sqlite3_bind_parameter_index(st, ":a0"),
+                            cat->avg_ntok[0]) != SQLITE_OK ||
+        sqlite3_bind_double(st, sqlite3_bind_parameter_index(st, ":a1"),
+                            cat->avg_ntok[1]) != SQLITE_OK ||
+        sqlite3_bind_double(st, sqlite3_bind_parameter_index(st, ":a2"),
+                            cat->avg_ntok[2]) != SQLITE_OK ||
+        db_bind_int64(st, ":n", min_df) != SQLITE_OK) {
+        goto out;
+    }
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE) {
+        built = stored;
+    }
+out:
+    db_exec(w, "DROP TABLE IF EXISTS temp.impact_vocab;"
+               " DROP TABLE IF EXISTS temp.impact_inst");
+    for (i = 0; i < nterm; i++) {
+        kw_free(terms[i].tok);
+    }
+    kw_free(terms);
+    kw_free(heap);
+    searchcat_unref(cat);
+    return built;
+}
+
+int
+impact_meta_read(struct db *db, struct impact_meta *m)
+{
+    static const char sql[] =
+        "SELECT upto, avg_title, avg_heading, avg_body, min_df"
+        " FROM impact_meta WHERE id = 1";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    int rc;
+
+    memset(m, 0, sizeof(*m));
+    if (st == NULL) {
+        return -1;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        m->upto = sqlite3_column_int64(st, 0);
+        m->avg[0] = sqlite3_column_double(st, 1);
+        m->avg[1] = sqlite3_column_double(st, 2);
+        m->avg[2] = sqlite3_column_double(st, 3);
+        m->min_df = (long)sqlite3_column_int64(st, 4);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+long
+impact_refresh(struct db *w)
+{
+    static const char counts[] =
+        "SELECT (SELECT count(*) FROM doc_fts_docsize),"
+        " (SELECT count(*) FROM doc_fts_docsize WHERE id > :u)"
+        " + (SELECT count(*) FROM impact_late)";
+    struct impact_meta m;
+    sqlite3_stmt *st;
+    long all = 0, late = 0;
+    int have = impact_meta_read(w, &m), rc;
+
+    if (have < 0 || (st = db_stmt(w, counts)) == NULL ||
+        db_bind_int64(st, ":u", have ? m.upto : 0) != SQLITE_OK) {
+        return -1;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        all = (long)sqlite3_column_int64(st, 0);
+        late = (long)sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW) {
+        return -1;
+    }
+    if (!have) {
+        return all >= IMPACT_MIN_DF ? impact_build(w, IMPACT_MIN_DF) : 0;
+    }
+    if (late > IMPACT_STALE_MIN && late > (all - late) / IMPACT_STALE_PART) {
+        return impact_build(w, m.min_df);
+    }
+    return 0;
+}
+
+int
+impact_note_put(struct db *w, int64_t doc)
+{
+    static const char sql[] =
+        "INSERT OR IGNORE INTO impact_late(document_id)"
+        " SELECT :d FROM impact_meta WHERE id = 1 AND upto >= :d";
+    sqlite3_stmt *st = db_stmt(w, sql);
+    int rc;
+
+    if (st == NULL || db_bind_int64(st, ":d", doc) != SQLITE_OK) {
+        return -1;
+    }
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+impact_late_read(struct db *db, int64_t **ids, size_t *n)
+{
+    static const char sql[] = "SELECT document_id FROM impact_late";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    size_t cap = 0;
+    int rc;
+
+    *ids = NULL;
+    *n = 0;
+    if (st == NULL) {
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            int64_t *g;
+
+            cap = cap ? 2 * cap : 64;
+            g = kw_realloc(*ids, cap * sizeof(**ids));
+            if (g == NULL) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            *ids = g;
+        }
+        (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        kw_free(*ids);
+        *ids = NULL;
+        *n = 0;
+        return -1;
+    }
+    return 0;
+}
+
+int
+impact_list_read(struct db *db, const char *term, size_t n,
+                 struct impact_list *out)
+{
+    static const char sql[] =
+        "SELECT bound, list, df FROM term_impact WHERE term = :t";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (st == NULL || db_bind_textn(st, ":t", term, n) != SQLITE_OK) {
+        return -1;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        size_t bytes = (size_t)sqlite3_column_bytes(st, 1);
+        const void *p = sqlite3_column_blob(st, 1);
+
+        out->bound = sqlite3_column_double(st, 0);
+        out->df = (long)sqlite3_column_int64(st, 2);
+        out->n = bytes / ENTRY;
+        out->entries = kw_malloc(out->n * ENTRY + 1);
+        if (out->entries == NULL) {
+            rc = SQLITE_NOMEM;
+        } else if (out->n > 0) {
+            memcpy(out->entries, p, out->n * ENTRY);
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+void
+impact_list_free(struct impact_list *l)
+{
+    kw_free(l->entries);
+    memset(l, 0, sizeof(*l));
+}
+
+/* What impact_tokens' callback collects. */
+struct tokens {
+    int n;   /* tokens seen (a colocated one counts too) */
+    int max; /* room in out */
+    char (*out)[IMPACT_MAX_TERM + 1];
+    int too_long;
+};
+
+static int
+collect(void *ctx, int tflags, const char *tok, int n, int s, int e)
+{
+    struct tokens *t = ctx;
+
+    (void)tflags;
+    (void)s;
+    (void)e;
+    if (t->n < t->max) {
+        if (n < 0 || (size_t)n > IMPACT_MAX_TERM) {
+            t->too_long = 1;
+        } else {
+            memcpy(t->out[t->n], tok, (size_t)n);
+            t->out[t->n][n] = '\0';
+        }
+    }
+    t->n++;
+    return SQLITE_OK;
+}
+
+int
+impact_tokens(struct db *db, const char *w, size_t wn,
+              char (*out)[IMPACT_MAX_TERM + 1], int max)
+{
+    /* doc_fts's tokenize = 'porter kwtok sections'. */
+    const char *args[] = {TOKENIZER_NAME, "sections"};
+    fts5_api *api = tokenizer_fts5_api(db_handle(db));
+    fts5_tokenizer tk;
+    Fts5Tokenizer *t = NULL;
+    void *ud = NULL;
+    struct tokens got;
+    int rc;
+
+    memset(&got, 0, sizeof(got));
+    got.max = max;
+    got.out = out;
+    if (api == NULL ||
+        api->xFindTokenizer(api, "porter", &ud, &tk) != SQLITE_OK ||
+        tk.xCreate(ud, args, 2, &t) != SQLITE_OK) {
+        return -1;
+    }
+    rc = wn > 0x7fffffff
+             ? SQLITE_TOOBIG
+             : tk.xTokenize(t, &got, FTS5_TOKENIZE_QUERY, w, (int)wn, collect);
+    tk.xDelete(t);
+    if (rc != SQLITE_OK) {
+        return -1;
+    }
+    return got.n > max || got.too_long ? 0 : got.n;
+}
+
+double
+impact_drift(const struct impact_meta *m, const double avg[3])
+{
+    double c = 1.0;
+    int k;
+
+    /* rank_saturation reads a mean of 0 as 1. */
+    for (k = 0; k < 3; k++) {
+        double then = m->avg[k] > 0.0 ? m->avg[k] : 1.0;
+        double now = avg[k] > 0.0 ? avg[k] : 1.0;
+
+        if (now / then > c) {
+            c = now / then;
+        }
+    }
+    return c;
+}

@@ -1,0 +1,115 @@
+/*
+ * impact: impact-ordered lists of the frequent terms of the document index
+ * (migration 0005_term_impact), the data of search's top-k algorithm
+ * (search.c, "Top k").  Layer: lib/; depends on db, rank, searchcat and
+ * the FTS5 tokenizer API; never on microhttpd.h or server/.  This file
+ * owns every statement on term_impact, impact_meta and impact_late.
+ *
+ * Why: FTS5's doclists are in document order and carry no score, so a
+ * search for a word in 70% of a million documents would have to score
+ * 700,000 of them to know its best 20.  For each term that many documents
+ * hold, the list keeps the documents where the term weighs most, best
+ * first, with that weight (the impact: rank_saturation times the hub
+ * factor) and an upper bound for every document left out.  A search reads
+ * the lists' heads, scores those documents exactly, and stops as soon as
+ * no document it has not seen can reach its page (Fagin's threshold
+ * algorithm).  Rare terms need no list: their documents are few, and
+ * search scores them all.
+ *
+ * The lists are built in one pass (impact_build: `kwangmyong reindex`, and
+ * an ingest that published many documents, through impact_refresh) and
+ * never updated in place.  What was published since is scored by every
+ * search that matches it (impact_meta.upto and impact_late); what was
+ * withdrawn stays in a list and is skipped, because search checks every
+ * document it reads there against the index; statistics that moved since
+ * (the mean lengths) scale the bounds (impact_drift).  So the lists make
+ * search faster and never change what it finds.
+ */
+#ifndef KW_IMPACT_H
+#define KW_IMPACT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+
+/* At most this many entries in a list (IMPACT_ENTRY_BYTES each): past them, the
+ * bound. */
+#define IMPACT_LIST_MAX 2048
+/* Terms held by at least this many documents get a list (fewer: search
+ * scores them all in a few milliseconds). */
+#define IMPACT_MIN_DF 2000
+/* impact_refresh rebuilds when the documents indexed since the last build
+ * are more than this many and more than 1/IMPACT_STALE_PART of the
+ * covered ones. */
+#define IMPACT_STALE_MIN 2000
+#define IMPACT_STALE_PART 10
+/* The longest term with a list, in bytes. */
+#define IMPACT_MAX_TERM 64
+
+/* The last build (impact_meta). */
+struct impact_meta {
+    int64_t upto;  /* the largest document id it covers */
+    double avg[3]; /* mean title, heading and body lengths it used */
+    long min_df;
+};
+
+/* Bytes of a list entry: the document id (uint32), the impact (float32,
+ * rounded up) and the term's counts in title, heading and body (uint16
+ * each, as kwtf gives them), all little-endian. */
+#define IMPACT_ENTRY_BYTES 14
+
+/* One term's list, read by impact_list_read (owns entries). */
+struct impact_list {
+    double bound; /* no document left out has an impact above it */
+    long df;      /* documents that held the term at the build */
+    size_t n;
+    unsigned char *entries; /* n * IMPACT_ENTRY_BYTES */
+};
+
+/* Entry i of l: its document id, its impact, its counts. */
+uint32_t impact_entry_doc(const struct impact_list *l, size_t i);
+double impact_entry_impact(const struct impact_list *l, size_t i);
+void impact_entry_tf(const struct impact_list *l, size_t i, uint16_t tf[3]);
+
+/* Build every list anew from doc_fts (w: a writer inside a write
+ * transaction), for the terms held by at least min_df documents (<= 0:
+ * IMPACT_MIN_DF).  The number of lists, or -1. */
+long impact_build(struct db *w, long min_df);
+
+/* impact_build when the lists are missing (and the index holds at least
+ * IMPACT_MIN_DF documents) or stale (IMPACT_STALE_*), with the last
+ * build's min_df.  The number of lists built, 0 when nothing was due, or
+ * -1.  A writer inside a write transaction. */
+long impact_refresh(struct db *w);
+
+/* The last build: 1 with *m set, 0 when there is none, -1. */
+int impact_meta_read(struct db *db, struct impact_meta *m);
+
+/* Record that document doc was just indexed (docindex_put): an id the
+ * lists cover goes to impact_late, so searches score it.  0 or -1. */
+int impact_note_put(struct db *w, int64_t doc);
+
+/* The documents of impact_late (indexed since the build, with ids it
+ * covers): 0 with *ids (new array, kw_free) and *n, or -1. */
+int impact_late_read(struct db *db, int64_t **ids, size_t *n);
+
+/* The list of term (n bytes, the token as doc_fts holds it): 1 with *out
+ * filled (free with impact_list_free), 0 when the term has none, -1. */
+int impact_list_read(struct db *db, const char *term, size_t n,
+                     struct impact_list *out);
+void impact_list_free(struct impact_list *l);
+
+/* The tokens doc_fts holds for the query word w (wn bytes), through the
+ * index's own tokenizer (porter over kwtok) in its query mode, into
+ * out[0..max) (each NUL-terminated): their number, 0 when there are none,
+ * more than max, or one longer than IMPACT_MAX_TERM bytes; -1 on error. */
+int impact_tokens(struct db *db, const char *w, size_t wn,
+                  char (*out)[IMPACT_MAX_TERM + 1], int max);
+
+/* The factor (>= 1) by which a stored impact may fall short of the same
+ * document's weight with the live means avg[] (mean lengths only grow a
+ * weight when they grow past those of the build). */
+double impact_drift(const struct impact_meta *m, const double avg[3]);
+
+#endif
