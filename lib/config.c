@@ -82,6 +82,22 @@ const struct config_key config_keys[] = {
     {"metrics_public", CONFIG_BOOL, OFF(metrics_public), "false", 0, 1,
      "answer /metrics to everyone, not only to loopback clients and "
      "operator sessions"},
+    {"tls_cert", CONFIG_STR, OFF(tls_cert), "", 0, 0,
+     "PEM certificate chain: serve HTTPS (with tls_key); cookies are then "
+     "Secure and __Host- prefixed, and HSTS is sent"},
+    {"tls_key", CONFIG_STR, OFF(tls_key), "", 0, 0,
+     "PEM private key of tls_cert"},
+    {"read_only", CONFIG_BOOL, OFF(read_only), "false", 0, 1,
+     "a read-only replica: never write to the database (no migration, no "
+     "checkpoint, no stored renditions, search log in memory); admin "
+     "pages, logins and every form answer 303 to primary_url"},
+    {"primary_url", CONFIG_STR, OFF(primary_url), "", 0, 0,
+     "the primary's public URL (http://portal.example/prefix) where a "
+     "read_only replica sends admin pages and forms; empty: 503"},
+    {"immutable", CONFIG_BOOL, OFF(immutable), "false", 0, 1,
+     "with read_only: the file is a snapshot nothing writes while it is "
+     "served; opened with immutable=1 (no locks, no -shm); replace it by "
+     "rename and the server rolls over to the new one"},
     {NULL, CONFIG_STR, 0, NULL, 0, 0, NULL},
 };
 

@@ -39,6 +39,11 @@ struct config {
     long search_queue;
     long search_timeout_ms;
     long metrics_public;
+    char *tls_cert;
+    char *tls_key;
+    long read_only;
+    char *primary_url;
+    long immutable;
 };
 
 struct config_key {

@@ -626,6 +626,36 @@ fail:
     return -1;
 }
 
+/* "file:PATH?immutable=1" with PATH's bytes that a URI gives a meaning
+ * ('?', '#', '%', and everything outside printable ASCII) escaped; a
+ * relative path stays relative.  New string, or NULL. */
+static char *
+immutable_uri(const char *path)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(path), i, k = 0;
+    char *u = kw_malloc(3 * n + 32);
+
+    if (u == NULL) {
+        return NULL;
+    }
+    memcpy(u, "file:", 5);
+    k = 5;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)path[i];
+
+        if (c <= 0x20 || c >= 0x7f || c == '?' || c == '#' || c == '%') {
+            u[k++] = '%';
+            u[k++] = hex[c >> 4];
+            u[k++] = hex[c & 15];
+        } else {
+            u[k++] = (char)c;
+        }
+    }
+    memcpy(u + k, "?immutable=1", sizeof("?immutable=1"));
+    return u;
+}
+
 int
 db_open(const struct db_opts *o, struct db **out, struct db_error *err)
 {
@@ -660,12 +690,25 @@ db_open(const struct db_opts *o, struct db **out, struct db_error *err)
         if (o->flags & DB_CREATE) {
             oflags |= SQLITE_OPEN_CREATE;
         }
+    } else if (o->flags & DB_IMMUTABLE) {
+        oflags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
     } else {
         /* Read-write open plus query_only: a read-only open cannot
          * recover a WAL index the writer left behind. */
         oflags |= SQLITE_OPEN_READWRITE;
     }
-    if (sqlite3_open_v2(o->path, &db->h, oflags, NULL) != SQLITE_OK) {
+    if ((o->flags & DB_READONLY) && (o->flags & DB_IMMUTABLE)) {
+        char *uri = immutable_uri(o->path);
+        int rc = uri == NULL ? SQLITE_NOMEM
+                             : sqlite3_open_v2(uri, &db->h, oflags, NULL);
+
+        kw_free(uri);
+        if (rc != SQLITE_OK) {
+            snprintf(err->msg, sizeof(err->msg), "%s: %s", o->path,
+                     db->h ? sqlite3_errmsg(db->h) : "out of memory");
+            goto fail;
+        }
+    } else if (sqlite3_open_v2(o->path, &db->h, oflags, NULL) != SQLITE_OK) {
         snprintf(err->msg, sizeof(err->msg), "%s: %s", o->path,
                  db->h ? sqlite3_errmsg(db->h) : "out of memory");
         goto fail;

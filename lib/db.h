@@ -24,8 +24,11 @@ struct db;
 struct config;
 
 enum db_flags {
-    DB_READONLY = 1, /* query_only; never migrates, never writes */
-    DB_CREATE = 2,   /* create the file when missing */
+    DB_READONLY = 1,  /* query_only; never migrates, never writes */
+    DB_CREATE = 2,    /* create the file when missing */
+    DB_IMMUTABLE = 4, /* with DB_READONLY: a snapshot nothing writes while
+                         it is open: opened read-only with immutable=1 (no
+                         locks, no WAL index, no -shm file) */
 };
 
 struct db_opts {

@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,9 +49,13 @@ struct http_server {
     atomic_ulong next_id;
     int port;
     int no_csp; /* test builds: KW_TEST_NO_CSP=1 drops the CSP header */
-    struct workpool *pool;       /* runs ROUTE_POOL requests (searches) */
-    struct workpool *login_pool; /* runs ROUTE_LOGIN_POOL requests */
-    struct delayq *delays;       /* answers held back (resp.delay_ms) */
+    int tls;    /* HTTPS (tls_cert): HSTS, and no raw answers */
+    struct MHD_OptionItem tls_opt[3]; /* certificate and key, owned: the
+                                         daemon may read them while it
+                                         runs */
+    struct workpool *pool;            /* runs ROUTE_POOL requests (searches) */
+    struct workpool *login_pool;      /* runs ROUTE_LOGIN_POOL requests */
+    struct delayq *delays;            /* answers held back (resp.delay_ms) */
 };
 
 /* Answers held back for a while (a failed login's wait) without a
@@ -113,33 +118,61 @@ struct rstate {
     struct conn *conn; /* the connection's, or NULL */
 };
 
-/* This thread's reader connection, opened on first use. */
+/* A thread's reader connection and the database generation it was
+ * opened in (app.db_gen). */
+struct thread_db {
+    struct db *db;
+    long gen;
+};
+
+/* This thread's reader connection, opened on first use, and opened again
+ * when the database generation moved (a read-only replica rolling over to
+ * a new snapshot): between two requests of this thread, so a request in
+ * flight finishes on the connection it started with. */
 static struct db *
 thread_db(struct http_server *s)
 {
-    struct db *db = pthread_getspecific(s->db_key);
+    struct thread_db *t = pthread_getspecific(s->db_key);
+    long gen = atomic_load(&s->app->db_gen);
     struct db_opts o = {0};
     struct db_error err;
+    struct db *db;
 
-    if (db != NULL) {
-        return db;
+    if (t != NULL && t->db != NULL && t->gen == gen) {
+        return t->db;
+    }
+    if (t == NULL) {
+        t = kw_calloc(1, sizeof(*t));
+        if (t == NULL) {
+            return NULL;
+        }
+        pthread_setspecific(s->db_key, t);
     }
     o.path = s->app->cfg->db;
     o.flags = DB_READONLY;
+    if (s->app->cfg->read_only && s->app->cfg->immutable) {
+        o.flags |= DB_IMMUTABLE;
+    }
     o.busy_timeout_ms = s->app->cfg->busy_timeout_ms;
     o.query_timeout_ms = s->app->cfg->query_timeout_ms;
     if (db_open(&o, &db, &err) < 0) {
+        /* The old snapshot stays in use until a new one opens. */
         LOG_ERROR("reader connection: %s", err.msg);
-        return NULL;
+        return t->db;
     }
-    pthread_setspecific(s->db_key, db);
+    db_close(t->db);
+    t->db = db;
+    t->gen = gen;
     return db;
 }
 
 static void
 thread_db_free(void *p)
 {
-    db_close(p);
+    struct thread_db *t = p;
+
+    db_close(t->db);
+    kw_free(t);
 }
 
 static void *
@@ -279,6 +312,9 @@ each_header(const struct http_server *s, const struct resp *p, header_fn fn,
         EMIT("Content-Security-Policy", p->csp ? p->csp : default_csp);
     }
     EMIT("X-Frame-Options", "DENY");
+    if (s->tls) {
+        EMIT("Strict-Transport-Security", "max-age=31536000");
+    }
     EMIT("Referrer-Policy", "same-origin");
     if (p->close) {
         EMIT("Connection", "close");
@@ -352,6 +388,13 @@ send_early_error(struct http_server *s, struct MHD_Connection *con,
 {
     struct req req;
 
+    if (s->tls) {
+        /* The socket carries TLS records: plain bytes would be garbage
+         * to the client.  Close without an answer. */
+        rs->status = status;
+        rs->responded = 1;
+        return MHD_NO;
+    }
     early_req(s, rs, &req);
     router_error(&req, status, msg);
     req.resp.close = 1;
@@ -1100,6 +1143,91 @@ mhd_log(void *cls, const char *fmt, va_list ap)
     LOG_DEBUG("libmicrohttpd: %s", msg);
 }
 
+/* A PEM file into a new NUL-terminated string (at most 1 MiB), or NULL
+ * with err set. */
+static char *
+read_pem(const char *what, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    size_t n;
+
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: %s: %s", what, path, strerror(errno));
+        return NULL;
+    }
+    buf = kw_malloc(1024 * 1024 + 1);
+    n = buf == NULL ? 0 : fread(buf, 1, 1024 * 1024 + 1, f);
+    fclose(f);
+    if (buf == NULL || n == 0 || n > 1024 * 1024 ||
+        strstr((buf[n] = '\0', buf), "-----BEGIN ") == NULL) {
+        snprintf(err, errlen, "%s: %s: %s", what, path,
+                 buf == NULL ? "out of memory" : "not a PEM file");
+        kw_free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* The options that make the daemon speak TLS (tls_cert, tls_key), into
+ * opt[0..2], the PEM texts owned (tls_free).  0, or -1 with err set. */
+static int
+tls_options(const struct config *cfg, struct MHD_OptionItem *opt, char *err,
+            size_t errlen)
+{
+    char *cert, *key;
+
+    if (cfg->tls_cert[0] == '\0' || cfg->tls_key[0] == '\0') {
+        snprintf(err, errlen, "TLS needs both tls_cert and tls_key");
+        return -1;
+    }
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        snprintf(err, errlen, "this libmicrohttpd has no TLS support");
+        return -1;
+    }
+    if ((cert = read_pem("tls_cert", cfg->tls_cert, err, errlen)) == NULL) {
+        return -1;
+    }
+    if ((key = read_pem("tls_key", cfg->tls_key, err, errlen)) == NULL) {
+        kw_free(cert);
+        return -1;
+    }
+    opt[0].option = MHD_OPTION_HTTPS_MEM_CERT;
+    opt[0].ptr_value = cert;
+    opt[1].option = MHD_OPTION_HTTPS_MEM_KEY;
+    opt[1].ptr_value = key;
+    opt[2].option = MHD_OPTION_END;
+    return 0;
+}
+
+/* Free what tls_options read, wiping the key. */
+static void
+tls_free(struct MHD_OptionItem *opt)
+{
+    int i;
+
+    for (i = 0; i < 2 && opt[i].option != MHD_OPTION_END; i++) {
+        if (opt[i].option == MHD_OPTION_HTTPS_MEM_KEY) {
+            sodium_memzero(opt[i].ptr_value, strlen(opt[i].ptr_value));
+        }
+        kw_free(opt[i].ptr_value);
+        opt[i].ptr_value = NULL;
+    }
+}
+
+/* Undo http_start's work before the daemon runs. */
+static void
+start_undo(struct http_server *s)
+{
+    tls_free(s->tls_opt);
+    workpool_free(s->pool);
+    workpool_free(s->login_pool);
+    delayq_free(s->delays);
+    s->app->search_pool = NULL;
+    pthread_key_delete(s->db_key);
+    kw_free(s);
+}
+
 int
 http_start(struct app *app, struct http_server **out, char *err, size_t errlen)
 {
@@ -1171,6 +1299,15 @@ http_start(struct app *app, struct http_server **out, char *err, size_t errlen)
         }
     }
     app->search_pool = s->pool;
+    s->tls_opt[0].option = MHD_OPTION_END;
+    if (app->cfg->tls_cert[0] != '\0' || app->cfg->tls_key[0] != '\0') {
+        if (tls_options(app->cfg, s->tls_opt, err, errlen) < 0) {
+            start_undo(s);
+            return -1;
+        }
+        flags |= MHD_USE_TLS;
+        s->tls = 1;
+    }
     s->d = MHD_start_daemon(
         flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_SOCK_ADDR, &ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
@@ -1182,15 +1319,14 @@ http_start(struct app *app, struct http_server **out, char *err, size_t errlen)
         MHD_OPTION_URI_LOG_CALLBACK, uri_cb, s, MHD_OPTION_NOTIFY_COMPLETED,
         completed_cb, s, MHD_OPTION_NOTIFY_CONNECTION, conn_cb, s,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_ARRAY, s->tls_opt,
+        MHD_OPTION_END);
     if (s->d == NULL) {
-        snprintf(err, errlen, "cannot listen on %s: %s", app->cfg->listen,
-                 strerror(errno));
-        workpool_free(s->pool);
-        workpool_free(s->login_pool);
-        delayq_free(s->delays);
-        pthread_key_delete(s->db_key);
-        kw_free(s);
+        snprintf(err, errlen, "cannot listen on %s: %s%s", app->cfg->listen,
+                 strerror(errno),
+                 s->tls ? " (or the TLS certificate and key do not match)"
+                        : "");
+        start_undo(s);
         return -1;
     }
     di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
@@ -1232,6 +1368,7 @@ http_stop(struct http_server *s)
     delayq_free(s->delays); /* after the pools: their jobs may add to it */
     s->app->search_pool = NULL;
     MHD_stop_daemon(s->d);
+    tls_free(s->tls_opt);
     pthread_key_delete(s->db_key);
     kw_free(s);
 }

@@ -78,20 +78,13 @@ id_arg(const char *s)
     return *end == '\0' && v > 0 ? (int64_t)v : 0;
 }
 
-/* "cookie=VALUE; Path=/base/; HttpOnly; SameSite=Strict[; Secure]" */
+/* The session cookie (router_set_cookie): HttpOnly, SameSite=Strict. */
 static const char *
 session_cookie(struct req *req, const char *value, int clear)
 {
-    struct strbuf c = STRBUF_INIT;
-    const char *s;
-
-    strbuf_printf(&c, "%s=%s; Path=%s/; HttpOnly; SameSite=Strict%s%s",
-                  ROUTER_SESSION_COOKIE, value, req->app->base,
-                  req->app->cfg->cookie_secure ? "; Secure" : "",
-                  clear ? "; Max-Age=0" : "");
-    s = arena_strdup(req->arena, strbuf_peek(&c));
-    strbuf_free(&c);
-    return s;
+    return router_set_cookie(req, ROUTER_SESSION_COOKIE, value,
+                             clear ? "HttpOnly; SameSite=Strict; Max-Age=0"
+                                   : "HttpOnly; SameSite=Strict");
 }
 
 /* GET /admin/login[?failed=1|throttled=1]: the login form. */

@@ -209,16 +209,13 @@ page_lang_get(struct req *req, json_t **model)
 {
     const char *back = req_arg(req, "back");
     int lang = i18n_index(req->captures[0]);
-    struct strbuf c = STRBUF_INIT;
 
     (void)model;
     if (lang < 0) {
         return 404;
     }
-    strbuf_printf(&c, "lang=%s; Path=%s/; Max-Age=31536000; SameSite=Lax",
-                  i18n_langs[lang], req->app->base);
-    req->resp.set_cookie = arena_strdup(req->arena, strbuf_peek(&c));
-    strbuf_free(&c);
+    req->resp.set_cookie = router_set_cookie(req, "lang", i18n_langs[lang],
+                                             "Max-Age=31536000; SameSite=Lax");
     /* Only a path on this site (url_is_local_path says what browsers
      * would make of anything else). */
     if (!url_is_local_path(back)) {

@@ -93,11 +93,48 @@ req_form(const struct req *req, const char *name)
     return kv_find(req->form, req->nform, name, 0);
 }
 
+/* Served over TLS: cookies carry the "__Host-" prefix. */
+static int
+over_tls(const struct req *req)
+{
+    return req->app->cfg->tls_cert != NULL && req->app->cfg->tls_cert[0];
+}
+
+#define HOST_PREFIX "__Host-"
+
+const char *
+router_set_cookie(struct req *req, const char *name, const char *value,
+                  const char *attrs)
+{
+    struct strbuf c = STRBUF_INIT;
+    const char *s;
+
+    if (over_tls(req)) {
+        strbuf_printf(&c, HOST_PREFIX "%s=%s; Path=/; Secure; %s", name, value,
+                      attrs);
+    } else {
+        strbuf_printf(&c, "%s=%s; Path=%s/; %s%s", name, value, req->app->base,
+                      attrs, req->app->cfg->cookie_secure ? "; Secure" : "");
+    }
+    s = strbuf_ok(&c) ? arena_strdup(req->arena, strbuf_peek(&c)) : NULL;
+    strbuf_free(&c);
+    return s;
+}
+
 const char *
 req_cookie(struct req *req, const char *name)
 {
     const char *c = req_header(req, "Cookie");
-    size_t nl = strlen(name);
+    char prefixed[64];
+    size_t nl;
+
+    /* Over TLS only the prefixed cookie counts: a plain one could have
+     * been planted by a sibling host or over plain HTTP. */
+    if (over_tls(req)) {
+        snprintf(prefixed, sizeof(prefixed), HOST_PREFIX "%s", name);
+        name = prefixed;
+    }
+    nl = strlen(name);
 
     while (c != NULL && *c != '\0') {
         const char *end;
@@ -586,7 +623,8 @@ load_session(struct req *req)
     struct auth_user u;
     char csrf[AUTH_HEX_LEN + 1];
 
-    if (sid == NULL || req->user != NULL) {
+    /* A read-only replica has no sessions: logins are the primary's. */
+    if (sid == NULL || req->user != NULL || req->app->wdb == NULL) {
         return;
     }
     if (auth_session(req->db, req->app->wdb, sid, &u, csrf) == 1) {
@@ -641,7 +679,6 @@ router_csrf_token(struct req *req)
     const char *have = req_cookie(req, ROUTER_CSRF_COOKIE);
     unsigned char raw[16];
     char *hex;
-    struct strbuf c = STRBUF_INIT;
 
     if (have != NULL && strlen(have) == 32 &&
         strspn(have, "0123456789abcdef") == 32) {
@@ -653,11 +690,8 @@ router_csrf_token(struct req *req)
     }
     randombytes_buf(raw, sizeof(raw));
     sodium_bin2hex(hex, 33, raw, sizeof(raw));
-    strbuf_printf(&c, "%s=%s; Path=%s/; HttpOnly; SameSite=Strict%s",
-                  ROUTER_CSRF_COOKIE, hex, req->app->base,
-                  req->app->cfg->cookie_secure ? "; Secure" : "");
-    req->resp.set_cookie = arena_strdup(req->arena, strbuf_peek(&c));
-    strbuf_free(&c);
+    req->resp.set_cookie = router_set_cookie(req, ROUTER_CSRF_COOKIE, hex,
+                                             "HttpOnly; SameSite=Strict");
     return hex;
 }
 
@@ -680,6 +714,45 @@ router_route_flags(struct req *req)
         }
     }
     return 0;
+}
+
+/* A read-only replica's answer to what only the primary can do: 303 to
+ * the same path and query at primary_url, or 503 when there is none. */
+static void
+to_primary(struct req *req)
+{
+    const char *primary = req->app->cfg->primary_url;
+    const char *rest = req->raw_uri;
+    size_t bl = strlen(req->app->base), pl, n;
+    char *loc;
+
+    if (primary == NULL || primary[0] == '\0') {
+        router_error(req, 503, "read-only copy: no primary_url is set");
+        req->resp.cache_control = "no-store";
+        return;
+    }
+    if (rest == NULL || strncmp(rest, req->app->base, bl) != 0) {
+        rest = req->path;
+    } else {
+        rest += bl;
+    }
+    pl = strlen(primary);
+    while (pl > 0 && primary[pl - 1] == '/') {
+        pl--;
+    }
+    n = pl + strlen(rest) + 2;
+    loc = arena_alloc(req->arena, n);
+    if (loc == NULL) {
+        router_error(req, 500, NULL);
+        return;
+    }
+    snprintf(loc, n, "%.*s%s%s", (int)pl, primary, rest[0] == '/' ? "" : "/",
+             rest);
+    router_error(req, 303, NULL);
+    resp_reset_body(req);
+    req->resp.body = "";
+    req->resp.location = loc;
+    req->resp.cache_control = "no-store";
 }
 
 void
@@ -716,6 +789,14 @@ router_dispatch(struct req *req)
         } else {
             router_error(req, 404, NULL);
         }
+        finish(req);
+        return;
+    }
+    /* A read-only replica writes nothing: the admin pages, the login and
+     * every form are the primary's. */
+    if (req->app->cfg->read_only &&
+        (req->method == REQ_POST || strncmp(rt->pattern, "/admin", 6) == 0)) {
+        to_primary(req);
         finish(req);
         return;
     }

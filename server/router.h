@@ -65,7 +65,10 @@ struct app {
     struct i18n i18n;            /* owned */
     struct static_set statics;   /* owned */
     json_t *static_urls;         /* owned: {"css_site": "/static/...", ...} */
-    struct db *wdb;              /* the writer connection, owned */
+    struct db *wdb;              /* the writer connection, owned; NULL
+                                    on a read-only replica (read_only) */
+    atomic_long db_gen;          /* bumped when the readers must reopen the
+                                    database (a replica's new snapshot) */
     struct searchlog *searchlog; /* owned; flushed by the main loop */
     struct searchcache *searchcache; /* owned */
     time_t started;
@@ -157,6 +160,15 @@ const char *req_arg(const struct req *req, const char *name);
 const char *req_form(const struct req *req, const char *name);
 /* Value of cookie `name` copied into the arena, or NULL. */
 const char *req_cookie(struct req *req, const char *name);
+
+/* The Set-Cookie value (arena) of cookie name=value with the attributes
+ * attrs ("HttpOnly; SameSite=Strict", ...): Path is the base path, and
+ * Secure is added with cookie_secure.  Served over TLS (tls_cert) the
+ * cookie is "__Host-" prefixed, Secure and on Path=/ (what the prefix
+ * demands); req_cookie reads it back under its plain name.  NULL when out
+ * of memory. */
+const char *router_set_cookie(struct req *req, const char *name,
+                              const char *value, const char *attrs);
 /* Build an absolute URL path under the base path (arena string). */
 const char *req_url(struct req *req, const char *path);
 
