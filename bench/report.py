@@ -20,7 +20,7 @@ import os
 import re
 import sys
 
-SERVERS = ["kwangmyong", "nginx", "kiwix-serve"]
+SERVERS = ["kwangmyong", "nginx", "kiwix-serve", "bare-libmicrohttpd"]
 CASE_ORDER = ["doc", "doc-gzip", "home", "collection", "search-common",
               "search-rare", "search-phrase", "search-ko-word",
               "search-ko-partial", "search-mix", "suggest", "css",
@@ -280,6 +280,10 @@ def main():
         rt = ratio(best("kwangmyong", case), best("nginx", case))
         target("document page >= 0.5 x nginx req/s (%s)" % label, rt,
                None if rt is None else rt >= 0.5, fmt(rt, "%.2f x"))
+        rb = ratio(best("kwangmyong", case), best("bare-libmicrohttpd", case))
+        target("document page >= 0.85 x bare libmicrohttpd, same bytes (%s)"
+               % label, rb, None if rb is None else rb >= 0.85,
+               fmt(rb, "%.2f x"))
     kiwix_ran = any(c["server"] == "kiwix-serve" for c in cases.values())
     for case in ("search-common", "search-mix"):
         rt = ratio(best("kwangmyong", case), best("kiwix-serve", case))
@@ -571,6 +575,9 @@ def main():
         "ratios": {
             case: {"nginx": ratio(best("kwangmyong", case),
                                   best("nginx", case)),
+                   "bare-libmicrohttpd": ratio(
+                       best("kwangmyong", case),
+                       best("bare-libmicrohttpd", case)),
                    "kiwix-serve": ratio(best("kwangmyong", case),
                                         best("kiwix-serve", case))}
             for case in CASE_ORDER},
