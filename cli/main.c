@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "cmd_db.h"
+#include "cmd_pack.h"
 #include "cmd_user.h"
 #include "ingest.h"
 #include "serve.h"
@@ -43,6 +44,7 @@ usage(FILE *f)
                "  backup    write an online copy of the database\n"
                "  verify    check database integrity and stored hashes\n"
                "  reindex   rebuild the document-level search index\n"
+               "  pack      signed packs for air-gapped servers\n"
                "  version   print the version\n"
                "  help      this text; 'help config' lists configuration "
                "keys\n\n"
@@ -106,6 +108,7 @@ static const struct command commands[] = {
      "exist)\nwhile the server keeps running.\n"},
     {"ingest", cmd_ingest, NULL},
     {"user", cmd_user, NULL},
+    {"pack", cmd_pack_main, NULL},
     {"requests", cmd_db_requests,
      "Usage: kwangmyong requests export [OPTIONS]\n"
      "Print the open acquisition requests (pages readers asked for), most\n"
@@ -149,6 +152,9 @@ main(int argc, char **argv)
                 cli_print_common_help();
             } else if (commands[i].run == cmd_user) {
                 cmd_user_usage();
+                cli_print_common_help();
+            } else if (commands[i].run == cmd_pack_main) {
+                cmd_pack_usage();
                 cli_print_common_help();
             } else if (commands[i].help == NULL) {
                 serve_usage(cli_print_common_help);

@@ -231,8 +231,9 @@ convert_file(const struct convert_job *job)
         rc = extract_text(text, tlen, &html, &htmllen, &title_guess);
         kw_free(text);
     } else {
-        if (extract_to_utf8(plain, plainlen, fmt == EXTRACT_HTML, &utf8,
-                            &utf8len, why, sizeof(why)) < 0) {
+        if (extract_to_utf8_label(plain, plainlen, fmt == EXTRACT_HTML,
+                                  job->charset, &utf8, &utf8len, why,
+                                  sizeof(why)) < 0) {
             r = fail(why);
             goto out;
         }
@@ -315,15 +316,15 @@ out:
 json_t *
 convert_job_to_json(const struct convert_job *job)
 {
-    return json_pack("{ss ss ss? ss? sI ss? sI sI sI sI ss}", "path", job->path,
-                     "rel", job->rel, "doc_url", job->doc_url, "tree_url",
-                     job->tree_url, "max_bytes", (json_int_t)job->max_bytes,
-                     "types", job->types, "pdf_timeout_ms",
-                     (json_int_t)job->limits.pdf_timeout_ms, "pdf_cpu_seconds",
-                     (json_int_t)job->limits.pdf_cpu_seconds, "pdf_mem_bytes",
-                     (json_int_t)job->limits.pdf_mem_bytes, "max_text",
-                     (json_int_t)job->limits.max_text, "pdftotext",
-                     job->limits.pdftotext ? job->limits.pdftotext : "");
+    return json_pack(
+        "{ss ss ss? ss? ss* sI ss? sI sI sI sI ss}", "path", job->path, "rel",
+        job->rel, "doc_url", job->doc_url, "tree_url", job->tree_url, "charset",
+        job->charset, "max_bytes", (json_int_t)job->max_bytes, "types",
+        job->types, "pdf_timeout_ms", (json_int_t)job->limits.pdf_timeout_ms,
+        "pdf_cpu_seconds", (json_int_t)job->limits.pdf_cpu_seconds,
+        "pdf_mem_bytes", (json_int_t)job->limits.pdf_mem_bytes, "max_text",
+        (json_int_t)job->limits.max_text, "pdftotext",
+        job->limits.pdftotext ? job->limits.pdftotext : "");
 }
 
 int
@@ -334,12 +335,13 @@ convert_job_from_json(json_t *j, struct convert_job *job)
 
     memset(job, 0, sizeof(*job));
     extract_limits_default(&job->limits);
-    if (json_unpack(j, "{ss ss s?s s?s sI s?s sI sI sI sI ss}", "path",
+    if (json_unpack(j, "{ss ss s?s s?s s?s sI s?s sI sI sI sI ss}", "path",
                     &job->path, "rel", &job->rel, "doc_url", &job->doc_url,
-                    "tree_url", &job->tree_url, "max_bytes", &max_bytes,
-                    "types", &job->types, "pdf_timeout_ms", &pto,
-                    "pdf_cpu_seconds", &pcpu, "pdf_mem_bytes", &pmem,
-                    "max_text", &mtext, "pdftotext", &pdftotext) < 0) {
+                    "tree_url", &job->tree_url, "charset", &job->charset,
+                    "max_bytes", &max_bytes, "types", &job->types,
+                    "pdf_timeout_ms", &pto, "pdf_cpu_seconds", &pcpu,
+                    "pdf_mem_bytes", &pmem, "max_text", &mtext, "pdftotext",
+                    &pdftotext) < 0) {
         return -1;
     }
     job->max_bytes = (size_t)max_bytes;

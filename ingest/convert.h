@@ -19,6 +19,7 @@ struct convert_job {
     const char *doc_url;  /* the document's absolute URL (real or
                              synthetic): relative links resolve against it */
     const char *tree_url; /* the tree's base URL: images under it are kept */
+    const char *charset;  /* the charset it was served with, or NULL */
     size_t max_bytes;     /* input size limit (policy max_size) */
     const char *types;    /* allowed formats, space separated */
     struct extract_limits limits;

@@ -11,6 +11,7 @@
 #include "extract.h"
 
 #include <cmark.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <iconv.h>
@@ -816,11 +817,21 @@ int
 extract_to_utf8(const unsigned char *in, size_t len, int is_html, char **out,
                 size_t *outlen, char *err, size_t errlen)
 {
+    return extract_to_utf8_label(in, len, is_html, NULL, out, outlen, err,
+                                 errlen);
+}
+
+/* The outside label takes the place of the document's declaration. */
+int
+extract_to_utf8_label(const unsigned char *in, size_t len, int is_html,
+                      const char *outside, char **out, size_t *outlen,
+                      char *err, size_t errlen)
+{
     struct strbuf sb = STRBUF_INIT;
     struct u8scan st;
     char label[48];
     const char *cs = NULL;
-    int rc;
+    int rc, declared = 0;
 
     *out = NULL;
     *outlen = 0;
@@ -838,7 +849,20 @@ extract_to_utf8(const unsigned char *in, size_t len, int is_html, char **out,
                    &sb);
         goto done;
     }
-    if (is_html && html_declared_charset(in, len, label, sizeof(label))) {
+    if (outside != NULL && outside[0] != '\0' &&
+        strlen(outside) < sizeof(label)) {
+        size_t i;
+
+        for (i = 0; outside[i] != '\0'; i++) {
+            label[i] = (char)tolower((unsigned char)outside[i]);
+        }
+        label[i] = '\0';
+        declared = 1;
+    } else if (is_html &&
+               html_declared_charset(in, len, label, sizeof(label))) {
+        declared = 1;
+    }
+    if (declared) {
         cs = charset_alias(label);
         if (cs == NULL) {
             cs = charset_usable(label) ? label : NULL;

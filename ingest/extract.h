@@ -75,6 +75,14 @@ int extract_gunzip(const unsigned char *in, size_t len, size_t max,
  * are dropped.  Output is at most about 3 * len bytes. */
 int extract_to_utf8(const unsigned char *in, size_t len, int is_html,
                     char **out, size_t *outlen, char *err, size_t errlen);
+/* As extract_to_utf8, with label (borrowed; NULL or "" for none): the
+ * charset the bytes came with from outside, an HTTP Content-Type's
+ * charset.  It is taken as the declaration, before the document's own
+ * <meta> (as browsers do), under the same rules (aliases, refused labels,
+ * valid UTF-8 wins). */
+int extract_to_utf8_label(const unsigned char *in, size_t len, int is_html,
+                          const char *label, char **out, size_t *outlen,
+                          char *err, size_t errlen);
 
 /* Markdown (UTF-8) to HTML with cmark, in this process: safe mode (raw HTML
  * becomes a comment, javascript:/vbscript:/file:/data: links become empty),

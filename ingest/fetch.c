@@ -69,11 +69,8 @@ struct fetch_xfer {
     char refused[320]; /* why the address check refused, or "" */
 };
 
-/* Format err[errlen] (may be NULL) and return -1. */
-static int fetch_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
+/* See fetch.h. */
+int
 fetch_fail(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
@@ -517,10 +514,13 @@ put_host_dir(struct strbuf *out, const char *a, size_t n)
 
 /* Append the saved path of a normalised URL: the tree form, or with flat
  * set (or when the tree form would be too deep or long) the flat form
- * "HOSTDIR/~HASH16.EXT".  The extension is fixed from ctype (borrowed, may
- * be NULL) in both forms. */
+ * "HOSTDIR/~HASH16.EXT".  With under (a normalised URL ending in '/' that
+ * norm starts with; NULL for none) the path is the part of norm after
+ * under, without a host directory ("~HASH16.EXT" when flat).  The
+ * extension is fixed from ctype (borrowed, may be NULL) in both forms. */
 static void
-put_path(struct strbuf *out, const char *norm, const char *ctype, int flat)
+put_path(struct strbuf *out, const char *norm, const char *under,
+         const char *ctype, int flat)
 {
     const char *auth = strstr(norm, "://") + 3, *path, *query, *name;
     const char *fix;
@@ -529,10 +529,13 @@ put_path(struct strbuf *out, const char *norm, const char *ctype, int flat)
     size_t start = out->len, alen, plen, depth = 0, ext;
 
     alen = strcspn(auth, "/?");
-    path = auth + alen;
+    /* the '/' that ends under, or the path's first byte */
+    path = under != NULL ? norm + strlen(under) - 1 : auth + alen;
     plen = strcspn(path, "?");
     query = path[plen] == '?' ? path + plen + 1 : NULL;
-    put_host_dir(out, auth, alen);
+    if (under == NULL) {
+        put_host_dir(out, auth, alen);
+    }
     /* the leaf: last segment, query mark, extension fix */
     name = path + plen;
     while (name > path && name[-1] != '/') {
@@ -573,12 +576,16 @@ put_path(struct strbuf *out, const char *norm, const char *ctype, int flat)
             const char *slash = memchr(p, '/', (size_t)(end - p));
             size_t k = slash != NULL ? (size_t)(slash - p) : (size_t)(end - p);
 
-            strbuf_putc(out, '/');
+            if (out->len > start) {
+                strbuf_putc(out, '/');
+            }
             put_segment(out, p, k);
             depth++;
             p += k + 1;
         }
-        strbuf_putc(out, '/');
+        if (out->len > start) {
+            strbuf_putc(out, '/');
+        }
         strbuf_append(out, strbuf_peek(&leaf), leaf.len);
         if (depth > FETCH_DEPTH_MAX || out->len - start > FETCH_PATH_MAX) {
             flat = 1;
@@ -586,11 +593,16 @@ put_path(struct strbuf *out, const char *norm, const char *ctype, int flat)
             if (out->buf != NULL) {
                 out->buf[start] = '\0';
             }
-            put_host_dir(out, auth, alen);
+            if (under == NULL) {
+                put_host_dir(out, auth, alen);
+            }
         }
     }
     if (flat) {
-        strbuf_puts(out, "/~");
+        if (out->len > start) {
+            strbuf_putc(out, '/');
+        }
+        strbuf_putc(out, '~');
         put_hash(out, norm, strlen(norm), 16);
         strbuf_append(out, strbuf_peek(&leaf) + ext, leaf.len - ext);
     }
@@ -609,7 +621,7 @@ fetch_path_for_url(const char *url, const char *content_type,
     int rc = -1;
 
     if (url_normalize(url, &n, NULL) == 0) {
-        put_path(out, strbuf_peek(&n), content_type, 0);
+        put_path(out, strbuf_peek(&n), NULL, content_type, 0);
         rc = strbuf_ok(out) ? 0 : -1;
     } else if (!strbuf_ok(&n)) {
         out->oom = 1;
@@ -691,20 +703,21 @@ place_file(int rootfd, const char *tmpname, const char *rel)
     return rc;
 }
 
-/* Save the finished temporary file under the first free name among the
- * tree path, its "~2".."~9" variants, the flat path and its variants.
- * *path gets the chosen name (owned).  0, or -1 with errno (ENOMEM, or
- * the file-system error that is not a taken name). */
-static int
-save_file(struct fetch_xfer *t, const char *norm, const char *ctype,
-          char **path)
+/* Tries the tree path, its "~2".."~9" variants, the flat path and its
+ * variants, in that order; see fetch.h. */
+int
+fetch_save(int rootfd, const char *tmpname, const char *norm, const char *under,
+           const char *ctype, char **path)
 {
     int flat, k;
 
+    if (under != NULL && strncmp(norm, under, strlen(under)) != 0) {
+        under = NULL;
+    }
     for (flat = 0; flat < 2; flat++) {
         struct strbuf base = STRBUF_INIT;
 
-        put_path(&base, norm, ctype, flat);
+        put_path(&base, norm, under, ctype, flat);
         if (!strbuf_ok(&base)) {
             strbuf_free(&base);
             errno = ENOMEM;
@@ -720,7 +733,7 @@ save_file(struct fetch_xfer *t, const char *norm, const char *ctype,
                 errno = ENOMEM;
                 return -1;
             }
-            if (place_file(t->rootfd, t->tmpname, strbuf_peek(&cand)) == 0) {
+            if (place_file(rootfd, tmpname, strbuf_peek(&cand)) == 0) {
                 *path = strbuf_detach(&cand, NULL);
                 strbuf_free(&base);
                 if (*path == NULL) {
@@ -747,11 +760,9 @@ save_file(struct fetch_xfer *t, const char *norm, const char *ctype,
 
 /* ---- Strings for records ------------------------------------------ */
 
-/* Copy s[0..n) with control bytes and invalid UTF-8 percent-encoded, at
- * most max input bytes, as a new string (kw_free); NULL when out of
- * memory.  Reports are read by people and JSON encoders. */
-static char *
-printable_copy(const char *s, size_t n, size_t max)
+/* Reports are read by people and JSON encoders; see fetch.h. */
+char *
+fetch_printable(const char *s, size_t n, size_t max)
 {
     static const char hex[] = "0123456789ABCDEF";
     struct strbuf sb = STRBUF_INIT;
@@ -856,7 +867,7 @@ parse_line(const struct policy *pol, const char *s, size_t n, int lineno,
     rec->line = lineno;
     rec->last_modified = -1;
     rec->fetched_at = -1;
-    rec->url = printable_copy(s, n, FETCH_MAX_URL_LEN);
+    rec->url = fetch_printable(s, n, FETCH_MAX_URL_LEN);
     if (rec->url == NULL) {
         return -1;
     }
@@ -1172,7 +1183,7 @@ do_hop(struct fetch_xfer *t, struct fetch_record *rec, const char *url,
         } else if (cc == CURLE_OPERATION_TIMEDOUT) {
             rc = rec_error(rec, "timed out (over %ld s)", t->o->timeout_s);
         } else {
-            char *detail = printable_copy(errbuf, strlen(errbuf), 200);
+            char *detail = fetch_printable(errbuf, strlen(errbuf), 200);
 
             rc = rec_error(rec, "transfer failed: %s",
                            detail != NULL && detail[0] != '\0'
@@ -1187,7 +1198,7 @@ do_hop(struct fetch_xfer *t, struct fetch_record *rec, const char *url,
     }
     kw_free(rec->content_type);
     rec->content_type = NULL;
-    if (ctype != NULL && (rec->content_type = printable_copy(
+    if (ctype != NULL && (rec->content_type = fetch_printable(
                               ctype, strlen(ctype), FETCH_CTYPE_MAX)) == NULL) {
         res = HOP_NOMEM;
         goto out;
@@ -1241,7 +1252,8 @@ keep_body(struct fetch_xfer *t, struct fetch_record *rec, const char *url)
         ts[1].tv_nsec = 0;
         futimens(t->fd, ts);
     }
-    if (save_file(t, url, rec->content_type, &rec->path) < 0) {
+    if (fetch_save(t->rootfd, t->tmpname, url, NULL, rec->content_type,
+                   &rec->path) < 0) {
         if (errno == ENOMEM) {
             return -1;
         }
@@ -1308,9 +1320,9 @@ fetch_one(struct fetch_xfer *t, struct fetch_record *rec, const char *norm,
         hops++;
         if (url_resolve(strbuf_peek(&cur), strbuf_peek(&loc), &abs) < 0 ||
             url_normalize(strbuf_peek(&abs), &next, NULL) < 0) {
-            char *shown = printable_copy(abs.len > 0 ? strbuf_peek(&abs)
-                                                     : strbuf_peek(&loc),
-                                         abs.len > 0 ? abs.len : loc.len, 200);
+            char *shown = fetch_printable(abs.len > 0 ? strbuf_peek(&abs)
+                                                      : strbuf_peek(&loc),
+                                          abs.len > 0 ? abs.len : loc.len, 200);
 
             if (!strbuf_ok(&abs) || !strbuf_ok(&next) || shown == NULL) {
                 rc = -1;
@@ -1329,7 +1341,7 @@ fetch_one(struct fetch_xfer *t, struct fetch_record *rec, const char *norm,
         strbuf_free(&abs);
         if (policy_check_fetch(t->pol, strbuf_peek(&next), why, sizeof(why)) <
             0) {
-            char *shown = printable_copy(next.buf, next.len, 200);
+            char *shown = fetch_printable(next.buf, next.len, 200);
 
             rc = shown == NULL
                      ? -1
@@ -1402,14 +1414,16 @@ key_cmp(const void *a, const void *b)
     return strcmp(x->path, y->path);
 }
 
-/* Build out->by_path; -1 when out of memory. */
-static int
-index_paths(struct fetch_result *out)
+/* Builds out->by_path anew; see fetch.h. */
+int
+fetch_result_index(struct fetch_result *out)
 {
     size_t i;
 
     out->nfailed = 0;
-    out->by_path = kw_calloc(out->n, sizeof(*out->by_path));
+    out->npath = 0;
+    kw_free(out->by_path);
+    out->by_path = kw_calloc(out->n > 0 ? out->n : 1, sizeof(*out->by_path));
     if (out->by_path == NULL) {
         return -1;
     }
@@ -1505,7 +1519,7 @@ fetch_list(const char *urls_file, const struct policy *pol,
             o->progress(o->progress_arg, i + 1, out->n, &out->r[i]);
         }
     }
-    if (index_paths(out) < 0) {
+    if (fetch_result_index(out) < 0) {
         fetch_fail(err, errlen, "out of memory");
         goto out;
     }
@@ -1561,6 +1575,7 @@ fetch_result_free(struct fetch_result *r)
         kw_free(r->r[i].content_type);
         kw_free(r->r[i].sha256);
         kw_free(r->r[i].error);
+        kw_free(r->r[i].skipped);
     }
     kw_free(r->r);
     kw_free(r->by_path);

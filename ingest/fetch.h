@@ -102,6 +102,10 @@ struct fetch_record {
     long long size;          /* bytes saved; 0 unless fetched */
     char *sha256;            /* hex of the saved bytes; NULL unless fetched */
     char *error;             /* reason when failed, NULL when fetched */
+    /* reason when left out on purpose, else NULL: never set by
+     * fetch_list; the WARC unpacker (warc.h) sets it for records that are
+     * no capture to keep */
+    char *skipped;
 };
 
 /* Private to fetch.c: one key of the path index. */
@@ -152,6 +156,33 @@ void fetch_result_free(struct fetch_result *r);
  * http(s) URL or out of memory (strbuf_ok(out) tells). */
 int fetch_path_for_url(const char *url, const char *content_type,
                        struct strbuf *out);
+
+/* Move the finished file tmpname (relative to the directory rootfd) to
+ * the path for the normalised URL norm with content_type ctype, as
+ * fetch_path_for_url gives it, or "~2".."~9" before its extension, or the
+ * flat form, whichever is free first; directories are made on the way,
+ * never through a symlink, and no file is ever replaced.  With under (a
+ * normalised URL ending in '/', or NULL) and norm under it, the path is
+ * norm's rest after under, without the host directory, so the tree
+ * mirrors a site whose base URL is under.  *path gets the chosen name
+ * (new).  0, or -1 with errno (ENOMEM, or the file-system error that is
+ * not a taken name).  All strings borrowed. */
+int fetch_save(int rootfd, const char *tmpname, const char *norm,
+               const char *under, const char *ctype, char **path);
+
+/* Format err[errlen] (may be NULL or 0 long) and return -1: the error
+ * helper of fetch and of the WARC unpacker. */
+int fetch_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Build r's path index (for fetch_find_path) from its records, after
+ * records were added or changed by hand; 0, or -1 when out of memory. */
+int fetch_result_index(struct fetch_result *r);
+
+/* A new string (kw_free) copying s[0..n), at most max input bytes, with
+ * control bytes and invalid UTF-8 percent-encoded; NULL when out of
+ * memory. */
+char *fetch_printable(const char *s, size_t n, size_t max);
 
 /* Remove dir and everything under it without following symlinks, for the
  * caller's cleanup of dest_dir.  0, or -1 with errno from the first

@@ -40,6 +40,7 @@
 #include "store.h"
 #include "strbuf.h"
 #include "url.h"
+#include "warc.h"
 
 #define WALK_MAX_DEPTH 64
 #define WALK_MAX_FILES 2000000
@@ -93,7 +94,7 @@ struct run {
     json_t *files;   /* report: [{path, status, reason}] */
     json_t *reasons; /* report: {reason: count} */
     FILE *ack;
-    struct fetch_result fetched; /* --fetch: what was retrieved */
+    struct fetch_result fetched; /* --fetch, WARC files: each capture */
     int tty;
     size_t done, total;
     struct timespec start;
@@ -134,7 +135,11 @@ ingest_usage(void)
         "  --jobs N                 worker processes (default: CPU cores + 2)\n"
         "  --fetch URLS.txt         retrieve the listed http(s) URLs first "
         "(hosts\n"
-        "                           from the policy's fetch_allow only)\n");
+        "                           from the policy's fetch_allow only)\n"
+        "A PATH is a directory tree, a file, or a WARC file (.warc, "
+        ".warc.gz):\n"
+        "its captured responses come in at their URLs (not mixed with other "
+        "PATHs).\n");
 }
 
 /* Report one file's outcome. */
@@ -370,6 +375,62 @@ static const struct fetch_record *
 fetched(const struct run *r, const char *rel)
 {
     return r->fetched.n > 0 ? fetch_find_path(&r->fetched, rel) : NULL;
+}
+
+/* Report the captures (--fetch, WARC files) that left no file in the
+ * tree: refused ones as rejected, those left out on purpose as skipped.
+ * list names the --fetch list for records without a URL. */
+static void
+note_captures(struct run *r, const char *list)
+{
+    size_t k;
+
+    for (k = 0; k < r->fetched.n; k++) {
+        const struct fetch_record *c = &r->fetched.r[k];
+        char where[64];
+
+        snprintf(where, sizeof(where), "%s:%d", list ? list : "", c->line);
+        if (c->error != NULL) {
+            reject(r, c->url ? c->url : where, c->error);
+        } else if (c->skipped != NULL) {
+            note(r, c->url ? c->url : where, "skipped", c->skipped);
+            r->skipped++;
+        }
+    }
+}
+
+/* Unpack the WARC files argv[0..n) into the tree dir (warc.h), their
+ * captures into r->fetched.  The tree's base URL becomes --source-url's,
+ * or the site of the first page kept.  0, or -1 after a message. */
+static int
+unpack_warcs(struct run *r, char **argv, int n, const char *dir)
+{
+    struct warc_unpack *u;
+    char err[1024];
+    int i;
+
+    if (warc_unpack_new(dir, r->policy, policy_max_size(r->policy),
+                        r->o.source_url != NULL ? r->tree_url : NULL,
+                        &r->fetched, &u, err, sizeof(err)) < 0) {
+        fprintf(stderr, "kwangmyong ingest: %s\n", err);
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        if (warc_unpack_file(u, argv[i], err, sizeof(err)) < 0) {
+            fprintf(stderr, "kwangmyong ingest: %s: %s\n", argv[i], err);
+            warc_unpack_finish(u);
+            return -1;
+        }
+    }
+    if (warc_unpack_base(u)[0] != '\0') {
+        snprintf(r->tree_url, sizeof(r->tree_url), "%s", warc_unpack_base(u));
+        r->o.source_url = r->tree_url;
+    }
+    if (warc_unpack_finish(u) < 0) {
+        fprintf(stderr, "kwangmyong ingest: out of memory\n");
+        return -1;
+    }
+    return 0;
 }
 
 static int
@@ -826,8 +887,8 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
     struct db_opts dbo = {0};
     struct db_error dberr;
     char err[1024], path[4200], types[64];
-    char fetch_dir[] = "/tmp/kwangmyong-fetch-XXXXXX";
-    int fetch_made = 0;
+    char fetch_dir[4096];
+    int fetch_made = 0, nwarc = 0;
     size_t i, next = 0;
     int rc = 2, a, fatal = 0;
     json_t *report;
@@ -864,32 +925,50 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
                     r.manifest.issues[k].line, r.manifest.issues[k].msg);
         }
     }
-    if (r.o.fetch != NULL) {
-        struct fetch_opts fo;
-        size_t k;
-
-        fetch_opts_default(&fo, r.policy);
+    for (a = optind; a < argc; a++) {
+        nwarc += warc_is_warc_name(argv[a]);
+    }
+    if (nwarc > 0 && (nwarc < argc - optind || r.o.fetch != NULL)) {
+        fprintf(stderr, "kwangmyong ingest: WARC files are ingested on their "
+                        "own: no other PATH and no --fetch with them\n");
+        goto out;
+    }
+    /* --fetch and WARC files leave a tree of captures to walk, in the
+     * temporary directory ($TMPDIR, else /tmp). */
+    snprintf(fetch_dir, sizeof(fetch_dir), "%s/kwangmyong-%s-XXXXXX",
+             getenv("TMPDIR") != NULL && getenv("TMPDIR")[0] == '/'
+                 ? getenv("TMPDIR")
+                 : "/tmp",
+             nwarc > 0 ? "warc" : "fetch");
+    if (r.o.fetch != NULL || nwarc > 0) {
         if (mkdtemp(fetch_dir) == NULL) {
-            fprintf(stderr, "kwangmyong ingest: --fetch: %s\n",
+            fprintf(stderr, "kwangmyong ingest: %s: %s\n", fetch_dir,
                     strerror(errno));
             goto out;
         }
         fetch_made = 1;
+    }
+    if (nwarc > 0) {
+        if (unpack_warcs(&r, argv + optind, nwarc, fetch_dir) < 0) {
+            goto out;
+        }
+        note_captures(&r, NULL);
+        if (walk(&r, fetch_dir, "", 0) < 0) {
+            fprintf(stderr, "kwangmyong ingest: out of memory\n");
+            goto out;
+        }
+        optind = argc; /* every PATH was a WARC file */
+    }
+    if (r.o.fetch != NULL) {
+        struct fetch_opts fo;
+
+        fetch_opts_default(&fo, r.policy);
         if (fetch_list(r.o.fetch, r.policy, &fo, fetch_dir, &r.fetched, err,
                        sizeof(err)) < 0) {
             fprintf(stderr, "kwangmyong ingest: --fetch: %s\n", err);
             goto out;
         }
-        for (k = 0; k < r.fetched.n; k++) {
-            if (r.fetched.r[k].error != NULL) {
-                char where[64];
-
-                snprintf(where, sizeof(where), "%s:%d", r.o.fetch,
-                         r.fetched.r[k].line);
-                reject(&r, r.fetched.r[k].url ? r.fetched.r[k].url : where,
-                       r.fetched.r[k].error);
-            }
-        }
+        note_captures(&r, r.o.fetch);
         if (walk(&r, fetch_dir, "", 0) < 0) {
             fprintf(stderr, "kwangmyong ingest: out of memory\n");
             goto out;
@@ -1040,6 +1119,7 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
         while (pool_has_idle(pool)) {
             struct convert_job job;
             struct strbuf u = STRBUF_INIT;
+            char charset[48];
             const struct manifest_entry *m;
 
             while (next < r.n && r.e[next].kind != KIND_DOC) {
@@ -1057,6 +1137,9 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
                                                              : strbuf_peek(&u);
             if (fetched(&r, r.e[next].rel) != NULL) {
                 job.doc_url = fetched(&r, r.e[next].rel)->final_url;
+                job.charset =
+                    mime_charset(fetched(&r, r.e[next].rel)->content_type,
+                                 charset, sizeof(charset));
             }
             job.tree_url = r.tree_url;
             job.max_bytes = policy_max_size(r.policy);

@@ -1,6 +1,7 @@
 /*
  * store: writes of `kwangmyong ingest`.  Layer: ingest/; depends on lib/
- * (db, moderation, url, query, gz).  Callers hold the write transaction.
+ * (db, document, moderation, search, url, gz).  Callers hold the write
+ * transaction.
  */
 #include "store.h"
 
@@ -8,9 +9,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "document.h"
 #include "gz.h"
 #include "moderation.h"
-#include "query.h"
 #include "search.h"
 #include "strbuf.h"
 #include "url.h"
@@ -380,30 +381,6 @@ put_tags(struct db *db, int64_t doc, const struct manifest_entry *m)
     return 0;
 }
 
-/* A new version that is not approved at once supersedes the versions
- * still waiting; the published one stays until a moderator decides. */
-static int
-supersede_pending(struct db *db, const struct store_doc *d, int64_t doc)
-{
-    static const char sql[] =
-        "UPDATE document SET status = 'superseded', updated_at = :now"
-        " WHERE collection_id = :c AND path = :p AND id <> :id"
-        " AND status = 'pending'";
-    sqlite3_stmt *st = db_stmt(db, sql);
-    int rc;
-
-    if (st == NULL) {
-        return -1;
-    }
-    db_bind_int64(st, ":now", (int64_t)time(NULL));
-    db_bind_int64(st, ":c", d->collection_id);
-    db_bind_text(st, ":p", d->rel);
-    db_bind_int64(st, ":id", doc);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
 /* Publish pending document `doc` for --approve: the moderation form's
  * approve (see moderation.h), decided by the operator, audited as
  * "cli:OPERATOR", in this transaction.  0, or -1 with err filled. */
@@ -465,49 +442,31 @@ int
 store_document(struct db *db, const struct store_doc *d, int64_t *id, char *err,
                size_t errlen)
 {
-    static const char latest[] =
-        "SELECT id, version, status, orig_sha256 FROM document"
-        " WHERE collection_id = :c AND path = :p"
-        " ORDER BY version DESC LIMIT 1";
-    static const char ins[] =
-        "INSERT INTO document(collection_id, path, version, status, title,"
-        " title_norm, language, authors, doc_date, description,"
-        " canonical_url, content_type, body_html, body_text, metadata,"
-        " source_url, source_url_norm, retrieved_at, ingested_at, batch_id,"
-        " operator, orig_sha256, orig_size, body_sha256, original_blob,"
-        " updated_at) VALUES (:c, :p, :v, 'pending', :title, :tnorm, :lang,"
-        " :authors, :date, :descr, :canon, :ctype, :body, :text, :meta,"
-        " :src, :srcnorm, :retr, :now, :batch, :op, :osha, :osize, :bsha,"
-        " :blob, :now)";
     const struct manifest_entry *m = d->meta;
     json_t *r = d->result, *meta;
-    const char *title, *lang, *base, *src;
-    struct strbuf tnorm = STRBUF_INIT, snorm = STRBUF_INIT;
-    sqlite3_stmt *st;
-    int64_t version = 1, doc;
+    const char *base;
+    struct strbuf snorm = STRBUF_INIT;
+    struct document last, nd = {0};
+    int64_t doc, now;
     char blobhex[65], *metatext = NULL;
     int rc, outcome = STORE_NEW;
 
     *id = 0;
-    st = db_stmt(db, latest);
-    if (st == NULL) {
+    rc = document_latest(db, d->collection_id, d->rel, NULL, &last);
+    if (rc < 0) {
         goto sqlfail;
     }
-    db_bind_int64(st, ":c", d->collection_id);
-    db_bind_text(st, ":p", d->rel);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        const char *status = (const char *)sqlite3_column_text(st, 2);
-        int same = strcmp((const char *)sqlite3_column_text(st, 3),
-                          jstr(r, "orig_sha256")) == 0;
+    nd.version = 1;
+    if (rc == 1) {
+        int same = strcmp(last.orig_sha256, jstr(r, "orig_sha256")) == 0;
 
-        version = sqlite3_column_int64(st, 1) + 1;
-        if (same && strcmp(status, "rejected") != 0 &&
-            strcmp(status, "withdrawn") != 0) {
-            int pending = strcmp(status, "pending") == 0;
+        nd.version = last.version + 1;
+        if (same && strcmp(last.status, DOC_REJECTED) != 0 &&
+            strcmp(last.status, DOC_WITHDRAWN) != 0) {
+            int pending = strcmp(last.status, DOC_PENDING) == 0;
 
-            *id = sqlite3_column_int64(st, 0);
-            sqlite3_reset(st);
+            *id = last.id;
+            document_free(&last);
             /* Same bytes: nothing to write, unless --approve publishes a
              * version that was waiting. */
             if (pending && d->approve && publish(db, d, *id, err, errlen) < 0) {
@@ -515,25 +474,26 @@ store_document(struct db *db, const struct store_doc *d, int64_t *id, char *err,
             }
             return STORE_UNCHANGED;
         }
+        document_free(&last);
         outcome = STORE_CHANGED;
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        goto sqlfail;
     }
 
     base = d->rel;
     if (strrchr(base, '/') != NULL) {
         base = strrchr(base, '/') + 1;
     }
-    title = pick(m ? m->title : NULL, jstr(r, "title"), base);
-    lang = pick(m ? m->language : NULL, jstr(r, "language"),
-                pick(d->default_language, jstr(r, "language_guess"), NULL));
-    src = pick(m ? m->source_url : NULL, d->source_url, NULL);
-    query_normalize_title(title, strlen(title), &tnorm);
-    if (url_normalize(src != NULL ? src : d->doc_url, &snorm, NULL) < 0) {
+    nd.collection_id = d->collection_id;
+    nd.path = d->rel;
+    nd.title = pick(m ? m->title : NULL, jstr(r, "title"), base);
+    nd.language =
+        pick(m ? m->language : NULL, jstr(r, "language"),
+             pick(d->default_language, jstr(r, "language_guess"), NULL));
+    nd.source_url = pick(m ? m->source_url : NULL, d->source_url, NULL);
+    if (url_normalize(nd.source_url != NULL ? nd.source_url : d->doc_url,
+                      &snorm, NULL) < 0) {
         strbuf_reset(&snorm);
     }
+    nd.source_url_norm = snorm.len > 0 ? strbuf_peek(&snorm) : NULL;
     meta = json_object();
     json_object_set_new(meta, "format", json_string(jstr(r, "format")));
     if (m != NULL && m->license != NULL) {
@@ -548,72 +508,49 @@ store_document(struct db *db, const struct store_doc *d, int64_t *id, char *err,
         put_blob(db, d->original, d->original_len, blobhex) < 0) {
         goto sqlfail;
     }
-
-    st = db_stmt(db, ins);
-    if (st == NULL) {
+    nd.authors = pick(m ? m->authors : NULL, jstr(r, "authors"), NULL);
+    nd.doc_date = jstr(r, "date");
+    nd.description = pick(m ? m->abstract : NULL, jstr(r, "description"), NULL);
+    nd.canonical_url = jstr(r, "canonical");
+    nd.content_type = jstr(r, "content_type");
+    nd.body_html = jstr(r, "body_html");
+    nd.body_text = jstr(r, "text");
+    nd.metadata = metatext != NULL ? metatext : "{}";
+    nd.retrieved_at = m != NULL && m->retrieved_at >= 0 ? m->retrieved_at
+                      : d->retrieved_at >= 0            ? d->retrieved_at
+                                                        : DOCUMENT_NO_TIME;
+    nd.batch_id = d->batch_id;
+    nd.operator_name = d->operator_name;
+    nd.orig_sha256 = jstr(r, "orig_sha256");
+    nd.orig_size = json_integer_value(json_object_get(r, "orig_size"));
+    nd.body_sha256 = jstr(r, "body_sha256");
+    nd.original_blob = d->original != NULL ? blobhex : NULL;
+    now = (int64_t)time(NULL);
+    if (document_insert(db, &nd, now, &doc) < 0) {
         goto sqlfail;
     }
-    db_bind_int64(st, ":c", d->collection_id);
-    db_bind_text(st, ":p", d->rel);
-    db_bind_int64(st, ":v", version);
-    db_bind_text(st, ":title", title);
-    db_bind_text(st, ":tnorm", strbuf_peek(&tnorm));
-    db_bind_text(st, ":lang", lang);
-    db_bind_text(st, ":authors",
-                 pick(m ? m->authors : NULL, jstr(r, "authors"), NULL));
-    db_bind_text(st, ":date", jstr(r, "date"));
-    db_bind_text(st, ":descr",
-                 pick(m ? m->abstract : NULL, jstr(r, "description"), NULL));
-    db_bind_text(st, ":canon", jstr(r, "canonical"));
-    db_bind_text(st, ":ctype", jstr(r, "content_type"));
-    db_bind_text(st, ":body", jstr(r, "body_html"));
-    db_bind_text(st, ":text", jstr(r, "text"));
-    db_bind_text(st, ":meta", metatext != NULL ? metatext : "{}");
-    db_bind_text(st, ":src", src);
-    db_bind_text(st, ":srcnorm", snorm.len > 0 ? strbuf_peek(&snorm) : NULL);
-    if (m != NULL && m->retrieved_at >= 0) {
-        db_bind_int64(st, ":retr", m->retrieved_at);
-    } else if (d->retrieved_at >= 0) {
-        db_bind_int64(st, ":retr", d->retrieved_at);
-    }
-    db_bind_int64(st, ":now", (int64_t)time(NULL));
-    db_bind_int64(st, ":batch", d->batch_id);
-    db_bind_text(st, ":op", d->operator_name);
-    db_bind_text(st, ":osha", jstr(r, "orig_sha256"));
-    db_bind_int64(st, ":osize",
-                  json_integer_value(json_object_get(r, "orig_size")));
-    db_bind_text(st, ":bsha", jstr(r, "body_sha256"));
-    db_bind_text(st, ":blob", d->original != NULL ? blobhex : NULL);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        goto sqlfail;
-    }
-    doc = sqlite3_last_insert_rowid(db_handle(db));
-    if (put_signal(db, doc, jstr(r, "body_html"), jstr(r, "text")) < 0 ||
-        put_sections(db, doc, title, json_object_get(r, "sections")) < 0 ||
+    if (put_signal(db, doc, nd.body_html, nd.body_text) < 0 ||
+        put_sections(db, doc, nd.title, json_object_get(r, "sections")) < 0 ||
         put_links(db, doc, json_object_get(r, "links")) < 0 ||
         put_tags(db, doc, m) < 0 ||
-        (!d->approve && supersede_pending(db, d, doc) < 0)) {
+        (!d->approve &&
+         document_supersede(db, d->collection_id, d->rel, doc, 0, now) < 0)) {
         goto sqlfail;
     }
     if (d->approve && publish(db, d, doc, err, errlen) < 0) {
         goto fail;
     }
-    if (d->original != NULL &&
-        put_asset(db, d->collection_id, d->rel, doc, jstr(r, "content_type"),
-                  blobhex, base) < 0) {
+    if (d->original != NULL && put_asset(db, d->collection_id, d->rel, doc,
+                                         nd.content_type, blobhex, base) < 0) {
         goto sqlfail;
     }
     *id = doc;
-    strbuf_free(&tnorm);
     strbuf_free(&snorm);
     free(metatext);
     return outcome;
 sqlfail:
     snprintf(err, errlen, "database: %s", db_errmsg(db));
 fail:
-    strbuf_free(&tnorm);
     strbuf_free(&snorm);
     free(metatext);
     return STORE_FAILED;

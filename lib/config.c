@@ -98,6 +98,9 @@ const struct config_key config_keys[] = {
      "with read_only: the file is a snapshot nothing writes while it is "
      "served; opened with immutable=1 (no locks, no -shm); replace it by "
      "rename and the server rolls over to the new one"},
+    {"pack_trusted_keys", CONFIG_STR, OFF(pack_trusted_keys), "", 0, 0,
+     "public key files (NAME.pub, comma-separated) whose signed packs "
+     "pack import accepts, besides those given with --trust"},
     {NULL, CONFIG_STR, 0, NULL, 0, 0, NULL},
 };
 

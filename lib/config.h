@@ -44,6 +44,7 @@ struct config {
     long read_only;
     char *primary_url;
     long immutable;
+    char *pack_trusted_keys;
 };
 
 struct config_key {

@@ -47,3 +47,38 @@ mime_type(const char *name, unsigned flags)
     }
     return NULL;
 }
+
+/* Parameters are ";"-separated name=value pairs; the value may be quoted
+ * (RFC 9110 section 5.6.6). */
+const char *
+mime_charset(const char *ctype, char *buf, size_t n)
+{
+    const char *p = ctype != NULL ? strchr(ctype, ';') : NULL;
+
+    while (p != NULL) {
+        size_t k = 0;
+
+        p++;
+        while (*p == ' ' || *p == '\t') {
+            p++;
+        }
+        if (strncasecmp(p, "charset=", 8) == 0) {
+            p += 8;
+            if (*p == '"') {
+                p++;
+            }
+            while (p[k] != '\0' && p[k] != '"' && p[k] != ';' && p[k] != ' ' &&
+                   p[k] != '\t') {
+                k++;
+            }
+            if (k == 0 || k >= n) {
+                return NULL;
+            }
+            memcpy(buf, p, k);
+            buf[k] = '\0';
+            return buf;
+        }
+        p = strchr(p, ';');
+    }
+    return NULL;
+}

@@ -9,6 +9,8 @@
 #ifndef KW_MIME_H
 #define KW_MIME_H
 
+#include <stddef.h>
+
 /* Flag of an entry: ingest stores files of this type as a tree's assets.
  * Only what a document page loads by itself (images, stylesheets): no
  * script, SVG, font or document type. */
@@ -19,5 +21,10 @@
  * knows it and its entry has every flag of `flags`; else NULL.  A static
  * string. */
 const char *mime_type(const char *name, unsigned flags);
+
+/* The charset parameter of a Content-Type value (borrowed, may be NULL),
+ * copied into buf[n] without quotes: "text/html; charset=\"EUC-KR\"" ->
+ * "EUC-KR".  buf, or NULL when there is none or it does not fit. */
+const char *mime_charset(const char *ctype, char *buf, size_t n);
 
 #endif

@@ -3,8 +3,11 @@
  * a conditional update in one write transaction with its audit row; bulk
  * forms over ids and ingest batches.  Approve is implemented once, in
  * moderation_approve_in_tx(), for the web form and for ingest --approve.
- * Layer: lib/; depends on db, audit, render, query, alloc and jansson;
- * never on microhttpd.h; never prints.
+ * The SQL on documents is document.c's (and the statuses and which act
+ * applies to which); here are the rules around it: validation, supersede,
+ * the document index, renditions, requests and the audit row.
+ * Layer: lib/; depends on db, document, docindex, audit, render, alloc
+ * and jansson; never on microhttpd.h; never prints.
  */
 #include "moderation.h"
 
@@ -18,29 +21,8 @@
 #include "alloc.h"
 #include "audit.h"
 #include "docindex.h"
-#include "query.h"
+#include "document.h"
 #include "render.h"
-#include "strbuf.h"
-
-enum mod_act { ACT_APPROVE, ACT_REJECT, ACT_WITHDRAW, ACT_RESTORE };
-
-/* What a document looked like when the transaction began. */
-struct doc_row {
-    int64_t collection;
-    char *path;     /* new */
-    char *url_norm; /* new, or NULL */
-    char status[16];
-    char by[65];
-    int64_t at;
-};
-
-static void
-doc_row_free(struct doc_row *d)
-{
-    kw_free(d->path);
-    kw_free(d->url_norm);
-    d->path = d->url_norm = NULL;
-}
 
 void
 moderation_conflict_text(const struct mod_conflict *c, char *buf, size_t n)
@@ -65,70 +47,38 @@ step_done(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Read the document in the open transaction.  1 found, 0 not, -1. */
-static int
-doc_read(struct db *w, int64_t doc, struct doc_row *d)
-{
-    static const char sql[] =
-        "SELECT collection_id, path, source_url_norm, status, decided_by,"
-        " decided_at FROM document WHERE id = :id";
-    sqlite3_stmt *st = db_stmt(w, sql);
-    int rc;
-
-    memset(d, 0, sizeof(*d));
-    if (st == NULL) {
-        return -1;
-    }
-    db_bind_int64(st, ":id", doc);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        const char *s = (const char *)sqlite3_column_text(st, 3);
-        const char *by = (const char *)sqlite3_column_text(st, 4);
-
-        d->collection = sqlite3_column_int64(st, 0);
-        d->path = db_column_dup(st, 1);
-        d->url_norm = db_column_dup(st, 2);
-        snprintf(d->status, sizeof(d->status), "%s", s != NULL ? s : "");
-        snprintf(d->by, sizeof(d->by), "%s", by != NULL ? by : "");
-        d->at = sqlite3_column_int64(st, 5);
-        if (d->path == NULL || (d->url_norm == NULL &&
-                                sqlite3_column_type(st, 2) != SQLITE_NULL)) {
-            rc = SQLITE_NOMEM;
-        }
-    }
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW) {
-        return 1;
-    }
-    doc_row_free(d);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
+/* The conflict of an act refused on document d: its status and last
+ * decision. */
 static void
-conflict_fill(struct mod_conflict *c, const struct doc_row *d)
+conflict_fill(struct mod_conflict *c, const struct document *d)
 {
     if (c == NULL) {
         return;
     }
-    snprintf(c->by, sizeof(c->by), "%s", d->by);
-    c->at = d->at;
+    snprintf(c->by, sizeof(c->by), "%s",
+             d->decided_by != NULL ? d->decided_by : "");
+    c->at = d->decided_at != DOCUMENT_NO_TIME ? d->decided_at : 0;
     snprintf(c->status, sizeof(c->status), "%s", d->status);
 }
 
-/* Does the act apply to a document in status s? */
-static int
-act_applies(enum mod_act a, const char *s)
+/* What supersede() collects of the versions it replaces. */
+struct live {
+    json_t *gone;      /* their ids, for the audit detail */
+    int64_t published; /* the published one's id, or 0 */
+    int failed;        /* out of memory */
+};
+
+static void
+live_add(void *ctx, const struct document *d)
 {
-    switch (a) {
-    case ACT_APPROVE:
-    case ACT_REJECT:
-        return strcmp(s, "pending") == 0;
-    case ACT_WITHDRAW:
-        return strcmp(s, "published") == 0;
-    case ACT_RESTORE:
-        return strcmp(s, "withdrawn") == 0 || strcmp(s, "rejected") == 0;
+    struct live *l = ctx;
+
+    if (strcmp(d->status, DOC_PUBLISHED) == 0) {
+        l->published = d->id;
     }
-    return 0;
+    if (json_array_append_new(l->gone, json_integer(d->id)) < 0) {
+        l->failed = 1;
+    }
 }
 
 /* Supersede the other live versions of the same collection and path
@@ -136,60 +86,24 @@ act_applies(enum mod_act a, const char *s)
  * Their ids are appended to `gone` (for the audit detail); a published one
  * loses its stored renditions.  0 or -1. */
 static int
-supersede(struct db *w, int64_t doc, const struct doc_row *d, json_t *gone,
-          int64_t now)
+supersede(struct db *w, const struct document *d, json_t *gone, int64_t now)
 {
-    static const char sel[] =
-        "SELECT id, status FROM document WHERE collection_id = :c"
-        " AND path = :p AND id <> :id"
-        " AND status IN ('pending', 'published') ORDER BY id";
-    static const char upd[] =
-        "UPDATE document SET status = 'superseded', updated_at = :now"
-        " WHERE collection_id = :c AND path = :p AND id <> :id"
-        " AND status IN ('pending', 'published')";
-    sqlite3_stmt *st = db_stmt(w, sel);
-    int64_t published = 0;
-    int rc;
+    struct live l = {gone, 0, 0};
 
-    if (st == NULL) {
-        return -1;
-    }
-    db_bind_int64(st, ":c", d->collection);
-    db_bind_text(st, ":p", d->path);
-    db_bind_int64(st, ":id", doc);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(st, 0);
-
-        if (strcmp((const char *)sqlite3_column_text(st, 1), "published") ==
-            0) {
-            published = id;
-        }
-        if (json_array_append_new(gone, json_integer(id)) < 0) {
-            rc = SQLITE_NOMEM;
-            break;
-        }
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        return -1;
-    }
-    st = db_stmt(w, upd);
-    if (st == NULL) {
+    if (document_list_live(w, d->collection_id, d->path, d->id, live_add, &l) <
+            0 ||
+        l.failed) {
         return -1;
     }
     /* The published version leaves the document index before its status
      * changes (docindex.h). */
-    if (published != 0 && docindex_drop(w, published) < 0) {
+    if (l.published != 0 && docindex_drop(w, l.published) < 0) {
         return -1;
     }
-    db_bind_int64(st, ":c", d->collection);
-    db_bind_text(st, ":p", d->path);
-    db_bind_int64(st, ":id", doc);
-    db_bind_int64(st, ":now", now);
-    if (step_done(st) < 0) {
+    if (document_supersede(w, d->collection_id, d->path, d->id, 1, now) < 0) {
         return -1;
     }
-    return published != 0 ? render_invalidate(w, published, NULL) : 0;
+    return l.published != 0 ? render_invalidate(w, l.published, NULL) : 0;
 }
 
 /* An open acquisition request for the document's URL is now fulfilled.
@@ -217,53 +131,8 @@ fulfil_requests(struct db *w, int64_t doc, const char *url_norm)
     return sqlite3_changes(db_handle(w));
 }
 
-/* The guarded state change: 1 changed, 0 the status was not the expected
- * one (someone else decided first), -1 error. */
-static int
-act_update(struct db *w, enum mod_act a, int64_t doc, const char *actor,
-           const char *reason, int64_t now)
-{
-    static const char approve[] =
-        "UPDATE document SET status = 'published', decided_at = :now,"
-        " decided_by = :who, reason = NULL, published_at = :now,"
-        " updated_at = :now WHERE id = :id AND status = 'pending'";
-    static const char reject[] =
-        "UPDATE document SET status = 'rejected', decided_at = :now,"
-        " decided_by = :who, reason = :why, updated_at = :now"
-        " WHERE id = :id AND status = 'pending'";
-    static const char withdraw[] =
-        "UPDATE document SET status = 'withdrawn', decided_at = :now,"
-        " decided_by = :who, reason = :why, updated_at = :now"
-        " WHERE id = :id AND status = 'published'";
-    static const char restore[] =
-        "UPDATE document SET status = 'pending', decided_at = :now,"
-        " decided_by = :who, reason = :why, updated_at = :now"
-        " WHERE id = :id AND status IN ('withdrawn', 'rejected')";
-    const char *sql = a == ACT_APPROVE    ? approve
-                      : a == ACT_REJECT   ? reject
-                      : a == ACT_WITHDRAW ? withdraw
-                                          : restore;
-    sqlite3_stmt *st = db_stmt(w, sql);
-
-    if (st == NULL) {
-        return -1;
-    }
-    db_bind_int64(st, ":now", now);
-    db_bind_text(st, ":who", actor);
-    db_bind_int64(st, ":id", doc);
-    if (a != ACT_APPROVE) {
-        db_bind_text(st, ":why", reason);
-    }
-    if (step_done(st) < 0) {
-        return -1;
-    }
-    return sqlite3_changes(db_handle(w)) == 1;
-}
-
 static const char *const act_names[] = {"approve", "reject", "withdraw",
                                         "restore"};
-static const char *const act_targets[] = {"published", "rejected", "withdrawn",
-                                          "pending"};
 
 /* Empty, blank-only or too long reasons are refused where one is needed. */
 static int
@@ -300,11 +169,11 @@ actor_ok(const char *actor)
  * or 0.  Arguments are already validated.  Returns an enum mod_result; on
  * anything but MOD_OK the caller rolls back. */
 static int
-act_tx(struct db *w, enum mod_act a, int64_t doc, const char *actor,
+act_tx(struct db *w, enum document_act a, int64_t doc, const char *actor,
        const char *who, const char *reason, const char *client,
        struct mod_conflict *c, int64_t batch)
 {
-    struct doc_row d;
+    struct document d;
     struct audit_entry e = {.actor = who,
                             .action = act_names[a],
                             .object_type = "document",
@@ -315,31 +184,32 @@ act_tx(struct db *w, enum mod_act a, int64_t doc, const char *actor,
     int64_t now = (int64_t)time(NULL);
     int rc, res = MOD_DB_ERROR;
 
-    rc = doc_read(w, doc, &d);
+    rc = document_get(w, doc, 0, &d);
     if (rc <= 0) {
         return rc == 0 ? MOD_NOT_FOUND : MOD_DB_ERROR;
     }
-    if (!act_applies(a, d.status)) {
+    if (!document_act_applies(a, d.status)) {
         conflict_fill(c, &d);
         res = MOD_CONFLICT;
         goto out;
     }
-    detail = json_pack("{s:s, s:s}", "from", d.status, "to", act_targets[a]);
+    detail =
+        json_pack("{s:s, s:s}", "from", d.status, "to", document_act_status(a));
     gone = json_array();
     if (detail == NULL || gone == NULL) {
         goto out;
     }
-    if (a == ACT_APPROVE && supersede(w, doc, &d, gone, now) < 0) {
+    if (a == DOCUMENT_APPROVE && supersede(w, &d, gone, now) < 0) {
         goto out;
     }
     /* The guard: under BEGIN IMMEDIATE the read above is current, and the
      * WHERE status = expected makes a second decision impossible even if
      * that ever changed. */
-    rc = act_update(w, a, doc, actor, reason, now);
+    rc = document_decide(w, doc, a, actor, reason, now);
     if (rc <= 0) {
         if (rc == 0) {
-            doc_row_free(&d);
-            if (doc_read(w, doc, &d) == 1) {
+            document_free(&d);
+            if (document_get(w, doc, 0, &d) == 1) {
                 conflict_fill(c, &d);
                 res = MOD_CONFLICT;
             }
@@ -347,18 +217,18 @@ act_tx(struct db *w, enum mod_act a, int64_t doc, const char *actor,
         goto out;
     }
     /* The document index holds the published documents (docindex.h). */
-    if ((a == ACT_APPROVE && docindex_put(w, doc) < 0) ||
-        (a == ACT_WITHDRAW && docindex_drop(w, doc) < 0)) {
+    if ((a == DOCUMENT_APPROVE && docindex_put(w, doc) < 0) ||
+        (a == DOCUMENT_WITHDRAW && docindex_drop(w, doc) < 0)) {
         goto out;
     }
-    if (a == ACT_APPROVE || a == ACT_WITHDRAW) {
+    if (a == DOCUMENT_APPROVE || a == DOCUMENT_WITHDRAW) {
         /* Pages linking to this URL bind to it now, or stop binding. */
-        if (render_invalidate(w, doc, d.url_norm) < 0) {
+        if (render_invalidate(w, doc, d.source_url_norm) < 0) {
             goto out;
         }
     }
-    if (a == ACT_APPROVE) {
-        int n = fulfil_requests(w, doc, d.url_norm);
+    if (a == DOCUMENT_APPROVE) {
+        int n = fulfil_requests(w, doc, d.source_url_norm);
 
         if (n < 0 || json_object_set_new(detail, "fulfilled_requests",
                                          json_integer(n)) < 0) {
@@ -379,7 +249,7 @@ act_tx(struct db *w, enum mod_act a, int64_t doc, const char *actor,
 out:
     json_decref(detail);
     json_decref(gone);
-    doc_row_free(&d);
+    document_free(&d);
     return res;
 }
 
@@ -398,7 +268,7 @@ moderation_approve_in_tx(struct db *w, int64_t doc, const char *actor,
     if (reason != NULL && !reason_ok(reason, 1)) {
         reason = NULL; /* a blank optional reason is none */
     }
-    return act_tx(w, ACT_APPROVE, doc, actor,
+    return act_tx(w, DOCUMENT_APPROVE, doc, actor,
                   audit_actor != NULL ? audit_actor : actor, reason, client, c,
                   batch);
 }
@@ -406,14 +276,14 @@ moderation_approve_in_tx(struct db *w, int64_t doc, const char *actor,
 /* One act in its own write transaction.  batch: the ingest batch being
  * approved as a whole, or 0. */
 static int
-act(struct db *w, enum mod_act a, int64_t doc, const char *actor,
+act(struct db *w, enum document_act a, int64_t doc, const char *actor,
     const char *reason, const char *client, struct mod_conflict *c,
     int64_t batch)
 {
     int res;
 
     if (!actor_ok(actor) ||
-        !reason_ok(reason, a == ACT_REJECT || a == ACT_WITHDRAW)) {
+        !reason_ok(reason, a == DOCUMENT_REJECT || a == DOCUMENT_WITHDRAW)) {
         return MOD_BAD_REQUEST;
     }
     if (reason != NULL && !reason_ok(reason, 1)) {
@@ -422,7 +292,7 @@ act(struct db *w, enum mod_act a, int64_t doc, const char *actor,
     if (db_write_begin(w) != SQLITE_OK) {
         return MOD_DB_ERROR;
     }
-    res = a == ACT_APPROVE
+    res = a == DOCUMENT_APPROVE
               ? moderation_approve_in_tx(w, doc, actor, NULL, reason, client,
                                          batch, c)
               : act_tx(w, a, doc, actor, actor, reason, client, c, batch);
@@ -437,7 +307,7 @@ int
 moderation_approve(struct db *w, int64_t doc, const char *actor,
                    const char *client, struct mod_conflict *c)
 {
-    return act(w, ACT_APPROVE, doc, actor, NULL, client, c, 0);
+    return act(w, DOCUMENT_APPROVE, doc, actor, NULL, client, c, 0);
 }
 
 int
@@ -445,7 +315,7 @@ moderation_reject(struct db *w, int64_t doc, const char *actor,
                   const char *reason, const char *client,
                   struct mod_conflict *c)
 {
-    return act(w, ACT_REJECT, doc, actor, reason, client, c, 0);
+    return act(w, DOCUMENT_REJECT, doc, actor, reason, client, c, 0);
 }
 
 int
@@ -453,7 +323,7 @@ moderation_withdraw(struct db *w, int64_t doc, const char *actor,
                     const char *reason, const char *client,
                     struct mod_conflict *c)
 {
-    return act(w, ACT_WITHDRAW, doc, actor, reason, client, c, 0);
+    return act(w, DOCUMENT_WITHDRAW, doc, actor, reason, client, c, 0);
 }
 
 int
@@ -461,7 +331,7 @@ moderation_restore(struct db *w, int64_t doc, const char *actor,
                    const char *reason, const char *client,
                    struct mod_conflict *c)
 {
-    return act(w, ACT_RESTORE, doc, actor, reason, client, c, 0);
+    return act(w, DOCUMENT_RESTORE, doc, actor, reason, client, c, 0);
 }
 
 size_t
@@ -472,7 +342,7 @@ moderation_approve_many(struct db *w, const int64_t *ids, size_t n,
     size_t i, ok = 0;
 
     for (i = 0; i < n; i++) {
-        results[i] = act(w, ACT_APPROVE, ids[i], actor, NULL, client,
+        results[i] = act(w, DOCUMENT_APPROVE, ids[i], actor, NULL, client,
                          conflicts != NULL ? &conflicts[i] : NULL, 0);
         ok += results[i] == MOD_OK;
     }
@@ -488,7 +358,7 @@ moderation_reject_many(struct db *w, const int64_t *ids, size_t n,
     size_t i, ok = 0;
 
     for (i = 0; i < n; i++) {
-        results[i] = act(w, ACT_REJECT, ids[i], actor, reason, client,
+        results[i] = act(w, DOCUMENT_REJECT, ids[i], actor, reason, client,
                          conflicts != NULL ? &conflicts[i] : NULL, 0);
         ok += results[i] == MOD_OK;
     }
@@ -501,10 +371,7 @@ static int
 batch_pending(struct db *w, int64_t batch, int64_t **ids, size_t *n)
 {
     static const char has[] = "SELECT 1 FROM ingest_batch WHERE id = :b";
-    static const char sel[] = "SELECT id FROM document WHERE batch_id = :b"
-                              " AND status = 'pending' ORDER BY id";
     sqlite3_stmt *st;
-    size_t cap = 0;
     int rc, res = MOD_DB_ERROR;
 
     *ids = NULL;
@@ -524,34 +391,9 @@ batch_pending(struct db *w, int64_t batch, int64_t **ids, size_t *n)
         res = rc == SQLITE_DONE ? MOD_NOT_FOUND : MOD_DB_ERROR;
         goto out;
     }
-    st = db_stmt(w, sel);
-    if (st == NULL) {
-        goto out;
-    }
-    db_bind_int64(st, ":b", batch);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            size_t ncap = cap != 0 ? cap * 2 : 64;
-            int64_t *p = kw_realloc(*ids, ncap * sizeof(**ids));
-
-            if (p == NULL) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            *ids = p;
-            cap = ncap;
-        }
-        (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_reset(st);
-    res = rc == SQLITE_DONE ? MOD_OK : MOD_DB_ERROR;
+    res = document_batch_pending(w, batch, ids, n) == 0 ? MOD_OK : MOD_DB_ERROR;
 out:
     db_write_rollback(w);
-    if (res != MOD_OK) {
-        kw_free(*ids);
-        *ids = NULL;
-        *n = 0;
-    }
     return res;
 }
 
@@ -569,7 +411,8 @@ moderation_approve_batch(struct db *w, int64_t batch, const char *actor,
     }
     res = batch_pending(w, batch, &ids, &n);
     for (i = 0; res == MOD_OK && i < n; i++) {
-        int r = act(w, ACT_APPROVE, ids[i], actor, NULL, client, NULL, batch);
+        int r =
+            act(w, DOCUMENT_APPROVE, ids[i], actor, NULL, client, NULL, batch);
 
         if (r == MOD_OK) {
             (*approved)++;
@@ -783,9 +626,6 @@ title_put(struct db *w, int64_t doc, const char *title, int64_t now)
 static int
 title_put_text(struct db *w, int64_t doc, const char *title, int64_t now)
 {
-    static const char upd[] =
-        "UPDATE document SET title = :t, title_norm = :tn, updated_at = :now"
-        " WHERE id = :id";
     static const char sec[] = "SELECT id, title, heading, body FROM section"
                               " WHERE document_id = :d AND ord = 0";
     static const char fts_del[] =
@@ -796,24 +636,12 @@ title_put_text(struct db *w, int64_t doc, const char *title, int64_t now)
     static const char fts_ins[] =
         "INSERT INTO section_fts(rowid, title, heading, body)"
         " VALUES (:id, :t, :h, :b)";
-    struct strbuf norm = STRBUF_INIT;
     char *old = NULL, *heading = NULL, *body = NULL;
     sqlite3_stmt *st;
     int64_t sid = 0;
     int rc = -1;
 
-    if (query_normalize_title(title, strlen(title), &norm) < 0) {
-        goto out;
-    }
-    st = db_stmt(w, upd);
-    if (st == NULL) {
-        goto out;
-    }
-    db_bind_text(st, ":t", title);
-    db_bind_text(st, ":tn", strbuf_peek(&norm));
-    db_bind_int64(st, ":now", now);
-    db_bind_int64(st, ":id", doc);
-    if (step_done(st) < 0) {
+    if (document_set_title(w, doc, title, now) < 0) {
         goto out;
     }
     st = db_stmt(w, sec);
@@ -870,56 +698,7 @@ out:
     kw_free(body);
     kw_free(heading);
     kw_free(old);
-    strbuf_free(&norm);
     return rc;
-}
-
-static int
-language_put(struct db *w, int64_t doc, const char *language, int64_t now)
-{
-    static const char sql[] = "UPDATE document SET language = :l,"
-                              " updated_at = :now WHERE id = :id";
-    sqlite3_stmt *st = db_stmt(w, sql);
-
-    if (st == NULL) {
-        return -1;
-    }
-    db_bind_text(st, ":l", language[0] != '\0' ? language : NULL);
-    db_bind_int64(st, ":now", now);
-    db_bind_int64(st, ":id", doc);
-    return step_done(st);
-}
-
-/* The current title and language (new strings) in the open transaction.
- * 1 found, 0 not, -1. */
-static int
-meta_read(struct db *w, int64_t doc, char **title, char **language)
-{
-    static const char sql[] = "SELECT title, language FROM document"
-                              " WHERE id = :id";
-    sqlite3_stmt *st = db_stmt(w, sql);
-    int rc;
-
-    *title = *language = NULL;
-    if (st == NULL) {
-        return -1;
-    }
-    db_bind_int64(st, ":id", doc);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *title = db_column_dup(st, 0);
-        *language = db_column_dup(st, 1);
-        if (*title == NULL) {
-            rc = SQLITE_NOMEM;
-        }
-    }
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW) {
-        return 1;
-    }
-    kw_free(*title);
-    *title = NULL;
-    return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int
@@ -934,7 +713,7 @@ moderation_edit(struct db *w, int64_t doc, const char *actor, const char *title,
                             .object_type = "document",
                             .object_id = doc,
                             .client = client};
-    char *otitle = NULL, *olang = NULL;
+    struct document old = {0};
     int64_t now = (int64_t)time(NULL);
     int rc, bad = 0, res = MOD_DB_ERROR;
 
@@ -958,24 +737,27 @@ moderation_edit(struct db *w, int64_t doc, const char *actor, const char *title,
     if (db_write_begin(w) != SQLITE_OK) {
         goto out;
     }
-    rc = meta_read(w, doc, &otitle, &olang);
+    rc = document_get(w, doc, 0, &old);
     if (rc <= 0) {
         res = rc == 0 ? MOD_NOT_FOUND : MOD_DB_ERROR;
         goto rollback;
     }
-    if (title != NULL && strcmp(title, otitle) != 0) {
+    if (title != NULL && strcmp(title, old.title) != 0) {
         if (title_put(w, doc, title, now) < 0) {
             goto rollback;
         }
-        json_object_set_new(before, "title", json_string(otitle));
+        json_object_set_new(before, "title", json_string(old.title));
         json_object_set_new(after, "title", json_string(title));
     }
-    if (language != NULL && strcmp(language, olang != NULL ? olang : "") != 0) {
-        if (language_put(w, doc, language, now) < 0) {
+    if (language != NULL &&
+        strcmp(language, old.language != NULL ? old.language : "") != 0) {
+        if (document_set_language(w, doc, language[0] != '\0' ? language : NULL,
+                                  now) < 0) {
             goto rollback;
         }
         json_object_set_new(before, "language",
-                            olang != NULL ? json_string(olang) : json_null());
+                            old.language != NULL ? json_string(old.language)
+                                                 : json_null());
         json_object_set_new(after, "language",
                             language[0] != '\0' ? json_string(language)
                                                 : json_null());
@@ -1011,8 +793,7 @@ moderation_edit(struct db *w, int64_t doc, const char *actor, const char *title,
 rollback:
     db_write_rollback(w);
 out:
-    kw_free(otitle);
-    kw_free(olang);
+    document_free(&old);
     json_decref(have);
     json_decref(want);
     json_decref(before);

@@ -1,7 +1,8 @@
 /*
  * moderation: the document state machine a moderator drives, each act one
  * write transaction with its audit row.  Layer: lib/; depends on db,
- * audit, render, query and jansson; never on microhttpd.h; never prints.
+ * document (the statements, the statuses and which act applies to which),
+ * audit, render and jansson; never on microhttpd.h; never prints.
  *
  *   pending   --approve-->  published  (other versions: superseded)
  *   pending   --reject--->  rejected   (reason required)

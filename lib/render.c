@@ -1,8 +1,9 @@
 /*
  * render: bind the links of sanitized bodies at render time.  Layer:
- * lib/; depends on db, url, html.  The scan relies on the sanitizer's
- * output form: attributes are double-quoted and escaped, text has no raw
- * quote, so ` href="` and ` src="` occur only inside tags.
+ * lib/; depends on db, document, rendition, url, html.  The scan relies
+ * on the sanitizer's output form: attributes are double-quoted and
+ * escaped, text has no raw quote, so ` href="` and ` src="` occur only
+ * inside tags.
  */
 #include "render.h"
 
@@ -11,7 +12,9 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "document.h"
 #include "html.h"
+#include "rendition.h"
 #include "url.h"
 
 /* One builder for every link to a document (pages, feeds, bound bodies),
@@ -133,28 +136,19 @@ load_trees(struct binder *b)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* A published document whose source URL is norm: its local URL. */
+/* A published document whose source URL is norm: its local URL.  1
+ * found, 0 not, -1 error. */
 static int
 find_document(const struct binder *b, const char *norm, struct strbuf *out)
 {
-    static const char sql[] =
-        "SELECT c.name, d.path FROM document d"
-        " JOIN collection c ON c.id = d.collection_id"
-        " WHERE d.source_url_norm = :u AND d.status = 'published' LIMIT 1";
-    sqlite3_stmt *st = db_stmt(b->db, sql);
-    int found = 0;
+    struct document d;
+    int rc = document_find_url(b->db, norm, &d);
 
-    if (st == NULL) {
-        return -1;
+    if (rc == 1) {
+        render_doc_url(out, b->base, d.collection, d.path, NULL);
+        document_free(&d);
     }
-    db_bind_text(st, ":u", norm);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        render_doc_url(out, b->base, (const char *)sqlite3_column_text(st, 0),
-                       (const char *)sqlite3_column_text(st, 1), NULL);
-        found = 1;
-    }
-    sqlite3_reset(st);
-    return found;
+    return rc;
 }
 
 /* A stored asset under one of the trees: its local URL. */
@@ -372,21 +366,10 @@ render_bind_links(struct db *db, const char *body, const char *base,
     return 0;
 }
 
+/* The pages that link to url_norm are the ones whose bound links change
+ * (render_bind_links): rendition.c drops those with the document's own. */
 int
 render_invalidate(struct db *db, int64_t doc, const char *url_norm)
 {
-    static const char sql[] =
-        "DELETE FROM rendition WHERE document_id = :d OR document_id IN"
-        " (SELECT document_id FROM link WHERE target_url = :u)";
-    sqlite3_stmt *st = db_stmt(db, sql);
-    int rc;
-
-    if (st == NULL) {
-        return -1;
-    }
-    db_bind_int64(st, ":d", doc);
-    db_bind_text(st, ":u", url_norm);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return rendition_invalidate(db, doc, url_norm);
 }

@@ -1,6 +1,6 @@
 /*
  * render: late binding of the links in a stored body.  Layer: lib/;
- * depends on db, url, html; never on microhttpd.h.
+ * depends on db, document, rendition, url, html; never on microhttpd.h.
  *
  * Bodies keep every link as the absolute URL it had outside (resolved at
  * ingest).  When a page is rendered, each href and src is bound to what
@@ -41,8 +41,8 @@ int render_bind_links(struct db *db, const char *body, const char *base,
                       struct strbuf *out);
 
 /* Drop the stored renditions of document `doc` and of every document
- * that links to `url_norm` (may be NULL); called in the write transaction
- * that publishes or withdraws it.  0 or -1. */
+ * that links to `url_norm` (may be NULL), through rendition.h; called in
+ * the write transaction that publishes or withdraws it.  0 or -1. */
 int render_invalidate(struct db *db, int64_t doc, const char *url_norm);
 
 #endif

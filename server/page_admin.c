@@ -1,6 +1,6 @@
 /*
  * page_admin: login, logout and the moderation pages.  Layer: server/;
- * depends on lib/ (auth, moderation, render, db), never on MHD.
+ * depends on lib/ (auth, document, moderation, render, db), never on MHD.
  *
  * Every state change is a POST with the session's CSRF token and a
  * same-origin check (router.c), answered with 303 (post/redirect/get);
@@ -13,7 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "auth.h"
+#include "document.h"
 #include "html.h"
 #include "moderation.h"
 #include "pages.h"
@@ -23,20 +25,37 @@
 #define ADMIN_PAGE 50
 #define BULK_MAX 500
 
+/* A time as "YYYY-MM-DD HH:MM UTC", JSON null for none. */
 static json_t *
-when(sqlite3_stmt *st, int col)
+when_at(int64_t at)
 {
-    time_t t;
+    time_t t = (time_t)at;
     struct tm tm;
     char buf[32];
 
-    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+    if (at == DOCUMENT_NO_TIME) {
         return json_null();
     }
-    t = (time_t)sqlite3_column_int64(st, col);
     gmtime_r(&t, &tm);
     strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M UTC", &tm);
     return json_string(buf);
+}
+
+/* A time column as when_at() shows it. */
+static json_t *
+when(sqlite3_stmt *st, int col)
+{
+    return when_at(sqlite3_column_type(st, col) == SQLITE_NULL
+                       ? DOCUMENT_NO_TIME
+                       : sqlite3_column_int64(st, col));
+}
+
+/* A number as the text a column gave (the views show it as text), JSON
+ * null for 0 (none). */
+static json_t *
+number_or_null(int64_t n)
+{
+    return n != 0 ? json_sprintf("%lld", (long long)n) : json_null();
 }
 
 /* The "admin" object every admin view shows (layout data). */
@@ -188,13 +207,22 @@ rows(struct req *req, const char *sql, const char *const *keys, int nkeys,
     return a;
 }
 
+/* A row of the dashboard's "statuses", strings as rows() makes them. */
+static void
+status_row(void *ctx, const char *status, int64_t n)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "status", json_pack("s?", status));
+    json_object_set_new(o, "count", json_sprintf("%lld", (long long)n));
+    json_array_append_new(ctx, o);
+}
+
 /* GET /admin/: documents by status, recent moderation activity, the
  * zero-result searches, the most wanted outside pages. */
 int
 page_admin_dashboard_get(struct req *req, json_t **model)
 {
-    static const char by_status[] =
-        "SELECT status, count(*) FROM document GROUP BY status ORDER BY 1";
     static const char activity[] =
         "SELECT at, actor, action, object_id, reason FROM audit"
         " ORDER BY id DESC LIMIT 15";
@@ -204,16 +232,17 @@ page_admin_dashboard_get(struct req *req, json_t **model)
     static const char wanted[] =
         "SELECT url, count, first_at, last_at FROM acquisition_request"
         " WHERE status = 'open' ORDER BY count DESC, last_at DESC LIMIT 50";
-    static const char *const k1[] = {"status", "count"};
     static const char *const k2[] = {"at_at", "actor", "action", "object_id",
                                      "reason"};
     static const char *const k3[] = {"query", "zero_count", "count"};
     static const char *const k4[] = {"url", "count", "first_at", "last_at"};
-    json_t *m = admin_model(req);
+    json_t *m = admin_model(req), *statuses = json_array();
 
     *model = m;
     json_object_set_new(m, "title", json_string("admin"));
-    json_object_set_new(m, "statuses", rows(req, by_status, k1, 2, 0));
+    /* A read that fails shows what it had, as rows() does. */
+    (void)document_count_by_status(req->db, status_row, statuses);
+    json_object_set_new(m, "statuses", statuses);
     json_object_set_new(m, "activity", rows(req, activity, k2, 5, 0));
     json_object_set_new(m, "zero", rows(req, zero, k3, 3, 0));
     json_object_set_new(m, "requests", rows(req, wanted, k4, 4, 0));
@@ -255,65 +284,58 @@ page_admin_requests_get(struct req *req, json_t **model)
     return 200;
 }
 
+/* queue_row's context. */
+struct queue {
+    struct req *req;
+    json_t *docs;
+};
+
+static void
+queue_row(void *ctx, const struct document *doc)
+{
+    struct queue *q = ctx;
+    json_t *d = json_object();
+    char url[64];
+
+    snprintf(url, sizeof(url), "%s/admin/documents/%lld", q->req->app->base,
+             (long long)doc->id);
+    json_object_set_new(d, "id", json_integer(doc->id));
+    json_object_set_new(d, "url", json_string(url));
+    json_object_set_new(d, "title", json_pack("s?", doc->title));
+    json_object_set_new(d, "collection", json_pack("s?", doc->collection));
+    json_object_set_new(d, "batch", number_or_null(doc->batch_id));
+    json_object_set_new(d, "source_url", json_pack("s?", doc->source_url));
+    json_object_set_new(d, "ingested", when_at(doc->ingested_at));
+    json_object_set_new(d, "changed", json_boolean(doc->version > 1));
+    json_array_append_new(q->docs, d);
+}
+
 /* GET /admin/queue?collection=&batch=&domain=: pending documents, oldest
  * first, at most 50 a page. */
 int
 page_admin_queue_get(struct req *req, json_t **model)
 {
-    static const char sql[] =
-        "SELECT d.id, d.title, c.name, d.batch_id, d.source_url,"
-        " d.ingested_at, d.version > 1 FROM document d"
-        " JOIN collection c ON c.id = d.collection_id"
-        " WHERE d.status = 'pending' AND (:c IS NULL OR c.name = :c)"
-        " AND (:b IS NULL OR d.batch_id = :b)"
-        " AND (:dom IS NULL OR d.source_url_norm LIKE '%://' || :dom || '/%'"
-        " OR d.source_url_norm LIKE '%.' || :dom || '/%')"
-        " ORDER BY d.ingested_at, d.id LIMIT :lim OFFSET :off";
     const char *coll = req_arg(req, "collection");
     const char *dom = req_arg(req, "domain");
     int64_t batch = id_arg(req_arg(req, "batch"));
     int64_t page = id_arg(req_arg(req, "page"));
-    json_t *m = admin_model(req), *docs = json_array(), *f = json_object();
-    sqlite3_stmt *st = db_stmt(req->db, sql);
+    struct document_queue dq = {coll && *coll ? coll : NULL, batch,
+                                dom && *dom ? dom : NULL};
+    json_t *m = admin_model(req), *f = json_object();
+    struct queue q = {req, json_array()};
 
     *model = m;
-    json_object_set_new(m, "documents", docs);
+    json_object_set_new(m, "documents", q.docs);
     json_object_set_new(f, "collection", json_string(coll ? coll : ""));
     json_object_set_new(f, "domain", json_string(dom ? dom : ""));
     if (batch > 0) {
         json_object_set_new(f, "batch", json_integer(batch));
     }
     json_object_set_new(m, "filter", f);
-    if (st == NULL) {
-        return 500;
-    }
-    db_bind_text(st, ":c", coll && *coll ? coll : NULL);
-    db_bind_text(st, ":dom", dom && *dom ? dom : NULL);
-    if (batch > 0) {
-        db_bind_int64(st, ":b", batch);
-    } else {
-        db_bind_null(st, ":b");
-    }
-    db_bind_int64(st, ":lim", ADMIN_PAGE);
-    db_bind_int64(st, ":off", (page > 1 ? page - 1 : 0) * ADMIN_PAGE);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        json_t *d = json_object();
-        char url[64];
-
-        snprintf(url, sizeof(url), "%s/admin/documents/%lld", req->app->base,
-                 (long long)sqlite3_column_int64(st, 0));
-        json_object_set_new(d, "id", json_integer(sqlite3_column_int64(st, 0)));
-        json_object_set_new(d, "url", json_string(url));
-        json_object_set_new(d, "title", db_column_json(st, 1));
-        json_object_set_new(d, "collection", db_column_json(st, 2));
-        json_object_set_new(d, "batch", db_column_json(st, 3));
-        json_object_set_new(d, "source_url", db_column_json(st, 4));
-        json_object_set_new(d, "ingested", when(st, 5));
-        json_object_set_new(d, "changed",
-                            json_boolean(sqlite3_column_int(st, 6)));
-        json_array_append_new(docs, d);
-    }
-    sqlite3_reset(st);
+    /* A read that fails after its first rows shows them, as it did. */
+    (void)document_list_pending(req->db, &dq, ADMIN_PAGE,
+                                (page > 1 ? page - 1 : 0) * ADMIN_PAGE,
+                                queue_row, &q);
     return 200;
 }
 
@@ -477,93 +499,98 @@ diff_html(const char *a, const char *b)
     return strbuf_detach(&out, NULL);
 }
 
+/* The body text of the published version at d's path when that is
+ * another document (new, kw_free), else NULL. */
+static char *
+published_text(struct req *req, const struct document *d)
+{
+    struct document p;
+    int64_t id;
+    char *text = NULL;
+
+    if (document_published_id(req->db, d->collection_id, d->path, &id) == 1 &&
+        id != d->id && document_get(req->db, id, DOCUMENT_BODY_TEXT, &p) == 1) {
+        text = kw_strdup(p.body_text);
+        document_free(&p);
+    }
+    return text;
+}
+
 /* GET /admin/documents/ID: metadata, provenance, actions, the links it
  * holds, a diff against the published version of its path, and the body
  * in a sandboxed iframe. */
 int
 page_admin_document_get(struct req *req, json_t **model)
 {
-    static const char sql[] =
-        "SELECT d.id, d.title, d.status, d.version, d.decided_by,"
-        " d.decided_at, d.reason, c.name, d.path, d.source_url,"
-        " d.ingested_at, d.operator, d.batch_id, d.orig_sha256, d.language,"
-        " d.body_text, (SELECT group_concat(t.name, ', ') FROM"
-        " document_tag dt JOIN tag t ON t.id = dt.tag_id"
-        " WHERE dt.document_id = d.id), (SELECT body_text FROM document p"
-        " WHERE p.collection_id = d.collection_id AND p.path = d.path AND"
-        " p.status = 'published' AND p.id <> d.id)"
-        " FROM document d JOIN collection c ON c.id = d.collection_id"
-        " WHERE d.id = :id";
     static const char links[] = "SELECT target_url FROM link"
                                 " WHERE document_id = :n ORDER BY 1 LIMIT 2000";
     static const char *const lk[] = {"url"};
+    static const enum document_act acts[] = {
+        DOCUMENT_APPROVE, DOCUMENT_REJECT, DOCUMENT_WITHDRAW, DOCUMENT_RESTORE};
+    static const char *const act_keys[] = {"approve", "reject", "withdraw",
+                                           "restore"};
     int64_t id = id_arg(req->captures[0]);
-    sqlite3_stmt *st = db_stmt(req->db, sql);
+    struct document doc;
     json_t *m, *d, *can, *ls, *flat;
-    const char *status;
-    char url[128];
+    char url[128], *old;
     size_t i;
+    int rc;
 
-    if (id == 0 || st == NULL) {
-        return id == 0 ? 404 : 500;
-    }
-    db_bind_int64(st, ":id", id);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
+    if (id == 0) {
         return 404;
+    }
+    rc = document_get(req->db, id, DOCUMENT_BODY_TEXT | DOCUMENT_TAGS, &doc);
+    if (rc <= 0) {
+        return rc < 0 ? 500 : 404;
     }
     m = admin_model(req);
     *model = m;
     d = json_object();
     json_object_set_new(d, "id", json_integer(id));
-    json_object_set_new(d, "title", db_column_json(st, 1));
-    json_object_set_new(d, "status", db_column_json(st, 2));
-    json_object_set_new(d, "version", json_integer(sqlite3_column_int(st, 3)));
-    json_object_set_new(d, "decided_by", db_column_json(st, 4));
-    json_object_set_new(d, "decided_at", when(st, 5));
-    json_object_set_new(d, "reason", db_column_json(st, 6));
-    json_object_set_new(d, "collection", db_column_json(st, 7));
-    json_object_set_new(d, "path", db_column_json(st, 8));
-    json_object_set_new(d, "source_url", db_column_json(st, 9));
-    json_object_set_new(d, "ingested", when(st, 10));
-    json_object_set_new(d, "operator", db_column_json(st, 11));
-    json_object_set_new(d, "batch", db_column_json(st, 12));
-    json_object_set_new(d, "orig_sha256", db_column_json(st, 13));
-    json_object_set_new(d, "language", db_column_json(st, 14));
-    json_object_set_new(d, "tags", db_column_json(st, 16));
+    json_object_set_new(d, "title", json_pack("s?", doc.title));
+    json_object_set_new(d, "status", json_pack("s?", doc.status));
+    json_object_set_new(d, "version", json_integer(doc.version));
+    json_object_set_new(d, "decided_by", json_pack("s?", doc.decided_by));
+    json_object_set_new(d, "decided_at", when_at(doc.decided_at));
+    json_object_set_new(d, "reason", json_pack("s?", doc.reason));
+    json_object_set_new(d, "collection", json_pack("s?", doc.collection));
+    json_object_set_new(d, "path", json_pack("s?", doc.path));
+    json_object_set_new(d, "source_url", json_pack("s?", doc.source_url));
+    json_object_set_new(d, "ingested", when_at(doc.ingested_at));
+    json_object_set_new(d, "operator", json_pack("s?", doc.operator_name));
+    json_object_set_new(d, "batch", number_or_null(doc.batch_id));
+    json_object_set_new(d, "orig_sha256", json_pack("s?", doc.orig_sha256));
+    json_object_set_new(d, "language", json_pack("s?", doc.language));
+    json_object_set_new(d, "tags", json_pack("s?", doc.tags));
     snprintf(url, sizeof(url), "%s/admin/documents/%lld", req->app->base,
              (long long)id);
     json_object_set_new(d, "action_base", json_string(url));
     strncat(url, "/preview", sizeof(url) - strlen(url) - 1);
     json_object_set_new(d, "preview_url", json_string(url));
-    if (sqlite3_column_type(st, 17) != SQLITE_NULL) {
-        char *diff = diff_html((const char *)sqlite3_column_text(st, 17),
-                               (const char *)sqlite3_column_text(st, 15));
+    old = published_text(req, &doc);
+    if (old != NULL) {
+        char *diff = diff_html(old, doc.body_text);
 
         if (diff != NULL && diff[0] != '\0') {
             json_object_set_new(m, "diff_html", json_string(diff));
         }
         free(diff);
+        kw_free(old);
     }
-    status = arena_strdup(req->arena, (const char *)sqlite3_column_text(st, 2));
-    sqlite3_reset(st);
     json_object_set_new(m, "doc", d);
     json_object_set_new(
         m, "title",
         json_string(json_string_value(json_object_get(d, "title"))));
     can = json_object();
     if (req->user->role >= AUTH_MODERATOR) {
-        json_object_set_new(can, "approve",
-                            json_boolean(strcmp(status, "pending") == 0));
-        json_object_set_new(can, "reject",
-                            json_boolean(strcmp(status, "pending") == 0));
-        json_object_set_new(can, "withdraw",
-                            json_boolean(strcmp(status, "published") == 0));
-        json_object_set_new(can, "restore",
-                            json_boolean(strcmp(status, "withdrawn") == 0 ||
-                                         strcmp(status, "rejected") == 0));
+        for (i = 0; i < sizeof(acts) / sizeof(acts[0]); i++) {
+            json_object_set_new(
+                can, act_keys[i],
+                json_boolean(document_act_applies(acts[i], doc.status)));
+        }
         json_object_set_new(can, "edit", json_true());
     }
+    document_free(&doc);
     json_object_set_new(m, "can", can);
     ls = rows(req, links, lk, 1, id);
     flat = json_array();
@@ -580,26 +607,23 @@ page_admin_document_get(struct req *req, json_t **model)
 int
 page_admin_preview_get(struct req *req, json_t **model)
 {
-    static const char sql[] = "SELECT body_html FROM document WHERE id = :id";
     int64_t id = id_arg(req->captures[0]);
-    sqlite3_stmt *st = db_stmt(req->db, sql);
     struct strbuf out = STRBUF_INIT;
+    struct document doc;
     int rc;
 
     (void)model;
-    if (id == 0 || st == NULL) {
-        return id == 0 ? 404 : 500;
-    }
-    db_bind_int64(st, ":id", id);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
+    if (id == 0) {
         return 404;
+    }
+    rc = document_get(req->db, id, DOCUMENT_BODY_HTML, &doc);
+    if (rc <= 0) {
+        return rc < 0 ? 500 : 404;
     }
     strbuf_puts(&out, "<!doctype html><html><head><meta charset=\"utf-8\">"
                       "<title>preview</title></head><body>");
-    rc = render_bind_links(req->db, (const char *)sqlite3_column_text(st, 0),
-                           req->app->base, &out);
-    sqlite3_reset(st);
+    rc = render_bind_links(req->db, doc.body_html, req->app->base, &out);
+    document_free(&doc);
     strbuf_puts(&out, "</body></html>");
     if (rc < 0 || !strbuf_ok(&out)) {
         strbuf_free(&out);

@@ -1,12 +1,14 @@
 /*
  * page_doc: collections, documents, their assets and attachments, and the
- * JSON API for them.  Layer: server/; depends on lib/ (db, render, gz),
- * never on MHD.  Readers only ever see published documents.
+ * JSON API for them.  Layer: server/; depends on lib/ (document,
+ * rendition, render, gz), never on MHD.  Readers only ever see published
+ * documents.
  *
- * A document page is rendered once per UI language and stored (table
- * rendition) with its gzip form and a strong ETag; a request answers from
- * the stored bytes, and a 304 needs only the ETag row.  Publishing a
- * document invalidates the renditions that link to it (lib/render.c).
+ * A document page is rendered once per UI language and stored
+ * (lib/rendition.h) with its gzip form and a strong ETag; a request
+ * answers from the stored bytes, and a 304 needs only the ETag.
+ * Publishing a document invalidates the renditions that link to it
+ * (lib/render.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,11 +16,13 @@
 #include <time.h>
 
 #include "alloc.h"
+#include "document.h"
 #include "gz.h"
 #include "html.h"
 #include "log.h"
 #include "pages.h"
 #include "render.h"
+#include "rendition.h"
 #include "strbuf.h"
 
 /* What mirrored bytes are served under: no script, no plugin, no frame,
@@ -30,17 +34,17 @@ static const char sandbox_csp[] =
 
 #define COLL_PER_PAGE 50
 
+/* A time as "YYYY-MM-DD", JSON null for none. */
 static json_t *
-date_or_null(sqlite3_stmt *st, int col)
+date_or_null(int64_t at)
 {
-    time_t t;
+    time_t t = (time_t)at;
     struct tm tm;
     char buf[16];
 
-    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+    if (at == DOCUMENT_NO_TIME) {
         return json_null();
     }
-    t = (time_t)sqlite3_column_int64(st, col);
     gmtime_r(&t, &tm);
     strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
     return json_string(buf);
@@ -57,6 +61,20 @@ doc_path_url(struct req *req, const char *name, const char *path)
     s = arena_strdup(req->arena, strbuf_peek(&u));
     strbuf_free(&u);
     return s;
+}
+
+/* A Unix time as a JSON integer, JSON null for none. */
+static json_t *
+time_or_null(int64_t at)
+{
+    return at == DOCUMENT_NO_TIME ? json_null() : json_integer(at);
+}
+
+/* A Unix time, 0 for none (what a NULL column read as an integer gave). */
+static int64_t
+time_or_zero(int64_t at)
+{
+    return at == DOCUMENT_NO_TIME ? 0 : at;
 }
 
 /* A positive integer argument within [1, max], or def. */
@@ -112,52 +130,45 @@ coll_find(struct req *req, const char *name, struct coll *c)
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* collection_add's context. */
+struct coll_list {
+    struct req *req;
+    json_t *list;
+};
+
+static void
+collection_add(void *ctx, const struct document_collection *dc)
+{
+    struct coll_list *cl = ctx;
+    const char *langs = dc->languages;
+    json_t *c = json_object(), *l = json_array();
+
+    json_object_set_new(c, "name", json_string(dc->name));
+    json_object_set_new(c, "title", json_pack("s?", dc->title));
+    json_object_set_new(c, "documents", json_integer(dc->documents));
+    while (langs != NULL && *langs != '\0') {
+        const char *comma = strchr(langs, ',');
+        size_t n = comma ? (size_t)(comma - langs) : strlen(langs);
+
+        json_array_append_new(l, json_stringn(langs, n));
+        langs = comma ? comma + 1 : NULL;
+    }
+    json_object_set_new(c, "languages", l);
+    json_object_set_new(c, "updated_at", time_or_null(dc->updated_at));
+    json_object_set_new(c, "url",
+                        json_string(doc_path_url(cl->req, dc->name, NULL)));
+    json_array_append_new(cl->list, c);
+}
+
 /* [{"name", "title", "documents", "languages", "updated_at", "url"}] of
  * collections with published documents counted. */
 static int
 collections_list(struct req *req, json_t **out)
 {
-    static const char sql[] =
-        "SELECT c.name, c.title, count(d.id),"
-        " group_concat(DISTINCT d.language), max(d.published_at)"
-        " FROM collection c LEFT JOIN document d ON d.collection_id = c.id"
-        " AND d.status = 'published' GROUP BY c.id ORDER BY c.title"
-        " LIMIT 1000";
-    sqlite3_stmt *st = db_stmt(req->db, sql);
-    json_t *a = json_array();
-    int rc;
+    struct coll_list cl = {req, json_array()};
 
-    *out = a;
-    if (st == NULL) {
-        return -1;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(st, 0);
-        const char *langs = (const char *)sqlite3_column_text(st, 3);
-        json_t *c = json_object(), *l = json_array();
-
-        json_object_set_new(c, "name", json_string(name));
-        json_object_set_new(c, "title", db_column_json(st, 1));
-        json_object_set_new(c, "documents",
-                            json_integer(sqlite3_column_int64(st, 2)));
-        while (langs != NULL && *langs != '\0') {
-            const char *comma = strchr(langs, ',');
-            size_t n = comma ? (size_t)(comma - langs) : strlen(langs);
-
-            json_array_append_new(l, json_stringn(langs, n));
-            langs = comma ? comma + 1 : NULL;
-        }
-        json_object_set_new(c, "languages", l);
-        json_object_set_new(c, "updated_at",
-                            sqlite3_column_type(st, 4) == SQLITE_NULL
-                                ? json_null()
-                                : json_integer(sqlite3_column_int64(st, 4)));
-        json_object_set_new(c, "url",
-                            json_string(doc_path_url(req, name, NULL)));
-        json_array_append_new(a, c);
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    *out = cl.list;
+    return document_collections(req->db, 1000, collection_add, &cl);
 }
 
 /* GET /c/: every collection with its published document count. */
@@ -201,66 +212,76 @@ page_collection_slash_get(struct req *req, json_t **model)
     return 301;
 }
 
+/* collection_doc_add's and facet_add's context. */
+struct coll_page {
+    struct req *req;
+    const struct coll *c;
+    int api;
+    json_t *arr;
+    const char *param; /* facet_add: the filter's argument name */
+};
+
+static void
+collection_doc_add(void *ctx, const struct document *doc)
+{
+    struct coll_page *cp = ctx;
+    json_t *d = json_object();
+
+    json_object_set_new(d, "id", json_integer(doc->id));
+    json_object_set_new(d, "path", json_string(doc->path));
+    json_object_set_new(
+        d, "url", json_string(doc_path_url(cp->req, cp->c->name, doc->path)));
+    json_object_set_new(d, "title", json_pack("s?", doc->title));
+    json_object_set_new(d, "language", json_pack("s?", doc->language));
+    json_object_set_new(d, cp->api ? "published_at" : "published",
+                        cp->api ? json_integer(time_or_zero(doc->published_at))
+                                : date_or_null(doc->published_at));
+    json_array_append_new(cp->arr, d);
+}
+
+static void
+facet_add(void *ctx, const char *v, int64_t n)
+{
+    struct coll_page *cp = ctx;
+    json_t *o;
+
+    if (v == NULL) {
+        return;
+    }
+    o = json_object();
+    json_object_set_new(o, "value", json_string(v));
+    json_object_set_new(o, "count", json_integer(n));
+    if (!cp->api) {
+        struct strbuf u = STRBUF_INIT;
+
+        strbuf_puts(&u, doc_path_url(cp->req, cp->c->name, NULL));
+        strbuf_printf(&u, "?%s=", cp->param);
+        url_encode(&u, v, strlen(v));
+        json_object_set_new(o, "url", json_string(strbuf_peek(&u)));
+        strbuf_free(&u);
+    }
+    json_array_append_new(cp->arr, o);
+}
+
 /* The documents of one collection, one page of them, with facets.
  * Filters: lang, year, tag; sort: title (default) or date. */
 static int
 collection_model(struct req *req, const struct coll *c, int api, json_t **out)
 {
-    static const char by_title[] =
-        "SELECT d.id, d.path, d.title, d.language, d.published_at"
-        " FROM document d WHERE d.collection_id = :c"
-        " AND d.status = 'published'"
-        " AND (:lang IS NULL OR d.language = :lang)"
-        " AND (:year IS NULL OR strftime('%Y', d.published_at, 'unixepoch')"
-        " = :year) AND (:tag IS NULL OR EXISTS (SELECT 1 FROM document_tag"
-        " dt JOIN tag t ON t.id = dt.tag_id WHERE dt.document_id = d.id"
-        " AND t.name = :tag)) ORDER BY d.title_norm, d.id"
-        " LIMIT :lim OFFSET :off";
-    static const char by_date[] =
-        "SELECT d.id, d.path, d.title, d.language, d.published_at"
-        " FROM document d WHERE d.collection_id = :c"
-        " AND d.status = 'published'"
-        " AND (:lang IS NULL OR d.language = :lang)"
-        " AND (:year IS NULL OR strftime('%Y', d.published_at, 'unixepoch')"
-        " = :year) AND (:tag IS NULL OR EXISTS (SELECT 1 FROM document_tag"
-        " dt JOIN tag t ON t.id = dt.tag_id WHERE dt.document_id = d.id"
-        " AND t.name = :tag)) ORDER BY d.published_at DESC, d.id"
-        " LIMIT :lim OFFSET :off";
-    static const char count[] =
-        "SELECT count(*) FROM document d WHERE d.collection_id = :c"
-        " AND d.status = 'published'"
-        " AND (:lang IS NULL OR d.language = :lang)"
-        " AND (:year IS NULL OR strftime('%Y', d.published_at, 'unixepoch')"
-        " = :year) AND (:tag IS NULL OR EXISTS (SELECT 1 FROM document_tag"
-        " dt JOIN tag t ON t.id = dt.tag_id WHERE dt.document_id = d.id"
-        " AND t.name = :tag))";
-    static const char facet_lang[] =
-        "SELECT language, count(*) FROM document WHERE collection_id = :c"
-        " AND status = 'published' AND language IS NOT NULL"
-        " GROUP BY language ORDER BY 2 DESC LIMIT 20";
-    static const char facet_year[] =
-        "SELECT strftime('%Y', published_at, 'unixepoch'), count(*)"
-        " FROM document WHERE collection_id = :c AND status = 'published'"
-        " GROUP BY 1 ORDER BY 1 DESC LIMIT 30";
-    static const char facet_tag[] =
-        "SELECT t.name, count(*) FROM document d JOIN document_tag dt"
-        " ON dt.document_id = d.id JOIN tag t ON t.id = dt.tag_id"
-        " WHERE d.collection_id = :c AND d.status = 'published'"
-        " GROUP BY t.id ORDER BY 2 DESC, 1 LIMIT 30";
+    static const enum document_facet facet[3] = {
+        DOCUMENT_FACET_LANGUAGE, DOCUMENT_FACET_YEAR, DOCUMENT_FACET_TAG};
+    static const char *const fname[3] = {"languages", "years", "tags"};
+    static const char *const param[3] = {"lang_filter", "year", "tag"};
     const char *sort = req_arg(req, "sort");
-    const char *lang = req_arg(req, "lang_filter");
-    const char *year = req_arg(req, "year");
-    const char *tag = req_arg(req, "tag");
+    struct document_filter f = {c->id, req_arg(req, "lang_filter"),
+                                req_arg(req, "year"), req_arg(req, "tag")};
     int by_date_sort = sort != NULL && strcmp(sort, "date") == 0;
     long page = int_arg(req, "page", 1, 100000);
     json_t *m = json_object(), *docs = json_array(), *coll = json_object();
     json_t *facets = json_object();
-    sqlite3_stmt *st;
+    struct coll_page cp = {req, c, api, docs, NULL};
     int64_t total = 0;
-    int rc;
-    const char *fsql[3] = {facet_lang, facet_year, facet_tag};
-    const char *fname[3] = {"languages", "years", "tags"};
-    int f;
+    int i;
 
     *out = m;
     json_object_set_new(coll, "name", json_string(c->name));
@@ -268,85 +289,23 @@ collection_model(struct req *req, const struct coll *c, int api, json_t **out)
     json_object_set_new(coll, "description", json_string(c->description));
     json_object_set_new(m, "collection", coll);
     json_object_set_new(m, "documents", docs);
-    st = db_stmt(req->db, count);
-    if (st == NULL) {
-        return -1;
-    }
-    db_bind_int64(st, ":c", c->id);
-    db_bind_text(st, ":lang", lang);
-    db_bind_text(st, ":year", year);
-    db_bind_text(st, ":tag", tag);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        total = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_reset(st);
-    st = db_stmt(req->db, by_date_sort ? by_date : by_title);
-    if (st == NULL) {
-        return -1;
-    }
-    db_bind_int64(st, ":c", c->id);
-    db_bind_text(st, ":lang", lang);
-    db_bind_text(st, ":year", year);
-    db_bind_text(st, ":tag", tag);
-    db_bind_int64(st, ":lim", COLL_PER_PAGE);
-    db_bind_int64(st, ":off", (page - 1) * COLL_PER_PAGE);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_t *d = json_object();
-        const char *path = (const char *)sqlite3_column_text(st, 1);
-
-        json_object_set_new(d, "id", json_integer(sqlite3_column_int64(st, 0)));
-        json_object_set_new(d, "path", json_string(path));
-        json_object_set_new(d, "url",
-                            json_string(doc_path_url(req, c->name, path)));
-        json_object_set_new(d, "title", db_column_json(st, 2));
-        json_object_set_new(d, "language", db_column_json(st, 3));
-        json_object_set_new(d, api ? "published_at" : "published",
-                            api ? json_integer(sqlite3_column_int64(st, 4))
-                                : date_or_null(st, 4));
-        json_array_append_new(docs, d);
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
+    /* A count that fails shows 0, as it always did. */
+    (void)document_count_collection(req->db, &f, &total);
+    if (document_list_collection(req->db, &f, by_date_sort, COLL_PER_PAGE,
+                                 (page - 1) * COLL_PER_PAGE, collection_doc_add,
+                                 &cp) < 0) {
+        json_decref(facets);
         return -1;
     }
     json_object_set_new(m, "total", json_integer(total));
     json_object_set_new(m, "page", json_integer(page));
     json_object_set_new(m, "per_page", json_integer(COLL_PER_PAGE));
-    for (f = 0; f < 3; f++) {
-        json_t *arr = json_array();
-
-        st = db_stmt(req->db, fsql[f]);
-        if (st == NULL) {
-            json_decref(arr);
-            return -1;
-        }
-        db_bind_int64(st, ":c", c->id);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            const char *v = (const char *)sqlite3_column_text(st, 0);
-            json_t *o = json_object();
-            struct strbuf u = STRBUF_INIT;
-
-            if (v == NULL) {
-                json_decref(o);
-                continue;
-            }
-            json_object_set_new(o, "value", json_string(v));
-            json_object_set_new(o, "count",
-                                json_integer(sqlite3_column_int64(st, 1)));
-            if (!api) {
-                static const char *const param[3] = {"lang_filter", "year",
-                                                     "tag"};
-
-                strbuf_puts(&u, doc_path_url(req, c->name, NULL));
-                strbuf_printf(&u, "?%s=", param[f]);
-                url_encode(&u, v, strlen(v));
-                json_object_set_new(o, "url", json_string(strbuf_peek(&u)));
-                strbuf_free(&u);
-            }
-            json_array_append_new(arr, o);
-        }
-        sqlite3_reset(st);
-        json_object_set_new(facets, fname[f], arr);
+    for (i = 0; i < 3; i++) {
+        cp.arr = json_array();
+        cp.param = param[i];
+        /* A facet that fails shows what it had, as it always did. */
+        (void)document_facet(req->db, c->id, facet[i], facet_add, &cp);
+        json_object_set_new(facets, fname[i], cp.arr);
     }
     json_object_set_new(m, "facets", facets);
     if (!api) {
@@ -475,35 +434,18 @@ serve_asset(struct req *req, const struct coll *c, const char *path)
 /* Load a stored rendition (matching the current render id) into resp.
  * 1 served (200 or 304), 0 none stored, -1 error. */
 static int
-rendition_serve(struct req *req, int64_t doc)
+stored_serve(struct req *req, int64_t doc)
 {
-    static const char head[] = "SELECT build_id, etag FROM rendition"
-                               " WHERE document_id = :d AND lang = :l";
-    static const char plain[] = "SELECT html FROM rendition"
-                                " WHERE document_id = :d AND lang = :l";
-    static const char gzsql[] = "SELECT coalesce(html_gz, html),"
-                                " html_gz IS NOT NULL FROM rendition"
-                                " WHERE document_id = :d AND lang = :l";
     const char *lang = i18n_langs[req->lang];
     struct resp *r = &req->resp;
-    sqlite3_stmt *st = db_stmt(req->db, head);
-    int rc, ok = 0;
+    char *body;
+    size_t len;
+    int rc, gzipped;
 
-    if (st == NULL) {
-        return -1;
-    }
-    db_bind_int64(st, ":d", doc);
-    db_bind_text(st, ":l", lang);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0),
-                                   req->app->render_id) == 0) {
-        snprintf(r->etag, sizeof(r->etag), "%s",
-                 (const char *)sqlite3_column_text(st, 1));
-        ok = 1;
-    }
-    sqlite3_reset(st);
-    if (!ok) {
-        return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+    rc = rendition_etag(req->db, doc, lang, req->app->render_id, r->etag,
+                        sizeof(r->etag));
+    if (rc <= 0) {
+        return rc;
     }
     /* If-None-Match is answered before any body is read. */
     {
@@ -516,70 +458,36 @@ rendition_serve(struct req *req, int64_t doc)
             return 1;
         }
     }
-    st = db_stmt(req->db, req->accept_gzip ? gzsql : plain);
-    if (st == NULL) {
-        return -1;
+    rc = rendition_body(req->db, doc, lang, req->accept_gzip, &body, &len,
+                        &gzipped);
+    if (rc <= 0) {
+        return rc;
     }
-    db_bind_int64(st, ":d", doc);
-    db_bind_text(st, ":l", lang);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return 0;
-    }
-    r->len = (size_t)sqlite3_column_bytes(st, 0);
-    r->owned = kw_malloc(r->len + 1);
-    if (r->owned != NULL && r->len > 0) {
-        memcpy(r->owned, sqlite3_column_blob(st, 0), r->len);
-    }
-    r->gzipped = req->accept_gzip && sqlite3_column_int(st, 1);
-    sqlite3_reset(st);
-    if (r->owned == NULL) {
-        return -1;
-    }
+    r->owned = body;
     r->body = r->owned;
+    r->len = len;
+    r->gzipped = gzipped;
     r->vary_encoding = 1;
     return 1;
 }
 
 /* Store a fresh rendition through the writer; failure only costs speed. */
 static void
-rendition_store(struct req *req, int64_t doc, const char *html, size_t len,
-                const unsigned char *gz, size_t gzlen, const char *etag)
+stored_put(struct req *req, int64_t doc, const char *html, size_t len,
+           const unsigned char *gz, size_t gzlen, const char *etag)
 {
-    static const char sql[] =
-        "INSERT OR REPLACE INTO rendition(document_id, lang, build_id,"
-        " etag, html, html_gz, created_at) VALUES (:d, :l, :b, :e, :h, :g,"
-        " :now)";
     struct db *w = req->app->wdb;
-    sqlite3_stmt *st;
 
     if (w == NULL || db_write_begin(w) != SQLITE_OK) {
         return;
     }
-    st = db_stmt(w, sql);
-    if (st == NULL) {
-        db_write_rollback(w);
-        return;
-    }
-    db_bind_int64(st, ":d", doc);
-    db_bind_text(st, ":l", i18n_langs[req->lang]);
-    db_bind_text(st, ":b", req->app->render_id);
-    db_bind_text(st, ":e", etag);
-    db_bind_blob(st, ":h", html, len);
-    if (gz != NULL) {
-        db_bind_blob(st, ":g", gz, gzlen);
-    } else {
-        db_bind_null(st, ":g");
-    }
-    db_bind_int64(st, ":now", (int64_t)time(NULL));
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        sqlite3_reset(st);
-        db_write_rollback(w);
+    if (rendition_put(w, doc, i18n_langs[req->lang], req->app->render_id, etag,
+                      html, len, gz, gzlen, (int64_t)time(NULL)) < 0) {
         LOG_WARN("rendition of %lld not stored: %s", (long long)doc,
                  db_errmsg(w));
+        db_write_rollback(w);
         return;
     }
-    sqlite3_reset(st);
     db_write_commit(w);
 }
 
@@ -587,29 +495,18 @@ rendition_store(struct req *req, int64_t doc, const char *html, size_t len,
 static json_t *
 neighbour(struct req *req, const struct coll *c, const char *path, int next)
 {
-    static const char prev_sql[] =
-        "SELECT path, title FROM document WHERE collection_id = :c"
-        " AND status = 'published' AND path < :p ORDER BY path DESC LIMIT 1";
-    static const char next_sql[] =
-        "SELECT path, title FROM document WHERE collection_id = :c"
-        " AND status = 'published' AND path > :p ORDER BY path LIMIT 1";
-    sqlite3_stmt *st = db_stmt(req->db, next ? next_sql : prev_sql);
-    json_t *o = NULL;
+    struct document d;
+    json_t *o;
 
-    if (st == NULL) {
+    /* None, or a read that failed: no link. */
+    if (document_neighbour(req->db, c->id, path, next, &d) != 1) {
         return NULL;
     }
-    db_bind_int64(st, ":c", c->id);
-    db_bind_text(st, ":p", path);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        o = json_object();
-        json_object_set_new(
-            o, "url",
-            json_string(doc_path_url(
-                req, c->name, (const char *)sqlite3_column_text(st, 0))));
-        json_object_set_new(o, "title", db_column_json(st, 1));
-    }
-    sqlite3_reset(st);
+    o = json_object();
+    json_object_set_new(o, "url",
+                        json_string(doc_path_url(req, c->name, d.path)));
+    json_object_set_new(o, "title", json_pack("s?", d.title));
+    document_free(&d);
     return o;
 }
 
@@ -618,93 +515,73 @@ neighbour(struct req *req, const struct coll *c, const char *path, int next)
 static json_t *
 document_model(struct req *req, int64_t id, const struct coll *cin, int api)
 {
-    static const char sql[] =
-        "SELECT d.path, d.title, d.language, d.authors, d.doc_date,"
-        " d.description, d.body_html, d.source_url, d.retrieved_at,"
-        " d.ingested_at, d.decided_at, d.decided_by, d.orig_sha256,"
-        " d.body_sha256, d.version, d.batch_id, d.metadata, d.published_at,"
-        " d.content_type, c.id, c.name, c.title"
-        " FROM document d JOIN collection c ON c.id = d.collection_id"
-        " WHERE d.id = :id AND d.status = 'published'";
     static const char att[] =
         "SELECT a.path, a.filename, b.size FROM asset a"
         " JOIN blob b ON b.sha256 = a.blob_sha256 WHERE a.document_id = :id";
     static const char links[] =
         "SELECT target_url, is_image FROM link WHERE document_id = :id"
         " ORDER BY target_url LIMIT 5000";
-    sqlite3_stmt *st = db_stmt(req->db, sql);
+    sqlite3_stmt *st;
     json_t *m, *prov, *atts, *meta;
     struct strbuf body = STRBUF_INIT;
+    struct document d;
     struct coll c;
     const char *path;
     int rc;
 
-    if (st == NULL) {
+    if (document_get(req->db, id, DOCUMENT_BODY_HTML, &d) != 1) {
         return NULL;
     }
-    db_bind_int64(st, ":id", id);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
+    if (strcmp(d.status, DOC_PUBLISHED) != 0) {
+        document_free(&d);
         return NULL;
     }
     m = json_object();
-    c.id = sqlite3_column_int64(st, 19);
-    c.name =
-        arena_strdup(req->arena, (const char *)sqlite3_column_text(st, 20));
-    c.title =
-        arena_strdup(req->arena, (const char *)sqlite3_column_text(st, 21));
+    c.id = d.collection_id;
+    c.name = arena_strdup(req->arena, d.collection);
+    c.title = arena_strdup(req->arena, d.collection_title);
     c.description = "";
     (void)cin;
-    path = arena_strdup(req->arena, (const char *)sqlite3_column_text(st, 0));
-    rc = render_bind_links(req->db, (const char *)sqlite3_column_text(st, 6),
-                           req->app->base, &body);
+    path = arena_strdup(req->arena, d.path);
+    rc = render_bind_links(req->db, d.body_html, req->app->base, &body);
     json_object_set_new(m, "id", json_integer(id));
-    json_object_set_new(m, "title", db_column_json(st, 1));
-    json_object_set_new(m, "language", db_column_json(st, 2));
-    json_object_set_new(m, "authors", db_column_json(st, 3));
-    json_object_set_new(m, "date", db_column_json(st, 4));
-    json_object_set_new(m, "description", db_column_json(st, 5));
+    json_object_set_new(m, "title", json_pack("s?", d.title));
+    json_object_set_new(m, "language", json_pack("s?", d.language));
+    json_object_set_new(m, "authors", json_pack("s?", d.authors));
+    json_object_set_new(m, "date", json_pack("s?", d.doc_date));
+    json_object_set_new(m, "description", json_pack("s?", d.description));
     json_object_set_new(m, "path", json_string(path));
     json_object_set_new(m, "url", json_string(doc_path_url(req, c.name, path)));
     json_object_set_new(m, "body_html",
                         json_string(rc == 0 ? strbuf_peek(&body) : ""));
     strbuf_free(&body);
     prov = json_object();
-    json_object_set_new(prov, "source_url", db_column_json(st, 7));
-    json_object_set_new(prov, "orig_sha256", db_column_json(st, 12));
-    json_object_set_new(prov, "body_sha256", db_column_json(st, 13));
-    json_object_set_new(prov, "version",
-                        json_integer(sqlite3_column_int64(st, 14)));
-    json_object_set_new(prov, "batch",
-                        json_integer(sqlite3_column_int64(st, 15)));
-    json_object_set_new(prov, "approved_by", db_column_json(st, 11));
+    json_object_set_new(prov, "source_url", json_pack("s?", d.source_url));
+    json_object_set_new(prov, "orig_sha256", json_pack("s?", d.orig_sha256));
+    json_object_set_new(prov, "body_sha256", json_pack("s?", d.body_sha256));
+    json_object_set_new(prov, "version", json_integer(d.version));
+    json_object_set_new(prov, "batch", json_integer(d.batch_id));
+    json_object_set_new(prov, "approved_by", json_pack("s?", d.decided_by));
     if (api) {
-        json_t *raw =
-            json_loads((const char *)sqlite3_column_text(st, 16), 0, NULL);
+        json_t *raw = json_loads(d.metadata, 0, NULL);
 
-        json_object_set_new(prov, "retrieved_at",
-                            sqlite3_column_type(st, 8) == SQLITE_NULL
-                                ? json_null()
-                                : json_integer(sqlite3_column_int64(st, 8)));
+        json_object_set_new(prov, "retrieved_at", time_or_null(d.retrieved_at));
         json_object_set_new(prov, "ingested_at",
-                            json_integer(sqlite3_column_int64(st, 9)));
-        json_object_set_new(prov, "approved_at",
-                            sqlite3_column_type(st, 10) == SQLITE_NULL
-                                ? json_null()
-                                : json_integer(sqlite3_column_int64(st, 10)));
+                            json_integer(time_or_zero(d.ingested_at)));
+        json_object_set_new(prov, "approved_at", time_or_null(d.decided_at));
         meta = raw != NULL ? raw : json_object();
         json_object_set_new(m, "metadata", meta);
         json_object_set_new(m, "published_at",
-                            json_integer(sqlite3_column_int64(st, 17)));
+                            json_integer(time_or_zero(d.published_at)));
         json_object_set_new(m, "collection", json_string(c.name));
     } else {
-        json_object_set_new(prov, "retrieved", date_or_null(st, 8));
-        json_object_set_new(prov, "ingested", date_or_null(st, 9));
-        json_object_set_new(prov, "approved", date_or_null(st, 10));
+        json_object_set_new(prov, "retrieved", date_or_null(d.retrieved_at));
+        json_object_set_new(prov, "ingested", date_or_null(d.ingested_at));
+        json_object_set_new(prov, "approved", date_or_null(d.decided_at));
     }
     json_object_set_new(m, "provenance", prov);
-    json_object_set_new(m, "content_type", db_column_json(st, 18));
-    sqlite3_reset(st);
+    json_object_set_new(m, "content_type", json_pack("s?", d.content_type));
+    document_free(&d);
 
     atts = json_array();
     st = db_stmt(req->db, att);
@@ -767,7 +644,7 @@ document_model(struct req *req, int64_t id, const struct coll *cin, int api)
 
 /* Render, compress and store the page of document id, then serve it. */
 static int
-rendition_build(struct req *req, int64_t id, const struct coll *c)
+stored_build(struct req *req, int64_t id, const struct coll *c)
 {
     struct resp *r = &req->resp;
     json_t *m = document_model(req, id, c, 0);
@@ -791,7 +668,7 @@ rendition_build(struct req *req, int64_t id, const struct coll *c)
     }
     sha256_hex(out.buf, out.len, hex);
     snprintf(r->etag, sizeof(r->etag), "\"%.24s\"", hex);
-    rendition_store(req, id, out.buf, out.len, gz, gzlen, r->etag);
+    stored_put(req, id, out.buf, out.len, gz, gzlen, r->etag);
     r->owned = strbuf_detach(&out, &len);
     r->body = r->owned;
     r->len = len;
@@ -815,36 +692,25 @@ static int
 tombstone(struct req *req, const struct coll *c, const char *path,
           json_t **model)
 {
-    static const char sql[] =
-        "SELECT title, decided_at, reason FROM document"
-        " WHERE collection_id = :c AND path = :p AND status = 'withdrawn'"
-        " ORDER BY version DESC LIMIT 1";
-    sqlite3_stmt *st = db_stmt(req->db, sql);
-    int found = 0;
+    struct document d;
+    struct strbuf msg = STRBUF_INIT;
+    time_t t;
+    struct tm tm;
+    char date[16];
+    int rc = document_latest(req->db, c->id, path, DOC_WITHDRAWN, &d);
 
-    if (st == NULL) {
-        return 500;
+    if (rc <= 0) {
+        return rc < 0 ? 500 : 0;
     }
-    db_bind_int64(st, ":c", c->id);
-    db_bind_text(st, ":p", path);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        struct strbuf msg = STRBUF_INIT;
-        time_t t = (time_t)sqlite3_column_int64(st, 1);
-        struct tm tm;
-        char date[16];
-        const char *reason = (const char *)sqlite3_column_text(st, 2);
-
-        gmtime_r(&t, &tm);
-        strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-        strbuf_printf(&msg, "%s (%s)%s%s",
-                      (const char *)sqlite3_column_text(st, 0), date,
-                      reason ? ": " : "", reason ? reason : "");
-        *model = json_pack("{s:s}", "message", strbuf_peek(&msg));
-        strbuf_free(&msg);
-        found = 1;
-    }
-    sqlite3_reset(st);
-    return found ? 410 : 0;
+    t = (time_t)time_or_zero(d.decided_at);
+    gmtime_r(&t, &tm);
+    strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+    strbuf_printf(&msg, "%s (%s)%s%s", d.title, date, d.reason ? ": " : "",
+                  d.reason ? d.reason : "");
+    *model = json_pack("{s:s}", "message", strbuf_peek(&msg));
+    strbuf_free(&msg);
+    document_free(&d);
+    return 410;
 }
 
 /* GET /c/NAME/PATH[?raw=1]: the published document at PATH (stored
@@ -853,12 +719,8 @@ tombstone(struct req *req, const struct coll *c, const char *path,
 int
 page_document_get(struct req *req, json_t **model)
 {
-    static const char sql[] =
-        "SELECT id FROM document WHERE collection_id = :c AND path = :p"
-        " AND status = 'published'";
     const char *path = req->captures[1];
     struct coll c;
-    sqlite3_stmt *st;
     int64_t id = 0;
     int rc;
 
@@ -866,30 +728,22 @@ page_document_get(struct req *req, json_t **model)
     if (rc <= 0) {
         return rc < 0 ? 500 : 404;
     }
-    if (req_arg(req, "raw") == NULL) {
-        st = db_stmt(req->db, sql);
-        if (st == NULL) {
-            return 500;
-        }
-        db_bind_int64(st, ":c", c.id);
-        db_bind_text(st, ":p", path);
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            id = sqlite3_column_int64(st, 0);
-        }
-        sqlite3_reset(st);
+    if (req_arg(req, "raw") == NULL &&
+        document_published_id(req->db, c.id, path, &id) < 0) {
+        return 500;
     }
     if (id != 0) {
         req->resp.ctype = "text/html; charset=utf-8";
         req->resp.csp = sandbox_csp;
         req->resp.cache_control = "no-cache";
-        rc = rendition_serve(req, id);
+        rc = stored_serve(req, id);
         if (rc < 0) {
             return 500;
         }
         if (rc > 0) {
             return req->resp.status == 304 ? 304 : 200;
         }
-        return rendition_build(req, id, &c);
+        return stored_build(req, id, &c);
     }
     rc = serve_asset(req, &c, path);
     if (rc != 0) {
@@ -904,34 +758,28 @@ page_document_get(struct req *req, json_t **model)
 int
 page_doc_id_get(struct req *req, json_t **model)
 {
-    static const char sql[] =
-        "SELECT c.name, p.path FROM document d"
-        " JOIN document p ON p.collection_id = d.collection_id"
-        " AND p.path = d.path AND p.status = 'published'"
-        " JOIN collection c ON c.id = d.collection_id WHERE d.id = :id";
     char *end;
     long long id = strtoll(req->captures[0], &end, 10);
-    sqlite3_stmt *st;
+    struct document d;
+    int64_t published;
     int rc;
 
     (void)model;
     if (*end != '\0' || id <= 0) {
         return 404;
     }
-    st = db_stmt(req->db, sql);
-    if (st == NULL) {
-        return 500;
+    rc = document_get(req->db, id, 0, &d);
+    if (rc <= 0) {
+        return rc < 0 ? 500 : 404;
     }
-    db_bind_int64(st, ":id", id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        req->resp.location =
-            doc_path_url(req, (const char *)sqlite3_column_text(st, 0),
-                         (const char *)sqlite3_column_text(st, 1));
+    /* The published version shares the collection and the path. */
+    rc = document_published_id(req->db, d.collection_id, d.path, &published);
+    if (rc == 1) {
+        req->resp.location = doc_path_url(req, d.collection, d.path);
         req->resp.body = "";
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 301 : rc == SQLITE_DONE ? 404 : 500;
+    document_free(&d);
+    return rc == 1 ? 301 : rc == 0 ? 404 : 500;
 }
 
 /* GET /api/documents/ID: id, collection, path, url, title, language,
@@ -954,37 +802,18 @@ page_api_document_get(struct req *req, json_t **model)
 int
 page_random_get(struct req *req, json_t **model)
 {
-    static const char sql[] =
-        "SELECT c.name, d.path FROM document d"
-        " JOIN collection c ON c.id = d.collection_id"
-        " WHERE d.status = 'published' AND d.id >= (SELECT"
-        " abs(random()) % (max(id) - min(id) + 1) + min(id) FROM document)"
-        " ORDER BY d.id LIMIT 1";
-    static const char first[] =
-        "SELECT c.name, d.path FROM document d"
-        " JOIN collection c ON c.id = d.collection_id"
-        " WHERE d.status = 'published' ORDER BY d.id LIMIT 1";
-    const char *q[2] = {sql, first};
-    int i;
+    struct document d;
+    int rc = document_random(req->db, &d);
 
     (void)model;
-    for (i = 0; i < 2; i++) {
-        sqlite3_stmt *st = db_stmt(req->db, q[i]);
-
-        if (st == NULL) {
-            return 500;
-        }
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            req->resp.location =
-                doc_path_url(req, (const char *)sqlite3_column_text(st, 0),
-                             (const char *)sqlite3_column_text(st, 1));
-            sqlite3_reset(st);
-            req->resp.body = "";
-            return 302;
-        }
-        sqlite3_reset(st);
+    if (rc < 0) {
+        return 500;
     }
-    req->resp.location = req_url(req, "/");
+    req->resp.location =
+        rc == 1 ? doc_path_url(req, d.collection, d.path) : req_url(req, "/");
     req->resp.body = "";
+    if (rc == 1) {
+        document_free(&d);
+    }
     return 302;
 }

@@ -1,6 +1,6 @@
 /*
  * page_external: where a link that leaves the intranet lands.  Layer:
- * server/; depends on lib/ (db, url, gz), never on MHD.
+ * server/; depends on lib/ (db, document, url, gz), never on MHD.
  *
  * GET shows the address as text (never as a link) and offers "request
  * this document"; when the address is on the intranet already it
@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "document.h"
 #include "gz.h"
 #include "html.h"
 #include "pages.h"
@@ -22,31 +23,22 @@
 /* Requests one client may file per hour. */
 #define EXTERNAL_RATE 30
 
-/* Where a normalised URL lives on the intranet, or NULL (arena). */
+/* Where a normalised URL lives on the intranet, or NULL (arena); a
+ * failed read counts as nowhere. */
 static const char *
 local_location(struct req *req, const char *norm)
 {
-    static const char sql[] =
-        "SELECT c.name, d.path FROM document d"
-        " JOIN collection c ON c.id = d.collection_id"
-        " WHERE d.source_url_norm = :u AND d.status = 'published' LIMIT 1";
-    sqlite3_stmt *st = db_stmt(req->db, sql);
-    const char *loc = NULL;
+    struct strbuf u = STRBUF_INIT;
+    struct document d;
+    const char *loc;
 
-    if (st == NULL) {
+    if (document_find_url(req->db, norm, &d) != 1) {
         return NULL;
     }
-    db_bind_text(st, ":u", norm);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        struct strbuf u = STRBUF_INIT;
-        const char *name = (const char *)sqlite3_column_text(st, 0);
-        const char *path = (const char *)sqlite3_column_text(st, 1);
-
-        render_doc_url(&u, req->app->base, name, path, NULL);
-        loc = arena_strdup(req->arena, strbuf_peek(&u));
-        strbuf_free(&u);
-    }
-    sqlite3_reset(st);
+    render_doc_url(&u, req->app->base, d.collection, d.path, NULL);
+    loc = arena_strdup(req->arena, strbuf_peek(&u));
+    strbuf_free(&u);
+    document_free(&d);
     return loc;
 }
 

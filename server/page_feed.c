@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "document.h"
 #include "html.h"
 #include "pages.h"
 #include "render.h"
@@ -63,117 +64,117 @@ render_xml(struct req *req, const char *view, json_t *m, const char *ctype)
     return 200;
 }
 
+/* When d was published (0 when it has no time, as a NULL read gave). */
+static time_t
+published(const struct document *d)
+{
+    return d->published_at != DOCUMENT_NO_TIME ? (time_t)d->published_at : 0;
+}
+
+/* feed_entry's context. */
+struct feed {
+    struct req *req;
+    const char *origin;
+    const char *coll; /* NULL: every collection */
+    json_t *entries;
+    struct strbuf u;
+    time_t newest;
+    const char *ctitle; /* the collection's title (arena) */
+};
+
+static void
+feed_entry(void *ctx, const struct document *d)
+{
+    struct feed *f = ctx;
+    json_t *e = json_object();
+    time_t t = published(d);
+    char ts[32];
+
+    if (t > f->newest) {
+        f->newest = t;
+    }
+    if (f->ctitle == NULL && f->coll != NULL) {
+        f->ctitle = arena_strdup(f->req->arena, d->collection_title);
+    }
+    strbuf_reset(&f->u);
+    strbuf_puts(&f->u, f->origin);
+    render_doc_url(&f->u, f->req->app->base, d->collection, d->path, NULL);
+    json_object_set_new(e, "url", json_string(strbuf_peek(&f->u)));
+    strbuf_reset(&f->u);
+    strbuf_printf(&f->u, "%s%s/d/%lld", f->origin, f->req->app->base,
+                  (long long)d->id);
+    json_object_set_new(e, "id", json_string(strbuf_peek(&f->u)));
+    json_object_set_new(e, "title", json_string(d->title));
+    if (d->description != NULL) {
+        json_object_set_new(e, "summary", json_string(d->description));
+    }
+    rfc3339(t, ts);
+    json_object_set_new(e, "updated", json_string(ts));
+    json_array_append_new(f->entries, e);
+}
+
 /* Atom feed of the newest published documents, of one collection when
  * coll is not NULL. */
 static int
 feed(struct req *req, const char *coll, json_t **model)
 {
-    static const char sql[] =
-        "SELECT d.id, c.name, d.path, d.title, d.description,"
-        " d.published_at, c.title FROM document d"
-        " JOIN collection c ON c.id = d.collection_id"
-        " WHERE d.status = 'published' AND (:c IS NULL OR c.name = :c)"
-        " ORDER BY d.published_at DESC, d.id DESC LIMIT :n";
-    const char *o = origin(req);
-    json_t *m = json_object(), *entries = json_array();
-    sqlite3_stmt *st = db_stmt(req->db, sql);
-    struct strbuf u = STRBUF_INIT;
-    time_t newest = 0;
+    struct feed f = {req,         origin(req), coll, json_array(),
+                     STRBUF_INIT, 0,           NULL};
+    json_t *m = json_object();
     char ts[32];
-    const char *ctitle = NULL;
-    int rc;
 
     *model = m;
-    if (st == NULL) {
-        json_decref(entries);
+    if (document_list_recent(req->db, coll, FEED_ENTRIES, feed_entry, &f) < 0) {
+        json_decref(f.entries);
+        strbuf_free(&f.u);
         return 500;
     }
-    db_bind_text(st, ":c", coll);
-    db_bind_int64(st, ":n", FEED_ENTRIES);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_t *e = json_object();
-        const char *name = (const char *)sqlite3_column_text(st, 1);
-        const char *path = (const char *)sqlite3_column_text(st, 2);
-        time_t t = (time_t)sqlite3_column_int64(st, 5);
-
-        if (t > newest) {
-            newest = t;
-        }
-        if (ctitle == NULL && coll != NULL) {
-            ctitle = arena_strdup(req->arena,
-                                  (const char *)sqlite3_column_text(st, 6));
-        }
-        strbuf_reset(&u);
-        strbuf_puts(&u, o);
-        render_doc_url(&u, req->app->base, name, path, NULL);
-        json_object_set_new(e, "url", json_string(strbuf_peek(&u)));
-        strbuf_reset(&u);
-        strbuf_printf(&u, "%s%s/d/%lld", o, req->app->base,
-                      (long long)sqlite3_column_int64(st, 0));
-        json_object_set_new(e, "id", json_string(strbuf_peek(&u)));
-        json_object_set_new(
-            e, "title", json_string((const char *)sqlite3_column_text(st, 3)));
-        if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
-            json_object_set_new(
-                e, "summary",
-                json_string((const char *)sqlite3_column_text(st, 4)));
-        }
-        rfc3339(t, ts);
-        json_object_set_new(e, "updated", json_string(ts));
-        json_array_append_new(entries, e);
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        json_decref(entries);
-        strbuf_free(&u);
-        return 500;
-    }
-    if (coll != NULL && ctitle == NULL) {
+    if (coll != NULL && f.ctitle == NULL) {
         /* An unknown or empty collection: empty feed only when it exists. */
         static const char exists[] =
             "SELECT title FROM collection WHERE name = :c";
         sqlite3_stmt *x = db_stmt(req->db, exists);
 
         if (x == NULL) {
-            json_decref(entries);
-            strbuf_free(&u);
+            json_decref(f.entries);
+            strbuf_free(&f.u);
             return 500;
         }
         db_bind_text(x, ":c", coll);
         if (sqlite3_step(x) == SQLITE_ROW) {
-            ctitle = arena_strdup(req->arena,
-                                  (const char *)sqlite3_column_text(x, 0));
+            f.ctitle = arena_strdup(req->arena,
+                                    (const char *)sqlite3_column_text(x, 0));
         }
         sqlite3_reset(x);
-        if (ctitle == NULL) {
-            json_decref(entries);
-            strbuf_free(&u);
+        if (f.ctitle == NULL) {
+            json_decref(f.entries);
+            strbuf_free(&f.u);
             return 404;
         }
     }
-    json_object_set_new(m, "entries", entries);
-    rfc3339(newest, ts);
+    json_object_set_new(m, "entries", f.entries);
+    rfc3339(f.newest, ts);
     json_object_set_new(m, "updated", json_string(ts));
     json_object_set_new(
         m, "feed_title",
         json_string(
-            ctitle != NULL
-                ? ctitle
+            f.ctitle != NULL
+                ? f.ctitle
                 : json_string_value(json_object_get(
                       i18n_strings(&req->app->i18n, req->lang), "site_name"))));
-    strbuf_reset(&u);
-    strbuf_printf(&u, "%s%s%s", o, req->app->base, req->path);
-    json_object_set_new(m, "self_url", json_string(strbuf_peek(&u)));
-    json_object_set_new(m, "feed_id", json_string(strbuf_peek(&u)));
-    strbuf_reset(&u);
-    strbuf_printf(&u, "%s%s/", o, req->app->base);
+    strbuf_reset(&f.u);
+    strbuf_printf(&f.u, "%s%s%s", f.origin, req->app->base, req->path);
+    json_object_set_new(m, "self_url", json_string(strbuf_peek(&f.u)));
+    json_object_set_new(m, "feed_id", json_string(strbuf_peek(&f.u)));
+    strbuf_reset(&f.u);
+    strbuf_printf(&f.u, "%s%s/", f.origin, req->app->base);
     if (coll != NULL) {
-        strbuf_puts(&u, "c/");
-        url_encode(&u, coll, strlen(coll));
-        strbuf_putc(&u, '/');
+        strbuf_puts(&f.u, "c/");
+        url_encode(&f.u, coll, strlen(coll));
+        strbuf_putc(&f.u, '/');
     }
-    json_object_set_new(m, "alt_url", json_string(strbuf_peek(&u)));
-    strbuf_free(&u);
+    json_object_set_new(m, "alt_url", json_string(strbuf_peek(&f.u)));
+    strbuf_free(&f.u);
     return render_xml(req, "feed.xml", m,
                       "application/atom+xml; charset=utf-8");
 }
@@ -192,44 +193,44 @@ page_collection_feed_get(struct req *req, json_t **model)
     return feed(req, req->captures[0], model);
 }
 
+/* sitemap_url's context. */
+struct sitemap {
+    struct req *req;
+    const char *origin;
+    json_t *urls;
+    struct strbuf u;
+};
+
+static void
+sitemap_url(void *ctx, const struct document *d)
+{
+    struct sitemap *sm = ctx;
+    json_t *e = json_object();
+    char ts[32];
+
+    strbuf_reset(&sm->u);
+    strbuf_puts(&sm->u, sm->origin);
+    render_doc_url(&sm->u, sm->req->app->base, d->collection, d->path, NULL);
+    json_object_set_new(e, "loc", json_string(strbuf_peek(&sm->u)));
+    rfc3339(published(d), ts);
+    ts[10] = '\0';
+    json_object_set_new(e, "lastmod", json_string(ts));
+    json_array_append_new(sm->urls, e);
+}
+
 /* GET /sitemap.xml: every published document (at most 50,000). */
 int
 page_sitemap_get(struct req *req, json_t **model)
 {
-    static const char sql[] =
-        "SELECT c.name, d.path, d.published_at FROM document d"
-        " JOIN collection c ON c.id = d.collection_id"
-        " WHERE d.status = 'published' ORDER BY d.id LIMIT :n";
-    const char *o = origin(req);
-    json_t *m = json_object(), *urls = json_array();
-    sqlite3_stmt *st = db_stmt(req->db, sql);
-    struct strbuf u = STRBUF_INIT;
+    struct sitemap sm = {req, origin(req), json_array(), STRBUF_INIT};
+    json_t *m = json_object();
     int rc;
 
     *model = m;
-    json_object_set_new(m, "urls", urls);
-    if (st == NULL) {
-        return 500;
-    }
-    db_bind_int64(st, ":n", SITEMAP_MAX);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(st, 0);
-        const char *path = (const char *)sqlite3_column_text(st, 1);
-        json_t *e = json_object();
-        char ts[32];
-
-        strbuf_reset(&u);
-        strbuf_puts(&u, o);
-        render_doc_url(&u, req->app->base, name, path, NULL);
-        json_object_set_new(e, "loc", json_string(strbuf_peek(&u)));
-        rfc3339((time_t)sqlite3_column_int64(st, 2), ts);
-        ts[10] = '\0';
-        json_object_set_new(e, "lastmod", json_string(ts));
-        json_array_append_new(urls, e);
-    }
-    sqlite3_reset(st);
-    strbuf_free(&u);
-    if (rc != SQLITE_DONE) {
+    json_object_set_new(m, "urls", sm.urls);
+    rc = document_list_published(req->db, SITEMAP_MAX, sitemap_url, &sm);
+    strbuf_free(&sm.u);
+    if (rc < 0) {
         return 500;
     }
     return render_xml(req, "sitemap.xml", m, "application/xml; charset=utf-8");

@@ -7,45 +7,42 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "document.h"
 #include "pages.h"
 #include "strbuf.h"
 #include "url.h"
 #include "version.h"
+
+static void
+status_count(void *ctx, const char *status, int64_t n)
+{
+    json_object_set_new(ctx, status, json_integer(n));
+}
 
 /* GET /healthz: {"status", "database", "documents": {status: n},
  * "uptime", "version"}.  503 when the database cannot be read. */
 int
 page_healthz_get(struct req *req, json_t **model)
 {
-    static const char sql[] =
-        "SELECT status, count(*) FROM document GROUP BY status";
     json_t *m = json_object(), *docs = json_object();
-    sqlite3_stmt *st = db_stmt(req->db, sql);
-    int rc = SQLITE_ERROR;
-    const char *states[] = {"published", "pending", "rejected", "withdrawn"};
+    const char *states[] = {DOC_PUBLISHED, DOC_PENDING, DOC_REJECTED,
+                            DOC_WITHDRAWN};
     size_t i;
+    int ok;
 
     *model = m;
     for (i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
         json_object_set_new(docs, states[i], json_integer(0));
     }
-    if (st != NULL) {
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            json_object_set_new(docs, (const char *)sqlite3_column_text(st, 0),
-                                json_integer(sqlite3_column_int64(st, 1)));
-        }
-        sqlite3_reset(st);
-    }
-    json_object_set_new(m, "status",
-                        json_string(rc == SQLITE_DONE ? "ok" : "degraded"));
-    json_object_set_new(m, "database",
-                        json_string(rc == SQLITE_DONE ? "ok" : "error"));
+    ok = document_count_by_status(req->db, status_count, docs) == 0;
+    json_object_set_new(m, "status", json_string(ok ? "ok" : "degraded"));
+    json_object_set_new(m, "database", json_string(ok ? "ok" : "error"));
     json_object_set_new(m, "documents", docs);
     json_object_set_new(
         m, "uptime",
         json_integer((json_int_t)(time(NULL) - req->app->started)));
     json_object_set_new(m, "version", json_string(KW_VERSION));
-    return rc == SQLITE_DONE ? 200 : 503;
+    return ok ? 200 : 503;
 }
 
 /* GET /metrics: Prometheus text exposition format 0.0.4. */
@@ -229,34 +226,27 @@ page_lang_get(struct req *req, json_t **model)
 
 #ifdef KW_TEST_HOOKS
 /* GET /test/sqli?id=N: a deliberately injectable lookup (string-built
- * SQL) so that the sqlmap row can prove its scan finds what is there.
- * Runs on the read-only, query_only reader connection.  Test builds
- * only (--enable-test-hooks). */
+ * SQL, document_test_sqli) so that the sqlmap row can prove its scan finds
+ * what is there.  Runs on the read-only, query_only reader connection.
+ * Test builds only (--enable-test-hooks). */
+static void
+sqli_row(void *ctx, const struct document *d)
+{
+    json_array_append_new(ctx, json_pack("{s:I, s:s?}", "id", (json_int_t)d->id,
+                                         "title", d->title));
+}
+
 int
 page_test_sqli_get(struct req *req, json_t **model)
 {
     const char *id = req_arg(req, "id");
-    struct strbuf sql = STRBUF_INIT;
-    sqlite3_stmt *st = NULL;
     json_t *rows = json_array();
-    int rc;
 
-    strbuf_printf(&sql, "SELECT id, title FROM document WHERE id = %s",
-                  id != NULL ? id : "0");
-    rc = sqlite3_prepare_v2(db_handle(req->db), strbuf_peek(&sql), -1, &st,
-                            NULL);
-    strbuf_free(&sql);
-    if (rc != SQLITE_OK) {
+    if (document_test_sqli(req->db, id != NULL ? id : "0", sqli_row, rows) <
+        0) {
         json_decref(rows);
         return 500;
     }
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        json_array_append_new(
-            rows, json_pack("{s:I, s:s?}", "id",
-                            (json_int_t)sqlite3_column_int64(st, 0), "title",
-                            (const char *)sqlite3_column_text(st, 1)));
-    }
-    sqlite3_finalize(st);
     *model = json_pack("{s:o}", "rows", rows);
     return 200;
 }

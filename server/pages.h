@@ -40,6 +40,15 @@ int page_feed_get(struct req *req, json_t **model);
 int page_collection_feed_get(struct req *req, json_t **model);
 int page_sitemap_get(struct req *req, json_t **model);
 int page_opensearch_get(struct req *req, json_t **model);
+/* page_opds.c */
+int page_opds_get(struct req *req, json_t **model);
+int page_opds_slash_get(struct req *req, json_t **model);
+int page_opds_collection_get(struct req *req, json_t **model);
+int page_opds_opensearch_get(struct req *req, json_t **model);
+int page_opds_search_get(struct req *req, json_t **model);
+/* page_oai.c */
+int page_oai_get(struct req *req, json_t **model);
+int page_oai_post(struct req *req, json_t **model);
 /* page_external.c */
 int page_external_get(struct req *req, json_t **model);
 int page_external_post(struct req *req, json_t **model);

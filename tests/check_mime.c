@@ -58,6 +58,23 @@ START_TEST(test_lookup)
 }
 END_TEST
 
+START_TEST(test_charset)
+{
+    char buf[16];
+
+    ck_assert_str_eq(mime_charset("text/html; charset=EUC-KR", buf, 16),
+                     "EUC-KR");
+    ck_assert_str_eq(
+        mime_charset("text/html;q=1;  Charset=\"utf-8\"; x=y", buf, 16),
+        "utf-8");
+    ck_assert_ptr_null(mime_charset("text/html", buf, 16));
+    ck_assert_ptr_null(mime_charset(NULL, buf, 16));
+    ck_assert_ptr_null(mime_charset("text/html; charset=", buf, 16));
+    ck_assert_ptr_null(
+        mime_charset("text/html; charset=a-very-long-label", buf, 16));
+}
+END_TEST
+
 static Suite *
 mime_suite(void)
 {
@@ -66,6 +83,7 @@ mime_suite(void)
 
     tcase_add_loop_test(core, test_known, 0, sizeof(known) / sizeof(known[0]));
     tcase_add_test(core, test_lookup);
+    tcase_add_test(core, test_charset);
     suite_add_tcase(s, core);
     return s;
 }

@@ -3,7 +3,9 @@
 # entry; it may include server/ and ingest/ headers), server/ and ingest/
 # side by side (neither includes the other's headers, nor cli/'s), lib/
 # below (it includes no server/, ingest/ or cli/ header).  Only
-# server/http.c (the MHD glue) includes microhttpd.h.
+# server/http.c (the MHD glue) includes microhttpd.h.  The SQL on the
+# document and rendition tables has one owner each (lib/document.c,
+# lib/rendition.c).
 . "${KW_SRCDIR:-.}/tests/lib.sh"
 cd "$KW_SRCDIR" || exit 1
 # hdrs DIR...: the header names of those folders as an ERE alternation.
@@ -39,4 +41,31 @@ check "cli/ includes server/ and ingest/ headers" \
     test -n "$(includes cli/main.c -- server)" -a -n "$(includes cli/main.c -- ingest)"
 check "handlers never print HTML with printf" \
     test -z "$(grep -l 'printf(.*<[a-z]' server/page_*.c)"
+# sql_outside TABLE OWNER...: one owner for each table's SQL.  Prints the
+# lines of the C files of lib/, server/, ingest/ and cli/, the OWNER files
+# left out, that read or write TABLE (FROM, JOIN, UPDATE or INTO it), and
+# fails when there is one.  The SQL keywords are upper case, as the tree
+# writes them, and the name must end there: a document_tag table or a
+# document_id column is another name, a comment about a document no SQL.
+sql_outside() {
+    local table=$1 f files=() hits
+    shift
+    for f in lib/*.[ch] server/*.[ch] ingest/*.[ch] cli/*.[ch]; do
+        case " $* " in *" $f "*) ;; *) files+=("$f") ;; esac
+    done
+    hits=$(grep -nE "\b(FROM|JOIN|UPDATE|INTO)[[:space:]]+$table\b" "${files[@]}")
+    [ -z "$hits" ] || { echo "$hits"; return 1; }
+}
+# Search reads documents in bulk, in its own statements, for speed: its
+# three files are lib/document.c's declared friends.  So is lib/packdb.c,
+# for its one bulk read (the documents a pack export carries, in one
+# snapshot); every other access of its goes through document.h.  And,
+# until they move into document.c (a document_list_harvest), the two
+# harvest statements of server/page_oai.c (OAI-PMH lists every document
+# ever published, withdrawn ones as deleted records).
+check "no SQL on document outside lib/document.c and its friends" \
+    sql_outside document lib/document.c lib/search.c lib/searchcat.c \
+    lib/docindex.c lib/packdb.c server/page_oai.c
+check "no SQL on rendition outside lib/rendition.c" \
+    sql_outside rendition lib/rendition.c
 finish

@@ -28,6 +28,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
         }                                                                      \
     } while (0)
 
+/* 1 when s is NULL or printable ASCII. */
+static inline int
+fuzz_printable(const char *s)
+{
+    for (; s != NULL && *s != '\0'; s++) {
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* The source tree (templates, static files, migrations): $KW_SRCDIR, else
  * the one the target was built from.  Borrowed. */
 static inline const char *

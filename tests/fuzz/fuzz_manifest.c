@@ -44,18 +44,6 @@ path_ok(const char *s)
     return 1;
 }
 
-/* 1 when s is NULL or printable ASCII. */
-static int
-printable(const char *s)
-{
-    for (; s != NULL && *s != '\0'; s++) {
-        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 /* 1 when s is NULL or valid UTF-8. */
 static int
 text_ok(const char *s)
@@ -85,11 +73,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                        "manifest_find_path finds the entry by its path");
         }
         if (e->url != NULL) {
-            FUZZ_CHECK(printable(e->url), "url is printable ASCII");
+            FUZZ_CHECK(fuzz_printable(e->url), "url is printable ASCII");
             FUZZ_CHECK(manifest_find_url(&m, e->url) == e,
                        "manifest_find_url finds the entry by its url");
         }
-        FUZZ_CHECK(printable(e->source_url), "source_url printable ASCII");
+        FUZZ_CHECK(fuzz_printable(e->source_url), "source_url printable ASCII");
         FUZZ_CHECK(e->retrieved_at >= -1, "retrieved_at -1 or Unix seconds");
         FUZZ_CHECK(text_ok(e->title) && text_ok(e->authors) &&
                        text_ok(e->language) && text_ok(e->license) &&
@@ -102,7 +90,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     for (i = 0; i < m.nissues; i++) {
-        FUZZ_CHECK(printable(m.issues[i].msg), "issue message printable");
+        FUZZ_CHECK(fuzz_printable(m.issues[i].msg), "issue message printable");
         FUZZ_CHECK(i == 0 || m.issues[i].line >= m.issues[i - 1].line,
                    "issues in line order");
     }
