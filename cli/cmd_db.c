@@ -224,9 +224,12 @@ cmd_db_backup(struct cli *c, int argc, char **argv)
     if (b == NULL) {
         rc = sqlite3_errcode(dst);
     } else {
-        /* Small steps let writers in between. */
+        /* One step: one read transaction, so the copy is the database as
+         * it was when the step began, while writers go on (WAL).  Small
+         * steps would start again from the first page whenever another
+         * process committed, and a busy ingest would never let one end. */
         do {
-            rc = sqlite3_backup_step(b, 256);
+            rc = sqlite3_backup_step(b, -1);
             if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
                 sqlite3_sleep(20);
             }
