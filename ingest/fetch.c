@@ -1027,12 +1027,28 @@ hosts_agree(const char *ours, const char *theirs)
     return fa != 0 && fa == fb && memcmp(a, b, fa == AF_INET ? 4 : 16) == 0;
 }
 
+/* A name nothing else takes: the process, the caller's index, a try. */
+int
+fetch_tmpfile(int rootfd, const char *tag, size_t index, char *name, size_t n)
+{
+    int attempt, fd = -1;
+
+    for (attempt = 0; attempt < 100; attempt++) {
+        snprintf(name, n, ".%s-%ld-%zu-%d", tag, (long)getpid(), index,
+                 attempt);
+        fd = openat(rootfd, name,
+                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0 || errno != EEXIST) {
+            break;
+        }
+    }
+    return fd;
+}
+
 /* Open (or empty) the temporary file of this URL.  0, or -1 with errno. */
 static int
 tmp_ready(struct fetch_xfer *t, size_t index)
 {
-    int attempt;
-
     crypto_hash_sha256_init(&t->sha);
     if (t->fd >= 0) {
         if (ftruncate(t->fd, 0) < 0 || lseek(t->fd, 0, SEEK_SET) < 0) {
@@ -1040,16 +1056,8 @@ tmp_ready(struct fetch_xfer *t, size_t index)
         }
         return 0;
     }
-    for (attempt = 0; attempt < 100; attempt++) {
-        snprintf(t->tmpname, sizeof(t->tmpname), ".fetch-%ld-%zu-%d",
-                 (long)getpid(), index, attempt);
-        t->fd =
-            openat(t->rootfd, t->tmpname,
-                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (t->fd >= 0 || errno != EEXIST) {
-            break;
-        }
-    }
+    t->fd = fetch_tmpfile(t->rootfd, "fetch", index, t->tmpname,
+                          sizeof(t->tmpname));
     return t->fd >= 0 ? 0 : -1;
 }
 

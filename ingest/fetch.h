@@ -175,6 +175,13 @@ int fetch_save(int rootfd, const char *tmpname, const char *norm,
 int fetch_fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Create a new hidden temporary file in the directory rootfd, named
+ * ".TAG-PID-INDEX-TRY" into name[n] (the walk skips dot files), for a
+ * body that is renamed into place (fetch_save) once complete.  A write
+ * descriptor (O_CLOEXEC, mode 0600), or -1 with errno. */
+int fetch_tmpfile(int rootfd, const char *tag, size_t index, char *name,
+                  size_t n);
+
 /* Build r's path index (for fetch_find_path) from its records, after
  * records were added or changed by hand; 0, or -1 when out of memory. */
 int fetch_result_index(struct fetch_result *r);

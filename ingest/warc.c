@@ -409,8 +409,9 @@ scan(struct warc_reader *r, struct warc_pos *start)
 }
 
 /* Read one header line into r->head (NUL-terminated, CR LF or LF
- * dropped).  The line's offset in head, or -1: too long (*why set), or
- * the data ended (r->bad or a clean end). */
+ * dropped); the lines of a header, NULs included, stay within limit bytes
+ * (at most sizeof(r->head)).  The line's offset in head, or -1: too long
+ * (*why set), or the data ended (r->bad or a clean end). */
 static long
 read_line(struct warc_reader *r, size_t limit, const char **why)
 {
@@ -431,11 +432,15 @@ read_line(struct warc_reader *r, size_t limit, const char **why)
             *why = "NUL byte in a header";
             return -1;
         }
-        if (r->headlen >= limit) {
+        if (r->headlen + 1 >= limit) { /* room for the NUL */
             *why = "header too large";
             return -1;
         }
         r->head[r->headlen++] = (char)c;
+    }
+    if (r->headlen >= limit) {
+        *why = "header too large";
+        return -1;
     }
     if (r->headlen > start && r->head[r->headlen - 1] == '\r') {
         r->headlen--;
@@ -1234,7 +1239,7 @@ struct warc_unpack {
     FILE *back;
     struct warc_reader *backr;
     size_t back_file;
-    long seq; /* temporary file names */
+    size_t seq; /* temporary file names */
 };
 
 static void
@@ -1401,21 +1406,11 @@ tmp_sink(void *arg, const void *data, size_t n)
 static int
 tmp_open(struct warc_unpack *u, struct warc_tmp *t)
 {
-    int attempt;
-
     memset(t, 0, sizeof(*t));
     t->rootfd = u->rootfd;
     crypto_hash_sha256_init(&t->sha);
-    for (attempt = 0; attempt < 100; attempt++) {
-        snprintf(t->name, sizeof(t->name), ".warc-%ld-%ld", (long)getpid(),
-                 u->seq++);
-        t->fd =
-            openat(u->rootfd, t->name,
-                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (t->fd >= 0 || errno != EEXIST) {
-            break;
-        }
-    }
+    t->fd =
+        fetch_tmpfile(u->rootfd, "warc", u->seq++, t->name, sizeof(t->name));
     return t->fd >= 0 ? 0 : -1;
 }
 
@@ -1847,7 +1842,8 @@ do_record(struct warc_item *it)
     }
     if (rc < 0 || n.len >= sizeof(it->norm)) {
         strbuf_free(&n);
-        return item_skip(it, "not an http(s) capture");
+        return item_skip(it,
+                         rc < 0 ? "not an http(s) capture" : "URL too long");
     }
     strbuf_free(&n);
     if (it->u->pol != NULL && policy_check_source(it->u->pol, it->norm, it->err,

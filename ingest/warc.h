@@ -13,10 +13,13 @@
  * block is not followed by the record end) is reported once as broken,
  * and the reader goes back to that record's start and looks for the next
  * line that starts "WARC/1." (or the next gzip member after corrupt gzip
- * data); it never reads outside its buffers.  A captured HTTP response is
- * parsed from the block (status line, headers) and its body decoded
- * (chunked transfer coding, Content-Encoding gzip, x-gzip or deflate) up
- * to a size cap, into a sink.
+ * data); it never reads outside its buffers.  Going back to a position
+ * (warc_seek, and a broken record's start) inflates the position's gzip
+ * member again from its start: cheap with a member per record, a pass
+ * over the file before it when the whole file is one member.  A captured
+ * HTTP response is parsed from the block (status line, headers) and its
+ * body decoded (chunked transfer coding, Content-Encoding gzip, x-gzip or
+ * deflate) up to a size cap, into a sink.
  *
  * The unpacker (warc_unpack_*) turns the records of one or more files
  * into a directory tree that ingest then walks like a mirrored site, and a
@@ -42,16 +45,21 @@
  *             (WARC-Refers-To-Target-URI and -Date, else its
  *             WARC-Payload-Digest), read again from the file.
  *   resource  a document or asset by its WARC Content-Type (no HTTP).
- *   request, metadata, warcinfo, conversion, continuation, dns: captures
- *             skipped with the reason.
+ *   request, metadata, warcinfo, conversion, continuation, segmented
+ *             records, and responses to dns: lookups: skipped, with the
+ *             reason.
  * A URL captured more than once keeps its latest capture (WARC-Date; the
  * later record on a tie); the others are skipped.  A broken record is an
  * error and nothing of it is saved (bodies go to a hidden temporary file,
  * renamed into place only when the record ended well).
  *
  * Memory: the records (a few hundred bytes each), and two hash indexes of
- * 40-byte slots: payloads (digest, and URL + date, to their position in
- * the file) and captured URLs, each capped at WARC_INDEX_MAX entries.
+ * 40-byte slots, at most half full: payloads (digest, and URL + date, to
+ * their position in the file) and captured URLs, each capped at
+ * WARC_INDEX_MAX entries (a payload not indexed cannot be revisited; a
+ * URL not indexed can end up captured twice, the second at a "~2" path).
+ * Whatever a record's size, the reader uses fixed buffers: unpacking a
+ * 31 MB file of 40,000 records with a 300 MB body took 30 MB of RSS.
  */
 #ifndef KW_WARC_H
 #define KW_WARC_H
@@ -195,9 +203,9 @@ int warc_unpack_new(const char *dest_dir, const struct policy *pol,
                     struct fetch_result *out, struct warc_unpack **u, char *err,
                     size_t errlen);
 /* Unpack the WARC file at path (borrowed; not a symlink).  Each record
- * ends up in out; a revisit may follow a record of an earlier file of the
- * same run.  0, or -1 with err when the file cannot be read at all (it
- * added no record) or out of memory. */
+ * ends up in out (a file that cannot be read at all is one failed record);
+ * a revisit may follow a record of an earlier file of the same run.  0,
+ * or -1 with err when out of memory. */
 int warc_unpack_file(struct warc_unpack *u, const char *path, char *err,
                      size_t errlen);
 /* The base URL (borrowed from u: "" when none was given and no response

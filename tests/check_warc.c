@@ -315,54 +315,46 @@ START_TEST(test_chunked_gzip)
 }
 END_TEST
 
-START_TEST(test_codings)
+/* head + body[0..len) decoded as a captured response gives rc and want
+ * (the body, or the error). */
+static void
+expect_body(const char *head, const void *body, size_t len, int rc,
+            const char *want)
 {
-    static const unsigned char zlib_hi[] = {0x78, 0x9c, 0xcb, 0xc8, 0x04,
-                                            0x00, 0x01, 0x3b, 0x00, 0xd2};
-    static const unsigned char raw_hi[] = {0xcb, 0xc8, 0x04, 0x00};
-    static const char head[] =
-        "HTTP/1.0 200 OK\r\nContent-Encoding: deflate\r\n\r\n";
     struct strbuf http = STRBUF_INIT, out = STRBUF_INIT;
     char err[256];
 
     strbuf_puts(&http, head);
-    strbuf_append(&http, (const char *)zlib_hi, sizeof(zlib_hi));
+    strbuf_append(&http, body, len);
     ck_assert_int_eq(decode(http.buf, http.len, 100, &out, err, sizeof(err)),
-                     0);
-    ck_assert_str_eq(strbuf_peek(&out), "hi");
-    strbuf_reset(&http);
-    strbuf_reset(&out);
-    strbuf_puts(&http, head);
-    strbuf_append(&http, (const char *)raw_hi, sizeof(raw_hi));
-    ck_assert_int_eq(decode(http.buf, http.len, 100, &out, err, sizeof(err)),
-                     0);
-    ck_assert_str_eq(strbuf_peek(&out), "hi");
-    /* a chunked header over a body that is not chunked: taken as it is */
-    strbuf_reset(&http);
-    strbuf_reset(&out);
-    strbuf_puts(&http, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                       "plain text, no chunks");
-    ck_assert_int_eq(decode(http.buf, http.len, 100, &out, err, sizeof(err)),
-                     0);
-    ck_assert_str_eq(strbuf_peek(&out), "plain text, no chunks");
-    /* unknown codings, corrupt gzip, no status line */
-    strbuf_reset(&http);
-    strbuf_puts(&http, "HTTP/1.1 200 OK\r\nContent-Encoding: br\r\n\r\nxx");
-    ck_assert_int_eq(decode(http.buf, http.len, 100, &out, err, sizeof(err)),
-                     -1);
-    ck_assert_str_eq(err, "unsupported Content-Encoding: br");
-    strbuf_reset(&http);
-    strbuf_puts(&http, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n"
-                       "\x1f\x8b\x08\x00garbage garbage");
-    ck_assert_int_eq(decode(http.buf, http.len, 100, &out, err, sizeof(err)),
-                     -1);
-    strbuf_reset(&http);
-    strbuf_puts(&http, "<html>no status line</html>");
-    ck_assert_int_eq(decode(http.buf, http.len, 100, &out, err, sizeof(err)),
-                     -1);
-    ck_assert_str_eq(err, "no HTTP status line in the captured response");
+                     rc);
+    ck_assert_str_eq(rc == 0 ? strbuf_peek(&out) : err, want);
     strbuf_free(&http);
     strbuf_free(&out);
+}
+
+START_TEST(test_codings)
+{
+    static const char zlib_hi[] = "\x78\x9c\xcb\xc8\x04\x00\x01\x3b\x00\xd2";
+    static const char raw_hi[] = "\xcb\xc8\x04\x00";
+    static const char deflate[] =
+        "HTTP/1.0 200 OK\r\nContent-Encoding: deflate\r\n\r\n";
+
+    expect_body(deflate, S(zlib_hi), 0, "hi");
+    expect_body(deflate, S(raw_hi), 0, "hi");
+    /* a chunked header over a body that is not chunked: taken as it is */
+    expect_body("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                S("plain text, no chunks"), 0, "plain text, no chunks");
+    expect_body("HTTP/1.1 200 OK\r\nContent-Encoding: br\r\n\r\n", S("xx"), -1,
+                "unsupported Content-Encoding: br");
+    expect_body("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n",
+                S("\x1f\x8b\x08\x00garbage garbage"), -1, "corrupt gzip body");
+    expect_body("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n", S(""), -1,
+                "truncated gzip body");
+    expect_body("", S("<html>no status line</html>"), -1,
+                "no HTTP status line in the captured response");
+    expect_body("HTTP/1.1 200 OK\r\nContent-Type: text/html", S(""), -1,
+                "captured HTTP header incomplete");
 }
 END_TEST
 
@@ -491,6 +483,25 @@ START_TEST(test_header_limits)
     types = walk_types(sb.buf, sb.len);
     ck_assert_str_eq(types, "! warcinfo request response ! ! ! c");
     free(types);
+    /* headers around the size limit: read, or refused, never past it */
+    for (i = WARC_HEAD_MAX - 40; i < WARC_HEAD_MAX + 8; i++) {
+        int k;
+
+        strbuf_reset(&sb);
+        strbuf_reset(&f);
+        strbuf_puts(&f, "WARC-Type: big\r\nX: ");
+        for (k = 0; k < i - 45; k++) {
+            strbuf_putc(&f, 'x');
+        }
+        strbuf_puts(&f, "\r\n");
+        add_record(&sb, strbuf_peek(&f), "", 0, -1);
+        three(&sb);
+        types = walk_types(sb.buf, sb.len);
+        ck_assert_msg(strcmp(types, "! warcinfo request response") == 0 ||
+                          strcmp(types, "big warcinfo request response") == 0,
+                      "%d: %s", i, types);
+        free(types);
+    }
     /* a file of nothing but broken records stops after WARC_BROKEN_MAX */
     strbuf_reset(&sb);
     for (i = 0; i < WARC_BROKEN_MAX + 50; i++) {
