@@ -15,6 +15,7 @@
 #include <assert.h>
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloc.h"
 #include "gz.h"
@@ -999,3 +1000,84 @@ document_test_sqli(struct db *db, const char *id_text, document_each_fn each,
     return 0;
 }
 #endif
+
+/* ---- harvesting (OAI-PMH, server/page_oai.c) ---- */
+
+/* Call each for every document that h selects, with its datestamp
+ * (updated_at).  d is filled with id, collection, collection_title,
+ * path, status, title, language, authors, doc_date, description,
+ * source_url and published_at, its strings valid until each returns.
+ * 0, or -1 on a database error. */
+int
+document_list_harvest(struct db *db, const struct document_harvest *h,
+                      document_harvest_fn each, void *ctx)
+{
+    static const char sql[] =
+        "SELECT d.id, c.name, c.title, d.path, d.status, d.title,"
+        " d.language, d.authors, d.doc_date, d.description, d.source_url,"
+        " d.published_at, d.updated_at"
+        " FROM document d JOIN collection c ON c.id = d.collection_id"
+        " WHERE d.id > :after AND d.published_at IS NOT NULL"
+        " AND d.updated_at BETWEEN :from AND :until"
+        " AND (:set IS NULL OR c.name = :set) ORDER BY d.id LIMIT :n";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    int rc;
+
+    if (st == NULL) {
+        return -1;
+    }
+    db_bind_int64(st, ":after", h->after);
+    db_bind_int64(st, ":from", h->from);
+    db_bind_int64(st, ":until", h->until);
+    db_bind_text(st, ":set", h->set);
+    db_bind_int64(st, ":n", h->limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct document d;
+
+#define TEXT(i) ((const char *)sqlite3_column_text(st, (i)))
+        memset(&d, 0, sizeof(d));
+        d.id = sqlite3_column_int64(st, 0);
+        d.collection = TEXT(1);
+        d.collection_title = TEXT(2);
+        d.path = TEXT(3);
+        d.status = TEXT(4);
+        d.title = TEXT(5);
+        d.language = TEXT(6);
+        d.authors = TEXT(7);
+        d.doc_date = TEXT(8);
+        d.description = TEXT(9);
+        d.source_url = TEXT(10);
+#undef TEXT
+        d.published_at = sqlite3_column_int64(st, 11);
+        if (d.collection == NULL || d.path == NULL || d.status == NULL ||
+            d.title == NULL) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        each(ctx, &d, sqlite3_column_int64(st, 12));
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The earliest datestamp of a document ever published, into *t (now when
+ * there is none).  0 or -1. */
+int
+document_earliest_update(struct db *db, int64_t *t)
+{
+    static const char sql[] = "SELECT min(updated_at) FROM document"
+                              " WHERE published_at IS NOT NULL";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    int rc;
+
+    *t = (int64_t)time(NULL);
+    if (st == NULL) {
+        return -1;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        *t = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}

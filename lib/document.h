@@ -280,4 +280,28 @@ int document_test_sqli(struct db *db, const char *id_text,
                        document_each_fn each, void *ctx);
 #endif
 
+/* What document_list_harvest selects (OAI-PMH): the documents ever
+ * published with an id above `after`, a datestamp (updated_at) within
+ * [from, until] and, unless set is NULL, in the collection called set; by
+ * id, at most limit.  Withdrawn and superseded ones too: a harvester
+ * learns of them as deleted records. */
+struct document_harvest {
+    int64_t after, from, until, limit;
+    const char *set;
+};
+
+typedef void (*document_harvest_fn)(void *ctx, const struct document *d,
+                                    int64_t datestamp);
+
+/* Call each for every document that h selects, with its datestamp.  d is
+ * filled with id, collection, collection_title, path, status, title,
+ * language, authors, doc_date, description, source_url and published_at,
+ * its strings valid until each returns.  0, or -1 on a database error. */
+int document_list_harvest(struct db *db, const struct document_harvest *h,
+                          document_harvest_fn each, void *ctx);
+
+/* The earliest datestamp of a document ever published, into *t (now when
+ * there is none).  0 or -1. */
+int document_earliest_update(struct db *db, int64_t *t);
+
 #endif

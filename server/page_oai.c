@@ -75,97 +75,6 @@ struct oai {
     const char *set;
 };
 
-/* ---- the SQL on the document table, to move into lib/document.c ---- */
-
-/* What harvest_list selects: the documents ever published with an id
- * above `after`, a datestamp within [from, until] and, unless set is
- * NULL, in the collection called set; by id, at most limit. */
-struct harvest {
-    int64_t after, from, until, limit;
-    const char *set;
-};
-
-typedef void (*harvest_fn)(void *ctx, const struct document *d,
-                           int64_t datestamp);
-
-/* Call each for every document that h selects, with its datestamp
- * (updated_at).  d is filled with id, collection, collection_title,
- * path, status, title, language, authors, doc_date, description,
- * source_url and published_at, its strings valid until each returns.
- * 0, or -1 on a database error. */
-static int
-harvest_list(struct db *db, const struct harvest *h, harvest_fn each, void *ctx)
-{
-    static const char sql[] =
-        "SELECT d.id, c.name, c.title, d.path, d.status, d.title,"
-        " d.language, d.authors, d.doc_date, d.description, d.source_url,"
-        " d.published_at, d.updated_at"
-        " FROM document d JOIN collection c ON c.id = d.collection_id"
-        " WHERE d.id > :after AND d.published_at IS NOT NULL"
-        " AND d.updated_at BETWEEN :from AND :until"
-        " AND (:set IS NULL OR c.name = :set) ORDER BY d.id LIMIT :n";
-    sqlite3_stmt *st = db_stmt(db, sql);
-    int rc;
-
-    if (st == NULL) {
-        return -1;
-    }
-    db_bind_int64(st, ":after", h->after);
-    db_bind_int64(st, ":from", h->from);
-    db_bind_int64(st, ":until", h->until);
-    db_bind_text(st, ":set", h->set);
-    db_bind_int64(st, ":n", h->limit);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct document d;
-
-#define TEXT(i) ((const char *)sqlite3_column_text(st, (i)))
-        memset(&d, 0, sizeof(d));
-        d.id = sqlite3_column_int64(st, 0);
-        d.collection = TEXT(1);
-        d.collection_title = TEXT(2);
-        d.path = TEXT(3);
-        d.status = TEXT(4);
-        d.title = TEXT(5);
-        d.language = TEXT(6);
-        d.authors = TEXT(7);
-        d.doc_date = TEXT(8);
-        d.description = TEXT(9);
-        d.source_url = TEXT(10);
-#undef TEXT
-        d.published_at = sqlite3_column_int64(st, 11);
-        if (d.collection == NULL || d.path == NULL || d.status == NULL ||
-            d.title == NULL) {
-            rc = SQLITE_NOMEM;
-            break;
-        }
-        each(ctx, &d, sqlite3_column_int64(st, 12));
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* The earliest datestamp of a document ever published, into *t (now when
- * there is none).  0 or -1. */
-static int
-harvest_earliest(struct db *db, int64_t *t)
-{
-    static const char sql[] = "SELECT min(updated_at) FROM document"
-                              " WHERE published_at IS NOT NULL";
-    sqlite3_stmt *st = db_stmt(db, sql);
-    int rc;
-
-    *t = (int64_t)time(NULL);
-    if (st == NULL) {
-        return -1;
-    }
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-        *t = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 0 : -1;
-}
-
 /* ---- arguments ---- */
 
 /* Record the protocol error `code` (borrowed, static) in the model.
@@ -450,7 +359,7 @@ identify(struct oai *o)
     int64_t t;
     char ts[32];
 
-    if (harvest_earliest(o->req->db, &t) < 0) {
+    if (document_earliest_update(o->req->db, &t) < 0) {
         json_decref(i);
         json_object_set_new(o->m, "failed", json_true());
         return;
@@ -467,9 +376,9 @@ identify(struct oai *o)
 static int
 one_record(struct oai *o, int64_t id, struct list *l)
 {
-    struct harvest h = {id - 1, OAI_TIME_MIN, OAI_TIME_MAX, 1, NULL};
+    struct document_harvest h = {id - 1, OAI_TIME_MIN, OAI_TIME_MAX, 1, NULL};
 
-    if (harvest_list(o->req->db, &h, list_add, l) < 0) {
+    if (document_list_harvest(o->req->db, &h, list_add, l) < 0) {
         return -1;
     }
     if (json_array_size(l->items) == 1 && l->last != id) {
@@ -634,7 +543,7 @@ static void
 list(struct oai *o, int records)
 {
     struct list l = {o, json_array(), records, 0, 0};
-    struct harvest h;
+    struct document_harvest h;
     json_t *body;
 
     if (o->arg[ARG_TOKEN] != NULL) {
@@ -650,8 +559,9 @@ list(struct oai *o, int records)
     } else {
         o->set = o->arg[ARG_SET];
     }
-    h = (struct harvest){o->after, o->from, o->until, OAI_PAGE + 1, o->set};
-    if (harvest_list(o->req->db, &h, list_add, &l) < 0) {
+    h = (struct document_harvest){o->after, o->from, o->until, OAI_PAGE + 1,
+                                  o->set};
+    if (document_list_harvest(o->req->db, &h, list_add, &l) < 0) {
         json_decref(l.items);
         json_object_set_new(o->m, "failed", json_true());
         return;

@@ -59,13 +59,10 @@ sql_outside() {
 # Search reads documents in bulk, in its own statements, for speed: its
 # three files are lib/document.c's declared friends.  So is lib/packdb.c,
 # for its one bulk read (the documents a pack export carries, in one
-# snapshot); every other access of its goes through document.h.  And,
-# until they move into document.c (a document_list_harvest), the two
-# harvest statements of server/page_oai.c (OAI-PMH lists every document
-# ever published, withdrawn ones as deleted records).
+# snapshot); every other access of its goes through document.h.
 check "no SQL on document outside lib/document.c and its friends" \
     sql_outside document lib/document.c lib/search.c lib/searchcat.c \
-    lib/docindex.c lib/packdb.c server/page_oai.c
+    lib/docindex.c lib/packdb.c
 check "no SQL on rendition outside lib/rendition.c" \
     sql_outside rendition lib/rendition.c
 finish
