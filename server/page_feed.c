@@ -14,55 +14,12 @@
 #include "pages.h"
 #include "render.h"
 #include "strbuf.h"
+#include "xmlview.h"
 
 #define FEED_ENTRIES 50
 #define SITEMAP_MAX 50000
-
-/* "http://HOST" for absolute URLs (arena), from the Host header. */
-static const char *
-origin(struct req *req)
-{
-    const char *host = req_header(req, "Host");
-    struct strbuf o = STRBUF_INIT;
-    const char *s;
-
-    /* A Host with characters no host has is not echoed back. */
-    if (host == NULL || host[0] == '\0' ||
-        strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                     "0123456789.-:[]") != strlen(host)) {
-        host = "localhost";
-    }
-    strbuf_printf(&o, "http://%s", host);
-    s = arena_strdup(req->arena, strbuf_peek(&o));
-    strbuf_free(&o);
-    return s;
-}
-
-static void
-rfc3339(time_t t, char buf[32])
-{
-    struct tm tm;
-
-    gmtime_r(&t, &tm);
-    strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* Render an XML view into the response. */
-static int
-render_xml(struct req *req, const char *view, json_t *m, const char *ctype)
-{
-    struct strbuf out = STRBUF_INIT;
-
-    if (router_render(req, view, m, &out) < 0) {
-        strbuf_free(&out);
-        return 500;
-    }
-    req->resp.owned = strbuf_detach(&out, &req->resp.len);
-    req->resp.body = req->resp.owned;
-    req->resp.ctype = ctype;
-    req->resp.cache_control = "public, max-age=300";
-    return 200;
-}
+/* Feeds, sitemap and OpenSearch description: five minutes in caches. */
+#define FEED_CACHE "public, max-age=300"
 
 /* When d was published (0 when it has no time, as a NULL read gave). */
 static time_t
@@ -108,7 +65,7 @@ feed_entry(void *ctx, const struct document *d)
     if (d->description != NULL) {
         json_object_set_new(e, "summary", json_string(d->description));
     }
-    rfc3339(t, ts);
+    xmlview_time(t, ts);
     json_object_set_new(e, "updated", json_string(ts));
     json_array_append_new(f->entries, e);
 }
@@ -118,8 +75,8 @@ feed_entry(void *ctx, const struct document *d)
 static int
 feed(struct req *req, const char *coll, json_t **model)
 {
-    struct feed f = {req,         origin(req), coll, json_array(),
-                     STRBUF_INIT, 0,           NULL};
+    struct feed f = {
+        req, xmlview_origin(req), coll, json_array(), STRBUF_INIT, 0, NULL};
     json_t *m = json_object();
     char ts[32];
 
@@ -153,7 +110,7 @@ feed(struct req *req, const char *coll, json_t **model)
         }
     }
     json_object_set_new(m, "entries", f.entries);
-    rfc3339(f.newest, ts);
+    xmlview_time(f.newest, ts);
     json_object_set_new(m, "updated", json_string(ts));
     json_object_set_new(
         m, "feed_title",
@@ -175,8 +132,8 @@ feed(struct req *req, const char *coll, json_t **model)
     }
     json_object_set_new(m, "alt_url", json_string(strbuf_peek(&f.u)));
     strbuf_free(&f.u);
-    return render_xml(req, "feed.xml", m,
-                      "application/atom+xml; charset=utf-8");
+    return xmlview_render(req, "feed.xml", m,
+                          "application/atom+xml; charset=utf-8", FEED_CACHE);
 }
 
 /* GET /feed.atom: the 50 newest published documents. */
@@ -212,7 +169,7 @@ sitemap_url(void *ctx, const struct document *d)
     strbuf_puts(&sm->u, sm->origin);
     render_doc_url(&sm->u, sm->req->app->base, d->collection, d->path, NULL);
     json_object_set_new(e, "loc", json_string(strbuf_peek(&sm->u)));
-    rfc3339(published(d), ts);
+    xmlview_time(published(d), ts);
     ts[10] = '\0';
     json_object_set_new(e, "lastmod", json_string(ts));
     json_array_append_new(sm->urls, e);
@@ -222,7 +179,7 @@ sitemap_url(void *ctx, const struct document *d)
 int
 page_sitemap_get(struct req *req, json_t **model)
 {
-    struct sitemap sm = {req, origin(req), json_array(), STRBUF_INIT};
+    struct sitemap sm = {req, xmlview_origin(req), json_array(), STRBUF_INIT};
     json_t *m = json_object();
     int rc;
 
@@ -233,7 +190,8 @@ page_sitemap_get(struct req *req, json_t **model)
     if (rc < 0) {
         return 500;
     }
-    return render_xml(req, "sitemap.xml", m, "application/xml; charset=utf-8");
+    return xmlview_render(req, "sitemap.xml", m,
+                          "application/xml; charset=utf-8", FEED_CACHE);
 }
 
 /* GET /opensearch.xml: lets a browser add the portal's search. */
@@ -241,7 +199,8 @@ int
 page_opensearch_get(struct req *req, json_t **model)
 {
     *model = json_object();
-    json_object_set_new(*model, "origin", json_string(origin(req)));
-    return render_xml(req, "opensearch.xml", *model,
-                      "application/opensearchdescription+xml; charset=utf-8");
+    json_object_set_new(*model, "origin", json_string(xmlview_origin(req)));
+    return xmlview_render(
+        req, "opensearch.xml", *model,
+        "application/opensearchdescription+xml; charset=utf-8", FEED_CACHE);
 }
