@@ -258,6 +258,113 @@ query_build(const char *user, size_t len, struct strbuf *match_out,
     return query_expr(info, 0, match_out);
 }
 
+/* query_parts(): collects the colocated tokens (the parts) of one term. */
+struct parts_ctx {
+    struct query_info *out;
+    int added;
+};
+
+static int
+part_is_word(const char *tok, int n)
+{
+    size_t i = 0, len;
+    unsigned long cp;
+
+    while (i < (size_t)n) {
+        len = tokenizer_decode(tok + i, (size_t)n - i, &cp);
+        if (tokenizer_class_of(cp) != TOKENIZER_WORD) {
+            return 0;
+        }
+        i += len;
+    }
+    return n > 0;
+}
+
+static int
+part_emit(void *ctx, int tflags, const char *tok, int ntok, int start, int end)
+{
+    struct parts_ctx *pc = ctx;
+    struct query_info *out = pc->out;
+    struct query_term *t;
+
+    (void)start;
+    (void)end;
+    if (!(tflags & FTS5_TOKEN_COLOCATED) || !part_is_word(tok, ntok) ||
+        out->n_terms >= QUERY_MAX_TERMS || (size_t)ntok > QUERY_MAX_BYTES) {
+        return SQLITE_OK;
+    }
+    t = &out->term[out->n_terms];
+    memset(t, 0, sizeof(*t));
+    memcpy(t->text, tok, (size_t)ntok);
+    t->text[ntok] = '\0';
+    t->len = (size_t)ntok;
+    t->part = 1;
+    if (is_repeat(out->term, out->n_terms, t)) {
+        return SQLITE_OK;
+    }
+    out->n_terms++;
+    out->n_positive++;
+    pc->added++;
+    return SQLITE_OK;
+}
+
+int
+query_parts(const struct query_info *in, struct query_info *out)
+{
+    struct query_info o;
+    struct parts_ctx pc;
+    int k, split = 0;
+
+    if (in->empty) {
+        return 0;
+    }
+    memset(&o, 0, sizeof(o));
+    o.truncated = in->truncated;
+    o.limited = in->limited;
+    pc.out = &o;
+    for (k = 0; k < in->n_terms && o.n_terms < QUERY_MAX_TERMS; k++) {
+        const struct query_term *w = &in->term[k];
+        struct query_info save = o;
+
+        if (w->exclude) {
+            continue;
+        }
+        if (!w->phrase && !w->prefix) {
+            /* The word as written first, then its parts. */
+            if (!is_repeat(o.term, o.n_terms, w)) {
+                o.term[o.n_terms++] = *w;
+                o.n_positive++;
+            }
+            pc.added = 0;
+            if (tokenizer_tokenize(w->text, w->len, 0, &pc, part_emit) !=
+                SQLITE_OK) {
+                return 0;
+            }
+            if (pc.added >= 2) {
+                split++;
+                continue;
+            }
+            o = save;
+        }
+        if (!is_repeat(o.term, o.n_terms, w) && o.n_terms < QUERY_MAX_TERMS) {
+            o.term[o.n_terms++] = *w;
+            o.n_positive++;
+        }
+    }
+    if (split == 0 || o.n_positive < 2) {
+        return 0;
+    }
+    /* The excluded terms stay excluded. */
+    for (k = 0; k < in->n_terms && o.n_terms < QUERY_MAX_TERMS; k++) {
+        if (in->term[k].exclude) {
+            o.term[o.n_terms++] = in->term[k];
+            o.n_negative++;
+        }
+    }
+    *out = o;
+    return split;
+}
+
 int
 query_expr(const struct query_info *info, int how, struct strbuf *out)
 {

@@ -41,6 +41,7 @@ struct query_term {
     int phrase;  /* 1: was quoted */
     int prefix;  /* 1: ended with '*' */
     int exclude; /* 1: started with '-' */
+    int part;    /* 1: a part of an identifier typed (query_parts()) */
 };
 
 /* Filled in place by query_build(); owns no heap memory, so it needs no
@@ -81,6 +82,21 @@ enum query_how {
  * excluded ones, so phrase k of any form is the same term.  Returns 0, or
  * -1 when out of memory. */
 int query_expr(const struct query_info *info, int how, struct strbuf *out);
+
+/* The terms of the OR fallback for identifiers.  When a positive term of
+ * in (filled by query_build(); not a phrase, not a prefix) is an
+ * identifier the tokenizer splits into two or more parts
+ * ("DSQLITE_OMIT_ATTACH", "PyConfig.PyConfig_SetString", "e-mail"), fill
+ * *out with in's terms where that term is followed by its distinct parts,
+ * folded as the index holds them (dsqlite, omit, attach; marked .part),
+ * the excluded terms kept, at most QUERY_MAX_TERMS in all, and return the
+ * number of terms split.  The index keeps each part of an identifier
+ * beside the whole, so a document that holds the identifier holds every
+ * part; one that writes it differently ("SQLITE_OMIT_ATTACH" where
+ * "-DSQLITE_OMIT_ATTACH" was asked) holds most of them.  Returns 0, with
+ * *out untouched, when nothing splits or fewer than two positive terms
+ * would result. */
+int query_parts(const struct query_info *in, struct query_info *out);
 
 /* Append the one term t (borrowed) to out as an FTS5 string, quotes
  * doubled, with " *" for a prefix where the prefix can change the

@@ -1436,6 +1436,10 @@ count_matches(struct db *db, const struct searchcat *cat,
  * snippet, so it marks every word the section holds. */
 struct search_exprs {
     const char *all, *any, *sec_all, *sec_any;
+    /* The fallback's terms when a word of the query is an identifier
+     * with parts (query_parts()), else NULL; their any and sec_any. */
+    const struct query_info *parts;
+    const char *parts_any, *parts_sec_any;
 };
 
 /* Rank by the threshold algorithm (topk_docs) for a page of want
@@ -1489,9 +1493,10 @@ topk_rank(struct db *db, const struct searchcat *cat,
  * document that contains all the words, ranked exactly: by the top-k
  * lists when every word has one ("Top k" above), else by scoring every
  * match.  When fewer than SEARCH_ANY_BELOW match and the query has two or
- * more words, every document with any of them, more of the words first
- * ("mode": "any", with "all_total").  Best sections and snippets are made
- * for the page's rows only.  Returns 0 or -1. */
+ * more words, or a word with parts (query_parts(): the parts join the
+ * words), every document with any of them, more of the words first
+ * ("mode": "any", with "all_total" and "parts").  Best sections and snippets
+ * are made for the page's rows only.  Returns 0 or -1. */
 static int
 run_search(struct db *db, const struct searchcat *cat,
            const struct search_filter *f, const struct query_info *info,
@@ -1505,6 +1510,8 @@ run_search(struct db *db, const struct searchcat *cat,
     struct scan sc;
     size_t i, all_total = 0, shown = 0, want = (size_t)offset + (size_t)limit;
     int err = 0, rc = -1, any = 0, planned = 0, one = info->n_positive == 1;
+    int parts = 0;
+    const char *any_expr = x->any, *sec_any = x->sec_any;
 
     memset(&sc, 0, sizeof(sc));
     memset(&tally, 0, sizeof(tally));
@@ -1535,12 +1542,40 @@ run_search(struct db *db, const struct searchcat *cat,
             goto out;
         }
         all_total = sc.n;
-        if (info->n_positive >= 2 && all_total < SEARCH_ANY_BELOW) {
+        if (all_total < SEARCH_ANY_BELOW &&
+            (info->n_positive >= 2 || x->parts != NULL)) {
+            struct hit whole[SEARCH_ANY_BELOW];
+            size_t nwhole = 0, j;
+
+            /* The documents that hold every word as written stay first, in
+             * their order: the parts only add what follows them. */
+            for (i = 0; x->parts != NULL && i < sc.n && i < SEARCH_ANY_BELOW;
+                 i++) {
+                whole[nwhole++] = sc.hits[i];
+            }
             scan_free(&sc);
             sc.cat = cat;
             any = 1;
-            if (scan_docs(db, f, x->any, 0, &corpus, &sc) < 0) {
+            if (x->parts != NULL) {
+                /* Words with parts: ranked as the query of the parts. */
+                parts = 1;
+                any_expr = x->parts_any;
+                sec_any = x->parts_sec_any;
+                if (corpus_stats(db, cat, x->parts, &corpus) < 0) {
+                    goto out;
+                }
+            }
+            if (scan_docs(db, f, any_expr, 0, &corpus, &sc) < 0) {
                 goto out;
+            }
+            for (i = 0; parts && nwhole > 0 && i < sc.n; i++) {
+                for (j = 0; j < nwhole; j++) {
+                    if (sc.hits[i].did == whole[j].did) {
+                        sc.hits[i].matched = RANK_MAX_PHRASES + 1;
+                        sc.hits[i].score = whole[j].score;
+                        break;
+                    }
+                }
             }
         }
         if (mark_exact(db, &sc, tn1, tn2) < 0 || tally_scan(&sc, &tally) < 0 ||
@@ -1559,13 +1594,23 @@ run_search(struct db *db, const struct searchcat *cat,
     if (any) {
         put(m, "all_total", json_integer((json_int_t)all_total), bad);
     }
+    if (parts) {
+        json_t *a = json_array();
+        int k;
+
+        for (k = 0; a != NULL && k < x->parts->n_terms; k++) {
+            if (x->parts->term[k].part) {
+                append(a, json_string(x->parts->term[k].text), bad);
+            }
+        }
+        put(m, "parts", a, bad);
+    }
     for (i = (size_t)offset; i < shown && i < want; i++) {
         struct hit *h = &sc.hits[i];
         json_t *e;
 
         if ((!any && best_section(db, cat, x->sec_all, &corpus, h) < 0) ||
-            (h->sid == 0 &&
-             best_section(db, cat, x->sec_any, &corpus, h) < 0)) {
+            (h->sid == 0 && best_section(db, cat, sec_any, &corpus, h) < 0)) {
             goto out;
         }
         e = result_row(db, h, base, bad, &err);
@@ -1576,7 +1621,7 @@ run_search(struct db *db, const struct searchcat *cat,
             continue;
         }
         put(e, "snippet_html",
-            h->sid != 0 ? section_snippet(db, x->sec_any, h->sid, &err)
+            h->sid != 0 ? section_snippet(db, sec_any, h->sid, &err)
                         : json_string(""),
             bad);
         append(results, e, bad);
@@ -1655,8 +1700,9 @@ search_run_cat(struct db *db, const struct searchcat *cat,
     struct strbuf match = STRBUF_INIT, tn1 = STRBUF_INIT, tn2 = STRBUF_INIT;
     struct strbuf terms = STRBUF_INIT, any = STRBUF_INIT;
     struct strbuf sec_all = STRBUF_INIT, sec_any = STRBUF_INIT;
+    struct strbuf pany = STRBUF_INIT, psec_any = STRBUF_INIT;
     struct search_exprs x;
-    struct query_info info;
+    struct query_info info, pinfo;
     struct search_filter f;
     json_t *m = json_object(), *results = json_array(), *facets = json_object();
     const char *q = p->q != NULL ? p->q : "";
@@ -1733,16 +1779,28 @@ search_run_cat(struct db *db, const struct searchcat *cat,
         query_expr(&info, QUERY_ANY | QUERY_NO_EXCLUDE, &sec_any) < 0) {
         goto out;
     }
+    memset(&x, 0, sizeof(x));
     x.all = strbuf_peek(&match);
     x.any = strbuf_peek(&any);
     x.sec_all = strbuf_peek(&sec_all);
     x.sec_any = strbuf_peek(&sec_any);
+    if (query_parts(&info, &pinfo) > 0) {
+        if (query_expr(&pinfo, QUERY_ANY, &pany) < 0 ||
+            query_expr(&pinfo, QUERY_ANY | QUERY_NO_EXCLUDE, &psec_any) < 0) {
+            goto out;
+        }
+        x.parts = &pinfo;
+        x.parts_any = strbuf_peek(&pany);
+        x.parts_sec_any = strbuf_peek(&psec_any);
+    }
     if (run_search(db, cat, &f, &info, &x, strbuf_peek(&tn1), strbuf_peek(&tn2),
                    per_page, (page - 1) * per_page, base, m, &bad) < 0) {
         goto out;
     }
     rc = bad ? -1 : 0;
 out:
+    strbuf_free(&psec_any);
+    strbuf_free(&pany);
     strbuf_free(&sec_any);
     strbuf_free(&sec_all);
     strbuf_free(&any);

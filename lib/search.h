@@ -13,8 +13,10 @@
  * corpus's IDF and a bonus for words close together (rank.h); a document
  * whose normalised title equals the query goes first.  When fewer than
  * SEARCH_ANY_BELOW documents hold all the words of a query of two or
- * more, the search falls back to documents holding any of them, more of
- * the words first, and says so ("mode": "any").  Facets are counted over
+ * more (or of a word that is an identifier with parts, query_parts(),
+ * whose parts then join the words), the search falls back to documents
+ * holding any of them, more of the words first, and says so ("mode":
+ * "any").  Facets are counted over
  * the same set.  The best section of each document on the page, found in
  * the section index, gives the anchor of its link and the snippet, which
  * is made for the page's rows only (design-notes, "Snippets are where
@@ -87,7 +89,8 @@ struct search_params {
  * gives the page exhaustive scoring would (search.c, "Top k");
  * "mode" is "all" (every result holds every word) or "any" (the
  * fallback: fewer than SEARCH_ANY_BELOW documents hold them all, and
- * "all_total" says how many; they come first);
+ * "all_total" says how many; they come first; "parts" lists the
+ * identifier parts searched too, when there were any);
  * "url" is base/c/NAME/PATH#ANCHOR for the document's best section;
  * snippet_html is escaped text with the hits in <mark>.  A query with no
  * searchable term answers zero results without touching the database.

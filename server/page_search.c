@@ -393,6 +393,8 @@ page_search_get(struct req *req, json_t **model)
         int any = mode != NULL && strcmp(mode, "any") == 0;
 
         json_object_set_new(m, "any_mode", json_boolean(any));
+        json_object_set_new(m, "parts_mode",
+                            json_boolean(json_object_get(m, "parts") != NULL));
         json_object_set_new(
             m, "any_none",
             json_boolean(any && json_integer_value(

@@ -313,6 +313,67 @@ START_TEST(test_syntax_as_text)
 }
 END_TEST
 
+/* query_parts(): the identifiers of a query and their parts, for the OR
+ * fallback; the expression of the result is valid FTS5. */
+static const char *
+parts_of(const char *user, struct query_info *out, int *n)
+{
+    static char buf[512];
+    struct query_info in;
+    struct strbuf m = STRBUF_INIT;
+    size_t len = 0;
+    int k;
+
+    ck_assert_int_eq(query_build(user, strlen(user), &m, &in), 0);
+    strbuf_free(&m);
+    *n = query_parts(&in, out);
+    buf[0] = '\0';
+    for (k = 0; *n > 0 && k < out->n_terms; k++) {
+        len +=
+            (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s%s%s",
+                             k ? " " : "", out->term[k].exclude ? "-" : "",
+                             out->term[k].part ? "+" : "", out->term[k].text);
+    }
+    return buf;
+}
+
+START_TEST(test_parts)
+{
+    struct query_info out;
+    struct strbuf e = STRBUF_INIT;
+    int n;
+
+    ck_assert_str_eq(parts_of("DSQLITE_OMIT_ATTACH", &out, &n),
+                     "DSQLITE_OMIT_ATTACH +dsqlite +omit +attach");
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(out.n_positive, 4);
+    ck_assert_str_eq(parts_of("e-mail address -spam", &out, &n),
+                     "e-mail +e +mail address -spam");
+    ck_assert_int_eq(out.n_positive, 4);
+    ck_assert_int_eq(out.n_negative, 1);
+    ck_assert_str_eq(parts_of("PyConfig.PyConfig_SetString", &out, &n),
+                     "PyConfig.PyConfig_SetString +pyconfig +setstring");
+    ck_assert_int_eq(query_expr(&out, QUERY_ANY, &e), 0);
+    ck_assert_str_eq(strbuf_peek(&e),
+                     "\"PyConfig.PyConfig_SetString\" OR \"pyconfig\" OR "
+                     "\"setstring\"");
+    strbuf_free(&e);
+    /* nothing to split: plain words, Hangul, phrases, prefixes */
+    parts_of("journal mode", &out, &n);
+    ck_assert_int_eq(n, 0);
+    parts_of("\ud55c\uae00_\ud14c\uc2a4\ud2b8", &out, &n);
+    ck_assert_int_eq(n, 0);
+    parts_of("\"journal_mode\"", &out, &n);
+    ck_assert_int_eq(n, 0);
+    parts_of("journal_mo*", &out, &n);
+    ck_assert_int_eq(n, 0);
+    /* at most QUERY_MAX_TERMS terms, however many parts */
+    parts_of("a_b_c_d_e_f_g_h_i_j_k_l_m_n_o_p_q_r_s_t_u_v_w_x_y_z", &out, &n);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_le(out.n_terms, QUERY_MAX_TERMS);
+}
+END_TEST
+
 START_TEST(test_title)
 {
     ck_title("28.2. Write-Ahead Logging", "write-ahead logging");
@@ -506,6 +567,7 @@ query_suite(void)
     tcase_add_test(tc, test_semantics);
     tcase_add_test(tc, test_syntax_as_text);
     tcase_add_test(tc, test_title);
+    tcase_add_test(tc, test_parts);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("limits");

@@ -1347,6 +1347,74 @@ body(struct fake *f)
                          f->req.resp.len);
 }
 
+/* A one-word identifier that (almost) no document holds as written is
+ * searched by its parts too (query_parts()): the documents with the
+ * identifier whole come first, in their order, then those with more of
+ * its parts; "parts" in the model says which parts were asked. */
+START_TEST(test_identifier_parts)
+{
+    sqlite3_int64 c, whole, split;
+    json_t *m, *parts;
+
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    c = add_coll("pragmas", "Pragmas", "en");
+    whole = add_doc(c, "pragma.html", "Pragmas", "en", "published", T2024);
+    add_section(whole, 0, NULL, "Pragmas", "",
+                "PRAGMA journal_mode=WAL switches the mode once.");
+    split = add_doc(c, "modes.html", "Modes", "en", "published", T2024);
+    add_section(split, 0, NULL, "Modes", "",
+                "The journal mode: every journal has a mode, and the mode of "
+                "the journal is the journal mode.");
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+    reindex();
+
+    /* one document holds it whole: it leads, the parts follow */
+    m = run_q("journal_mode");
+    ck_assert_str_eq(json_string_value(json_object_get(m, "mode")), "any");
+    ck_assert_int_eq(json_integer_value(json_object_get(m, "all_total")), 1);
+    ck_assert_int_eq(rid(m, 0), whole);
+    ck_assert(has_doc(m, split) && has_doc(m, D_WAL));
+    parts = json_object_get(m, "parts");
+    ck_assert_uint_eq(json_array_size(parts), 2);
+    ck_assert_str_eq(json_string_value(json_array_get(parts, 0)), "journal");
+    ck_assert_str_eq(json_string_value(json_array_get(parts, 1)), "mode");
+    json_decref(m);
+
+    /* written differently on every page: the parts find it; the page with
+     * more of them (both) before the pages with one */
+    m = run_q("xjournal_mode");
+    ck_assert_int_eq(json_integer_value(json_object_get(m, "all_total")), 0);
+    ck_assert(has_doc(m, whole) && has_doc(m, split) && has_doc(m, D_WAL));
+    ck_assert(rid(m, 0) == whole || rid(m, 0) == split || rid(m, 0) == D_WAL);
+    json_decref(m);
+    /* and the page says so, with the parts marked in the snippets */
+    {
+        struct fake f;
+        struct req *r = fake(&f, "/search", "q", "xjournal_mode", NULL, NULL,
+                             NULL, NULL, NULL, NULL);
+        const char *b;
+
+        r->lang = 1;
+        router_dispatch(r);
+        b = body(&f);
+        ck_assert_ptr_nonnull(strstr(b, "also searched by their parts: "
+                                        "<q>xjournal</q> <q>mode</q>"));
+        ck_assert_ptr_nonnull(strstr(b, "<mark>mode</mark>"));
+        done(&f);
+    }
+
+    /* a phrase, a prefix and a plain word have no parts: no fallback */
+    m = run_q("\"xjournal_mode\"");
+    ck_assert_int_eq(total(m), 0);
+    ck_assert_ptr_null(json_object_get(m, "parts"));
+    json_decref(m);
+    m = run_q("journal");
+    ck_assert_str_eq(json_string_value(json_object_get(m, "mode")), "all");
+    ck_assert_ptr_null(json_object_get(m, "parts"));
+    json_decref(m);
+}
+END_TEST
+
 START_TEST(test_page_html)
 {
     struct fake f;
@@ -1921,6 +1989,7 @@ search_suite(void)
     tcase_add_test(limits, test_link_share);
     tcase_add_test(limits, test_sketch);
     tcase_add_test(limits, test_duplicates_collapse);
+    tcase_add_test(core, test_identifier_parts);
     tcase_add_test(limits, test_topk_exact);
     tcase_add_test(errors, test_page_html);
     tcase_add_test(errors, test_page_api);
