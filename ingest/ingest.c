@@ -487,9 +487,9 @@ zim_report(const struct run *r)
     return json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s,s:I}",
                      "title", m->title, "description", m->description,
                      "language", m->language, "source", m->source, "date",
-                     m->date, "creator", m->creator, "publisher",
-                     m->publisher, "name", m->name, "base_url", r->zim.base,
-                     "aliases", (json_int_t)r->zim.nalias);
+                     m->date, "creator", m->creator, "publisher", m->publisher,
+                     "name", m->name, "base_url", r->zim.base, "aliases",
+                     (json_int_t)r->zim.nalias);
 }
 
 /* Record the archive's redirects as aliases, in one write. */
@@ -511,14 +511,12 @@ store_aliases(struct run *r)
                          r->zim.alias[i].target) == 0;
     }
     if (!ok) {
-        fprintf(stderr, "kwangmyong ingest: aliases: %s\n",
-                db_errmsg(r->db));
+        fprintf(stderr, "kwangmyong ingest: aliases: %s\n", db_errmsg(r->db));
         db_write_rollback(r->db);
         return -1;
     }
     if (db_write_commit(r->db) != SQLITE_OK) {
-        fprintf(stderr, "kwangmyong ingest: aliases: %s\n",
-                db_errmsg(r->db));
+        fprintf(stderr, "kwangmyong ingest: aliases: %s\n", db_errmsg(r->db));
         return -1;
     }
     return 0;
@@ -1036,7 +1034,9 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
              getenv("TMPDIR") != NULL && getenv("TMPDIR")[0] == '/'
                  ? getenv("TMPDIR")
                  : "/tmp",
-             nwarc > 0 ? "warc" : nzim > 0 ? "zim" : "fetch");
+             nwarc > 0  ? "warc"
+             : nzim > 0 ? "zim"
+                        : "fetch");
     if (r.o.fetch != NULL || nwarc > 0 || nzim > 0) {
         if (mkdtemp(fetch_dir) == NULL) {
             fprintf(stderr, "kwangmyong ingest: %s: %s\n", fetch_dir,

@@ -103,8 +103,7 @@ read_head(int fd, struct zhead *h, char *err, size_t errlen)
     h->major = (unsigned)le(b + 4, 2);
     h->minor = (unsigned)le(b + 6, 2);
     if (h->major != 5 && h->major != 6) {
-        return fetch_fail(err, errlen, "unsupported ZIM version %u",
-                          h->major);
+        return fetch_fail(err, errlen, "unsupported ZIM version %u", h->major);
     }
     h->nentry = (uint32_t)le(b + 24, 4);
     h->ncluster = (uint32_t)le(b + 28, 4);
@@ -154,8 +153,7 @@ read_dirent(int fd, const struct zhead *h, uint32_t i, struct zdirent *d)
     if (off >= h->checksum) {
         return -1;
     }
-    n = h->checksum - off < sizeof(b) ? (size_t)(h->checksum - off)
-                                       : sizeof(b);
+    n = h->checksum - off < sizeof(b) ? (size_t)(h->checksum - off) : sizeof(b);
     if (n < 12 || rd(fd, off, b, n) < 0) {
         return -1;
     }
@@ -434,8 +432,7 @@ meta_read(int fd, const struct zhead *h, struct zim_meta *m, char *err,
 
         if (read_dirent(fd, h, mid, &d) < 0) {
             return fetch_fail(err, errlen,
-                              "corrupt ZIM archive: directory entry %u",
-                              mid);
+                              "corrupt ZIM archive: directory entry %u", mid);
         }
         if ((unsigned char)d.ns < 'M') {
             lo = mid + 1;
@@ -501,8 +498,7 @@ find_prog(const char *prog, char *out, size_t n)
     for (p = path != NULL ? path : "/usr/bin:/bin"; *p != '\0';) {
         size_t k = strcspn(p, ":");
 
-        if (k > 0 && (size_t)snprintf(out, n, "%.*s/%s", (int)k, p, prog) <
-                         n &&
+        if (k > 0 && (size_t)snprintf(out, n, "%.*s/%s", (int)k, p, prog) < n &&
             access(out, X_OK) == 0) {
             return 0;
         }
@@ -781,8 +777,9 @@ zimdump(struct zrun *z, const char *const *args, int outfd, int *status,
     efd = openat(z->rootfd, ZIM_ERR_FILE,
                  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (efd < 0) {
-        return fetch_fail(err, errlen, "cannot write in the temporary "
-                                       "directory: %s",
+        return fetch_fail(err, errlen,
+                          "cannot write in the temporary "
+                          "directory: %s",
                           strerror(errno));
     }
     st = run(argv, outfd >= 0 ? outfd : efd, efd);
@@ -798,8 +795,8 @@ zimdump(struct zrun *z, const char *const *args, int outfd, int *status,
     if (st < 0 || st == 127) {
         return fetch_fail(err, errlen, "cannot run %s", z->prog);
     }
-    return fetch_fail(err, errlen, "zimdump %s failed (exit %d)%s%s",
-                      argv[1], st, line[0] ? ": " : "", line);
+    return fetch_fail(err, errlen, "zimdump %s failed (exit %d)%s%s", argv[1],
+                      st, line[0] ? ": " : "", line);
 }
 
 /* Append a record to out; NULL when out of memory. */
@@ -884,8 +881,7 @@ save_item(struct zrun *z, struct zent *e, const struct zim_opts *o,
         r->error = kw_strdup(why);
     } else if (url_normalize(r->url, &norm, NULL) < 0) {
         r->error = kw_strdup("path gives no valid URL");
-    } else if (extract(z, e, dumped, tmp, sizeof(tmp), why, sizeof(why)) <
-               0) {
+    } else if (extract(z, e, dumped, tmp, sizeof(tmp), why, sizeof(why)) < 0) {
         r->error = kw_strdup(why);
     } else if (fetch_save(z->rootfd, tmp, strbuf_peek(&norm), res->base,
                           r->content_type, &r->path) < 0) {
@@ -955,8 +951,7 @@ keep_redirect(struct zrun *z, struct zent *e, struct zim_result *res,
         t = by_idx(z, t->target);
     }
     if (t == NULL || t->redirect || !t->saved) {
-        return note_entry(out, res, e, NULL,
-                          "redirect to an entry not kept");
+        return note_entry(out, res, e, NULL, "redirect to an entry not kept");
     }
     a = kw_realloc(res->alias, (res->nalias + 1) * sizeof(*a));
     if (a == NULL) {
@@ -1117,8 +1112,7 @@ zim_unpack(const char *path, const char *dest_dir, const struct zim_opts *o,
     }
     /* One dump is much quicker than a process per entry, but zimdump
      * writes where the paths say: only when every path is safe. */
-    snprintf(dumpdir, sizeof(dumpdir), "--dir=%s/%s", dest_dir,
-             ZIM_DUMP_DIR);
+    snprintf(dumpdir, sizeof(dumpdir), "--dir=%s/%s", dest_dir, ZIM_DUMP_DIR);
     if (strlen(dest_dir) + sizeof(ZIM_DUMP_DIR) + 8 < sizeof(dumpdir) &&
         bad == NULL) {
         if (zimdump(&z, dump_args, -1, &status, err, errlen) < 0 ||
@@ -1133,8 +1127,7 @@ zim_unpack(const char *path, const char *dest_dir, const struct zim_opts *o,
         if (e->bad != NULL) {
             rc = note_entry(out, res, e, e->bad, NULL);
         } else if (!e->content) {
-            rc = note_entry(out, res, e, NULL,
-                            "ZIM metadata or index entry");
+            rc = note_entry(out, res, e, NULL, "ZIM metadata or index entry");
         } else if (!e->redirect) {
             rc = save_item(&z, e, o, res, dumped, out);
         } else {

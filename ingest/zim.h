@@ -83,9 +83,9 @@ struct zim_result {
 
 /* What zim_unpack takes. */
 struct zim_opts {
-    const char *zimdump;      /* program, NULL for "zimdump" from PATH */
-    const struct policy *pol; /* borrowed, may be NULL */
-    size_t max_bytes;         /* largest item */
+    const char *zimdump;          /* program, NULL for "zimdump" from PATH */
+    const struct policy *pol;     /* borrowed, may be NULL */
+    size_t max_bytes;             /* largest item */
     unsigned long long max_total; /* largest sum of the items */
     /* The base URL (normalised, ending in '/'), or NULL: then the
      * archive's Source when it is an http(s) URL, else fallback. */
@@ -110,9 +110,9 @@ int zim_read_meta(const char *path, struct zim_meta *m, char *err,
  * zimdump missing ("zimdump not found: install zim-tools ..."), the
  * destination unwritable, out of memory.  After an error dest_dir may
  * hold files: the caller removes it. */
-int zim_unpack(const char *path, const char *dest_dir,
-               const struct zim_opts *o, struct zim_result *res,
-               struct fetch_result *out, char *err, size_t errlen);
+int zim_unpack(const char *path, const char *dest_dir, const struct zim_opts *o,
+               struct zim_result *res, struct fetch_result *out, char *err,
+               size_t errlen);
 
 /* Release what res owns and zero it (a zeroed res is fine). */
 void zim_result_free(struct zim_result *res);
