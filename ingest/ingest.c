@@ -28,6 +28,7 @@
 #include "audit.h"
 #include "config.h"
 #include "convert.h"
+#include "exitcode.h"
 #include "db.h"
 #include "fetch.h"
 #include "fsutil.h"
@@ -41,6 +42,7 @@
 #include "strbuf.h"
 #include "url.h"
 #include "warc.h"
+#include "zim.h"
 
 #define WALK_MAX_DEPTH 64
 #define WALK_MAX_FILES 2000000
@@ -94,7 +96,10 @@ struct run {
     json_t *files;   /* report: [{path, status, reason}] */
     json_t *reasons; /* report: {reason: count} */
     FILE *ack;
-    struct fetch_result fetched; /* --fetch, WARC files: each capture */
+    struct fetch_result fetched; /* --fetch, WARC, ZIM: each capture */
+    struct zim_result zim;       /* a ZIM archive's metadata, aliases */
+    int is_zim;
+    char zim_lang[16];
     int tty;
     size_t done, total;
     struct timespec start;
@@ -139,7 +144,11 @@ ingest_usage(void)
         "A PATH is a directory tree, a file, or a WARC file (.warc, "
         ".warc.gz):\n"
         "its captured responses come in at their URLs (not mixed with other "
-        "PATHs).\n");
+        "PATHs).\n"
+        "A ZIM archive (.zim, read with zimdump from zim-tools) comes in "
+        "alone, its\n"
+        "entries at their paths below its Source URL, redirects as "
+        "aliases.\n");
 }
 
 /* Report one file's outcome. */
@@ -428,6 +437,86 @@ unpack_warcs(struct run *r, char **argv, int n, const char *dir)
     }
     if (warc_unpack_finish(u) < 0) {
         fprintf(stderr, "kwangmyong ingest: out of memory\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* Unpack the ZIM archive path into the tree dir (zim.h), its entries
+ * into r->fetched.  Its metadata give what the options did not: the base
+ * URL (Source), the collection's title and language.  0; EXIT_BAD_INPUT
+ * or EXIT_FATAL after a message. */
+static int
+unpack_zim(struct run *r, const char *path, const char *dir)
+{
+    struct zim_opts zo = {0};
+    char err[1024];
+    int rc;
+
+    zo.zimdump = getenv("KW_ZIMDUMP");
+    zo.pol = r->policy;
+    zo.max_bytes = policy_max_size(r->policy);
+    zo.max_total = policy_archive_max_size(r->policy);
+    zo.base = r->o.source_url != NULL ? r->tree_url : NULL;
+    zo.fallback = r->tree_url;
+    rc = zim_unpack(path, dir, &zo, &r->zim, &r->fetched, err, sizeof(err));
+    if (rc < 0) {
+        fprintf(stderr, "kwangmyong ingest: %s: %s\n", path, err);
+        return rc == -1 ? EXIT_BAD_INPUT : EXIT_FATAL;
+    }
+    if (r->o.source_url == NULL && strcmp(r->zim.base, r->tree_url) != 0) {
+        snprintf(r->tree_url, sizeof(r->tree_url), "%s", r->zim.base);
+        r->o.source_url = r->tree_url;
+    }
+    if (r->o.collection_title == NULL) {
+        r->o.collection_title = r->zim.meta.title;
+    }
+    if (r->o.language == NULL) {
+        r->o.language = zim_language(r->zim.meta.language, r->zim_lang,
+                                     sizeof(r->zim_lang));
+    }
+    return 0;
+}
+
+/* The archive's metadata, for the report (and so the batch's record). */
+static json_t *
+zim_report(const struct run *r)
+{
+    const struct zim_meta *m = &r->zim.meta;
+
+    return json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s,s:I}",
+                     "title", m->title, "description", m->description,
+                     "language", m->language, "source", m->source, "date",
+                     m->date, "creator", m->creator, "publisher", m->publisher,
+                     "name", m->name, "base_url", r->zim.base, "aliases",
+                     (json_int_t)r->zim.nalias);
+}
+
+/* Record the archive's redirects as aliases, in one write. */
+static int
+store_aliases(struct run *r)
+{
+    size_t i;
+    int ok = 1;
+
+    if (r->zim.nalias == 0 || r->o.dry_run) {
+        return 0;
+    }
+    if (db_write_begin(r->db) != SQLITE_OK) {
+        fprintf(stderr, "kwangmyong ingest: cannot start a write\n");
+        return -1;
+    }
+    for (i = 0; ok && i < r->zim.nalias; i++) {
+        ok = store_alias(r->db, r->collection_id, r->zim.alias[i].path,
+                         r->zim.alias[i].target) == 0;
+    }
+    if (!ok) {
+        fprintf(stderr, "kwangmyong ingest: aliases: %s\n", db_errmsg(r->db));
+        db_write_rollback(r->db);
+        return -1;
+    }
+    if (db_write_commit(r->db) != SQLITE_OK) {
+        fprintf(stderr, "kwangmyong ingest: aliases: %s\n", db_errmsg(r->db));
         return -1;
     }
     return 0;
@@ -888,7 +977,7 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
     struct db_error dberr;
     char err[1024], path[4200], types[64];
     char fetch_dir[4096];
-    int fetch_made = 0, nwarc = 0;
+    int fetch_made = 0, nwarc = 0, nzim = 0;
     size_t i, next = 0;
     int rc = 2, a, fatal = 0;
     json_t *report;
@@ -927,6 +1016,12 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
     }
     for (a = optind; a < argc; a++) {
         nwarc += warc_is_warc_name(argv[a]);
+        nzim += zim_is_zim_name(argv[a]);
+    }
+    if (nzim > 0 && (argc - optind != 1 || r.o.fetch != NULL)) {
+        fprintf(stderr, "kwangmyong ingest: a ZIM archive is ingested on "
+                        "its own: one .zim, no other PATH and no --fetch\n");
+        goto out;
     }
     if (nwarc > 0 && (nwarc < argc - optind || r.o.fetch != NULL)) {
         fprintf(stderr, "kwangmyong ingest: WARC files are ingested on their "
@@ -939,8 +1034,10 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
              getenv("TMPDIR") != NULL && getenv("TMPDIR")[0] == '/'
                  ? getenv("TMPDIR")
                  : "/tmp",
-             nwarc > 0 ? "warc" : "fetch");
-    if (r.o.fetch != NULL || nwarc > 0) {
+             nwarc > 0  ? "warc"
+             : nzim > 0 ? "zim"
+                        : "fetch");
+    if (r.o.fetch != NULL || nwarc > 0 || nzim > 0) {
         if (mkdtemp(fetch_dir) == NULL) {
             fprintf(stderr, "kwangmyong ingest: %s: %s\n", fetch_dir,
                     strerror(errno));
@@ -958,6 +1055,22 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
             goto out;
         }
         optind = argc; /* every PATH was a WARC file */
+    }
+    if (nzim > 0) {
+        /* Refused archives stop here, before the database is opened:
+         * nothing of them is stored. */
+        a = unpack_zim(&r, argv[optind], fetch_dir);
+        if (a != 0) {
+            rc = a;
+            goto out;
+        }
+        r.is_zim = 1;
+        note_captures(&r, NULL);
+        if (walk(&r, fetch_dir, "", 0) < 0) {
+            fprintf(stderr, "kwangmyong ingest: out of memory\n");
+            goto out;
+        }
+        optind = argc;
     }
     if (r.o.fetch != NULL) {
         struct fetch_opts fo;
@@ -1045,6 +1158,9 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
         ok = store_collection(r.db, r.o.collection, r.o.collection_title,
                               r.o.source_url, r.o.language,
                               &r.collection_id) == 0 &&
+             (!r.is_zim ||
+              store_collection_describe(r.db, r.collection_id,
+                                        r.zim.meta.description) == 0) &&
              store_batch_begin(r.db, r.collection_id, r.o.operator_name,
                                "ingest", &r.batch_id) == 0;
         if (ok) {
@@ -1168,11 +1284,14 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
             goto out;
         }
     }
-    if (group_commit(&r, &g) < 0) {
+    if (group_commit(&r, &g) < 0 || store_aliases(&r) < 0) {
         goto out;
     }
     secs = elapsed(&r);
     report = build_report(&r, secs);
+    if (r.is_zim) {
+        json_object_set_new(report, "zim", zim_report(&r));
+    }
     if (!r.o.dry_run) {
         char *rj = json_dumps(report, JSON_COMPACT);
 
@@ -1239,6 +1358,7 @@ out:
     }
     pool_stop(pool);
     fetch_result_free(&r.fetched);
+    zim_result_free(&r.zim);
     if (fetch_made) {
         fetch_rmtree(fetch_dir);
     }

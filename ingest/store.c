@@ -91,6 +91,54 @@ store_collection(struct db *db, const char *name, const char *title,
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* The collection's description, when description is not NULL. */
+int
+store_collection_describe(struct db *db, int64_t id, const char *description)
+{
+    static const char upd[] =
+        "UPDATE collection SET description = :d WHERE id = :id";
+    sqlite3_stmt *st;
+    int rc;
+
+    if (description == NULL) {
+        return 0;
+    }
+    st = db_stmt(db, upd);
+    if (st == NULL) {
+        return -1;
+    }
+    db_bind_text(st, ":d", description);
+    db_bind_int64(st, ":id", id);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_alias(struct db *db, int64_t collection_id, const char *path,
+            const char *target_path)
+{
+    static const char ins[] =
+        "INSERT INTO alias(collection_id, path, target_path, created_at)"
+        " VALUES (:c, :p, :t, :now) ON CONFLICT(collection_id, path)"
+        " DO UPDATE SET target_path = excluded.target_path,"
+        " created_at = excluded.created_at"
+        " WHERE target_path IS NOT excluded.target_path";
+    sqlite3_stmt *st = db_stmt(db, ins);
+    int rc;
+
+    if (st == NULL) {
+        return -1;
+    }
+    db_bind_int64(st, ":c", collection_id);
+    db_bind_text(st, ":p", path);
+    db_bind_text(st, ":t", target_path);
+    db_bind_int64(st, ":now", (int64_t)time(NULL));
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
 int
 store_batch_begin(struct db *db, int64_t collection_id,
                   const char *operator_name, const char *command, int64_t *id)

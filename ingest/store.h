@@ -44,6 +44,15 @@ struct store_doc {
  * *id, or -1. */
 int store_collection(struct db *db, const char *name, const char *title,
                      const char *source_url, const char *language, int64_t *id);
+/* Set collection id's description (nothing when description is NULL).
+ * 0, or -1. */
+int store_collection_describe(struct db *db, int64_t id,
+                              const char *description);
+/* Record that path (an old path in the collection: a ZIM redirect) leads
+ * to target_path (a path of the same collection), replacing an older
+ * target.  0, or -1. */
+int store_alias(struct db *db, int64_t collection_id, const char *path,
+                const char *target_path);
 /* Start and finish a batch row (own small transactions).  */
 int store_batch_begin(struct db *db, int64_t collection_id,
                       const char *operator_name, const char *command,

@@ -356,6 +356,35 @@ document_published_id(struct db *db, int64_t collection, const char *path,
 }
 
 int
+document_alias_published(struct db *db, int64_t collection, const char *path,
+                         char **target)
+{
+    static const char sql[] =
+        "SELECT a.target_path FROM alias a JOIN document d"
+        " ON d.collection_id = a.collection_id AND d.path = a.target_path"
+        " AND d.status = '" DOC_PUBLISHED "'"
+        " WHERE a.collection_id = :c AND a.path = :p";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    int rc;
+
+    *target = NULL;
+    if (st == NULL) {
+        return -1;
+    }
+    db_bind_int64(st, ":c", collection);
+    db_bind_text(st, ":p", path);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *target = kw_strdup((const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW) {
+        return *target != NULL ? 1 : -1;
+    }
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
 document_neighbour(struct db *db, int64_t collection, const char *path,
                    int next, struct document *d)
 {

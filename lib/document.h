@@ -112,6 +112,12 @@ int document_latest(struct db *db, int64_t collection, const char *path,
  * page's hot path: one index lookup). */
 int document_published_id(struct db *db, int64_t collection, const char *path,
                           int64_t *id);
+/* The path an alias at collection/path leads to (alias table: a ZIM
+ * redirect), when a document is published there: 1 with *target (new,
+ * kw_free), 0 when there is no such alias or its target is not published,
+ * -1 on error. */
+int document_alias_published(struct db *db, int64_t collection,
+                             const char *path, char **target);
 /* The published document just before (next 0) or after (next 1) path in
  * its collection, by path: path and title. */
 int document_neighbour(struct db *db, int64_t collection, const char *path,

@@ -58,6 +58,7 @@ struct policy {
     struct policy_list fetch_allow;
     size_t max_size;
     size_t fetch_max_size;
+    size_t archive_max_size;
     long fetch_timeout;
     unsigned types;
 };
@@ -68,6 +69,7 @@ enum policy_once {
     ONCE_TYPES,
     ONCE_FETCH_MAX_SIZE,
     ONCE_FETCH_TIMEOUT,
+    ONCE_ARCHIVE_MAX_SIZE,
     ONCE_COUNT
 };
 
@@ -494,6 +496,15 @@ line_parse(struct policy_parser *ps, struct policy *p, const char *s, size_t n)
         return size_parse(ps, tok[1], len[1],
                           fetch_size ? &p->fetch_max_size : &p->max_size);
     }
+    if (word_is(tok[0], len[0], "archive_max_size")) {
+        if (once(ps, ONCE_ARCHIVE_MAX_SIZE, "archive_max_size") < 0) {
+            return -1;
+        }
+        if (k != 2) {
+            return perr(ps, "'archive_max_size' takes exactly one value");
+        }
+        return size_parse(ps, tok[1], len[1], &p->archive_max_size);
+    }
     return perr(ps, "unknown directive '%s'",
                 shown(tok[0], len[0], show, sizeof(show)));
 }
@@ -536,6 +547,7 @@ policy_parse(const char *text, size_t len, const char *name_for_errors,
     p->max_size = (size_t)64 * 1024 * 1024;
     p->fetch_max_size = (size_t)32 * 1024 * 1024;
     p->fetch_timeout = 60;
+    p->archive_max_size = (size_t)16 * 1024 * 1024 * 1024;
     p->types = POLICY_ALL_TYPES;
     while (pos < len) {
         const char *s = text + pos, *nl = memchr(s, '\n', len - pos);
@@ -740,4 +752,10 @@ long
 policy_fetch_timeout(const struct policy *p)
 {
     return p->fetch_timeout;
+}
+
+size_t
+policy_archive_max_size(const struct policy *p)
+{
+    return p->archive_max_size;
 }

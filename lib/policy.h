@@ -64,6 +64,8 @@ size_t policy_max_size(const struct policy *p);
 /* 1 when type ("html", "markdown", "text" or "pdf") is allowed; 0 for
  * other types and unknown names. */
 int policy_type_allowed(const struct policy *p, const char *type);
+/* Largest sum of the entries unpacked from one archive (ZIM), bytes. */
+size_t policy_archive_max_size(const struct policy *p);
 /* Largest fetched body in bytes. */
 size_t policy_fetch_max_size(const struct policy *p);
 /* Whole-transfer fetch timeout in seconds. */

@@ -715,7 +715,9 @@ tombstone(struct req *req, const struct coll *c, const char *path,
 
 /* GET /c/NAME/PATH[?raw=1]: the published document at PATH (stored
  * rendition), else the tree's asset at PATH (images, stylesheets,
- * attachments with ?raw=1), 410 for a withdrawn document, else 404. */
+ * attachments with ?raw=1), 410 for a withdrawn document, 301 to the
+ * target of an alias at PATH (a ZIM redirect) when it is published, else
+ * 404. */
 int
 page_document_get(struct req *req, json_t **model)
 {
@@ -750,7 +752,24 @@ page_document_get(struct req *req, json_t **model)
         return rc;
     }
     rc = tombstone(req, &c, path, model);
-    return rc != 0 ? rc : 404;
+    if (rc != 0) {
+        return rc;
+    }
+    /* An old path kept as an alias (a ZIM redirect) moves to its target. */
+    {
+        char *target = NULL;
+
+        rc = document_alias_published(req->db, c.id, path, &target);
+        if (rc == 1) {
+            req->resp.location = doc_path_url(req, c.name, target);
+            req->resp.body = "";
+        }
+        kw_free(target);
+        if (rc != 0) {
+            return rc == 1 && req->resp.location != NULL ? 301 : 500;
+        }
+    }
+    return 404;
 }
 
 /* GET /d/ID: 301 to the document's canonical /c/NAME/PATH (the published
