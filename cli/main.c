@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "cmd_db.h"
+#include "cmd_export.h"
 #include "cmd_pack.h"
 #include "cmd_user.h"
 #include "ingest.h"
@@ -45,6 +46,8 @@ usage(FILE *f)
                "  verify    check database integrity and stored hashes\n"
                "  reindex   rebuild the document-level search index\n"
                "  pack      signed packs for air-gapped servers\n"
+               "  export    a collection as a ZIM archive for offline "
+               "reading\n"
                "  version   print the version\n"
                "  help      this text; 'help config' lists configuration "
                "keys\n\n"
@@ -109,6 +112,7 @@ static const struct command commands[] = {
     {"ingest", cmd_ingest, NULL},
     {"user", cmd_user, NULL},
     {"pack", cmd_pack_main, NULL},
+    {"export", cmd_export_main, NULL},
     {"requests", cmd_db_requests,
      "Usage: kwangmyong requests export [OPTIONS]\n"
      "Print the open acquisition requests (pages readers asked for), most\n"
@@ -155,6 +159,9 @@ main(int argc, char **argv)
                 cli_print_common_help();
             } else if (commands[i].run == cmd_pack_main) {
                 cmd_pack_usage();
+                cli_print_common_help();
+            } else if (commands[i].run == cmd_export_main) {
+                cmd_export_usage();
                 cli_print_common_help();
             } else if (commands[i].help == NULL) {
                 serve_usage(cli_print_common_help);

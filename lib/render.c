@@ -1,6 +1,7 @@
 /*
  * render: bind the links of sanitized bodies at render time.  Layer:
- * lib/; depends on db, document, rendition, url, html.  The scan relies
+ * lib/; depends on db, document, rendition, url, html.  One scan binds
+ * for the portal and for an offline copy (render_bind_offline).  It relies
  * on the sanitizer's output form: attributes are double-quoted and
  * escaped, text has no raw quote, so ` href="` and ` src="` occur only
  * inside tags.
@@ -49,6 +50,8 @@ struct binder {
     const char *base;
     struct tree *trees;
     size_t ntrees;
+    const struct render_offline *off; /* NULL: binding for the portal */
+    const char *off_name;             /* off's collection name */
 };
 
 /* Undo html_escape for an attribute value (only the five forms it makes,
@@ -144,10 +147,15 @@ find_document(const struct binder *b, const char *norm, struct strbuf *out)
     struct document d;
     int rc = document_find_url(b->db, norm, &d);
 
-    if (rc == 1) {
+    if (rc == 1 && b->off != NULL) {
+        /* A copy holds its own collection only. */
+        rc = b->off_name != NULL && strcmp(d.collection, b->off_name) == 0
+                 ? b->off->locate(b->off->ctx, d.path, 1, out)
+                 : 0;
+    } else if (rc == 1) {
         render_doc_url(out, b->base, d.collection, d.path, NULL);
-        document_free(&d);
     }
+    document_free(&d); /* safe on a lookup that found nothing */
     return rc;
 }
 
@@ -166,7 +174,8 @@ find_asset(const struct binder *b, const char *norm, struct strbuf *out)
         sqlite3_stmt *st;
         int found;
 
-        if (strncmp(norm, b->trees[i].base, bl) != 0) {
+        if (strncmp(norm, b->trees[i].base, bl) != 0 ||
+            (b->off != NULL && b->trees[i].id != b->off->collection_id)) {
             continue;
         }
         path = kw_strdup(norm + bl);
@@ -178,6 +187,15 @@ find_asset(const struct binder *b, const char *norm, struct strbuf *out)
             *q = '\0';
         }
         n = url_decode(path, strlen(path), 0);
+        if (b->off != NULL) {
+            /* The copy knows which assets it holds. */
+            found = n < 0 ? 0 : b->off->locate(b->off->ctx, path, 0, out);
+            kw_free(path);
+            if (found != 0) {
+                return found;
+            }
+            continue;
+        }
         st = db_stmt(b->db, sql);
         if (n < 0 || st == NULL) {
             kw_free(path);
@@ -199,7 +217,8 @@ find_asset(const struct binder *b, const char *norm, struct strbuf *out)
 }
 
 /* Bind one URL; returns 0 (out holds the new URL, unescaped), 1 to drop
- * the attribute, -1 on error. */
+ * the attribute (an image without a source; offline, a link that leads
+ * out of the copy), -1 on error. */
 static int
 bind(const struct binder *b, const char *url, int is_src, struct strbuf *out)
 {
@@ -227,6 +246,8 @@ bind(const struct binder *b, const char *url, int is_src, struct strbuf *out)
             rc = 1;
         } else if (url[0] == '#') {
             strbuf_puts(out, url); /* same-page fragment */
+        } else if (b->off != NULL) {
+            rc = 1;
         } else {
             strbuf_puts(out, b->base);
             strbuf_puts(out, "/external?url=");
@@ -313,19 +334,27 @@ bind_images(const struct binder *b, const char *body, struct strbuf *out)
     return rc;
 }
 
-int
-render_bind_links(struct db *db, const char *body, const char *base,
-                  struct strbuf *out)
+/* Both bindings: the portal's (b->off NULL) and a copy's. */
+static int
+bind_body(struct binder *b, const char *body, struct strbuf *out)
 {
-    struct binder b = {db, base, NULL, 0};
     struct strbuf imgs = STRBUF_INIT;
     const char *p;
     struct strbuf val = STRBUF_INIT, url = STRBUF_INIT;
+    size_t i;
     int rc = 0;
 
-    if (load_trees(&b) < 0 || bind_images(&b, body, &imgs) < 0 ||
-        !strbuf_ok(&imgs)) {
-        kw_free(b.trees);
+    if (load_trees(b) < 0) {
+        kw_free(b->trees);
+        return -1;
+    }
+    for (i = 0; b->off != NULL && i < b->ntrees; i++) {
+        if (b->trees[i].id == b->off->collection_id) {
+            b->off_name = b->trees[i].name;
+        }
+    }
+    if (bind_images(b, body, &imgs) < 0 || !strbuf_ok(&imgs)) {
+        kw_free(b->trees);
         strbuf_free(&imgs);
         return -1;
     }
@@ -345,13 +374,15 @@ render_bind_links(struct db *db, const char *body, const char *base,
         strbuf_reset(&val);
         strbuf_reset(&url);
         unescape_attr(v, (size_t)(end - v), &val);
-        rc = bind(&b, strbuf_peek(&val), 0, &url);
+        rc = bind(b, strbuf_peek(&val), 0, &url);
         if (rc < 0) {
             break;
         }
-        strbuf_puts(out, " href=\"");
-        html_escape(out, url.buf ? url.buf : "", url.len);
-        strbuf_putc(out, '"');
+        if (rc == 0) {
+            strbuf_puts(out, " href=\"");
+            html_escape(out, url.buf ? url.buf : "", url.len);
+            strbuf_putc(out, '"');
+        }
         rc = 0;
         p = end + 1;
     }
@@ -359,11 +390,29 @@ render_bind_links(struct db *db, const char *body, const char *base,
     strbuf_free(&val);
     strbuf_free(&url);
     strbuf_free(&imgs);
-    kw_free(b.trees);
+    kw_free(b->trees);
     if (rc < 0 || !strbuf_ok(out)) {
         return -1;
     }
     return 0;
+}
+
+int
+render_bind_links(struct db *db, const char *body, const char *base,
+                  struct strbuf *out)
+{
+    struct binder b = {db, base, NULL, 0, NULL, NULL};
+
+    return bind_body(&b, body, out);
+}
+
+int
+render_bind_offline(struct db *db, const char *body,
+                    const struct render_offline *off, struct strbuf *out)
+{
+    struct binder b = {db, "", NULL, 0, off, NULL};
+
+    return bind_body(&b, body, out);
 }
 
 /* The pages that link to url_norm are the ones whose bound links change

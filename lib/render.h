@@ -40,6 +40,27 @@ void render_doc_url(struct strbuf *sb, const char *base, const char *name,
 int render_bind_links(struct db *db, const char *body, const char *base,
                       struct strbuf *out);
 
+/* Where render_bind_offline puts what a copy of one collection holds.
+ * locate appends to out the URL, relative to the page being bound, of the
+ * published document (is_doc 1) or the asset (is_doc 0) at path in the
+ * collection (borrowed), and returns 1; 0 when the copy leaves it out,
+ * -1 on error.  ctx is the caller's. */
+struct render_offline {
+    int64_t collection_id;
+    int (*locate)(void *ctx, const char *path, int is_doc, struct strbuf *out);
+    void *ctx;
+};
+
+/* Bind body as render_bind_links does, for a copy of one collection read
+ * away from the portal (a ZIM export): a link to a published document or
+ * asset of that collection becomes what off->locate gives (fragment
+ * kept); a link to anything else, other collections included, loses its
+ * href, so it reads as plain text (the copy has no /external page and
+ * must load nothing from outside); an image that is not in the copy
+ * becomes its alt text.  0, or -1 on a database error or out of memory. */
+int render_bind_offline(struct db *db, const char *body,
+                        const struct render_offline *off, struct strbuf *out);
+
 /* Drop the stored renditions of document `doc` and of every document
  * that links to `url_norm` (may be NULL), through rendition.h; called in
  * the write transaction that publishes or withdraws it.  0 or -1. */

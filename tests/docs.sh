@@ -8,7 +8,7 @@ for k in $keys; do
     check "README.md documents key $k" grep -q "\`$k\`" "$KW_SRCDIR/README.md"
     check "man page documents key $k" grep -q "^\.B $k\$" "$KW_SRCDIR/docs/kwangmyong.1"
 done
-for c in serve ingest user requests backup verify pack version help; do
+for c in serve ingest user requests backup verify pack export version help; do
     check "README.md documents command $c" grep -q "kwangmyong $c" "$KW_SRCDIR/README.md"
     check "man page documents command $c" grep -q "^\.B $c" "$KW_SRCDIR/docs/kwangmyong.1"
     check "kwangmyong $c --help works" "$KW_BIN" "$c" --help >/dev/null
