@@ -74,10 +74,15 @@ serve r1 "$TMP/r1.db" --read-only --set immutable=true \
 serve r2 "$TMP/r2.db" --read-only --set immutable=true \
     --set primary_url="http://127.0.0.1:$NG_PORT" || { bad "replica 2 starts"; finish; exit 1; }
 mkdir -p "$TMP/ng/cache"
+# The per-client request limits are left out here: wrk is one client
+# asking tens of thousands of times a second, and on a loaded machine
+# nginx's per-millisecond accounting turns its bursts away (429), which
+# is the limit working, not a failed roll-over.  `nginx -t` still reads
+# the zones.
 sed -e "s|@LISTEN@|127.0.0.1:$NG_PORT|" -e "s|@PRIMARY@|127.0.0.1:$PORT_primary|" \
     -e "s|@READER1@|127.0.0.1:$PORT_r1|" -e "s|@READER2@|127.0.0.1:$PORT_r2|" \
     -e "s|@CACHE_DIR@|$TMP/ng/cache|g" -e "s|@LOG_DIR@|$TMP/ng|g" \
-    -e 's|rate=[0-9]*r/s|rate=100000r/s|' \
+    -e '/limit_req zone=/d' \
     "$KW_SRCDIR/docs/nginx/kwangmyong-cluster.conf" >"$TMP/ng/nginx.conf"
 if [ "$(id -u)" -eq 0 ]; then
     sed -i '1i user root;' "$TMP/ng/nginx.conf"
