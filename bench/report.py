@@ -20,7 +20,8 @@ import os
 import re
 import sys
 
-SERVERS = ["kwangmyong", "nginx", "kiwix-serve", "bare-libmicrohttpd"]
+SERVERS = ["kwangmyong", "nginx", "kiwix-serve", "bare-libmicrohttpd",
+           "nginx-cluster"]
 CASE_ORDER = ["doc", "doc-gzip", "home", "collection", "search-common",
               "search-rare", "search-phrase", "search-ko-word",
               "search-ko-partial", "search-mix", "suggest", "css",
@@ -284,6 +285,10 @@ def main():
         target("document page >= 0.85 x bare libmicrohttpd, same bytes (%s)"
                % label, rb, None if rb is None else rb >= 0.85,
                fmt(rb, "%.2f x"))
+        rc = ratio(best("nginx-cluster", case), best("nginx", case))
+        target("document page through the nginx cluster (cached) >= 0.8 x "
+               "static nginx (%s)" % label, rc,
+               None if rc is None else rc >= 0.8, fmt(rc, "%.2f x"))
     kiwix_ran = any(c["server"] == "kiwix-serve" for c in cases.values())
     for case in ("search-common", "search-mix"):
         rt = ratio(best("kwangmyong", case), best("kiwix-serve", case))
@@ -575,6 +580,8 @@ def main():
         "ratios": {
             case: {"nginx": ratio(best("kwangmyong", case),
                                   best("nginx", case)),
+                   "nginx-cluster/nginx": ratio(
+                       best("nginx-cluster", case), best("nginx", case)),
                    "bare-libmicrohttpd": ratio(
                        best("kwangmyong", case),
                        best("bare-libmicrohttpd", case)),
