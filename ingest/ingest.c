@@ -574,26 +574,24 @@ group_due(const struct group *g)
 
 /* Store one worker result.  -1 only for fatal errors. */
 static int
-handle_result(struct run *r, struct group *g, size_t i, json_t *res)
+handle_result(struct run *r, struct group *g, size_t i,
+              const struct converted *res)
 {
     struct entry *e = &r->e[i];
     struct store_doc d;
     struct strbuf url = STRBUF_INIT;
     const struct manifest_entry *m = manifest_find_path(&r->manifest, e->rel);
-    char err[512], *orig = NULL;
-    const char *fmt;
-    size_t origlen = 0;
+    char err[512];
     int64_t id;
     int outcome;
 
     r->done++;
-    if (!json_is_true(json_object_get(res, "ok"))) {
-        const char *why = json_string_value(json_object_get(res, "reason"));
-
-        reject(r, e->rel, why != NULL ? why : "conversion failed");
+    if (!res->ok) {
+        reject(r, e->rel,
+               res->reason != NULL ? res->reason : "conversion failed");
         return 0;
     }
-    r->bytes += json_integer_value(json_object_get(res, "orig_size"));
+    r->bytes += res->orig_size;
     if (r->o.dry_run) {
         note(r, e->rel, "checked", NULL);
         r->counts[0]++;
@@ -617,22 +615,11 @@ handle_result(struct run *r, struct group *g, size_t i, json_t *res)
     d.approve = r->o.approve;
     d.result = res;
     d.meta = m;
-    /* A PDF is kept as an attachment, byte for byte. */
-    fmt = json_string_value(json_object_get(res, "format"));
-    if (fmt != NULL && strcmp(fmt, "pdf") == 0 &&
-        !extract_is_gzip_name(e->rel) &&
-        fs_read_tree_file(e->path, e->rel, (size_t)e->size + 1, &orig,
-                          &origlen) == 0) {
-        d.original = (const unsigned char *)orig;
-        d.original_len = origlen;
-    }
     if (group_begin(r, g) < 0) {
-        kw_free(orig);
         strbuf_free(&url);
         return -1;
     }
     outcome = store_document(r->db, &d, &id, err, sizeof(err));
-    kw_free(orig);
     strbuf_free(&url);
     if (outcome == STORE_FAILED) {
         /* The whole group goes back; its documents are not acknowledged
@@ -649,8 +636,7 @@ handle_result(struct run *r, struct group *g, size_t i, json_t *res)
          : outcome == STORE_CHANGED ? "changed"
                                     : "unchanged",
          NULL);
-    snprintf(g->acks[g->n].sha, 65, "%s",
-             json_string_value(json_object_get(res, "orig_sha256")));
+    snprintf(g->acks[g->n].sha, 65, "%s", res->orig_sha256);
     g->acks[g->n].id = id;
     g->acks[g->n].entry = i;
     g->n++;
@@ -1112,7 +1098,7 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
         goto out;
     }
     for (;;) {
-        json_t *res;
+        struct converted *res;
         void *tag;
         int got;
 
@@ -1162,7 +1148,7 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
             break;
         }
         a = handle_result(&r, &g, (size_t)(uintptr_t)tag, res);
-        json_decref(res);
+        converted_free(res);
         progress(&r);
         if (a < 0) {
             goto out;

@@ -10,9 +10,9 @@
 #ifndef KW_STORE_H
 #define KW_STORE_H
 
-#include <jansson.h>
 #include <stdint.h>
 
+#include "convert.h"
 #include "db.h"
 #include "manifest.h"
 
@@ -34,10 +34,9 @@ struct store_doc {
     const char *default_language;      /* --language, or NULL */
     int64_t retrieved_at;              /* -1: unknown */
     int approve;                       /* publish at once */
-    json_t *result;                    /* convert_file() output, borrowed */
+    const struct converted *result;    /* ok; its raw bytes, if any, are
+                                          kept as an attachment; borrowed */
     const struct manifest_entry *meta; /* or NULL */
-    const unsigned char *original;     /* bytes kept as an attachment */
-    size_t original_len;               /* (PDFs), or NULL/0 */
 };
 
 /* Find or create the collection; update its title when given.  0 with
