@@ -362,19 +362,28 @@ walk(struct run *r, const char *dir, const char *prefix, int depth)
     return rc;
 }
 
-/* The URL of a tree path: BASE + percent-encoded path. */
-static void
-tree_path_url(const struct run *r, const char *rel, struct strbuf *out)
-{
-    strbuf_puts(out, r->tree_url);
-    url_encode_path(out, rel, strlen(rel));
-}
-
 /* The record of a fetched file, by its path in the fetch tree. */
 static const struct fetch_record *
 fetched(const struct run *r, const char *rel)
 {
     return r->fetched.n > 0 ? fetch_find_path(&r->fetched, rel) : NULL;
+}
+
+/* The URLs of the document at tree path rel (url_doc; out freed by
+ * url_doc_free).  0 or -1 (out of memory). */
+static int
+doc_urls(const struct run *r, const char *rel, struct url_doc *out)
+{
+    const struct manifest_entry *m = manifest_find_path(&r->manifest, rel);
+    const struct fetch_record *f = fetched(r, rel);
+    struct url_doc_in in;
+
+    in.tree_url = r->tree_url;
+    in.rel = rel;
+    in.tree_is_source = r->o.source_url != NULL;
+    in.manifest_url = m != NULL ? m->source_url : NULL;
+    in.fetched_url = f != NULL ? f->final_url : NULL;
+    return url_doc(&in, out);
 }
 
 /* Report the captures (--fetch, WARC files) that left no file in the
@@ -579,7 +588,7 @@ handle_result(struct run *r, struct group *g, size_t i,
 {
     struct entry *e = &r->e[i];
     struct store_doc d;
-    struct strbuf url = STRBUF_INIT;
+    struct url_doc url;
     const struct manifest_entry *m = manifest_find_path(&r->manifest, e->rel);
     char err[512];
     int64_t id;
@@ -598,16 +607,17 @@ handle_result(struct run *r, struct group *g, size_t i,
         return 0;
     }
     memset(&d, 0, sizeof(d));
-    tree_path_url(r, e->rel, &url);
+    if (doc_urls(r, e->rel, &url) < 0) {
+        url_doc_free(&url);
+        fprintf(stderr, "kwangmyong ingest: out of memory\n");
+        return -1;
+    }
     d.collection_id = r->collection_id;
     d.batch_id = r->batch_id;
     d.collection = r->o.collection;
     d.rel = e->rel;
-    d.source_url = r->o.source_url ? strbuf_peek(&url) : NULL;
-    d.doc_url = strbuf_peek(&url);
-    if (fetched(r, e->rel) != NULL) {
-        d.source_url = d.doc_url = fetched(r, e->rel)->final_url;
-    }
+    d.source_url = url.source;
+    d.doc_url = url.key;
     d.operator_name = r->o.operator_name;
     d.default_language = r->o.language;
     d.retrieved_at =
@@ -616,11 +626,11 @@ handle_result(struct run *r, struct group *g, size_t i,
     d.result = res;
     d.meta = m;
     if (group_begin(r, g) < 0) {
-        strbuf_free(&url);
+        url_doc_free(&url);
         return -1;
     }
     outcome = store_document(r->db, &d, &id, err, sizeof(err));
-    strbuf_free(&url);
+    url_doc_free(&url);
     if (outcome == STORE_FAILED) {
         /* The whole group goes back; its documents are not acknowledged
          * and the next run stores them. */
@@ -1054,27 +1064,22 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
             note(&r, e->rel, "skipped", e->why);
             r.skipped++;
         } else if (e->kind == KIND_DOC) {
-            const struct manifest_entry *m =
-                manifest_find_path(&r.manifest, e->rel);
-            struct strbuf u = STRBUF_INIT;
-            const char *src = NULL;
+            struct url_doc u;
 
-            if (fetched(&r, e->rel) != NULL) {
-                src = fetched(&r, e->rel)->final_url;
-            } else if (m != NULL && m->source_url != NULL) {
-                src = m->source_url;
-            } else if (r.o.source_url != NULL) {
-                tree_path_url(&r, e->rel, &u);
-                src = strbuf_peek(&u);
+            if (doc_urls(&r, e->rel, &u) < 0) {
+                url_doc_free(&u);
+                fprintf(stderr, "kwangmyong ingest: out of memory\n");
+                goto out;
             }
-            if (src != NULL &&
-                policy_check_source(r.policy, src, err, sizeof(err)) < 0) {
+            if (u.checked != NULL &&
+                policy_check_source(r.policy, u.checked, err, sizeof(err)) <
+                    0) {
                 reject(&r, e->rel, err);
                 e->kind = KIND_SKIP;
             } else {
                 r.total++;
             }
-            strbuf_free(&u);
+            url_doc_free(&u);
         }
     }
     if (store_assets(&r) < 0) {
@@ -1104,9 +1109,8 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
 
         while (pool_has_idle(pool)) {
             struct convert_job job;
-            struct strbuf u = STRBUF_INIT;
+            struct url_doc u;
             char charset[48];
-            const struct manifest_entry *m;
 
             while (next < r.n && r.e[next].kind != KIND_DOC) {
                 next++;
@@ -1115,14 +1119,15 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
                 break;
             }
             memset(&job, 0, sizeof(job));
-            m = manifest_find_path(&r.manifest, r.e[next].rel);
-            tree_path_url(&r, r.e[next].rel, &u);
+            if (doc_urls(&r, r.e[next].rel, &u) < 0) {
+                url_doc_free(&u);
+                fprintf(stderr, "kwangmyong ingest: out of memory\n");
+                goto out;
+            }
             job.path = r.e[next].path;
             job.rel = r.e[next].rel;
-            job.doc_url = m != NULL && m->source_url != NULL ? m->source_url
-                                                             : strbuf_peek(&u);
+            job.doc_url = u.base;
             if (fetched(&r, r.e[next].rel) != NULL) {
-                job.doc_url = fetched(&r, r.e[next].rel)->final_url;
                 job.charset =
                     mime_charset(fetched(&r, r.e[next].rel)->content_type,
                                  charset, sizeof(charset));
@@ -1132,7 +1137,7 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
             job.types = types;
             extract_limits_default(&job.limits);
             a = pool_submit(pool, &job, (void *)(uintptr_t)next);
-            strbuf_free(&u);
+            url_doc_free(&u);
             if (a < 0) {
                 fprintf(stderr, "kwangmyong ingest: worker pipe failed\n");
                 goto out;

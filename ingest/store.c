@@ -474,16 +474,13 @@ store_document(struct db *db, const struct store_doc *d, int64_t *id, char *err,
         outcome = STORE_CHANGED;
     }
 
-    base = d->rel;
-    if (strrchr(base, '/') != NULL) {
-        base = strrchr(base, '/') + 1;
-    }
+    base = url_doc_name(d->rel);
     nd.collection_id = d->collection_id;
     nd.path = d->rel;
     nd.title = pick(m ? m->title : NULL, r->title, base);
     nd.language = pick(m ? m->language : NULL, r->language,
                        pick(d->default_language, r->language_guess, NULL));
-    nd.source_url = pick(m ? m->source_url : NULL, d->source_url, NULL);
+    nd.source_url = d->source_url;
     if (url_normalize(nd.source_url != NULL ? nd.source_url : d->doc_url,
                       &snorm, NULL) < 0) {
         strbuf_reset(&snorm);

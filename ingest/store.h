@@ -28,8 +28,9 @@ struct store_doc {
     int64_t batch_id;
     const char *collection; /* name */
     const char *rel;        /* path in the tree */
-    const char *source_url; /* original URL or NULL */
-    const char *doc_url;    /* URL used for link binding (maybe synthetic) */
+    const char *source_url; /* provenance, or NULL (url_doc's source) */
+    const char *doc_url;    /* what source_url_norm is made of when there
+                               is no source_url (url_doc's key) */
     const char *operator_name;
     const char *default_language;      /* --language, or NULL */
     int64_t retrieved_at;              /* -1: unknown */
