@@ -338,38 +338,10 @@ put_links(struct db *db, int64_t doc, const struct converted *r)
 static int
 put_tags(struct db *db, int64_t doc, const struct manifest_entry *m)
 {
-    static const char tag[] = "INSERT INTO tag(name) VALUES (:n)"
-                              " ON CONFLICT(name) DO UPDATE SET name = name"
-                              " RETURNING id";
-    static const char link[] =
-        "INSERT OR IGNORE INTO document_tag(document_id, tag_id)"
-        " VALUES (:d, :t)";
     size_t i;
 
     for (i = 0; m != NULL && i < m->ntags; i++) {
-        sqlite3_stmt *st = db_stmt(db, tag);
-        int64_t tid;
-        int rc;
-
-        if (st == NULL) {
-            return -1;
-        }
-        db_bind_text(st, ":n", m->tags[i]);
-        rc = sqlite3_step(st);
-        tid = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
-        if (rc != SQLITE_ROW) {
-            return -1;
-        }
-        st = db_stmt(db, link);
-        if (st == NULL) {
-            return -1;
-        }
-        db_bind_int64(st, ":d", doc);
-        db_bind_int64(st, ":t", tid);
-        rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE) {
+        if (document_tag_add(db, doc, m->tags[i]) < 0) {
             return -1;
         }
     }
