@@ -78,14 +78,117 @@ fail:
     return -1;
 }
 
-static json_t *
-fail(const char *reason)
+struct converted *
+converted_fail(const char *reason)
 {
-    json_t *r = json_object();
+    struct converted *c = kw_calloc(1, sizeof(*c));
 
-    json_object_set_new(r, "ok", json_false());
-    json_object_set_new(r, "reason", json_string(reason));
-    return r;
+    if (c != NULL && (c->reason = kw_strdup(reason)) == NULL) {
+        kw_free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+void
+converted_free(struct converted *c)
+{
+    size_t i;
+
+    if (c == NULL) {
+        return;
+    }
+    if (c->block == NULL) {
+        kw_free(c->reason);
+        kw_free(c->format);
+        kw_free(c->content_type);
+        kw_free(c->body_html);
+        kw_free(c->text);
+        kw_free(c->title);
+        kw_free(c->authors);
+        kw_free(c->date);
+        kw_free(c->language);
+        kw_free(c->description);
+        kw_free(c->canonical);
+        kw_free(c->language_guess);
+        kw_free(c->raw);
+        for (i = 0; i < c->nlinks; i++) {
+            kw_free(c->links[i].url);
+        }
+        for (i = 0; i < c->nsections; i++) {
+            kw_free(c->sections[i].anchor);
+            kw_free(c->sections[i].heading);
+            kw_free(c->sections[i].text);
+        }
+    }
+    kw_free(c->block);
+    kw_free(c->links);
+    kw_free(c->sections);
+    kw_free(c);
+}
+
+/* Move the sanitizer's output into c (sr keeps nothing that c took).
+ * 0, or -1 when out of memory. */
+static int
+take_sanitized(struct converted *c, struct sanitize_result *sr)
+{
+    size_t i;
+
+    c->body_html = sr->body_html;
+    c->text = sr->text;
+    c->title = sr->title;
+    c->authors = sr->authors;
+    c->date = sr->date;
+    c->language = sr->language;
+    c->description = sr->description;
+    c->canonical = sr->canonical;
+    sr->body_html = sr->text = sr->title = sr->authors = sr->date = NULL;
+    sr->language = sr->description = sr->canonical = NULL;
+    if (sr->nlinks > 0) {
+        c->links = kw_calloc(sr->nlinks, sizeof(*c->links));
+        if (c->links == NULL) {
+            return -1;
+        }
+    }
+    for (i = 0; i < sr->nlinks; i++) {
+        if (sr->links[i].url == NULL) {
+            continue; /* never made by the sanitizer; skipped as before */
+        }
+        c->links[c->nlinks].url = sr->links[i].url;
+        c->links[c->nlinks].is_image = sr->links[i].is_image;
+        sr->links[i].url = NULL;
+        c->nlinks++;
+    }
+    if (sr->nsections > 0) {
+        c->sections = kw_calloc(sr->nsections, sizeof(*c->sections));
+        if (c->sections == NULL) {
+            return -1;
+        }
+    }
+    for (i = 0; i < sr->nsections; i++) {
+        c->sections[i].anchor = sr->sections[i].anchor;
+        c->sections[i].heading = sr->sections[i].heading;
+        c->sections[i].text = sr->sections[i].text;
+        sr->sections[i].anchor = sr->sections[i].heading = NULL;
+        sr->sections[i].text = NULL;
+        c->nsections++;
+    }
+    return 0;
+}
+
+/* A copy of s, or NULL for NULL; *oom set when the copy fails. */
+static char *
+dup_or_null(const char *s, int *oom)
+{
+    char *d;
+
+    if (s == NULL) {
+        return NULL;
+    }
+    if ((d = kw_strdup(s)) == NULL) {
+        *oom = 1;
+    }
+    return d;
 }
 
 /* 1 when `word` appears as a whole word in the space-separated list. */
@@ -166,13 +269,7 @@ rewrite_cb(void *ctx, const char *attr, const char *url, struct strbuf *out)
     return SANITIZE_URL_KEEP;
 }
 
-static void
-set_str(json_t *o, const char *k, const char *v)
-{
-    json_object_set_new(o, k, v != NULL ? json_string(v) : json_null());
-}
-
-json_t *
+struct converted *
 convert_file(const struct convert_job *job)
 {
     unsigned char *raw = NULL, *plain = NULL;
@@ -183,24 +280,23 @@ convert_file(const struct convert_job *job)
     enum extract_format fmt;
     struct sanitize_opts so;
     struct sanitize_result sr;
-    json_t *r = NULL, *links, *secs;
-    size_t i;
-    int rc;
+    struct converted *r = NULL;
+    int rc, oom = 0;
 
     memset(&sr, 0, sizeof(sr));
     if (read_bounded(job->path, job->rel, job->max_bytes, &raw, &rawlen, why,
                      sizeof(why)) < 0) {
-        return fail(why);
+        return converted_fail(why);
     }
     sha256_hex(raw, rawlen, hex);
     if (rawlen == 0) {
-        r = fail("empty file");
+        r = converted_fail("empty file");
         goto out;
     }
     if (extract_is_gzip_name(job->rel)) {
         if (extract_gunzip(raw, rawlen, job->max_bytes, &plain, &plainlen, why,
                            sizeof(why)) < 0) {
-            r = fail(why);
+            r = converted_fail(why);
             goto out;
         }
     } else {
@@ -210,13 +306,13 @@ convert_file(const struct convert_job *job)
     }
     fmt = extract_detect(job->rel, plain, plainlen);
     if (fmt == EXTRACT_UNKNOWN) {
-        r = fail("unsupported or binary content");
+        r = converted_fail("unsupported or binary content");
         goto out;
     }
     if (!type_allowed(job->types, extract_format_name(fmt))) {
         snprintf(why, sizeof(why), "type %s not allowed by policy",
                  extract_format_name(fmt));
-        r = fail(why);
+        r = converted_fail(why);
         goto out;
     }
     if (fmt == EXTRACT_PDF) {
@@ -225,7 +321,7 @@ convert_file(const struct convert_job *job)
 
         if (extract_pdf(plain, plainlen, &job->limits, &text, &tlen, why,
                         sizeof(why)) < 0) {
-            r = fail(why);
+            r = converted_fail(why);
             goto out;
         }
         rc = extract_text(text, tlen, &html, &htmllen, &title_guess);
@@ -234,7 +330,7 @@ convert_file(const struct convert_job *job)
         if (extract_to_utf8_label(plain, plainlen, fmt == EXTRACT_HTML,
                                   job->charset, &utf8, &utf8len, why,
                                   sizeof(why)) < 0) {
-            r = fail(why);
+            r = converted_fail(why);
             goto out;
         }
         if (fmt == EXTRACT_HTML) {
@@ -249,7 +345,7 @@ convert_file(const struct convert_job *job)
         }
     }
     if (rc < 0) {
-        r = fail("conversion failed (out of memory)");
+        r = converted_fail("conversion failed (out of memory)");
         goto out;
     }
     memset(&so, 0, sizeof(so));
@@ -259,50 +355,36 @@ convert_file(const struct convert_job *job)
     so.ctx = (void *)job;
     rc = sanitize_html(html, htmllen, &so, &sr);
     if (rc != SANITIZE_OK) {
-        r = fail(sanitize_strerror(rc));
+        r = converted_fail(sanitize_strerror(rc));
         goto out;
     }
-    r = json_object();
-    json_object_set_new(r, "ok", json_true());
-    set_str(r, "format", extract_format_name(fmt));
-    set_str(r, "content_type", extract_format_mime(fmt));
-    set_str(r, "orig_sha256", hex);
-    json_object_set_new(r, "orig_size", json_integer((json_int_t)rawlen));
-    if (raw == NULL) {
-        json_object_set_new(r, "orig_size", json_integer((json_int_t)plainlen));
+    r = kw_calloc(1, sizeof(*r));
+    if (r == NULL) {
+        goto out;
     }
-    set_str(r, "body_html", sr.body_html);
-    sha256_hex(sr.body_html, sr.body_len, hex);
-    set_str(r, "body_sha256", hex);
-    set_str(r, "text", sr.text);
-    set_str(r, "title", sr.title != NULL ? sr.title : title_guess);
-    set_str(r, "authors", sr.authors);
-    set_str(r, "date", sr.date);
-    set_str(r, "language", sr.language);
-    set_str(r, "language_guess", guess_language(sr.text));
-    set_str(r, "description", sr.description);
-    set_str(r, "canonical", sr.canonical);
-    links = json_array();
-    for (i = 0; i < sr.nlinks; i++) {
-        json_array_append_new(
-            links, json_pack("[si]", sr.links[i].url, sr.links[i].is_image));
+    r->ok = 1;
+    r->format = dup_or_null(extract_format_name(fmt), &oom);
+    r->content_type = dup_or_null(extract_format_mime(fmt), &oom);
+    memcpy(r->orig_sha256, hex, sizeof(hex));
+    r->orig_size = (int64_t)rawlen;
+    sha256_hex(sr.body_html, sr.body_len, r->body_sha256);
+    r->language_guess = dup_or_null(guess_language(sr.text), &oom);
+    if (sr.title == NULL && title_guess != NULL) {
+        sr.title = title_guess;
+        title_guess = NULL;
     }
-    json_object_set_new(r, "links", links);
-    secs = json_array();
-    for (i = 0; i < sr.nsections; i++) {
-        json_t *s = json_array();
-
-        json_array_append_new(s, sr.sections[i].anchor
-                                     ? json_string(sr.sections[i].anchor)
-                                     : json_null());
-        json_array_append_new(s, sr.sections[i].heading
-                                     ? json_string(sr.sections[i].heading)
-                                     : json_null());
-        json_array_append_new(
-            s, json_string(sr.sections[i].text ? sr.sections[i].text : ""));
-        json_array_append_new(secs, s);
+    if (take_sanitized(r, &sr) < 0 || oom) {
+        converted_free(r);
+        r = NULL;
+        goto out;
     }
-    json_object_set_new(r, "sections", secs);
+    /* A PDF is kept as an attachment, byte for byte: the bytes hashed
+     * above travel with the result, so the writer stores what was read. */
+    if (fmt == EXTRACT_PDF && raw == NULL) {
+        r->raw = plain;
+        r->raw_len = plainlen;
+        plain = NULL;
+    }
 out:
     sanitize_result_free(&sr);
     kw_free(raw);
@@ -311,46 +393,4 @@ out:
     kw_free(html);
     kw_free(title_guess);
     return r;
-}
-
-json_t *
-convert_job_to_json(const struct convert_job *job)
-{
-    return json_pack(
-        "{ss ss ss? ss? ss* sI ss? sI sI sI sI ss}", "path", job->path, "rel",
-        job->rel, "doc_url", job->doc_url, "tree_url", job->tree_url, "charset",
-        job->charset, "max_bytes", (json_int_t)job->max_bytes, "types",
-        job->types, "pdf_timeout_ms", (json_int_t)job->limits.pdf_timeout_ms,
-        "pdf_cpu_seconds", (json_int_t)job->limits.pdf_cpu_seconds,
-        "pdf_mem_bytes", (json_int_t)job->limits.pdf_mem_bytes, "max_text",
-        (json_int_t)job->limits.max_text, "pdftotext",
-        job->limits.pdftotext ? job->limits.pdftotext : "");
-}
-
-int
-convert_job_from_json(json_t *j, struct convert_job *job)
-{
-    json_int_t max_bytes, pto, pcpu, pmem, mtext;
-    const char *pdftotext;
-
-    memset(job, 0, sizeof(*job));
-    extract_limits_default(&job->limits);
-    if (json_unpack(j, "{ss ss s?s s?s s?s sI s?s sI sI sI sI ss}", "path",
-                    &job->path, "rel", &job->rel, "doc_url", &job->doc_url,
-                    "tree_url", &job->tree_url, "charset", &job->charset,
-                    "max_bytes", &max_bytes, "types", &job->types,
-                    "pdf_timeout_ms", &pto, "pdf_cpu_seconds", &pcpu,
-                    "pdf_mem_bytes", &pmem, "max_text", &mtext, "pdftotext",
-                    &pdftotext) < 0) {
-        return -1;
-    }
-    job->max_bytes = (size_t)max_bytes;
-    job->limits.pdf_timeout_ms = (long)pto;
-    job->limits.pdf_cpu_seconds = (long)pcpu;
-    job->limits.pdf_mem_bytes = (long)pmem;
-    job->limits.max_text = (size_t)mtext;
-    if (pdftotext[0] != '\0') {
-        job->limits.pdftotext = pdftotext;
-    }
-    return 0;
 }

@@ -8,8 +8,8 @@
 #ifndef KW_CONVERT_H
 #define KW_CONVERT_H
 
-#include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "extract.h"
 
@@ -25,20 +25,63 @@ struct convert_job {
     struct extract_limits limits;
 };
 
-/*
- * Convert one file.  Returns a new JSON object (json_decref):
- * {"ok": true, "format", "content_type", "orig_sha256", "orig_size",
- *  "body_html", "body_sha256", "text", "title", "authors", "date",
- *  "language", "description", "canonical", "links": [[url, is_image]],
- *  "sections": [[anchor, heading, text]]}
- * or {"ok": false, "reason": "..."} for input that cannot be stored.
- * NULL only when out of memory.
- */
-json_t *convert_file(const struct convert_job *job);
+/* A link of the document: its absolute URL, and whether an <img> used it. */
+struct converted_link {
+    char *url;
+    int is_image;
+};
 
-/* The job as JSON for the pipe to a worker, and back.  The struct filled
- * by convert_job_from_json borrows strings from `j`. */
-json_t *convert_job_to_json(const struct convert_job *job);
-int convert_job_from_json(json_t *j, struct convert_job *job);
+/* A section: its anchor (or NULL), heading (or NULL) and text. */
+struct converted_section {
+    char *anchor;
+    char *heading;
+    char *text;
+};
+
+/*
+ * What a worker makes of one file, the contract between convert_file (in
+ * the worker), the pool's frames (ingest/pool.c) and the writer
+ * (ingest/store.c).  When ok is 0 only reason is set.  Otherwise format
+ * and content_type, the hashes, body_html and text are set; the other
+ * strings may be NULL.  Every string is UTF-8 without NUL.  raw holds the
+ * file's bytes when they are kept as an attachment (a PDF that was not
+ * gzipped), else NULL.  Everything is owned by the struct: free it with
+ * converted_free().
+ */
+struct converted {
+    int ok;
+    char *reason;       /* why the file cannot be stored (ok == 0) */
+    char *format;       /* extract_format_name(): "html", "pdf", ... */
+    char *content_type; /* the format's MIME type */
+    char orig_sha256[65];
+    int64_t orig_size; /* bytes of the file as read (before gunzip) */
+    char *body_html;   /* sanitized body */
+    char body_sha256[65];
+    char *text; /* plain text of the body */
+    char *title, *authors, *date, *language, *description, *canonical;
+    char *language_guess; /* "ko", "en" or NULL, from the text */
+    struct converted_link *links;
+    size_t nlinks;
+    struct converted_section *sections;
+    size_t nsections;
+    unsigned char *raw;
+    size_t raw_len;
+    /* Private: the one block every string points into when the struct
+     * was decoded from a frame (ingest/pool.c), else NULL. */
+    void *block;
+};
+
+/*
+ * Convert one file.  Returns a new struct converted (converted_free):
+ * ok with the document, or not ok with the reason for input that cannot
+ * be stored.  NULL only when out of memory.
+ */
+struct converted *convert_file(const struct convert_job *job);
+
+/* A new failed result with a copy of reason, or NULL (out of memory). */
+struct converted *converted_fail(const char *reason);
+
+/* Free c and everything it owns; NULL is fine. */
+void converted_free(struct converted *c);
 
 #endif

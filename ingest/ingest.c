@@ -371,19 +371,28 @@ walk(struct run *r, const char *dir, const char *prefix, int depth)
     return rc;
 }
 
-/* The URL of a tree path: BASE + percent-encoded path. */
-static void
-tree_path_url(const struct run *r, const char *rel, struct strbuf *out)
-{
-    strbuf_puts(out, r->tree_url);
-    url_encode_path(out, rel, strlen(rel));
-}
-
 /* The record of a fetched file, by its path in the fetch tree. */
 static const struct fetch_record *
 fetched(const struct run *r, const char *rel)
 {
     return r->fetched.n > 0 ? fetch_find_path(&r->fetched, rel) : NULL;
+}
+
+/* The URLs of the document at tree path rel (url_doc; out freed by
+ * url_doc_free).  0 or -1 (out of memory). */
+static int
+doc_urls(const struct run *r, const char *rel, struct url_doc *out)
+{
+    const struct manifest_entry *m = manifest_find_path(&r->manifest, rel);
+    const struct fetch_record *f = fetched(r, rel);
+    struct url_doc_in in;
+
+    in.tree_url = r->tree_url;
+    in.rel = rel;
+    in.tree_is_source = r->o.source_url != NULL;
+    in.manifest_url = m != NULL ? m->source_url : NULL;
+    in.fetched_url = f != NULL ? f->final_url : NULL;
+    return url_doc(&in, out);
 }
 
 /* Report the captures (--fetch, WARC files) that left no file in the
@@ -663,42 +672,41 @@ group_due(const struct group *g)
 
 /* Store one worker result.  -1 only for fatal errors. */
 static int
-handle_result(struct run *r, struct group *g, size_t i, json_t *res)
+handle_result(struct run *r, struct group *g, size_t i,
+              const struct converted *res)
 {
     struct entry *e = &r->e[i];
     struct store_doc d;
-    struct strbuf url = STRBUF_INIT;
+    struct url_doc url;
     const struct manifest_entry *m = manifest_find_path(&r->manifest, e->rel);
-    char err[512], *orig = NULL;
-    const char *fmt;
-    size_t origlen = 0;
+    char err[512];
     int64_t id;
     int outcome;
 
     r->done++;
-    if (!json_is_true(json_object_get(res, "ok"))) {
-        const char *why = json_string_value(json_object_get(res, "reason"));
-
-        reject(r, e->rel, why != NULL ? why : "conversion failed");
+    if (!res->ok) {
+        reject(r, e->rel,
+               res->reason != NULL ? res->reason : "conversion failed");
         return 0;
     }
-    r->bytes += json_integer_value(json_object_get(res, "orig_size"));
+    r->bytes += res->orig_size;
     if (r->o.dry_run) {
         note(r, e->rel, "checked", NULL);
         r->counts[0]++;
         return 0;
     }
     memset(&d, 0, sizeof(d));
-    tree_path_url(r, e->rel, &url);
+    if (doc_urls(r, e->rel, &url) < 0) {
+        url_doc_free(&url);
+        fprintf(stderr, "kwangmyong ingest: out of memory\n");
+        return -1;
+    }
     d.collection_id = r->collection_id;
     d.batch_id = r->batch_id;
     d.collection = r->o.collection;
     d.rel = e->rel;
-    d.source_url = r->o.source_url ? strbuf_peek(&url) : NULL;
-    d.doc_url = strbuf_peek(&url);
-    if (fetched(r, e->rel) != NULL) {
-        d.source_url = d.doc_url = fetched(r, e->rel)->final_url;
-    }
+    d.source_url = url.source;
+    d.doc_url = url.key;
     d.operator_name = r->o.operator_name;
     d.default_language = r->o.language;
     d.retrieved_at =
@@ -706,23 +714,12 @@ handle_result(struct run *r, struct group *g, size_t i, json_t *res)
     d.approve = r->o.approve;
     d.result = res;
     d.meta = m;
-    /* A PDF is kept as an attachment, byte for byte. */
-    fmt = json_string_value(json_object_get(res, "format"));
-    if (fmt != NULL && strcmp(fmt, "pdf") == 0 &&
-        !extract_is_gzip_name(e->rel) &&
-        fs_read_tree_file(e->path, e->rel, (size_t)e->size + 1, &orig,
-                          &origlen) == 0) {
-        d.original = (const unsigned char *)orig;
-        d.original_len = origlen;
-    }
     if (group_begin(r, g) < 0) {
-        kw_free(orig);
-        strbuf_free(&url);
+        url_doc_free(&url);
         return -1;
     }
     outcome = store_document(r->db, &d, &id, err, sizeof(err));
-    kw_free(orig);
-    strbuf_free(&url);
+    url_doc_free(&url);
     if (outcome == STORE_FAILED) {
         /* The whole group goes back; its documents are not acknowledged
          * and the next run stores them. */
@@ -738,8 +735,7 @@ handle_result(struct run *r, struct group *g, size_t i, json_t *res)
          : outcome == STORE_CHANGED ? "changed"
                                     : "unchanged",
          NULL);
-    snprintf(g->acks[g->n].sha, 65, "%s",
-             json_string_value(json_object_get(res, "orig_sha256")));
+    snprintf(g->acks[g->n].sha, 65, "%s", res->orig_sha256);
     g->acks[g->n].id = id;
     g->acks[g->n].entry = i;
     g->n++;
@@ -1184,27 +1180,22 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
             note(&r, e->rel, "skipped", e->why);
             r.skipped++;
         } else if (e->kind == KIND_DOC) {
-            const struct manifest_entry *m =
-                manifest_find_path(&r.manifest, e->rel);
-            struct strbuf u = STRBUF_INIT;
-            const char *src = NULL;
+            struct url_doc u;
 
-            if (fetched(&r, e->rel) != NULL) {
-                src = fetched(&r, e->rel)->final_url;
-            } else if (m != NULL && m->source_url != NULL) {
-                src = m->source_url;
-            } else if (r.o.source_url != NULL) {
-                tree_path_url(&r, e->rel, &u);
-                src = strbuf_peek(&u);
+            if (doc_urls(&r, e->rel, &u) < 0) {
+                url_doc_free(&u);
+                fprintf(stderr, "kwangmyong ingest: out of memory\n");
+                goto out;
             }
-            if (src != NULL &&
-                policy_check_source(r.policy, src, err, sizeof(err)) < 0) {
+            if (u.checked != NULL &&
+                policy_check_source(r.policy, u.checked, err, sizeof(err)) <
+                    0) {
                 reject(&r, e->rel, err);
                 e->kind = KIND_SKIP;
             } else {
                 r.total++;
             }
-            strbuf_free(&u);
+            url_doc_free(&u);
         }
     }
     if (store_assets(&r) < 0) {
@@ -1228,15 +1219,14 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
         goto out;
     }
     for (;;) {
-        json_t *res;
+        struct converted *res;
         void *tag;
         int got;
 
         while (pool_has_idle(pool)) {
             struct convert_job job;
-            struct strbuf u = STRBUF_INIT;
+            struct url_doc u;
             char charset[48];
-            const struct manifest_entry *m;
 
             while (next < r.n && r.e[next].kind != KIND_DOC) {
                 next++;
@@ -1245,14 +1235,15 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
                 break;
             }
             memset(&job, 0, sizeof(job));
-            m = manifest_find_path(&r.manifest, r.e[next].rel);
-            tree_path_url(&r, r.e[next].rel, &u);
+            if (doc_urls(&r, r.e[next].rel, &u) < 0) {
+                url_doc_free(&u);
+                fprintf(stderr, "kwangmyong ingest: out of memory\n");
+                goto out;
+            }
             job.path = r.e[next].path;
             job.rel = r.e[next].rel;
-            job.doc_url = m != NULL && m->source_url != NULL ? m->source_url
-                                                             : strbuf_peek(&u);
+            job.doc_url = u.base;
             if (fetched(&r, r.e[next].rel) != NULL) {
-                job.doc_url = fetched(&r, r.e[next].rel)->final_url;
                 job.charset =
                     mime_charset(fetched(&r, r.e[next].rel)->content_type,
                                  charset, sizeof(charset));
@@ -1262,7 +1253,7 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
             job.types = types;
             extract_limits_default(&job.limits);
             a = pool_submit(pool, &job, (void *)(uintptr_t)next);
-            strbuf_free(&u);
+            url_doc_free(&u);
             if (a < 0) {
                 fprintf(stderr, "kwangmyong ingest: worker pipe failed\n");
                 goto out;
@@ -1278,7 +1269,7 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
             break;
         }
         a = handle_result(&r, &g, (size_t)(uintptr_t)tag, res);
-        json_decref(res);
+        converted_free(res);
         progress(&r);
         if (a < 0) {
             goto out;

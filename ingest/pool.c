@@ -2,13 +2,17 @@
  * pool: forked conversion workers with rlimits and a wall-clock deadline.
  * Layer: ingest/.
  *
- * A frame is JSON text plus the long strings of the value carried beside
- * it as raw bytes: u32 length, JSON text, u32 count, count u32 lengths,
- * the strings (every u32 big-endian).  In the JSON a long string stands
- * as {"\u0001": k}.  Escaping a page's body into JSON and lexing it back
- * cost the ingest's single writer a tenth of all its CPU; raw bytes cost
- * a copy.  The receiver trusts nothing: indexes, counts and lengths are
- * checked, and each string must be valid UTF-8.
+ * A frame is a u32 length and that many bytes of payload: a kind byte
+ * ('J' a job, 'R' a result), then the fields of struct convert_job or
+ * struct converted in a fixed order, each string as a u32 length (or
+ * 0xffffffff for NULL), its bytes and a NUL; counts as u32, sizes as
+ * u64, every integer big-endian.  One encoder and one decoder for each
+ * kind, below; nothing else knows the layout.  Escaping a page's body
+ * into JSON and lexing it back cost the ingest's single writer a tenth of
+ * all its CPU; here the writer reads the strings where they lie in the
+ * frame.  The writer trusts nothing a worker sends: every length and count
+ * is checked against the frame, strings must be UTF-8 without NUL, and a
+ * malformed frame fails that one file and replaces the worker.
  */
 #include "pool.h"
 
@@ -28,16 +32,11 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "html.h"
+#include "strbuf.h"
 
 #define POOL_MAX 64
 #define FRAME_MAX (256u * 1024 * 1024)
-/* Strings at least this long travel outside the JSON text. */
-#define BLOB_MIN 256
-/* Most strings one frame carries outside it, and how deep values go. */
-#define BLOB_MAX 65536
-#define BLOB_DEPTH 16
-/* The key of a placeholder object. */
-#define BLOB_KEY "\x01"
 
 struct worker {
     pid_t pid;
@@ -52,6 +51,7 @@ struct pool {
     struct worker w[POOL_MAX];
     int n;
     struct pool_limits lim;
+    struct strbuf frame; /* the job being sent, kept for its buffer */
 };
 
 void
@@ -132,245 +132,452 @@ get_u32(const unsigned char *b)
            ((uint32_t)b[2] << 8) | b[3];
 }
 
-/* The long strings taken out of a value, in order. */
-struct blobs {
-    json_t *s[BLOB_MAX]; /* one reference each */
-    size_t n;
-};
+/*
+ * The frame codec: the one place that knows how a job and a result are
+ * laid out on the pipe.  Encoders append to a strbuf whose first four
+ * bytes are left for the length; decoders read a whole frame's payload
+ * and trust nothing in it.
+ */
 
-/* When x is a long string (and b has room), keep it in b and return the
- * placeholder to put in its place; else NULL with *err 0.  *err 1 when
- * out of memory. */
-static json_t *
-take_one(json_t *x, struct blobs *b, int *err)
+/* A string's length that stands for NULL. */
+#define FRAME_NIL 0xffffffffu
+/* The first byte of a payload: what it carries. */
+#define FRAME_JOB 'J'
+#define FRAME_RESULT 'R'
+
+static void
+enc_u8(struct strbuf *b, unsigned v)
 {
-    json_t *ph;
-
-    if (!json_is_string(x) || json_string_length(x) < BLOB_MIN ||
-        b->n >= BLOB_MAX) {
-        return NULL;
-    }
-    ph = json_pack("{sI}", BLOB_KEY, (json_int_t)b->n);
-    if (ph == NULL) {
-        *err = 1;
-        return NULL;
-    }
-    b->s[b->n++] = json_incref(x);
-    return ph;
+    strbuf_putc(b, (int)(v & 0xff));
 }
 
-/* Replace each long string under v (depth levels down at most) by a
- * placeholder, keeping the string in b.  Changes v.  0 or -1 (OOM). */
-static int
-take_blobs(json_t *v, struct blobs *b, int depth)
+static void
+enc_u32(struct strbuf *b, uint32_t v)
 {
-    size_t i;
-    const char *k;
-    json_t *x, *ph;
-    int err = 0;
+    unsigned char x[4];
 
-    if (depth >= BLOB_DEPTH) {
-        return 0;
-    }
-    if (json_is_array(v)) {
-        json_array_foreach(v, i, x)
-        {
-            if ((ph = take_one(x, b, &err)) != NULL) {
-                if (json_array_set_new(v, i, ph) < 0) {
-                    return -1;
-                }
-            } else if (err || take_blobs(x, b, depth + 1) < 0) {
-                return -1;
-            }
+    put_u32(x, v);
+    strbuf_append(b, (const char *)x, 4);
+}
+
+static void
+enc_u64(struct strbuf *b, uint64_t v)
+{
+    enc_u32(b, (uint32_t)(v >> 32));
+    enc_u32(b, (uint32_t)v);
+}
+
+/* n bytes of s (NULL: the nil string), then a NUL so that the decoder
+ * can hand out pointers into the frame. */
+static void
+enc_bytes(struct strbuf *b, const void *s, size_t n)
+{
+    if (s == NULL || n >= FRAME_NIL) {
+        enc_u32(b, FRAME_NIL);
+        if (s != NULL) {
+            b->oom = 1; /* cannot be framed: fail the frame */
         }
-    } else if (json_is_object(v)) {
-        json_object_foreach(v, k, x)
-        {
-            if ((ph = take_one(x, b, &err)) != NULL) {
-                if (json_object_set_new(v, k, ph) < 0) {
-                    return -1;
-                }
-            } else if (err || take_blobs(x, b, depth + 1) < 0) {
-                return -1;
-            }
-        }
+        return;
     }
+    enc_u32(b, (uint32_t)n);
+    strbuf_append(b, s, n);
+    strbuf_putc(b, 0);
+}
+
+static void
+enc_str(struct strbuf *b, const char *s)
+{
+    enc_bytes(b, s, s != NULL ? strlen(s) : 0);
+}
+
+/* Start a frame of the given kind in b (reset): room for the length. */
+static void
+enc_begin(struct strbuf *b, int kind)
+{
+    strbuf_reset(b);
+    enc_u32(b, 0);
+    enc_u8(b, (unsigned)kind);
+}
+
+/* Finish the frame in b: 0, or -1 when out of memory or too long. */
+static int
+enc_end(struct strbuf *b)
+{
+    if (!strbuf_ok(b) || b->len - 4 > FRAME_MAX) {
+        return -1;
+    }
+    put_u32((unsigned char *)b->buf, (uint32_t)(b->len - 4));
     return 0;
 }
 
-/* Send j as one frame.  Its long strings are moved out of it (j is
- * changed: the caller only frees it afterwards). */
+/* A job as a frame in b.  0 or -1. */
 static int
-send_frame(int fd, json_t *j)
+frame_put_job(struct strbuf *b, const struct convert_job *job)
 {
-    static struct blobs b; /* large; one frame at a time per process */
-    unsigned char hdr[4], *lens = NULL;
-    char *s = NULL;
-    size_t n, i;
-    int rc = -1;
-
-    b.n = 0;
-    if (take_blobs(j, &b, 0) < 0 || (s = json_dumps(j, JSON_COMPACT)) == NULL) {
-        goto out;
-    }
-    n = strlen(s);
-    lens = kw_malloc(4 * (b.n + 1));
-    if (lens == NULL) {
-        goto out;
-    }
-    put_u32(hdr, (uint32_t)n);
-    put_u32(lens, (uint32_t)b.n);
-    for (i = 0; i < b.n; i++) {
-        put_u32(lens + 4 * (i + 1), (uint32_t)json_string_length(b.s[i]));
-    }
-    if (write_all(fd, hdr, 4) < 0 || write_all(fd, s, n) < 0 ||
-        write_all(fd, lens, 4 * (b.n + 1)) < 0) {
-        goto out;
-    }
-    for (i = 0; i < b.n; i++) {
-        if (write_all(fd, json_string_value(b.s[i]),
-                      json_string_length(b.s[i])) < 0) {
-            goto out;
-        }
-    }
-    rc = 0;
-out:
-    for (i = 0; i < b.n; i++) {
-        json_decref(b.s[i]);
-    }
-    b.n = 0;
-    kw_free(lens);
-    free(s);
-    return rc;
+    enc_begin(b, FRAME_JOB);
+    enc_str(b, job->path);
+    enc_str(b, job->rel);
+    enc_str(b, job->doc_url);
+    enc_str(b, job->tree_url);
+    enc_str(b, job->charset);
+    enc_u64(b, (uint64_t)job->max_bytes);
+    enc_str(b, job->types);
+    enc_u64(b, (uint64_t)(int64_t)job->limits.pdf_timeout_ms);
+    enc_u64(b, (uint64_t)(int64_t)job->limits.pdf_cpu_seconds);
+    enc_u64(b, (uint64_t)(int64_t)job->limits.pdf_mem_bytes);
+    enc_u64(b, (uint64_t)job->limits.max_text);
+    enc_str(b, job->limits.pdftotext);
+    return enc_end(b);
 }
 
-/* A frame's strings: nblob of them, string k at data + off[k]. */
-struct frame_blobs {
-    const char *data;
-    const uint32_t *off, *len;
-    size_t n;
-};
-
-/* The string a placeholder stands for, as a new JSON string, or NULL when
- * x is no placeholder.  *bad is set when it is one but is broken (index
- * out of range, not UTF-8). */
-static json_t *
-put_back(json_t *x, const struct frame_blobs *fb, int *bad)
-{
-    json_t *k;
-    json_int_t i;
-    json_t *str;
-
-    if (!json_is_object(x) || json_object_size(x) != 1 ||
-        (k = json_object_get(x, BLOB_KEY)) == NULL) {
-        return NULL;
-    }
-    i = json_integer_value(k);
-    if (!json_is_integer(k) || i < 0 || (size_t)i >= fb->n) {
-        *bad = 1;
-        return NULL;
-    }
-    str = json_stringn(fb->data + fb->off[i], fb->len[i]);
-    if (str == NULL) {
-        *bad = 1; /* invalid UTF-8, or out of memory */
-    }
-    return str;
-}
-
-/* Put the strings back into v, depth levels down at most.  0 or -1. */
+/* A result as a frame in b.  0 or -1. */
 static int
-restore_blobs(json_t *v, const struct frame_blobs *fb, int depth)
+frame_put_result(struct strbuf *b, const struct converted *c)
 {
     size_t i;
-    const char *key;
-    json_t *x, *str;
-    int bad = 0;
 
-    if (depth >= BLOB_DEPTH) {
-        return 0;
+    enc_begin(b, FRAME_RESULT);
+    enc_u8(b, c->ok ? 1 : 0);
+    if (!c->ok) {
+        enc_str(b, c->reason != NULL ? c->reason : "conversion failed");
+        return enc_end(b);
     }
-    if (json_is_array(v)) {
-        json_array_foreach(v, i, x)
-        {
-            if ((str = put_back(x, fb, &bad)) != NULL) {
-                if (json_array_set_new(v, i, str) < 0) {
-                    return -1;
-                }
-            } else if (bad || restore_blobs(x, fb, depth + 1) < 0) {
-                return -1;
-            }
-        }
-    } else if (json_is_object(v)) {
-        json_object_foreach(v, key, x)
-        {
-            if ((str = put_back(x, fb, &bad)) != NULL) {
-                if (json_object_set_new(v, key, str) < 0) {
-                    return -1;
-                }
-            } else if (bad || restore_blobs(x, fb, depth + 1) < 0) {
-                return -1;
-            }
-        }
+    enc_str(b, c->format);
+    enc_str(b, c->content_type);
+    enc_str(b, c->orig_sha256);
+    enc_u64(b, (uint64_t)c->orig_size);
+    enc_str(b, c->body_html);
+    enc_str(b, c->body_sha256);
+    enc_str(b, c->text);
+    enc_str(b, c->title);
+    enc_str(b, c->authors);
+    enc_str(b, c->date);
+    enc_str(b, c->language);
+    enc_str(b, c->language_guess);
+    enc_str(b, c->description);
+    enc_str(b, c->canonical);
+    enc_u32(b, (uint32_t)c->nlinks);
+    for (i = 0; i < c->nlinks; i++) {
+        enc_str(b, c->links[i].url);
+        enc_u8(b, c->links[i].is_image ? 1 : 0);
     }
+    enc_u32(b, (uint32_t)c->nsections);
+    for (i = 0; i < c->nsections; i++) {
+        enc_str(b, c->sections[i].anchor);
+        enc_str(b, c->sections[i].heading);
+        enc_str(b, c->sections[i].text);
+    }
+    enc_bytes(b, c->raw, c->raw_len);
+    return enc_end(b);
+}
+
+/* Reading a payload: p[0..n), the next byte at `at`; err names the first
+ * fault (then every later read fails too). */
+struct frame_reader {
+    unsigned char *p;
+    size_t n, at;
+    const char *err;
+};
+
+static int
+dec_fail(struct frame_reader *r, const char *why)
+{
+    if (r->err == NULL) {
+        r->err = why;
+    }
+    return -1;
+}
+
+static int
+dec_u8(struct frame_reader *r, unsigned *v)
+{
+    if (r->err != NULL || r->n - r->at < 1) {
+        return dec_fail(r, "truncated");
+    }
+    *v = r->p[r->at++];
     return 0;
 }
 
-/* A new JSON value from the next frame, or NULL on EOF, on error or when
- * the frame is malformed. */
-static json_t *
-recv_frame(int fd)
+static int
+dec_u32(struct frame_reader *r, uint32_t *v)
 {
-    unsigned char hdr[4], *lens = NULL;
-    uint32_t n, nb, *off = NULL, *len = NULL;
-    uint64_t total = 0;
-    char *buf = NULL, *data = NULL;
-    json_t *j = NULL;
-    struct frame_blobs fb;
+    if (r->err != NULL || r->n - r->at < 4) {
+        return dec_fail(r, "truncated");
+    }
+    *v = get_u32(r->p + r->at);
+    r->at += 4;
+    return 0;
+}
+
+static int
+dec_u64(struct frame_reader *r, uint64_t *v)
+{
+    uint32_t hi, lo;
+
+    if (dec_u32(r, &hi) < 0 || dec_u32(r, &lo) < 0) {
+        return -1;
+    }
+    *v = ((uint64_t)hi << 32) | lo;
+    return 0;
+}
+
+/* A byte string inside the frame (NULL for nil): *s points into the
+ * payload, NUL-terminated.  text: it must be UTF-8 without NUL; else only
+ * without NUL when cstr. */
+static int
+dec_bytes(struct frame_reader *r, unsigned char **s, size_t *len, int text,
+          int cstr)
+{
+    uint32_t n;
+
+    *s = NULL;
+    *len = 0;
+    if (dec_u32(r, &n) < 0) {
+        return -1;
+    }
+    if (n == FRAME_NIL) {
+        return 0;
+    }
+    if ((size_t)n >= r->n - r->at) {
+        return dec_fail(r, "length beyond the frame");
+    }
+    if (r->p[r->at + n] != 0) {
+        return dec_fail(r, "string not terminated");
+    }
+    if (text && !utf8_valid((const char *)r->p + r->at, n)) {
+        return dec_fail(r, "string not UTF-8");
+    }
+    if (cstr && !text && memchr(r->p + r->at, 0, n) != NULL) {
+        return dec_fail(r, "NUL inside a string");
+    }
+    *s = r->p + r->at;
+    *len = n;
+    r->at += (size_t)n + 1;
+    return 0;
+}
+
+/* A C string inside the frame, or NULL for nil (or on error). */
+static char *
+dec_str(struct frame_reader *r, int text)
+{
+    unsigned char *s;
+    size_t n;
+
+    return dec_bytes(r, &s, &n, text, 1) < 0 ? NULL : (char *)s;
+}
+
+/* A hash of 64 lowercase hex digits into out[65]. */
+static int
+dec_hash(struct frame_reader *r, char out[65])
+{
+    const char *s = dec_str(r, 1);
     size_t i;
 
-    if (read_all(fd, hdr, 4) < 0 || (n = get_u32(hdr)) > FRAME_MAX) {
-        return NULL;
+    if (s == NULL || strlen(s) != 64) {
+        return dec_fail(r, "bad hash");
     }
-    buf = kw_malloc((size_t)n + 1);
-    if (buf == NULL || read_all(fd, buf, n) < 0 || read_all(fd, hdr, 4) < 0 ||
-        (nb = get_u32(hdr)) > BLOB_MAX) {
-        goto out;
-    }
-    lens = kw_malloc(4 * (size_t)nb + 1);
-    off = kw_malloc(sizeof(*off) * ((size_t)nb + 1));
-    len = kw_malloc(sizeof(*len) * ((size_t)nb + 1));
-    if (lens == NULL || off == NULL || len == NULL ||
-        read_all(fd, lens, 4 * (size_t)nb) < 0) {
-        goto out;
-    }
-    for (i = 0; i < nb; i++) {
-        len[i] = get_u32(lens + 4 * i);
-        off[i] = (uint32_t)total;
-        total += len[i];
-        if (total + n > FRAME_MAX) {
-            goto out;
+    for (i = 0; i < 64; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
+            return dec_fail(r, "bad hash");
         }
     }
-    data = kw_malloc((size_t)total + 1);
-    if (data == NULL || read_all(fd, data, (size_t)total) < 0) {
-        goto out;
+    memcpy(out, s, 65);
+    return 0;
+}
+
+/* A count of items that take at least `least` bytes each: refused when
+ * the rest of the frame cannot hold them. */
+static int
+dec_count(struct frame_reader *r, size_t least, size_t *count)
+{
+    uint32_t n;
+
+    if (dec_u32(r, &n) < 0) {
+        return -1;
     }
-    j = json_loadb(buf, n, 0, NULL);
-    fb.data = data;
-    fb.off = off;
-    fb.len = len;
-    fb.n = nb;
-    if (j != NULL && restore_blobs(j, &fb, 0) < 0) {
-        json_decref(j);
-        j = NULL;
+    if (r->err == NULL && (size_t)n > (r->n - r->at) / least) {
+        return dec_fail(r, "count beyond the frame");
     }
-out:
-    kw_free(data);
-    kw_free(len);
-    kw_free(off);
-    kw_free(lens);
-    kw_free(buf);
-    return j;
+    *count = n;
+    return 0;
+}
+
+static int
+dec_kind(struct frame_reader *r, unsigned kind)
+{
+    unsigned k;
+
+    if (dec_u8(r, &k) < 0) {
+        return -1;
+    }
+    return k == kind ? 0 : dec_fail(r, "wrong kind of frame");
+}
+
+/* The job in the payload p[0..n) into *job, whose strings point into p.
+ * 0, or -1 with *err. */
+static int
+frame_get_job(unsigned char *p, size_t n, struct convert_job *job,
+              const char **err)
+{
+    struct frame_reader r = {p, n, 0, NULL};
+    uint64_t mb = 0, pto = 0, pcpu = 0, pmem = 0, mtext = 0;
+
+    memset(job, 0, sizeof(*job));
+    extract_limits_default(&job->limits);
+    dec_kind(&r, FRAME_JOB);
+    job->path = dec_str(&r, 0);
+    job->rel = dec_str(&r, 0);
+    job->doc_url = dec_str(&r, 0);
+    job->tree_url = dec_str(&r, 0);
+    job->charset = dec_str(&r, 0);
+    dec_u64(&r, &mb);
+    job->types = dec_str(&r, 0);
+    dec_u64(&r, &pto);
+    dec_u64(&r, &pcpu);
+    dec_u64(&r, &pmem);
+    dec_u64(&r, &mtext);
+    job->limits.pdftotext = dec_str(&r, 0);
+    if (r.err == NULL && (job->path == NULL || job->rel == NULL)) {
+        dec_fail(&r, "job without a path");
+    }
+    if (r.err == NULL && r.at != r.n) {
+        dec_fail(&r, "bytes after the end");
+    }
+    if (r.err != NULL) {
+        *err = r.err;
+        return -1;
+    }
+    job->max_bytes = (size_t)mb;
+    job->limits.pdf_timeout_ms = (long)(int64_t)pto;
+    job->limits.pdf_cpu_seconds = (long)(int64_t)pcpu;
+    job->limits.pdf_mem_bytes = (long)(int64_t)pmem;
+    job->limits.max_text = (size_t)mtext;
+    return 0;
+}
+
+/* The result in the payload p[0..n): a new struct converted that owns p
+ * (its strings point into it), or NULL with *err (p is freed).  A worker
+ * is not trusted: every length and count is checked against the frame. */
+static struct converted *
+frame_get_result(unsigned char *p, size_t n, const char **err)
+{
+    struct frame_reader r = {p, n, 0, NULL};
+    struct converted *c = kw_calloc(1, sizeof(*c));
+    unsigned ok = 0, img = 0;
+    uint64_t size = 0;
+    size_t i;
+
+    if (c == NULL) {
+        kw_free(p);
+        *err = "out of memory";
+        return NULL;
+    }
+    c->block = p;
+    dec_kind(&r, FRAME_RESULT);
+    if (dec_u8(&r, &ok) == 0 && ok > 1) {
+        dec_fail(&r, "bad flag");
+    }
+    if (r.err == NULL && !ok) {
+        if ((c->reason = dec_str(&r, 1)) == NULL) {
+            dec_fail(&r, "failure without a reason");
+        }
+        goto end;
+    }
+    c->ok = 1;
+    c->format = dec_str(&r, 1);
+    c->content_type = dec_str(&r, 1);
+    dec_hash(&r, c->orig_sha256);
+    if (dec_u64(&r, &size) == 0 && size > INT64_MAX) {
+        dec_fail(&r, "bad size");
+    }
+    c->orig_size = (int64_t)size;
+    c->body_html = dec_str(&r, 1);
+    dec_hash(&r, c->body_sha256);
+    c->text = dec_str(&r, 1);
+    c->title = dec_str(&r, 1);
+    c->authors = dec_str(&r, 1);
+    c->date = dec_str(&r, 1);
+    c->language = dec_str(&r, 1);
+    c->language_guess = dec_str(&r, 1);
+    c->description = dec_str(&r, 1);
+    c->canonical = dec_str(&r, 1);
+    if (r.err == NULL && (c->format == NULL || c->content_type == NULL)) {
+        dec_fail(&r, "result without a format");
+    }
+    /* a link: a string (4 + 1 bytes at least) and a flag */
+    if (dec_count(&r, 6, &c->nlinks) == 0 && c->nlinks > 0 &&
+        (c->links = kw_calloc(c->nlinks, sizeof(*c->links))) == NULL) {
+        c->nlinks = 0;
+        dec_fail(&r, "out of memory");
+    }
+    for (i = 0; i < c->nlinks && r.err == NULL; i++) {
+        if ((c->links[i].url = dec_str(&r, 1)) == NULL) {
+            dec_fail(&r, "link without a URL");
+        }
+        if (dec_u8(&r, &img) == 0 && img > 1) {
+            dec_fail(&r, "bad flag");
+        }
+        c->links[i].is_image = (int)img;
+    }
+    /* a section: three strings, nil at least (4 bytes each) */
+    if (dec_count(&r, 12, &c->nsections) == 0 && c->nsections > 0 &&
+        (c->sections = kw_calloc(c->nsections, sizeof(*c->sections))) == NULL) {
+        c->nsections = 0;
+        dec_fail(&r, "out of memory");
+    }
+    for (i = 0; i < c->nsections && r.err == NULL; i++) {
+        c->sections[i].anchor = dec_str(&r, 1);
+        c->sections[i].heading = dec_str(&r, 1);
+        c->sections[i].text = dec_str(&r, 1);
+    }
+    dec_bytes(&r, &c->raw, &c->raw_len, 0, 0);
+end:
+    if (r.err == NULL && r.at != r.n) {
+        dec_fail(&r, "bytes after the end");
+    }
+    if (r.err != NULL) {
+        *err = r.err;
+        converted_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Send the frame in b (made by frame_put_*).  0 or -1. */
+static int
+send_frame(int fd, const struct strbuf *b)
+{
+    return write_all(fd, b->buf, b->len);
+}
+
+/* Read the next frame's payload: 0 with *p (new, n bytes, and a NUL past
+ * them), -1 on EOF or a read error, -2 when its length is over the
+ * limit (nothing more is read: the stream is lost). */
+static int
+recv_frame(int fd, unsigned char **p, size_t *n)
+{
+    unsigned char hdr[4];
+    uint32_t len;
+
+    *p = NULL;
+    *n = 0;
+    if (read_all(fd, hdr, 4) < 0) {
+        return -1;
+    }
+    if ((len = get_u32(hdr)) > FRAME_MAX) {
+        return -2;
+    }
+    if ((*p = kw_malloc((size_t)len + 1)) == NULL) {
+        return -1;
+    }
+    if (read_all(fd, *p, len) < 0) {
+        kw_free(*p);
+        *p = NULL;
+        return -1;
+    }
+    (*p)[len] = 0;
+    *n = len;
+    return 0;
 }
 
 /* The child: apply limits, then convert jobs until the pipe closes. */
@@ -378,7 +585,9 @@ static void
 worker_main(int in, int out, const struct pool_limits *lim)
 {
     struct rlimit rl;
-    json_t *job;
+    struct strbuf out_frame = STRBUF_INIT;
+    unsigned char *p;
+    size_t n;
 
     if (lim->mem_bytes > 0) {
         rl.rlim_cur = rl.rlim_max = (rlim_t)lim->mem_bytes;
@@ -388,10 +597,11 @@ worker_main(int in, int out, const struct pool_limits *lim)
     setrlimit(RLIMIT_STACK, &rl);
     rl.rlim_cur = rl.rlim_max = 0;
     setrlimit(RLIMIT_CORE, &rl);
-    while ((job = recv_frame(in)) != NULL) {
+    while (recv_frame(in, &p, &n) == 0) {
         struct convert_job cj;
         struct rusage ru;
-        json_t *res;
+        struct converted *res;
+        const char *why;
 
         /* RLIMIT_CPU counts the whole life of the process, so each job
          * gets "used so far + cpu_seconds". */
@@ -400,16 +610,17 @@ worker_main(int in, int out, const struct pool_limits *lim)
                                lim->cpu_seconds + 1);
         rl.rlim_max = rl.rlim_cur + 1;
         setrlimit(RLIMIT_CPU, &rl);
-        if (convert_job_from_json(job, &cj) < 0) {
-            res = json_pack("{sbss}", "ok", 0, "reason", "bad job");
+        if (frame_get_job(p, n, &cj, &why) < 0) {
+            res = converted_fail("bad job");
         } else {
             res = convert_file(&cj);
         }
-        if (res == NULL || send_frame(out, res) < 0) {
+        if (res == NULL || frame_put_result(&out_frame, res) < 0 ||
+            send_frame(out, &out_frame) < 0) {
             _exit(3);
         }
-        json_decref(res);
-        json_decref(job);
+        converted_free(res);
+        kw_free(p);
     }
     _exit(0);
 }
@@ -557,10 +768,9 @@ pool_busy(const struct pool *p)
 int
 pool_submit(struct pool *p, const struct convert_job *job, void *tag)
 {
-    json_t *j = convert_job_to_json(job);
-    int i, rc;
+    int i;
 
-    if (j == NULL) {
+    if (frame_put_job(&p->frame, job) < 0) {
         return -1;
     }
     for (i = 0; i < p->n; i++) {
@@ -569,29 +779,19 @@ pool_submit(struct pool *p, const struct convert_job *job, void *tag)
         }
     }
     if (i == p->n) {
-        json_decref(j);
         return -1;
     }
     /* A worker that died and could not be replaced then (no fork, no
      * descriptors): try again now, or fail this submission. */
     if (p->w[i].pid <= 0 && spawn(p, i) < 0) {
-        json_decref(j);
         return -1;
     }
-    rc = send_frame(p->w[i].to, j);
-    json_decref(j);
-    if (rc < 0) {
+    if (send_frame(p->w[i].to, &p->frame) < 0) {
         int sig;
 
         /* A worker that died while idle: replace it and retry once. */
         reap(p, i, &sig);
-        if (spawn(p, i) < 0) {
-            return -1;
-        }
-        j = convert_job_to_json(job);
-        rc = j != NULL ? send_frame(p->w[i].to, j) : -1;
-        json_decref(j);
-        if (rc < 0) {
+        if (spawn(p, i) < 0 || send_frame(p->w[i].to, &p->frame) < 0) {
             return -1;
         }
     }
@@ -608,7 +808,7 @@ pool_submit(struct pool *p, const struct convert_job *job, void *tag)
 }
 
 /* Replace a dead or overdue worker and describe why its job failed. */
-static json_t *
+static struct converted *
 worker_failed(struct pool *p, int i, int timed_out)
 {
     char why[128];
@@ -627,11 +827,39 @@ worker_failed(struct pool *p, int i, int timed_out)
         snprintf(why, sizeof(why), "too complex: worker ran out of memory");
     }
     spawn(p, i);
-    return json_pack("{sbss}", "ok", 0, "reason", why);
+    return converted_fail(why);
+}
+
+/* The result of worker i, which has a frame to read: the result, or a
+ * failed one when the worker died or sent a malformed frame (it is
+ * replaced).  NULL only when out of memory. */
+static struct converted *
+worker_result(struct pool *p, int i)
+{
+    unsigned char *buf;
+    size_t n;
+    const char *why = "frame too long";
+    char msg[128];
+    struct converted *c;
+    int rc, sig;
+
+    rc = recv_frame(p->w[i].from, &buf, &n);
+    if (rc == -1) {
+        return worker_failed(p, i, 0);
+    }
+    if (rc == 0 && (c = frame_get_result(buf, n, &why)) != NULL) {
+        return c;
+    }
+    /* A worker that sends what no worker of ours would is not trusted
+     * with another job. */
+    reap(p, i, &sig);
+    spawn(p, i);
+    snprintf(msg, sizeof(msg), "malformed result from worker: %s", why);
+    return converted_fail(msg);
 }
 
 int
-pool_next(struct pool *p, json_t **result, void **tag)
+pool_next(struct pool *p, struct converted **result, void **tag)
 {
     struct pollfd fds[POOL_MAX];
     int idx[POOL_MAX];
@@ -680,11 +908,8 @@ pool_next(struct pool *p, json_t **result, void **tag)
             }
             *tag = p->w[w].tag;
             p->w[w].busy = 0;
-            *result = recv_frame(p->w[w].from);
-            if (*result == NULL) {
-                *result = worker_failed(p, w, 0);
-            }
-            return 1;
+            *result = worker_result(p, w);
+            return *result != NULL ? 1 : -1;
         }
     }
 }
@@ -712,5 +937,6 @@ pool_stop(struct pool *p)
             close(p->w[i].from);
         }
     }
+    strbuf_free(&p->frame);
     kw_free(p);
 }

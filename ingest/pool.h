@@ -1,15 +1,14 @@
 /*
  * pool: worker processes that run convert_file() under resource limits
  * (hostile-world trap 6: gumbo is super-linear on hostile input).
- * Layer: ingest/.  The parent sends length-prefixed JSON jobs down a pipe
- * and reads length-prefixed JSON results back; a worker that dies (CPU,
- * memory or wall-clock limit, crash) fails that one job with a reason and
+ * Layer: ingest/.  The parent sends each job as a frame down a pipe and
+ * reads the worker's struct converted back as a frame (one codec for
+ * both, in pool.c); a worker that dies (CPU, memory or wall-clock limit,
+ * crash) or sends a malformed frame fails that one job with a reason and
  * is replaced.  Only the parent touches the database.
  */
 #ifndef KW_POOL_H
 #define KW_POOL_H
-
-#include <jansson.h>
 
 #include "convert.h"
 
@@ -32,10 +31,11 @@ int pool_has_idle(const struct pool *p);
 int pool_busy(const struct pool *p);
 /* Hand a job to an idle worker; tag comes back with its result. */
 int pool_submit(struct pool *p, const struct convert_job *job, void *tag);
-/* Wait for one result: 1 with *result (new JSON, as convert_file, or
- * {"ok": false, "reason"} when the worker died) and *tag; 0 when no job
- * is running; -1 on a system error. */
-int pool_next(struct pool *p, json_t **result, void **tag);
+/* Wait for one result: 1 with *result (new, converted_free: as
+ * convert_file made it, or not ok with the reason when the worker died or
+ * sent a malformed frame) and *tag; 0 when no job is running; -1 on a
+ * system error or when out of memory. */
+int pool_next(struct pool *p, struct converted **result, void **tag);
 /* Stop and reap every worker. */
 void pool_stop(struct pool *p);
 

@@ -5,6 +5,7 @@
  */
 #include "store.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -15,12 +16,6 @@
 #include "search.h"
 #include "strbuf.h"
 #include "url.h"
-
-static const char *
-jstr(json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
 
 /* First non-empty of a, b, c. */
 static const char *
@@ -321,16 +316,17 @@ put_chunk(struct db *db, int64_t doc, int64_t ord, const char *anchor,
  * long section is stored as chunks of at most SEARCH_CHUNK_BYTES (see
  * search.h), each with the section's anchor and heading. */
 static int
-put_sections(struct db *db, int64_t doc, const char *title, json_t *secs)
+put_sections(struct db *db, int64_t doc, const char *title,
+             const struct converted *r)
 {
-    size_t i, n = json_array_size(secs), len, k;
+    size_t i, n = r->nsections, len, k;
     int64_t ord = 0;
 
     for (i = 0; i < (n > 0 ? n : 1); i++) {
-        json_t *s = json_array_get(secs, i);
-        const char *anchor = json_string_value(json_array_get(s, 0));
-        const char *heading = json_string_value(json_array_get(s, 1));
-        const char *body = json_string_value(json_array_get(s, 2));
+        const struct converted_section *s = n > 0 ? &r->sections[i] : NULL;
+        const char *anchor = s != NULL ? s->anchor : NULL;
+        const char *heading = s != NULL ? s->heading : NULL;
+        const char *body = s != NULL ? s->text : NULL;
 
         if (heading == NULL) {
             heading = "";
@@ -355,7 +351,7 @@ put_sections(struct db *db, int64_t doc, const char *title, json_t *secs)
 
 /* Every link, by normalised absolute URL (fragment dropped). */
 static int
-put_links(struct db *db, int64_t doc, json_t *links)
+put_links(struct db *db, int64_t doc, const struct converted *r)
 {
     static const char ins[] =
         "INSERT OR IGNORE INTO link(document_id, target_url, is_image)"
@@ -364,9 +360,8 @@ put_links(struct db *db, int64_t doc, json_t *links)
     size_t i;
     int rc = 0;
 
-    for (i = 0; i < json_array_size(links) && rc == 0; i++) {
-        json_t *l = json_array_get(links, i);
-        const char *u = json_string_value(json_array_get(l, 0));
+    for (i = 0; i < r->nlinks && rc == 0; i++) {
+        const char *u = r->links[i].url;
         sqlite3_stmt *st;
 
         strbuf_reset(&norm);
@@ -380,7 +375,7 @@ put_links(struct db *db, int64_t doc, json_t *links)
         }
         db_bind_int64(st, ":d", doc);
         db_bind_text(st, ":u", strbuf_peek(&norm));
-        db_bind_int64(st, ":i", json_integer_value(json_array_get(l, 1)) != 0);
+        db_bind_int64(st, ":i", r->links[i].is_image != 0);
         rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
         sqlite3_reset(st);
     }
@@ -391,38 +386,10 @@ put_links(struct db *db, int64_t doc, json_t *links)
 static int
 put_tags(struct db *db, int64_t doc, const struct manifest_entry *m)
 {
-    static const char tag[] = "INSERT INTO tag(name) VALUES (:n)"
-                              " ON CONFLICT(name) DO UPDATE SET name = name"
-                              " RETURNING id";
-    static const char link[] =
-        "INSERT OR IGNORE INTO document_tag(document_id, tag_id)"
-        " VALUES (:d, :t)";
     size_t i;
 
     for (i = 0; m != NULL && i < m->ntags; i++) {
-        sqlite3_stmt *st = db_stmt(db, tag);
-        int64_t tid;
-        int rc;
-
-        if (st == NULL) {
-            return -1;
-        }
-        db_bind_text(st, ":n", m->tags[i]);
-        rc = sqlite3_step(st);
-        tid = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
-        if (rc != SQLITE_ROW) {
-            return -1;
-        }
-        st = db_stmt(db, link);
-        if (st == NULL) {
-            return -1;
-        }
-        db_bind_int64(st, ":d", doc);
-        db_bind_int64(st, ":t", tid);
-        rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE) {
+        if (document_tag_add(db, doc, m->tags[i]) < 0) {
             return -1;
         }
     }
@@ -491,7 +458,8 @@ store_document(struct db *db, const struct store_doc *d, int64_t *id, char *err,
                size_t errlen)
 {
     const struct manifest_entry *m = d->meta;
-    json_t *r = d->result, *meta;
+    const struct converted *r = d->result;
+    json_t *meta;
     const char *base;
     struct strbuf snorm = STRBUF_INIT;
     struct document last, nd = {0};
@@ -506,7 +474,7 @@ store_document(struct db *db, const struct store_doc *d, int64_t *id, char *err,
     }
     nd.version = 1;
     if (rc == 1) {
-        int same = strcmp(last.orig_sha256, jstr(r, "orig_sha256")) == 0;
+        int same = strcmp(last.orig_sha256, r->orig_sha256) == 0;
 
         nd.version = last.version + 1;
         if (same && strcmp(last.status, DOC_REJECTED) != 0 &&
@@ -526,24 +494,20 @@ store_document(struct db *db, const struct store_doc *d, int64_t *id, char *err,
         outcome = STORE_CHANGED;
     }
 
-    base = d->rel;
-    if (strrchr(base, '/') != NULL) {
-        base = strrchr(base, '/') + 1;
-    }
+    base = url_doc_name(d->rel);
     nd.collection_id = d->collection_id;
     nd.path = d->rel;
-    nd.title = pick(m ? m->title : NULL, jstr(r, "title"), base);
-    nd.language =
-        pick(m ? m->language : NULL, jstr(r, "language"),
-             pick(d->default_language, jstr(r, "language_guess"), NULL));
-    nd.source_url = pick(m ? m->source_url : NULL, d->source_url, NULL);
+    nd.title = pick(m ? m->title : NULL, r->title, base);
+    nd.language = pick(m ? m->language : NULL, r->language,
+                       pick(d->default_language, r->language_guess, NULL));
+    nd.source_url = d->source_url;
     if (url_normalize(nd.source_url != NULL ? nd.source_url : d->doc_url,
                       &snorm, NULL) < 0) {
         strbuf_reset(&snorm);
     }
     nd.source_url_norm = snorm.len > 0 ? strbuf_peek(&snorm) : NULL;
     meta = json_object();
-    json_object_set_new(meta, "format", json_string(jstr(r, "format")));
+    json_object_set_new(meta, "format", json_string(r->format));
     if (m != NULL && m->license != NULL) {
         json_object_set_new(meta, "license", json_string(m->license));
     }
@@ -552,34 +516,32 @@ store_document(struct db *db, const struct store_doc *d, int64_t *id, char *err,
     }
     metatext = json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(meta);
-    if (d->original != NULL &&
-        put_blob(db, d->original, d->original_len, blobhex) < 0) {
+    if (r->raw != NULL && put_blob(db, r->raw, r->raw_len, blobhex) < 0) {
         goto sqlfail;
     }
-    nd.authors = pick(m ? m->authors : NULL, jstr(r, "authors"), NULL);
-    nd.doc_date = jstr(r, "date");
-    nd.description = pick(m ? m->abstract : NULL, jstr(r, "description"), NULL);
-    nd.canonical_url = jstr(r, "canonical");
-    nd.content_type = jstr(r, "content_type");
-    nd.body_html = jstr(r, "body_html");
-    nd.body_text = jstr(r, "text");
+    nd.authors = pick(m ? m->authors : NULL, r->authors, NULL);
+    nd.doc_date = r->date;
+    nd.description = pick(m ? m->abstract : NULL, r->description, NULL);
+    nd.canonical_url = r->canonical;
+    nd.content_type = r->content_type;
+    nd.body_html = r->body_html;
+    nd.body_text = r->text;
     nd.metadata = metatext != NULL ? metatext : "{}";
     nd.retrieved_at = m != NULL && m->retrieved_at >= 0 ? m->retrieved_at
                       : d->retrieved_at >= 0            ? d->retrieved_at
                                                         : DOCUMENT_NO_TIME;
     nd.batch_id = d->batch_id;
     nd.operator_name = d->operator_name;
-    nd.orig_sha256 = jstr(r, "orig_sha256");
-    nd.orig_size = json_integer_value(json_object_get(r, "orig_size"));
-    nd.body_sha256 = jstr(r, "body_sha256");
-    nd.original_blob = d->original != NULL ? blobhex : NULL;
+    nd.orig_sha256 = r->orig_sha256;
+    nd.orig_size = r->orig_size;
+    nd.body_sha256 = r->body_sha256;
+    nd.original_blob = r->raw != NULL ? blobhex : NULL;
     now = (int64_t)time(NULL);
     if (document_insert(db, &nd, now, &doc) < 0) {
         goto sqlfail;
     }
     if (put_signal(db, doc, nd.body_html, nd.body_text) < 0 ||
-        put_sections(db, doc, nd.title, json_object_get(r, "sections")) < 0 ||
-        put_links(db, doc, json_object_get(r, "links")) < 0 ||
+        put_sections(db, doc, nd.title, r) < 0 || put_links(db, doc, r) < 0 ||
         put_tags(db, doc, m) < 0 ||
         (!d->approve &&
          document_supersede(db, d->collection_id, d->rel, doc, 0, now) < 0)) {
@@ -588,8 +550,8 @@ store_document(struct db *db, const struct store_doc *d, int64_t *id, char *err,
     if (d->approve && publish(db, d, doc, err, errlen) < 0) {
         goto fail;
     }
-    if (d->original != NULL && put_asset(db, d->collection_id, d->rel, doc,
-                                         nd.content_type, blobhex, base) < 0) {
+    if (r->raw != NULL && put_asset(db, d->collection_id, d->rel, doc,
+                                    nd.content_type, blobhex, base) < 0) {
         goto sqlfail;
     }
     *id = doc;

@@ -10,9 +10,9 @@
 #ifndef KW_STORE_H
 #define KW_STORE_H
 
-#include <jansson.h>
 #include <stdint.h>
 
+#include "convert.h"
 #include "db.h"
 #include "manifest.h"
 
@@ -28,16 +28,16 @@ struct store_doc {
     int64_t batch_id;
     const char *collection; /* name */
     const char *rel;        /* path in the tree */
-    const char *source_url; /* original URL or NULL */
-    const char *doc_url;    /* URL used for link binding (maybe synthetic) */
+    const char *source_url; /* provenance, or NULL (url_doc's source) */
+    const char *doc_url;    /* what source_url_norm is made of when there
+                               is no source_url (url_doc's key) */
     const char *operator_name;
     const char *default_language;      /* --language, or NULL */
     int64_t retrieved_at;              /* -1: unknown */
     int approve;                       /* publish at once */
-    json_t *result;                    /* convert_file() output, borrowed */
+    const struct converted *result;    /* ok; its raw bytes, if any, are
+                                          kept as an attachment; borrowed */
     const struct manifest_entry *meta; /* or NULL */
-    const unsigned char *original;     /* bytes kept as an attachment */
-    size_t original_len;               /* (PDFs), or NULL/0 */
 };
 
 /* Find or create the collection; update its title when given.  0 with

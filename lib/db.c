@@ -321,6 +321,20 @@ db_bind_null(sqlite3_stmt *st, const char *name)
     return i == 0 ? SQLITE_RANGE : sqlite3_bind_null(st, i);
 }
 
+int
+db_run_int64(struct db *db, const char *sql, const char *name, int64_t v)
+{
+    sqlite3_stmt *st = db_stmt(db, sql);
+    int rc;
+
+    if (st == NULL || db_bind_int64(st, name, v) != SQLITE_OK) {
+        return -1;
+    }
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
 char *
 db_column_dup(sqlite3_stmt *st, int col)
 {

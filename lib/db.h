@@ -71,6 +71,10 @@ int db_bind_textn(sqlite3_stmt *st, const char *name, const char *s, size_t n);
 int db_bind_int64(sqlite3_stmt *st, const char *name, int64_t v);
 int db_bind_blob(sqlite3_stmt *st, const char *name, const void *p, size_t n);
 int db_bind_null(sqlite3_stmt *st, const char *name);
+/* Run the cached statement sql (static storage, as db_stmt) once with
+ * the one parameter `name` bound to v: the per-document step of the
+ * index writers.  0 when it ran to the end, -1 otherwise. */
+int db_run_int64(struct db *db, const char *sql, const char *name, int64_t v);
 /* Copy of a text column (new, kw_free), NULL for SQL NULL or OOM. */
 char *db_column_dup(sqlite3_stmt *st, int col);
 /* A text column as a new JSON string (a copy, so it outlives the step),

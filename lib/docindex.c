@@ -8,21 +8,6 @@
 
 #include "impact.h"
 
-/* Run the one-parameter statement sql with :d bound to doc.  0 or -1. */
-static int
-run_doc(struct db *w, const char *sql, int64_t doc)
-{
-    sqlite3_stmt *st = db_stmt(w, sql);
-    int rc;
-
-    if (st == NULL || db_bind_int64(st, ":d", doc) != SQLITE_OK) {
-        return -1;
-    }
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
 /* 1 when document doc is in the index, 0 when not, -1.  doc_fts_docsize
  * has one row per indexed document (columnsize is on). */
 static int
@@ -52,7 +37,9 @@ docindex_put(struct db *w, int64_t doc)
     if (in != 0) {
         return in < 0 ? -1 : 0;
     }
-    return run_doc(w, sql, doc) < 0 || impact_note_put(w, doc) < 0 ? -1 : 0;
+    return db_run_int64(w, sql, ":d", doc) < 0 || impact_note_put(w, doc) < 0
+               ? -1
+               : 0;
 }
 
 int
@@ -69,7 +56,7 @@ docindex_drop(struct db *w, int64_t doc)
     if (in <= 0) {
         return in;
     }
-    return run_doc(w, sql, doc) < 0 ? -1 : 1;
+    return db_run_int64(w, sql, ":d", doc) < 0 ? -1 : 1;
 }
 
 long

@@ -1110,3 +1110,58 @@ document_earliest_update(struct db *db, int64_t *t)
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 0 : -1;
 }
+
+int
+document_coll_find(struct db *db, const char *name, struct arena *a,
+                   struct document_coll *c)
+{
+    static const char sql[] = "SELECT id, name, title, description"
+                              " FROM collection WHERE name = :n";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    int rc;
+
+    if (st == NULL) {
+        return -1;
+    }
+    db_bind_text(st, ":n", name);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        c->id = sqlite3_column_int64(st, 0);
+        c->name = arena_strdup(a, (const char *)sqlite3_column_text(st, 1));
+        c->title = arena_strdup(a, (const char *)sqlite3_column_text(st, 2));
+        c->description =
+            arena_strdup(a, (const char *)sqlite3_column_text(st, 3));
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+document_tag_add(struct db *w, int64_t doc, const char *name)
+{
+    static const char tag[] = "INSERT INTO tag(name) VALUES (:n)"
+                              " ON CONFLICT(name) DO UPDATE SET name = name"
+                              " RETURNING id";
+    static const char link[] =
+        "INSERT OR IGNORE INTO document_tag(document_id, tag_id)"
+        " VALUES (:d, :t)";
+    sqlite3_stmt *st = db_stmt(w, tag);
+    int64_t tid;
+    int rc;
+
+    if (st == NULL) {
+        return -1;
+    }
+    db_bind_text(st, ":n", name);
+    rc = sqlite3_step(st);
+    tid = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW || (st = db_stmt(w, link)) == NULL) {
+        return -1;
+    }
+    db_bind_int64(st, ":d", doc);
+    db_bind_int64(st, ":t", tid);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}

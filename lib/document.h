@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "db.h"
 
 /* The statuses of a document (the CHECK of document.status).  String
@@ -159,6 +160,24 @@ enum document_facet {
  * their counts; a NULL value (a document without a year) may come. */
 int document_facet(struct db *db, int64_t collection, enum document_facet f,
                    document_count_fn each, void *ctx);
+
+/* Tag document doc with name (the tag is made when new; tagging twice is
+ * one tag).  Inside the caller's write transaction.  0, or -1 on a
+ * database error. */
+int document_tag_add(struct db *w, int64_t doc, const char *name);
+
+/* A collection as its pages show it; strings from the caller's arena. */
+struct document_coll {
+    int64_t id;
+    const char *name;
+    const char *title;
+    const char *description;
+};
+
+/* The collection called name into *c, its strings copied into arena a
+ * (borrowed).  1 found, 0 when there is none, -1 on a database error. */
+int document_coll_find(struct db *db, const char *name, struct arena *a,
+                       struct document_coll *c);
 
 /* A collection with its published documents. */
 struct document_collection {

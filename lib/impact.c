@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "heap.h"
 #include "rank.h"
 #include "searchcat.h"
 #include "tokenizer.h"
@@ -83,28 +84,7 @@ cand_worse(const struct cand *a, const struct cand *b)
     return a->impact < b->impact || (a->impact == b->impact && a->doc > b->doc);
 }
 
-static void
-cand_sift(struct cand *h, size_t n, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, w = i;
-        struct cand t;
-
-        if (l < n && cand_worse(&h[l], &h[w])) {
-            w = l;
-        }
-        if (l + 1 < n && cand_worse(&h[l + 1], &h[w])) {
-            w = l + 1;
-        }
-        if (w == i) {
-            return;
-        }
-        t = h[i];
-        h[i] = h[w];
-        h[w] = t;
-        i = w;
-    }
-}
+HEAP_SIFT_DOWN(cand_sift, struct cand, cand_worse)
 
 static int
 cand_best_first(const void *a, const void *b)
@@ -411,15 +391,8 @@ impact_note_put(struct db *w, int64_t doc)
     static const char sql[] =
         "INSERT OR IGNORE INTO impact_late(document_id)"
         " SELECT :d FROM impact_meta WHERE id = 1 AND upto >= :d";
-    sqlite3_stmt *st = db_stmt(w, sql);
-    int rc;
 
-    if (st == NULL || db_bind_int64(st, ":d", doc) != SQLITE_OK) {
-        return -1;
-    }
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return db_run_int64(w, sql, ":d", doc);
 }
 
 int

@@ -898,12 +898,6 @@ put_extras(struct imp *im, int64_t doc, const json_t *rec)
     static const char link[] =
         "INSERT OR IGNORE INTO link(document_id, target_url, is_image)"
         " VALUES (:d, :u, :i)";
-    static const char tag[] = "INSERT INTO tag(name) VALUES (:n)"
-                              " ON CONFLICT(name) DO UPDATE SET name = name"
-                              " RETURNING id";
-    static const char dtag[] =
-        "INSERT OR IGNORE INTO document_tag(document_id, tag_id)"
-        " VALUES (:d, :t)";
     static const char sig[] =
         "INSERT INTO doc_signal(document_id, link_share, sketch)"
         " VALUES (:d, :l, :s)";
@@ -928,23 +922,9 @@ put_extras(struct imp *im, int64_t doc, const json_t *rec)
         }
     }
     for (i = 0; i < json_array_size(tags); i++) {
-        int64_t tid;
-        int rc;
+        const char *name = json_string_value(json_array_get(tags, i));
 
-        if (json_string_value(json_array_get(tags, i)) == NULL ||
-            (st = db_stmt(im->w, tag)) == NULL) {
-            return db_fail(im, "tag");
-        }
-        db_bind_text(st, ":n", json_string_value(json_array_get(tags, i)));
-        rc = sqlite3_step(st);
-        tid = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
-        if (rc != SQLITE_ROW || (st = db_stmt(im->w, dtag)) == NULL) {
-            return db_fail(im, "tag");
-        }
-        db_bind_int64(st, ":d", doc);
-        db_bind_int64(st, ":t", tid);
-        if (step_done(st) < 0) {
+        if (name == NULL || document_tag_add(im->w, doc, name) < 0) {
             return db_fail(im, "tag");
         }
     }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "heap.h"
 #include "html.h"
 #include "impact.h"
 #include "query.h"
@@ -328,30 +329,11 @@ mark_exact(struct db *db, struct scan *sc, const char *tn1, const char *tn2)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Restore the heap property below node i of the k-element heap h, whose
- * root is the worst hit (by hit_cmp). */
-static void
-sift_down(struct hit *h, size_t k, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, w = i;
-        struct hit t;
-
-        if (l < k && hit_cmp(&h[l], &h[w]) > 0) {
-            w = l;
-        }
-        if (l + 1 < k && hit_cmp(&h[l + 1], &h[w]) > 0) {
-            w = l + 1;
-        }
-        if (w == i) {
-            return;
-        }
-        t = h[i];
-        h[i] = h[w];
-        h[w] = t;
-        i = w;
-    }
-}
+/* 1 when hit a sorts after b: the worse one sits at the heap's root. */
+#define HIT_WORSE(a, b) (hit_cmp((a), (b)) > 0)
+/* sift_down(h, k, i): restore the heap property below node i of the
+ * k-element heap h, whose root is the worst hit (by hit_cmp). */
+HEAP_SIFT_DOWN(sift_down, struct hit, HIT_WORSE)
 
 /* Put the best k of the n hits first, in result order (the rest stay
  * behind them in no order): a heap of the k best so far, O(n log k),

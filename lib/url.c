@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "ascii.h"
+#include "html.h"
 
 /* Hosts and labels longer than DNS allows are malformed, not just rare:
  * refusing them keeps the key space and the policy match bounded. */
@@ -636,4 +637,57 @@ url_host_is_ip(const char *host)
         k--;
     }
     return is_number_label(host + k, n - k);
+}
+
+const char *
+url_doc_name(const char *rel)
+{
+    const char *slash = strrchr(rel, '/');
+
+    return slash != NULL ? slash + 1 : rel;
+}
+
+/* a when set and not empty, else NULL. */
+static const char *
+nonempty(const char *a)
+{
+    return a != NULL && a[0] != '\0' ? a : NULL;
+}
+
+int
+url_doc(const struct url_doc_in *in, struct url_doc *out)
+{
+    const char *tree, *source;
+
+    strbuf_init(&out->tree_path);
+    strbuf_puts(&out->tree_path, in->tree_url);
+    url_encode_path(&out->tree_path, in->rel, strlen(in->rel));
+    if (!strbuf_ok(&out->tree_path)) {
+        return -1;
+    }
+    tree = strbuf_peek(&out->tree_path);
+    if (in->fetched_url != NULL) {
+        out->base = out->checked = in->fetched_url;
+    } else if (in->manifest_url != NULL) {
+        out->base = out->checked = in->manifest_url;
+    } else {
+        out->base = tree;
+        out->checked = in->tree_is_source ? tree : NULL;
+    }
+    source = in->fetched_url != NULL ? in->fetched_url
+             : in->tree_is_source    ? tree
+                                     : NULL;
+    out->source = nonempty(in->manifest_url) != NULL ? in->manifest_url
+                                                     : nonempty(source);
+    out->key = out->source != NULL       ? out->source
+               : in->fetched_url != NULL ? in->fetched_url
+                                         : tree;
+    out->name = url_doc_name(in->rel);
+    return 0;
+}
+
+void
+url_doc_free(struct url_doc *d)
+{
+    strbuf_free(&d->tree_path);
 }

@@ -1,7 +1,8 @@
 /*
  * url: RFC 3986 reference resolution and the normal form of http(s) URLs
  * that the portal uses as a lookup key (links bound late, provenance, the
- * vetting policy).  Layer: lib/, depends on libc and strbuf/alloc only;
+ * vetting policy), and the one decision of an ingested document's URLs.
+ * Layer: lib/, depends on libc and strbuf/alloc/html only;
  * never on microhttpd.h, server/ or ingest/.  Every input is a stranger's
  * string: nothing here trusts its length, bytes or syntax, and every
  * function that writes appends to a strbuf only on success.
@@ -65,5 +66,54 @@ int url_hexval(int c);
  * trailing spaces and controls, so "/\t/evil.example" would become
  * "//evil.example": any such byte refuses the whole value. */
 int url_is_local_path(const char *s);
+
+/*
+ * The URLs of an ingested document, decided in one place.  The inputs,
+ * all borrowed, any of the three URLs may be NULL:
+ *   tree_url    the tree's base URL, ending in '/' (--source-url's, or a
+ *               private http://kwangmyong.invalid/c/NAME/ one)
+ *   rel         the file's path inside the tree
+ *   tree_is_source  1 when the tree's base is a real origin (--source-url
+ *               given, or the site of a WARC)
+ *   manifest_url    the manifest's source_url for the file
+ *   fetched_url     the final URL it was fetched from (--fetch, WARC)
+ * The decisions, borrowed from the inputs or from out->tree_path:
+ *   base     relative links resolve against it: the fetched URL, else
+ *            the manifest's, else the tree path's URL
+ *   checked  the origin the vetting policy checks: as base, but NULL for a
+ *            tree without a real origin
+ *   source   the provenance stored with the document (the first non-empty
+ *            of the manifest's, the fetched one, the tree path's URL when
+ *            the tree is a real origin), or NULL
+ *   key      what its lookup key (source_url_norm) is normalised from:
+ *            source, else the fetched URL, else the tree path's URL
+ *   name     the file's name: rel after its last '/' (the title when
+ *            nothing better is known, an attachment's file name)
+ * The manifest comes before the fetched URL for source but after it for
+ * base and checked: that is how the tree was when they were written in
+ * three places, kept as it is.  0, or -1 when out of memory (url_doc_free
+ * anyway).
+ */
+struct url_doc_in {
+    const char *tree_url;
+    const char *rel;
+    int tree_is_source;
+    const char *manifest_url;
+    const char *fetched_url;
+};
+
+struct url_doc {
+    struct strbuf tree_path; /* tree_url + rel, percent-encoded; owned */
+    const char *base;
+    const char *checked;
+    const char *source;
+    const char *key;
+    const char *name;
+};
+
+int url_doc(const struct url_doc_in *in, struct url_doc *out);
+void url_doc_free(struct url_doc *d);
+/* rel after its last '/' (borrowed from rel): a document's file name. */
+const char *url_doc_name(const char *rel);
 
 #endif

@@ -95,41 +95,6 @@ int_arg(struct req *req, const char *name, long def, long max)
     return n;
 }
 
-struct coll {
-    int64_t id;
-    const char *name;
-    const char *title;
-    const char *description;
-};
-
-/* Look up a collection by name into c (arena strings).  1 found, 0 not,
- * -1 on error. */
-static int
-coll_find(struct req *req, const char *name, struct coll *c)
-{
-    static const char sql[] = "SELECT id, name, title, description"
-                              " FROM collection WHERE name = :n";
-    sqlite3_stmt *st = db_stmt(req->db, sql);
-    int rc;
-
-    if (st == NULL) {
-        return -1;
-    }
-    db_bind_text(st, ":n", name);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        c->id = sqlite3_column_int64(st, 0);
-        c->name =
-            arena_strdup(req->arena, (const char *)sqlite3_column_text(st, 1));
-        c->title =
-            arena_strdup(req->arena, (const char *)sqlite3_column_text(st, 2));
-        c->description =
-            arena_strdup(req->arena, (const char *)sqlite3_column_text(st, 3));
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-}
-
 /* collection_add's context. */
 struct coll_list {
     struct req *req;
@@ -215,7 +180,7 @@ page_collection_slash_get(struct req *req, json_t **model)
 /* collection_doc_add's and facet_add's context. */
 struct coll_page {
     struct req *req;
-    const struct coll *c;
+    const struct document_coll *c;
     int api;
     json_t *arr;
     const char *param; /* facet_add: the filter's argument name */
@@ -266,7 +231,8 @@ facet_add(void *ctx, const char *v, int64_t n)
 /* The documents of one collection, one page of them, with facets.
  * Filters: lang, year, tag; sort: title (default) or date. */
 static int
-collection_model(struct req *req, const struct coll *c, int api, json_t **out)
+collection_model(struct req *req, const struct document_coll *c, int api,
+                 json_t **out)
 {
     static const enum document_facet facet[3] = {
         DOCUMENT_FACET_LANGUAGE, DOCUMENT_FACET_YEAR, DOCUMENT_FACET_TAG};
@@ -343,8 +309,8 @@ collection_model(struct req *req, const struct coll *c, int api, json_t **out)
 int
 page_collection_get(struct req *req, json_t **model)
 {
-    struct coll c;
-    int rc = coll_find(req, req->captures[0], &c);
+    struct document_coll c;
+    int rc = document_coll_find(req->db, req->captures[0], req->arena, &c);
 
     if (rc <= 0) {
         return rc < 0 ? 500 : 404;
@@ -356,8 +322,8 @@ page_collection_get(struct req *req, json_t **model)
 int
 page_api_collection_get(struct req *req, json_t **model)
 {
-    struct coll c;
-    int rc = coll_find(req, req->captures[0], &c);
+    struct document_coll c;
+    int rc = document_coll_find(req->db, req->captures[0], req->arena, &c);
 
     if (rc <= 0) {
         return rc < 0 ? 500 : 404;
@@ -368,7 +334,7 @@ page_api_collection_get(struct req *req, json_t **model)
 /* Serve an asset or attachment of collection c at path (raw bytes, with
  * Range support).  Returns the status, 0 when there is no such asset. */
 static int
-serve_asset(struct req *req, const struct coll *c, const char *path)
+serve_asset(struct req *req, const struct document_coll *c, const char *path)
 {
     static const char sql[] =
         "SELECT a.content_type, a.filename, a.document_id, a.blob_sha256,"
@@ -493,7 +459,8 @@ stored_put(struct req *req, int64_t doc, const char *html, size_t len,
 
 /* Neighbour of path in the collection, by path order. */
 static json_t *
-neighbour(struct req *req, const struct coll *c, const char *path, int next)
+neighbour(struct req *req, const struct document_coll *c, const char *path,
+          int next)
 {
     struct document d;
     json_t *o;
@@ -513,7 +480,8 @@ neighbour(struct req *req, const struct coll *c, const char *path, int next)
 /* The model of one published document: metadata, provenance, bound body,
  * attachments.  api adds links and raw fields.  NULL on error. */
 static json_t *
-document_model(struct req *req, int64_t id, const struct coll *cin, int api)
+document_model(struct req *req, int64_t id, const struct document_coll *cin,
+               int api)
 {
     static const char att[] =
         "SELECT a.path, a.filename, b.size FROM asset a"
@@ -525,7 +493,7 @@ document_model(struct req *req, int64_t id, const struct coll *cin, int api)
     json_t *m, *prov, *atts, *meta;
     struct strbuf body = STRBUF_INIT;
     struct document d;
-    struct coll c;
+    struct document_coll c;
     const char *path;
     int rc;
 
@@ -644,7 +612,7 @@ document_model(struct req *req, int64_t id, const struct coll *cin, int api)
 
 /* Render, compress and store the page of document id, then serve it. */
 static int
-stored_build(struct req *req, int64_t id, const struct coll *c)
+stored_build(struct req *req, int64_t id, const struct document_coll *c)
 {
     struct resp *r = &req->resp;
     json_t *m = document_model(req, id, c, 0);
@@ -689,7 +657,7 @@ stored_build(struct req *req, int64_t id, const struct coll *c)
 /* A withdrawn or never-published path: 410 with the tombstone, 0 when
  * nothing was ever published there. */
 static int
-tombstone(struct req *req, const struct coll *c, const char *path,
+tombstone(struct req *req, const struct document_coll *c, const char *path,
           json_t **model)
 {
     struct document d;
@@ -722,11 +690,11 @@ int
 page_document_get(struct req *req, json_t **model)
 {
     const char *path = req->captures[1];
-    struct coll c;
+    struct document_coll c;
     int64_t id = 0;
     int rc;
 
-    rc = coll_find(req, req->captures[0], &c);
+    rc = document_coll_find(req->db, req->captures[0], req->arena, &c);
     if (rc <= 0) {
         return rc < 0 ? 500 : 404;
     }

@@ -246,31 +246,6 @@ paging(struct opds *f, const char *path, const char *query, long page,
 
 /* ---- /opds/c/NAME: a collection's documents ---- */
 
-/* The id and title (arena) of the collection called name: 1, 0 when
- * there is none, -1 on a database error. */
-static int
-collection_get(struct req *req, const char *name, int64_t *id,
-               const char **title)
-{
-    static const char sql[] = "SELECT id, title FROM collection"
-                              " WHERE name = :n";
-    sqlite3_stmt *st = db_stmt(req->db, sql);
-    int rc;
-
-    if (st == NULL) {
-        return -1;
-    }
-    db_bind_text(st, ":n", name);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
-        *title =
-            arena_strdup(req->arena, (const char *)sqlite3_column_text(st, 1));
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-}
-
 /* collect_id's context: the ids of a listing. */
 struct ids {
     int64_t id[OPDS_PAGE];
@@ -308,6 +283,7 @@ int
 page_opds_collection_get(struct req *req, json_t **model)
 {
     struct document_filter flt = {0, NULL, NULL, NULL};
+    struct document_coll coll = {0, NULL, NULL, NULL};
     struct opds f;
     struct ids ids = {{0}, 0};
     struct strbuf q = STRBUF_INIT;
@@ -316,7 +292,9 @@ page_opds_collection_get(struct req *req, json_t **model)
     int64_t total = 0;
     int rc;
 
-    rc = collection_get(req, name, &flt.collection_id, &title);
+    rc = document_coll_find(req->db, name, req->arena, &coll);
+    flt.collection_id = coll.id;
+    title = coll.title;
     if (rc <= 0) {
         *model = NULL;
         return rc < 0 ? 500 : 404;

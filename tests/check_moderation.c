@@ -497,7 +497,7 @@ START_TEST(test_ingest_and_web_approve_agree)
      * form, and version 3 stored by ingest --approve (store_document). */
     int64_t w[2], wl, c[2], cl, w3, c3;
     struct store_doc sd;
-    json_t *r;
+    struct converted r;
     char err[256], web[300], cli[300], want[300], buf[300];
 
     approve_scene("web", w, &wl);
@@ -506,11 +506,16 @@ START_TEST(test_ingest_and_web_approve_agree)
     ck_assert_int_eq(moderation_approve(db, w3, "op", NULL, NULL), MOD_OK);
 
     /* New bytes (another sha256), so ingest stores version 3. */
-    r = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "orig_sha256",
-                  OTHER64, "body_sha256", OTHER64, "title", "V3", "format",
-                  "html", "content_type", "text/html", "body_html",
-                  "<p>new</p>", "text", "new", "orig_size", (json_int_t)3);
-    ck_assert_ptr_nonnull(r);
+    memset(&r, 0, sizeof(r));
+    r.ok = 1;
+    snprintf(r.orig_sha256, sizeof(r.orig_sha256), "%s", OTHER64);
+    snprintf(r.body_sha256, sizeof(r.body_sha256), "%s", OTHER64);
+    r.title = "V3";
+    r.format = "html";
+    r.content_type = "text/html";
+    r.body_html = "<p>new</p>";
+    r.text = "new";
+    r.orig_size = 3;
     memset(&sd, 0, sizeof(sd));
     sd.collection_id = 1;
     sd.batch_id = 1;
@@ -520,13 +525,12 @@ START_TEST(test_ingest_and_web_approve_agree)
     sd.operator_name = "op";
     sd.retrieved_at = -1;
     sd.approve = 1;
-    sd.result = r;
+    sd.result = &r;
     ck_assert_int_eq(db_write_begin(db), SQLITE_OK);
     ck_assert_msg(store_document(db, &sd, &c3, err, sizeof(err)) ==
                       STORE_CHANGED,
                   "%s", err);
     ck_assert_int_eq(db_write_commit(db), SQLITE_OK);
-    json_decref(r);
     ck_assert_str_eq(q_text("SELECT source_url_norm FROM document WHERE"
                             " id = ?1",
                             c3, buf, sizeof(buf)),

@@ -1,8 +1,8 @@
 /*
  * check_pool: the worker pool's frames (ingest/pool.c), compiled in here
- * to reach its static framing functions: long strings travel beside the
- * JSON and come back equal, and every malformed frame a broken or hostile
- * worker could send is refused instead of read out of bounds.
+ * to reach its static codec: a job and a struct converted come back equal
+ * through a pipe, and every malformed frame a broken or hostile worker
+ * could send is refused (a per-file error) instead of read out of bounds.
  */
 #include "../ingest/pool.c"
 
@@ -43,133 +43,378 @@ teardown(void)
     close(fds[1]);
 }
 
-/* A string of n bytes of c. */
-static json_t *
+/* A string of n bytes of c (new). */
+static char *
 long_string(size_t n, char c)
 {
-    char *s = kw_malloc(n);
-    json_t *j;
+    char *s = kw_malloc(n + 1);
 
     ck_assert_ptr_nonnull(s);
     memset(s, c, n);
-    j = json_stringn(s, n);
-    kw_free(s);
-    return j;
+    s[n] = '\0';
+    return s;
+}
+
+/* A result with every field set, long and short strings, Hangul, a NULL
+ * anchor and heading, and raw bytes with a NUL in them. */
+static struct converted *
+sample(void)
+{
+    struct converted *c = kw_calloc(1, sizeof(*c));
+
+    ck_assert_ptr_nonnull(c);
+    c->ok = 1;
+    c->format = kw_strdup("pdf");
+    c->content_type = kw_strdup("application/pdf");
+    memset(c->orig_sha256, 'a', 64);
+    memset(c->body_sha256, '0', 64);
+    c->orig_size = 5000000000LL;
+    c->body_html = long_string(70000, 'b');
+    c->text = kw_strdup("\xed\x95\x9c\xea\xb8\x80 text");
+    c->title = kw_strdup("A title");
+    c->date = kw_strdup("2024-01-02");
+    c->language_guess = kw_strdup("ko");
+    c->canonical = kw_strdup("http://x/a");
+    c->nlinks = 2;
+    c->links = kw_calloc(2, sizeof(*c->links));
+    c->links[0].url = kw_strdup("http://x/b");
+    c->links[1].url = kw_strdup("http://x/i.png");
+    c->links[1].is_image = 1;
+    c->nsections = 2;
+    c->sections = kw_calloc(2, sizeof(*c->sections));
+    c->sections[0].text = long_string(3000, 'c');
+    c->sections[1].anchor = kw_strdup("s1");
+    c->sections[1].heading = kw_strdup("One");
+    c->sections[1].text = kw_strdup("");
+    c->raw = (unsigned char *)kw_strndup("%PDF\0x", 6);
+    c->raw_len = 6;
+    return c;
+}
+
+static void
+str_eq(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL) {
+        ck_assert_ptr_eq(a, b);
+    } else {
+        ck_assert_str_eq(a, b);
+    }
+}
+
+static void
+same_result(const struct converted *a, const struct converted *b)
+{
+    size_t i;
+
+    ck_assert_int_eq(a->ok, b->ok);
+    str_eq(a->reason, b->reason);
+    str_eq(a->format, b->format);
+    str_eq(a->content_type, b->content_type);
+    if (a->ok) {
+        ck_assert_str_eq(a->orig_sha256, b->orig_sha256);
+        ck_assert_str_eq(a->body_sha256, b->body_sha256);
+    }
+    ck_assert(a->orig_size == b->orig_size);
+    str_eq(a->body_html, b->body_html);
+    str_eq(a->text, b->text);
+    str_eq(a->title, b->title);
+    str_eq(a->authors, b->authors);
+    str_eq(a->date, b->date);
+    str_eq(a->language, b->language);
+    str_eq(a->language_guess, b->language_guess);
+    str_eq(a->description, b->description);
+    str_eq(a->canonical, b->canonical);
+    ck_assert_uint_eq(a->nlinks, b->nlinks);
+    for (i = 0; i < a->nlinks; i++) {
+        str_eq(a->links[i].url, b->links[i].url);
+        ck_assert_int_eq(a->links[i].is_image, b->links[i].is_image);
+    }
+    ck_assert_uint_eq(a->nsections, b->nsections);
+    for (i = 0; i < a->nsections; i++) {
+        str_eq(a->sections[i].anchor, b->sections[i].anchor);
+        str_eq(a->sections[i].heading, b->sections[i].heading);
+        str_eq(a->sections[i].text, b->sections[i].text);
+    }
+    ck_assert_uint_eq(a->raw_len, b->raw_len);
+    ck_assert((a->raw == NULL) == (b->raw == NULL));
+    if (a->raw != NULL) {
+        ck_assert_int_eq(memcmp(a->raw, b->raw, a->raw_len), 0);
+    }
+}
+
+/* Frame c and decode the frame's payload, as the writer would. */
+static struct converted *
+through(const struct converted *c, const char **why)
+{
+    struct strbuf b = STRBUF_INIT;
+    unsigned char *p;
+    size_t n;
+
+    ck_assert_int_eq(frame_put_result(&b, c), 0);
+    n = b.len - 4;
+    ck_assert_uint_eq(get_u32((unsigned char *)b.buf), n);
+    p = kw_malloc(n + 1);
+    ck_assert_ptr_nonnull(p);
+    memcpy(p, b.buf + 4, n);
+    p[n] = 0;
+    strbuf_free(&b);
+    return frame_get_result(p, n, why);
 }
 
 START_TEST(test_roundtrip)
 {
-    json_t *j = json_object(), *a = json_array(), *copy, *r;
+    struct converted *c = sample(), *f = converted_fail("too large: 9 bytes");
+    struct converted *r;
+    const char *why = NULL;
 
-    json_object_set_new(j, "short", json_string("x"));
-    json_object_set_new(j, "body", long_string(BLOB_MIN, 'b'));
-    json_object_set_new(j, "just_short", long_string(BLOB_MIN - 1, 's'));
-    json_array_append_new(a, long_string(5000, 'a'));
-    json_array_append_new(a, json_pack("[s]", "inner"));
-    json_array_append_new(a, json_pack("[o]", long_string(3000, 'c')));
-    json_array_append_new(a, json_string("\xed\x95\x9c\xea\xb8\x80"));
-    json_object_set_new(j, "sections", a);
-    json_object_set_new(j, "n", json_integer(5));
-    copy = json_deep_copy(j);
-    ck_assert_int_eq(send_frame(fds[1], j), 0);
-    json_decref(j);
-    r = recv_frame(fds[0]);
-    ck_assert_ptr_nonnull(r);
-    ck_assert(json_equal(r, copy));
-    json_decref(r);
-    json_decref(copy);
+    r = through(c, &why);
+    ck_assert_msg(r != NULL, "%s", why);
+    same_result(c, r);
+    converted_free(r);
+    r = through(f, &why);
+    ck_assert_msg(r != NULL, "%s", why);
+    same_result(f, r);
+    converted_free(r);
+    converted_free(c);
+    converted_free(f);
 }
 END_TEST
 
-/* Write a frame by hand: JSON text, then nb strings of lens[] bytes taken
- * from data in turn. */
+START_TEST(test_job_roundtrip)
+{
+    struct convert_job job, back;
+    struct strbuf b = STRBUF_INIT;
+    unsigned char *p;
+    size_t n;
+    const char *why = NULL;
+
+    memset(&job, 0, sizeof(job));
+    job.path = "/tmp/t/a b.html";
+    job.rel = "a b.html";
+    job.doc_url = "http://x/a%20b.html";
+    job.tree_url = "http://x/";
+    job.max_bytes = 1 << 20;
+    job.types = "html text";
+    extract_limits_default(&job.limits);
+    job.limits.pdf_mem_bytes = -1;
+    ck_assert_int_eq(frame_put_job(&b, &job), 0);
+    ck_assert_int_eq(send_frame(fds[1], &b), 0);
+    strbuf_free(&b);
+    ck_assert_int_eq(recv_frame(fds[0], &p, &n), 0);
+    ck_assert_int_eq(frame_get_job(p, n, &back, &why), 0);
+    ck_assert_str_eq(back.path, job.path);
+    ck_assert_str_eq(back.rel, job.rel);
+    ck_assert_str_eq(back.doc_url, job.doc_url);
+    ck_assert_str_eq(back.tree_url, job.tree_url);
+    ck_assert_ptr_null(back.charset);
+    ck_assert_str_eq(back.types, job.types);
+    ck_assert_uint_eq(back.max_bytes, job.max_bytes);
+    ck_assert_int_eq(back.limits.pdf_timeout_ms, job.limits.pdf_timeout_ms);
+    ck_assert_int_eq(back.limits.pdf_cpu_seconds, job.limits.pdf_cpu_seconds);
+    ck_assert_int_eq(back.limits.pdf_mem_bytes, -1);
+    ck_assert_uint_eq(back.limits.max_text, job.limits.max_text);
+    str_eq(back.limits.pdftotext, job.limits.pdftotext);
+    /* a job is not a result */
+    ck_assert_ptr_null(frame_get_result(p, n, &why));
+    ck_assert_str_eq(why, "wrong kind of frame");
+}
+END_TEST
+
+/* Write a frame by hand: the length, then the payload. */
 static void
-raw_frame(const char *json, uint32_t nb, const uint32_t *lens, const char *data,
-          size_t ndata)
+raw_frame(const void *payload, size_t n)
 {
     unsigned char b[4];
-    uint32_t i;
 
-    put_u32(b, (uint32_t)strlen(json));
+    put_u32(b, (uint32_t)n);
     ck_assert_int_eq(write_all(fds[1], b, 4), 0);
-    ck_assert_int_eq(write_all(fds[1], json, strlen(json)), 0);
-    put_u32(b, nb);
-    ck_assert_int_eq(write_all(fds[1], b, 4), 0);
-    for (i = 0; i < nb && lens != NULL; i++) {
-        put_u32(b, lens[i]);
-        ck_assert_int_eq(write_all(fds[1], b, 4), 0);
+    if (n > 0) {
+        ck_assert_int_eq(write_all(fds[1], payload, n), 0);
     }
-    if (ndata > 0) {
-        ck_assert_int_eq(write_all(fds[1], data, ndata), 0);
-    }
+}
+
+/* Read the next frame and decode it as a result: NULL with *why when it
+ * is refused. */
+static struct converted *
+read_result(const char **why)
+{
+    unsigned char *p;
+    size_t n;
+
+    *why = NULL;
+    ck_assert_int_eq(recv_frame(fds[0], &p, &n), 0);
+    return frame_get_result(p, n, why);
 }
 
 START_TEST(test_hand_made)
 {
-    static const uint32_t three[] = {3};
-    json_t *r;
+    static const char ok[] = "R\0\0\0\0\3abc";
+    struct converted *r;
+    const char *why;
 
     /* a well-formed frame written by hand reads back */
-    raw_frame("{\"a\":{\"\\u0001\":0}}", 1, three, "abc", 3);
-    r = recv_frame(fds[0]);
-    ck_assert_ptr_nonnull(r);
-    ck_assert_str_eq(json_string_value(json_object_get(r, "a")), "abc");
-    json_decref(r);
+    raw_frame(ok, sizeof(ok));
+    r = read_result(&why);
+    ck_assert_msg(r != NULL, "%s", why);
+    ck_assert_int_eq(r->ok, 0);
+    ck_assert_str_eq(r->reason, "abc");
+    converted_free(r);
 }
 END_TEST
 
-START_TEST(test_index_out_of_range)
+START_TEST(test_length_beyond_frame)
 {
-    static const uint32_t three[] = {3};
+    /* the reason says 4 bytes, the frame holds 3 and a NUL */
+    static const char bad[] = "R\0\0\0\0\4abc";
+    const char *why;
 
-    raw_frame("{\"a\":{\"\\u0001\":1}}", 1, three, "abc", 3);
-    ck_assert_ptr_null(recv_frame(fds[0]));
+    raw_frame(bad, sizeof(bad));
+    ck_assert_ptr_null(read_result(&why));
+    ck_assert_str_eq(why, "length beyond the frame");
 }
 END_TEST
 
-START_TEST(test_negative_index)
+START_TEST(test_not_terminated)
 {
-    static const uint32_t three[] = {3};
+    static const char bad[] = "R\0\0\0\0\2abc";
+    const char *why;
 
-    raw_frame("[{\"\\u0001\":-1}]", 1, three, "abc", 3);
-    ck_assert_ptr_null(recv_frame(fds[0]));
+    raw_frame(bad, sizeof(bad) - 1);
+    ck_assert_ptr_null(read_result(&why));
+    ck_assert_str_eq(why, "string not terminated");
 }
 END_TEST
 
 START_TEST(test_invalid_utf8)
 {
-    static const uint32_t two[] = {2};
+    static const char bad[] = "R\0\0\0\0\2\xc3\x28";
+    static const char nul[] = "R\0\0\0\0\3a\0b";
+    const char *why;
 
-    raw_frame("[{\"\\u0001\":0}]", 1, two, "\xc3\x28", 2);
-    ck_assert_ptr_null(recv_frame(fds[0]));
+    raw_frame(bad, sizeof(bad));
+    ck_assert_ptr_null(read_result(&why));
+    ck_assert_str_eq(why, "string not UTF-8");
+    raw_frame(nul, sizeof(nul));
+    ck_assert_ptr_null(read_result(&why));
+    ck_assert_str_eq(why, "string not UTF-8");
 }
 END_TEST
 
-START_TEST(test_too_many_strings)
+/* Counts no frame can hold, in the sample without links, sections or raw
+ * bytes, whose last 12 bytes are the two counts and the nil. */
+START_TEST(test_bad_counts)
 {
-    raw_frame("[]", BLOB_MAX + 1, NULL, NULL, 0);
-    ck_assert_ptr_null(recv_frame(fds[0]));
+    struct converted *c = sample();
+    struct strbuf b = STRBUF_INIT;
+    unsigned char *p;
+    size_t n, at;
+    const char *why;
+
+    c->nlinks = 0;
+    c->nsections = 0;
+    kw_free(c->raw);
+    c->raw = NULL;
+    c->raw_len = 0;
+    ck_assert_int_eq(frame_put_result(&b, c), 0);
+    n = b.len - 4;
+    at = n - 12; /* nlinks, nsections, raw (nil) */
+    /* links: 2^32 - 2 of them; sections: 2^31 */
+    p = kw_malloc(n + 1);
+    memcpy(p, b.buf + 4, n);
+    put_u32(p + at, 0xfffffffeu);
+    ck_assert_ptr_null(frame_get_result(p, n, &why));
+    ck_assert_str_eq(why, "count beyond the frame");
+    p = kw_malloc(n + 1);
+    memcpy(p, b.buf + 4, n);
+    put_u32(p + at + 4, 0x80000000u);
+    ck_assert_ptr_null(frame_get_result(p, n, &why));
+    ck_assert_str_eq(why, "count beyond the frame");
+    /* one link announced, none there */
+    p = kw_malloc(n + 1);
+    memcpy(p, b.buf + 4, n);
+    put_u32(p + at, 1);
+    ck_assert_ptr_null(frame_get_result(p, n, &why));
+    /* bytes after the end */
+    p = kw_malloc(n + 2);
+    memcpy(p, b.buf + 4, n);
+    p[n] = 0;
+    ck_assert_ptr_null(frame_get_result(p, n + 1, &why));
+    ck_assert_str_eq(why, "bytes after the end");
+    strbuf_free(&b);
+    converted_free(c);
 }
 END_TEST
 
 START_TEST(test_lengths_past_the_limit)
 {
-    static const uint32_t huge[] = {FRAME_MAX, 1};
+    unsigned char b[4], *p;
+    size_t n;
 
     /* refused before anything that large is allocated or read */
-    raw_frame("[]", 2, huge, NULL, 0);
-    ck_assert_ptr_null(recv_frame(fds[0]));
+    put_u32(b, FRAME_MAX + 1);
+    ck_assert_int_eq(write_all(fds[1], b, 4), 0);
+    ck_assert_int_eq(recv_frame(fds[0], &p, &n), -2);
+    ck_assert_ptr_null(p);
 }
 END_TEST
 
 START_TEST(test_truncated)
 {
-    static const uint32_t ten[] = {10};
+    struct converted *c = sample();
+    struct strbuf b = STRBUF_INIT;
+    unsigned char hdr[4], *p;
+    size_t n, k;
+    const char *why;
 
-    raw_frame("[{\"\\u0001\":0}]", 1, ten, "short", 5);
+    /* every prefix of a good payload is refused, and never read past (a
+     * copy of exactly k bytes: ASan sees any over-read) */
+    kw_free(c->body_html);
+    c->body_html = kw_strdup("<p>short</p>");
+    ck_assert_int_eq(frame_put_result(&b, c), 0);
+    n = b.len - 4;
+    for (k = 0; k < n; k++) {
+        p = kw_malloc(k ? k : 1);
+        memcpy(p, b.buf + 4, k);
+        ck_assert_ptr_null(frame_get_result(p, k, &why));
+        ck_assert_ptr_nonnull(why);
+    }
+    /* a stream that ends inside a frame is EOF, not a frame */
+    put_u32(hdr, 10);
+    ck_assert_int_eq(write_all(fds[1], hdr, 4), 0);
+    ck_assert_int_eq(write_all(fds[1], "short", 5), 0);
     close(fds[1]);
     fds[1] = open("/dev/null", O_WRONLY);
-    ck_assert_ptr_null(recv_frame(fds[0]));
+    ck_assert_int_eq(recv_frame(fds[0], &p, &k), -1);
+    strbuf_free(&b);
+    converted_free(c);
+}
+END_TEST
+
+START_TEST(test_every_byte)
+{
+    struct converted *c = sample(), *r;
+    struct strbuf b = STRBUF_INIT;
+    unsigned char *p;
+    size_t n, k;
+    const char *why;
+
+    /* each byte of a good payload changed: refused or decoded, never a
+     * crash or an over-read */
+    kw_free(c->body_html);
+    c->body_html = kw_strdup("<p>short</p>");
+    kw_free(c->sections[0].text);
+    c->sections[0].text = kw_strdup("t");
+    ck_assert_int_eq(frame_put_result(&b, c), 0);
+    n = b.len - 4;
+    for (k = 0; k < n; k++) {
+        p = kw_malloc(n);
+        memcpy(p, b.buf + 4, n);
+        p[k] ^= 0xff;
+        r = frame_get_result(p, n, &why);
+        converted_free(r);
+    }
+    strbuf_free(&b);
+    converted_free(c);
 }
 END_TEST
 
@@ -206,7 +451,7 @@ START_TEST(test_dead_slot)
     struct pool *p;
     struct rlimit rl, low;
     char err[256], path[64];
-    json_t *res;
+    struct converted *res;
     void *tag;
     int sig;
 
@@ -221,9 +466,8 @@ START_TEST(test_dead_slot)
     ck_assert_int_gt(p->w[0].pid, 0);
     ck_assert_int_eq(pool_next(p, &res, &tag), 1);
     ck_assert_ptr_eq(tag, (void *)1);
-    ck_assert_msg(json_is_true(json_object_get(res, "ok")), "%s",
-                  json_string_value(json_object_get(res, "reason")));
-    json_decref(res);
+    ck_assert_msg(res->ok, "%s", res->reason);
+    converted_free(res);
     /* without any, the submission fails cleanly */
     reap(p, 0, &sig);
     ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
@@ -237,8 +481,8 @@ START_TEST(test_dead_slot)
     ck_assert_int_eq(pool_busy(p), 0);
     ck_assert_int_eq(pool_submit(p, &job, (void *)3), 0);
     ck_assert_int_eq(pool_next(p, &res, &tag), 1);
-    ck_assert(json_is_true(json_object_get(res, "ok")));
-    json_decref(res);
+    ck_assert(res->ok);
+    converted_free(res);
     pool_stop(p);
     unlink(path);
     ck_assert_int_eq(wild_kills, 0);
@@ -252,7 +496,7 @@ START_TEST(test_tree_escape)
 {
     char dir[] = "/tmp/kwpoolXXXXXX", path[512], sub[128], out[128], cmd[512];
     struct convert_job job;
-    json_t *res;
+    struct converted *res;
     FILE *f;
     char *data;
     size_t len;
@@ -284,21 +528,18 @@ START_TEST(test_tree_escape)
     job.types = "text";
     extract_limits_default(&job.limits);
     res = convert_file(&job);
-    ck_assert(json_is_true(json_object_get(res, "ok")));
-    ck_assert_str_eq(json_string_value(json_object_get(res, "title")),
-                     "Inside");
-    json_decref(res);
+    ck_assert(res->ok);
+    ck_assert_str_eq(res->title, "Inside");
+    converted_free(res);
     /* swap tree/sub for a link to outside/ */
     snprintf(cmd, sizeof(cmd), "%s/tree/sub.real", dir);
     ck_assert_int_eq(rename(sub, cmd), 0);
     ck_assert_int_eq(symlink(out, sub), 0);
     res = convert_file(&job);
-    ck_assert_msg(!json_is_true(json_object_get(res, "ok")),
-                  "read through the swapped directory: %s",
-                  json_string_value(json_object_get(res, "title")));
-    ck_assert_ptr_nonnull(strstr(
-        json_string_value(json_object_get(res, "reason")), "cannot open"));
-    json_decref(res);
+    ck_assert_msg(!res->ok, "read through the swapped directory: %s",
+                  res->title);
+    ck_assert_ptr_nonnull(strstr(res->reason, "cannot open"));
+    converted_free(res);
     /* the writer's reads of assets and PDF originals too */
     ck_assert_int_eq(fs_read_tree_file(path, "sub/a.txt", 1 << 20, &data, &len),
                      -1);
@@ -317,6 +558,48 @@ START_TEST(test_tree_escape)
 }
 END_TEST
 
+/* A worker that answers with a malformed frame: that one file fails with
+ * a clear reason, the worker is replaced, and the next job goes through. */
+START_TEST(test_malformed_from_worker)
+{
+    static const char bad[] = "R\1\0\0\0\7pdf";
+    struct pool_limits lim;
+    struct convert_job job;
+    struct converted *res;
+    struct pool *p;
+    char err[256], path[64];
+    pid_t old;
+    void *tag;
+
+    pool_limits_default(&lim);
+    ck_assert_int_eq(pool_start(1, &lim, &p, err, sizeof(err)), 0);
+    ck_assert_int_eq(pipe(fds), 0);
+    /* the worker's answers come from our pipe instead */
+    close(p->w[0].from);
+    p->w[0].from = fds[0];
+    old = p->w[0].pid;
+    raw_frame(bad, sizeof(bad));
+    res = worker_result(p, 0);
+    ck_assert_ptr_nonnull(res);
+    ck_assert_int_eq(res->ok, 0);
+    ck_assert_str_eq(res->reason,
+                     "malformed result from worker: length beyond the frame");
+    converted_free(res);
+    ck_assert_int_gt(p->w[0].pid, 0);
+    ck_assert_int_ne(p->w[0].pid, old);
+    close(fds[1]);
+    text_job(&job, path, sizeof(path));
+    ck_assert_int_eq(pool_submit(p, &job, (void *)7), 0);
+    ck_assert_int_eq(pool_next(p, &res, &tag), 1);
+    ck_assert_ptr_eq(tag, (void *)7);
+    ck_assert_msg(res->ok, "%s", res->reason);
+    ck_assert_str_eq(res->title, "A title");
+    converted_free(res);
+    pool_stop(p);
+    unlink(path);
+}
+END_TEST
+
 static Suite *
 pool_suite(void)
 {
@@ -326,16 +609,19 @@ pool_suite(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_roundtrip);
+    tcase_add_test(tc, test_job_roundtrip);
     tcase_add_test(tc, test_hand_made);
-    tcase_add_test(tc, test_index_out_of_range);
-    tcase_add_test(tc, test_negative_index);
+    tcase_add_test(tc, test_length_beyond_frame);
+    tcase_add_test(tc, test_not_terminated);
     tcase_add_test(tc, test_invalid_utf8);
-    tcase_add_test(tc, test_too_many_strings);
+    tcase_add_test(tc, test_bad_counts);
     tcase_add_test(tc, test_lengths_past_the_limit);
     tcase_add_test(tc, test_truncated);
+    tcase_add_test(tc, test_every_byte);
     suite_add_tcase(s, tc);
     tcase_add_test(workers, test_dead_slot);
     tcase_add_test(workers, test_tree_escape);
+    tcase_add_test(workers, test_malformed_from_worker);
     suite_add_tcase(s, workers);
     return s;
 }

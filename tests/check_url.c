@@ -463,6 +463,80 @@ START_TEST(test_local_path)
 }
 END_TEST
 
+/* The table of an ingested document's URLs (url_doc): each source of a
+ * URL alone and together, a tree without a real origin, a path to encode,
+ * and empty manifest or fetched URLs. */
+START_TEST(test_doc_urls)
+{
+    static const char T[] = "https://sqlite.org/";
+    static const char P[] = "http://kwangmyong.invalid/c/k/";
+    static const char M[] = "https://m.example/a";
+    static const char F[] = "https://f.example/b";
+    static const struct {
+        const char *tree;
+        const char *rel;
+        int is_source;
+        const char *man, *fet;
+        const char *base, *checked, *source, *key, *name;
+    } cases[] = {
+        /* the tree's own URL, real origin or private */
+        {T, "a.html", 1, NULL, NULL, "https://sqlite.org/a.html",
+         "https://sqlite.org/a.html", "https://sqlite.org/a.html",
+         "https://sqlite.org/a.html", "a.html"},
+        {P, "d/a b.html", 0, NULL, NULL,
+         "http://kwangmyong.invalid/c/k/d/a%20b.html", NULL, NULL,
+         "http://kwangmyong.invalid/c/k/d/a%20b.html", "a b.html"},
+        /* a manifest URL wins over the tree's everywhere */
+        {T, "a.html", 1, M, NULL, M, M, M, M, "a.html"},
+        {P, "a.html", 0, M, NULL, M, M, M, M, "a.html"},
+        /* a fetched URL wins over the tree's everywhere */
+        {T, "x/y/a.html", 1, NULL, F, F, F, F, F, "a.html"},
+        {P, "a.html", 0, NULL, F, F, F, F, F, "a.html"},
+        /* both: links and policy take the fetched one, provenance the
+         * manifest's */
+        {T, "a.html", 1, M, F, F, F, M, M, "a.html"},
+        /* an empty manifest URL: links resolve against it, provenance
+         * falls back */
+        {T, "a.html", 1, "", NULL, "", "", "https://sqlite.org/a.html",
+         "https://sqlite.org/a.html", "a.html"},
+        {P, "a.html", 0, "", NULL, "", "", NULL,
+         "http://kwangmyong.invalid/c/k/a.html", "a.html"},
+        /* an empty fetched URL: no provenance, the key is empty */
+        {T, "a.html", 1, NULL, "", "", "", NULL, "", "a.html"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct url_doc_in in = {cases[i].tree, cases[i].rel, cases[i].is_source,
+                                cases[i].man, cases[i].fet};
+        struct url_doc d;
+
+        ck_assert_int_eq(url_doc(&in, &d), 0);
+        ck_assert_msg(strcmp(d.base, cases[i].base) == 0, "%zu base %s", i,
+                      d.base);
+        if (cases[i].checked == NULL) {
+            ck_assert_msg(d.checked == NULL, "%zu checked %s", i, d.checked);
+        } else {
+            ck_assert_msg(d.checked != NULL &&
+                              strcmp(d.checked, cases[i].checked) == 0,
+                          "%zu checked", i);
+        }
+        if (cases[i].source == NULL) {
+            ck_assert_msg(d.source == NULL, "%zu source %s", i, d.source);
+        } else {
+            ck_assert_msg(d.source != NULL &&
+                              strcmp(d.source, cases[i].source) == 0,
+                          "%zu source", i);
+        }
+        ck_assert_msg(strcmp(d.key, cases[i].key) == 0, "%zu key %s", i, d.key);
+        ck_assert_str_eq(d.name, cases[i].name);
+        url_doc_free(&d);
+    }
+    ck_assert_str_eq(url_doc_name("a/b/c.pdf"), "c.pdf");
+    ck_assert_str_eq(url_doc_name("c.pdf"), "c.pdf");
+}
+END_TEST
+
 static Suite *
 url_suite(void)
 {
@@ -479,6 +553,7 @@ url_suite(void)
     tcase_add_test(core, test_is_http);
     tcase_add_test(core, test_host_is_ip);
     tcase_add_test(core, test_local_path);
+    tcase_add_test(core, test_doc_urls);
     tcase_add_test(limits, test_long_inputs);
     tcase_add_test(errors, test_normalize_refused);
     tcase_add_test(errors, test_resolve_errors);
