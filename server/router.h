@@ -1,9 +1,11 @@
 /*
- * router: the request and response values handlers see, the process-wide
- * application state, and the route table.  Layer: server/; depends on
- * lib/, never on microhttpd.h (only server/http.c talks to libmicrohttpd,
- * so every page can be tested by calling router_dispatch() on a request
- * built in memory).
+ * router: the request value handlers see (struct req, its accessors), the
+ * route table's shape and flags, and the router that matches a route,
+ * applies the checks it declares and runs its handler.  The response a
+ * handler gives is resp.h's, the finishing of it finish.h's, the process
+ * state app.h's.  Layer: server/; depends on lib/, never on microhttpd.h
+ * (only server/http.c talks to libmicrohttpd, so every page can be tested
+ * by calling router_dispatch() on a request built in memory).
  */
 #ifndef KW_ROUTER_H
 #define KW_ROUTER_H
