@@ -396,7 +396,7 @@ send_early_error(struct http_server *s, struct MHD_Connection *con,
         return MHD_NO;
     }
     early_req(s, rs, &req);
-    router_error(&req, status, msg);
+    resp_error(&req, status, msg);
     req.resp.close = 1;
     rs->responded = 1;
     return send_resp(s, con, rs, &req);
@@ -452,7 +452,7 @@ raw_answer(struct http_server *s, struct MHD_Connection *con, struct rstate *rs,
     struct tm tm;
 
     early_req(s, rs, &req);
-    router_error(&req, status, msg);
+    resp_error(&req, status, msg);
     req.resp.close = 1;
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT",
              gmtime_r(&now, &tm));
@@ -533,22 +533,6 @@ accepts_gzip(const char *ae)
         return 0;
     }
     return 1;
-}
-
-/* Dispatch req on its connection req->db under a deadline of budget_ms
- * (0: query_timeout_ms).  A page reads in one snapshot; a POST may write
- * through the writer and then read what it wrote, so it reads statement
- * by statement. */
-static void
-run_request(struct req *req, long budget_ms)
-{
-    db_deadline_start(req->db, budget_ms);
-    if (req->method != REQ_POST && db_read_begin(req->db) != SQLITE_OK) {
-        LOG_WARN("read transaction: %s", db_errmsg(req->db));
-    }
-    router_dispatch(req);
-    db_read_end(req->db);
-    db_deadline_clear(req->db);
 }
 
 static int
@@ -674,7 +658,7 @@ pool_job(void *arg, int cancelled)
     if (!cancelled) {
         req->db = thread_db(s);
         if (req->db != NULL) {
-            run_request(req, rs->budget_ms);
+            router_run(req, rs->budget_ms);
             state = POOL_DONE;
         }
     }
@@ -874,7 +858,7 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
         return send_resp(s, con, rs, req);
     default:
         /* The queue was full, or the server is stopping. */
-        router_error(
+        resp_error(
             req, 503,
             rs->busy_text == NULL
                 ? NULL
@@ -918,15 +902,8 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
     }
     req->client = arena_strdup(&rs->arena, client);
     req->accept_gzip = accepts_gzip(req_header(req, "Accept-Encoding"));
-    /* On the search pages ?lang= filters documents by language; the UI
-     * language there comes from the cookie or the browser. */
     bl = strlen(app->base);
-    path = strncmp(url, app->base, bl) == 0 ? url + bl : url;
-    req->lang = i18n_choose(
-        strncmp(path, "/search", 7) == 0 || strncmp(path, "/api/", 5) == 0
-            ? NULL
-            : req_arg(req, "lang"),
-        req_cookie(req, "lang"), req_header(req, "Accept-Language"), req->lang);
+    router_choose_lang(req, strncmp(url, app->base, bl) == 0 ? url + bl : url);
 
     /* Strip the base path; anything outside it is not ours. */
     path = url;
@@ -935,7 +912,7 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
         if (strncmp(path, app->base, bl) != 0 ||
             (path[bl] != '\0' && path[bl] != '/')) {
             req->path = "/";
-            router_error(req, 404, NULL);
+            resp_error(req, 404, NULL);
             return send_resp(s, con, rs, req);
         }
         path += bl;
@@ -945,7 +922,7 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
     }
     if (!utf8_valid(path, strlen(path))) {
         req->path = "/";
-        router_error(req, 400, "malformed URI");
+        resp_error(req, 400, "malformed URI");
         return send_resp(s, con, rs, req);
     }
     req->path = path;
@@ -997,11 +974,11 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
     }
     req->db = thread_db(s);
     if (req->db == NULL) {
-        router_error(req, 503, NULL);
+        resp_error(req, 503, NULL);
         req->resp.retry_after = "5";
         return send_resp(s, con, rs, req);
     }
-    run_request(req, 0);
+    router_run(req, 0);
     rs->route = req->route;
     return send_resp(s, con, rs, req);
 }
@@ -1042,7 +1019,7 @@ completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
             "%s %s %d %zu %.3f%s", rs->method ? rs->method : "-",
             rs->path ? rs->path : "-", rs->status, rs->bytes, usec / 1000.0,
             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
-        router_account(s->app, rs->route, rs->status, usec);
+        app_account(s->app, rs->route, rs->status, usec);
     }
     rstate_free(s, rs);
     *con_cls = NULL;

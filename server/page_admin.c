@@ -79,9 +79,7 @@ admin_model(struct req *req)
 static int
 redirect(struct req *req, const char *path)
 {
-    req->resp.location = req_url(req, path);
-    req->resp.body = "";
-    return 303;
+    return resp_redirect(req, 303, req_url(req, path));
 }
 
 static int64_t
@@ -140,7 +138,7 @@ page_admin_login_post(struct req *req, json_t **model)
     }
     rc = auth_login(req->app->wdb, name, pw, req->client, sid, csrf, &retry);
     if (rc == AUTH_OK) {
-        req->resp.set_cookie = session_cookie(req, sid, 0);
+        resp_header(req, RESP_SET_COOKIE, session_cookie(req, sid, 0));
         return redirect(req, "/admin/");
     }
     if (rc == AUTH_ERROR) {
@@ -148,13 +146,13 @@ page_admin_login_post(struct req *req, json_t **model)
     }
     /* A failed or throttled attempt waits, so guessing stays slow; the
      * HTTP layer holds the answer without holding a thread. */
-    req->resp.delay_ms = auth_failure_delay_ms();
+    resp_delay(req, auth_failure_delay_ms());
     if (rc == AUTH_THROTTLED) {
         char *ra = arena_alloc(req->arena, 24);
 
         if (ra != NULL) {
             snprintf(ra, 24, "%ld", retry > 0 ? retry : 60);
-            req->resp.retry_after = ra;
+            resp_header(req, RESP_RETRY_AFTER, ra);
         }
         return 429;
     }
@@ -168,7 +166,7 @@ page_admin_logout_post(struct req *req, json_t **model)
     (void)model;
     auth_logout(req->app->wdb, req_cookie(req, ROUTER_SESSION_COOKIE),
                 req->client);
-    req->resp.set_cookie = session_cookie(req, "", 1);
+    resp_header(req, RESP_SET_COOKIE, session_cookie(req, "", 1));
     return redirect(req, "/admin/login");
 }
 
@@ -273,14 +271,7 @@ page_admin_requests_get(struct req *req, json_t **model)
         strbuf_free(&out);
         return 500;
     }
-    if (out.len == 0) {
-        req->resp.body = "";
-        req->resp.len = 0;
-    } else {
-        req->resp.owned = strbuf_detach(&out, &req->resp.len);
-        req->resp.body = req->resp.owned;
-    }
-    req->resp.ctype = "text/plain; charset=utf-8";
+    resp_strbuf(req, "text/plain; charset=utf-8", &out);
     return 200;
 }
 
@@ -393,19 +384,7 @@ page_admin_bulk_post(struct req *req, json_t **model)
         json_object_set_new(m, "action", json_string(action));
         json_object_set_new(m, "reason", json_string(reason ? reason : ""));
         *model = m;
-        {
-            struct strbuf out = STRBUF_INIT;
-            int rc = router_render(req, "admin/confirm", m, &out);
-
-            if (rc < 0) {
-                strbuf_free(&out);
-                return 500;
-            }
-            req->resp.owned = strbuf_detach(&out, &req->resp.len);
-            req->resp.body = req->resp.owned;
-            req->resp.ctype = "text/html; charset=utf-8";
-        }
-        return 200;
+        return resp_view(req, "admin/confirm", m, NULL) < 0 ? 500 : 200;
     }
     res = arena_alloc(req->arena, n * sizeof(*res));
     if (res == NULL) {
@@ -429,7 +408,7 @@ page_admin_bulk_post(struct req *req, json_t **model)
         }
         if (res[i] != MOD_OK && res[i] != MOD_CONFLICT &&
             res[i] != MOD_NOT_FOUND) {
-            req->resp.retry_after = "5";
+            resp_header(req, RESP_RETRY_AFTER, "5");
             return 503;
         }
     }
@@ -629,11 +608,10 @@ page_admin_preview_get(struct req *req, json_t **model)
         strbuf_free(&out);
         return 500;
     }
-    req->resp.owned = strbuf_detach(&out, &req->resp.len);
-    req->resp.body = req->resp.owned;
-    req->resp.ctype = "text/html; charset=utf-8";
-    req->resp.csp = "sandbox; default-src 'none'; img-src 'self' data:; "
-                    "style-src 'self'; frame-ancestors 'self'";
+    resp_html(req, &out);
+    resp_header(req, RESP_CSP,
+                "sandbox; default-src 'none'; img-src 'self' data:; "
+                "style-src 'self'; frame-ancestors 'self'");
     return 200;
 }
 

@@ -1,14 +1,15 @@
 /*
  * page_doc: collections, documents, their assets and attachments, and the
- * JSON API for them.  Layer: server/; depends on lib/ (document,
- * rendition, render, gz), never on MHD.  Readers only ever see published
- * documents.
+ * JSON API for them.  Layer: server/; depends on lib/ (document, render),
+ * never on MHD.  Readers only ever see published documents.
  *
  * A document page is rendered once per UI language and stored
- * (lib/rendition.h) with its gzip form and a strong ETag; a request
- * answers from the stored bytes, and a 304 needs only the ETag.
- * Publishing a document invalidates the renditions that link to it
- * (lib/render.c).
+ * (lib/rendition.h) with its gzip form and a strong ETag.  Its route is
+ * ROUTE_RENDITION: page_document_key names the document, and the router
+ * (server/finish.c) answers from the stored bytes, or a 304 from the
+ * ETag alone, before page_document_get runs; the page only builds the
+ * model when nothing is stored.  Publishing a document invalidates the
+ * renditions that link to it (lib/render.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +18,10 @@
 
 #include "alloc.h"
 #include "document.h"
-#include "gz.h"
 #include "html.h"
 #include "log.h"
 #include "pages.h"
 #include "render.h"
-#include "rendition.h"
 #include "strbuf.h"
 
 /* What mirrored bytes are served under: no script, no plugin, no frame,
@@ -170,11 +169,10 @@ int
 page_collection_slash_get(struct req *req, json_t **model)
 {
     (void)model;
-    req->resp.location =
-        arena_strdup(req->arena, doc_path_url(req, req->captures[0], NULL));
-    req->resp.body = "";
-    req->resp.cache_control = "public, max-age=86400";
-    return 301;
+    resp_header(req, RESP_CACHE_CONTROL, "public, max-age=86400");
+    return resp_redirect(
+        req, 301,
+        arena_strdup(req->arena, doc_path_url(req, req->captures[0], NULL)));
 }
 
 /* collection_doc_add's and facet_add's context. */
@@ -341,7 +339,9 @@ serve_asset(struct req *req, const struct document_coll *c, const char *path)
         " b.data FROM asset a JOIN blob b ON b.sha256 = a.blob_sha256"
         " WHERE a.collection_id = :c AND a.path = :p";
     sqlite3_stmt *st = db_stmt(req->db, sql);
-    struct resp *r = &req->resp;
+    char etag[32];
+    char *body;
+    size_t len;
     int rc;
 
     if (st == NULL) {
@@ -354,23 +354,24 @@ serve_asset(struct req *req, const struct document_coll *c, const char *path)
         sqlite3_reset(st);
         return rc == SQLITE_DONE ? 0 : 500;
     }
-    snprintf(r->etag, sizeof(r->etag), "\"%.20s\"",
+    snprintf(etag, sizeof(etag), "\"%.20s\"",
              (const char *)sqlite3_column_text(st, 3));
-    r->ctype =
-        arena_strdup(req->arena, (const char *)sqlite3_column_text(st, 0));
-    r->len = (size_t)sqlite3_column_bytes(st, 4);
-    r->owned = kw_malloc(r->len + 1);
-    if (r->owned == NULL) {
+    len = (size_t)sqlite3_column_bytes(st, 4);
+    body = kw_malloc(len + 1);
+    if (body == NULL) {
         sqlite3_reset(st);
         return 500;
     }
-    if (r->len > 0) {
-        memcpy(r->owned, sqlite3_column_blob(st, 4), r->len);
+    if (len > 0) {
+        memcpy(body, sqlite3_column_blob(st, 4), len);
     }
-    r->body = r->owned;
-    r->ranges = 1;
-    r->csp = sandbox_csp;
-    r->cache_control = "public, no-cache";
+    resp_bytes_new(
+        req, arena_strdup(req->arena, (const char *)sqlite3_column_text(st, 0)),
+        body, len);
+    resp_etag(req, etag);
+    resp_ranges(req);
+    resp_header(req, RESP_CSP, sandbox_csp);
+    resp_header(req, RESP_CACHE_CONTROL, "public, no-cache");
     if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
         /* An attachment (the original PDF): download, under an ASCII
          * fallback name plus the exact UTF-8 one. */
@@ -390,71 +391,12 @@ serve_asset(struct req *req, const struct document_coll *c, const char *path)
         if (fn != NULL) {
             url_encode(&d, fn, strlen(fn));
         }
-        r->disposition = arena_strdup(req->arena, strbuf_peek(&d));
+        resp_header(req, RESP_DISPOSITION,
+                    arena_strdup(req->arena, strbuf_peek(&d)));
         strbuf_free(&d);
     }
     sqlite3_reset(st);
     return 200;
-}
-
-/* Load a stored rendition (matching the current render id) into resp.
- * 1 served (200 or 304), 0 none stored, -1 error. */
-static int
-stored_serve(struct req *req, int64_t doc)
-{
-    const char *lang = i18n_langs[req->lang];
-    struct resp *r = &req->resp;
-    char *body;
-    size_t len;
-    int rc, gzipped;
-
-    rc = rendition_etag(req->db, doc, lang, req->app->render_id, r->etag,
-                        sizeof(r->etag));
-    if (rc <= 0) {
-        return rc;
-    }
-    /* If-None-Match is answered before any body is read. */
-    {
-        const char *inm = req_header(req, "If-None-Match");
-
-        if (inm != NULL && strstr(inm, r->etag) != NULL) {
-            r->status = 304;
-            r->body = "";
-            r->len = 0;
-            return 1;
-        }
-    }
-    rc = rendition_body(req->db, doc, lang, req->accept_gzip, &body, &len,
-                        &gzipped);
-    if (rc <= 0) {
-        return rc;
-    }
-    r->owned = body;
-    r->body = r->owned;
-    r->len = len;
-    r->gzipped = gzipped;
-    r->vary_encoding = 1;
-    return 1;
-}
-
-/* Store a fresh rendition through the writer; failure only costs speed. */
-static void
-stored_put(struct req *req, int64_t doc, const char *html, size_t len,
-           const unsigned char *gz, size_t gzlen, const char *etag)
-{
-    struct db *w = req->app->wdb;
-
-    if (w == NULL || db_write_begin(w) != SQLITE_OK) {
-        return;
-    }
-    if (rendition_put(w, doc, i18n_langs[req->lang], req->app->render_id, etag,
-                      html, len, gz, gzlen, (int64_t)time(NULL)) < 0) {
-        LOG_WARN("rendition of %lld not stored: %s", (long long)doc,
-                 db_errmsg(w));
-        db_write_rollback(w);
-        return;
-    }
-    db_write_commit(w);
 }
 
 /* Neighbour of path in the collection, by path order. */
@@ -610,50 +552,6 @@ document_model(struct req *req, int64_t id, const struct document_coll *cin,
     return m;
 }
 
-/* Render, compress and store the page of document id, then serve it. */
-static int
-stored_build(struct req *req, int64_t id, const struct document_coll *c)
-{
-    struct resp *r = &req->resp;
-    json_t *m = document_model(req, id, c, 0);
-    struct strbuf out = STRBUF_INIT;
-    unsigned char *gz = NULL;
-    size_t gzlen = 0, len;
-    char hex[65];
-
-    if (m == NULL) {
-        return 500;
-    }
-    if (router_render(req, "document", m, &out) < 0) {
-        json_decref(m);
-        strbuf_free(&out);
-        return 500;
-    }
-    json_decref(m);
-    if (out.len >= GZ_MIN_SIZE &&
-        gz_compress(out.buf, out.len, 9, &gz, &gzlen) < 0) {
-        gz = NULL;
-    }
-    sha256_hex(out.buf, out.len, hex);
-    snprintf(r->etag, sizeof(r->etag), "\"%.24s\"", hex);
-    stored_put(req, id, out.buf, out.len, gz, gzlen, r->etag);
-    r->owned = strbuf_detach(&out, &len);
-    r->body = r->owned;
-    r->len = len;
-    r->vary_encoding = 1;
-    if (gz != NULL && req->accept_gzip) {
-        /* Serve the compressed copy; the plain one is no longer needed. */
-        kw_free(r->owned);
-        r->owned = (char *)gz;
-        r->body = r->owned;
-        r->len = gzlen;
-        r->gzipped = 1;
-    } else {
-        kw_free(gz);
-    }
-    return 200;
-}
-
 /* A withdrawn or never-published path: 410 with the tombstone, 0 when
  * nothing was ever published there. */
 static int
@@ -681,39 +579,53 @@ tombstone(struct req *req, const struct document_coll *c, const char *path,
     return 410;
 }
 
-/* GET /c/NAME/PATH[?raw=1]: the published document at PATH (stored
- * rendition), else the tree's asset at PATH (images, stylesheets,
- * attachments with ?raw=1), 410 for a withdrawn document, 301 to the
- * target of an alias at PATH (a ZIM redirect) when it is published, else
- * 404. */
+/* The stored rendition a GET /c/NAME/PATH answers with (the route's key,
+ * ROUTE_RENDITION): the published document at PATH, unless ?raw=1 asks
+ * for the tree's asset there.  1 with *doc set (and the answer's
+ * sandbox policy and no-cache), 0 when PATH is no published document, -1
+ * on error. */
+int
+page_document_key(struct req *req, int64_t *doc)
+{
+    struct document_coll c;
+    int rc;
+
+    *doc = 0;
+    if (req_arg(req, "raw") != NULL) {
+        return 0;
+    }
+    rc = document_coll_find(req->db, req->captures[0], req->arena, &c);
+    if (rc <= 0) {
+        return rc; /* no such collection: the page answers 404 */
+    }
+    rc = document_published_id(req->db, c.id, req->captures[1], doc);
+    if (rc <= 0) {
+        return rc;
+    }
+    resp_header(req, RESP_CSP, sandbox_csp);
+    resp_header(req, RESP_CACHE_CONTROL, "no-cache");
+    return 1;
+}
+
+/* GET /c/NAME/PATH[?raw=1]: the published document at PATH (the router
+ * answers from its stored rendition, or renders this model and stores
+ * it), else the tree's asset at PATH (images, stylesheets, attachments
+ * with ?raw=1), 410 for a withdrawn document, 301 to the target of an
+ * alias at PATH (a ZIM redirect) when it is published, else 404. */
 int
 page_document_get(struct req *req, json_t **model)
 {
     const char *path = req->captures[1];
     struct document_coll c;
-    int64_t id = 0;
     int rc;
 
+    if (req->rendition_doc != 0) {
+        *model = document_model(req, req->rendition_doc, NULL, 0);
+        return *model != NULL ? 200 : 500;
+    }
     rc = document_coll_find(req->db, req->captures[0], req->arena, &c);
     if (rc <= 0) {
         return rc < 0 ? 500 : 404;
-    }
-    if (req_arg(req, "raw") == NULL &&
-        document_published_id(req->db, c.id, path, &id) < 0) {
-        return 500;
-    }
-    if (id != 0) {
-        req->resp.ctype = "text/html; charset=utf-8";
-        req->resp.csp = sandbox_csp;
-        req->resp.cache_control = "no-cache";
-        rc = stored_serve(req, id);
-        if (rc < 0) {
-            return 500;
-        }
-        if (rc > 0) {
-            return req->resp.status == 304 ? 304 : 200;
-        }
-        return stored_build(req, id, &c);
     }
     rc = serve_asset(req, &c, path);
     if (rc != 0) {
@@ -729,12 +641,17 @@ page_document_get(struct req *req, json_t **model)
 
         rc = document_alias_published(req->db, c.id, path, &target);
         if (rc == 1) {
-            req->resp.location = doc_path_url(req, c.name, target);
-            req->resp.body = "";
+            const char *to = doc_path_url(req, c.name, target);
+
+            if (to != NULL) {
+                resp_redirect(req, 301, to);
+            } else {
+                rc = -1;
+            }
         }
         kw_free(target);
         if (rc != 0) {
-            return rc == 1 && req->resp.location != NULL ? 301 : 500;
+            return rc == 1 ? 301 : 500;
         }
     }
     return 404;
@@ -762,8 +679,7 @@ page_doc_id_get(struct req *req, json_t **model)
     /* The published version shares the collection and the path. */
     rc = document_published_id(req->db, d.collection_id, d.path, &published);
     if (rc == 1) {
-        req->resp.location = doc_path_url(req, d.collection, d.path);
-        req->resp.body = "";
+        resp_redirect(req, 301, doc_path_url(req, d.collection, d.path));
     }
     document_free(&d);
     return rc == 1 ? 301 : rc == 0 ? 404 : 500;
@@ -796,9 +712,9 @@ page_random_get(struct req *req, json_t **model)
     if (rc < 0) {
         return 500;
     }
-    req->resp.location =
-        rc == 1 ? doc_path_url(req, d.collection, d.path) : req_url(req, "/");
-    req->resp.body = "";
+    resp_redirect(req, 302,
+                  rc == 1 ? doc_path_url(req, d.collection, d.path)
+                          : req_url(req, "/"));
     if (rc == 1) {
         document_free(&d);
     }

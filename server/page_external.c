@@ -63,9 +63,7 @@ page_external_get(struct req *req, json_t **model)
 
         if (loc != NULL) {
             strbuf_free(&norm);
-            req->resp.location = loc;
-            req->resp.body = "";
-            return 302;
+            return resp_redirect(req, 302, loc);
         }
     }
     m = json_object();
@@ -136,12 +134,12 @@ page_external_post(struct req *req, json_t **model)
     rc = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     sqlite3_reset(st);
     if (rc >= EXTERNAL_RATE) {
-        req->resp.retry_after = "3600";
+        resp_header(req, RESP_RETRY_AFTER, "3600");
         status = 429;
         goto out;
     }
     if (w == NULL || db_write_begin(w) != SQLITE_OK) {
-        req->resp.retry_after = "5";
+        resp_header(req, RESP_RETRY_AFTER, "5");
         status = 503;
         goto out;
     }
@@ -185,9 +183,8 @@ page_external_post(struct req *req, json_t **model)
     strbuf_puts(&back, req->app->base);
     strbuf_puts(&back, "/external?requested=1&url=");
     url_encode(&back, url, strlen(url));
-    req->resp.location = arena_strdup(req->arena, strbuf_peek(&back));
-    req->resp.body = "";
-    status = 303;
+    status =
+        resp_redirect(req, 303, arena_strdup(req->arena, strbuf_peek(&back)));
 out:
     strbuf_free(&norm);
     strbuf_free(&back);

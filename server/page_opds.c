@@ -143,10 +143,8 @@ int
 page_opds_slash_get(struct req *req, json_t **model)
 {
     (void)model;
-    req->resp.location = req_url(req, "/opds/");
-    req->resp.body = "";
-    req->resp.cache_control = "public, max-age=86400";
-    return 301;
+    resp_header(req, RESP_CACHE_CONTROL, "public, max-age=86400");
+    return resp_redirect(req, 301, req_url(req, "/opds/"));
 }
 
 /* ---- acquisition entries ---- */
@@ -359,7 +357,7 @@ page_opds_search_get(struct req *req, json_t **model)
                         &res, NULL) < 0) {
         *model = NULL;
         if (db_deadline_passed(req->db)) {
-            req->resp.retry_after = "2";
+            resp_header(req, RESP_RETRY_AFTER, "2");
             return 503;
         }
         return 500;

@@ -431,22 +431,18 @@ int
 page_suggest_get(struct req *req, json_t **model)
 {
     json_t *a;
-    char *s;
+    int rc;
 
     *model = NULL;
     if (search_suggest(req->db, req_arg(req, "q"), req->app->base, &a) < 0) {
         return 500;
     }
-    s = json_dumps(a, JSON_COMPACT);
+    rc = resp_json(req, a);
     json_decref(a);
-    if (s == NULL) {
+    if (rc < 0) {
         return 500;
     }
-    req->resp.owned = s; /* malloc'd by jansson; kw_free is free */
-    req->resp.body = s;
-    req->resp.len = strlen(s);
-    req->resp.ctype = "application/json";
-    req->resp.cache_control = "public, max-age=60";
+    resp_header(req, RESP_CACHE_CONTROL, "public, max-age=60");
     return 200;
 }
 
@@ -458,7 +454,7 @@ search_failed(struct req *req, json_t **model)
 {
     *model = NULL;
     if (db_deadline_passed(req->db)) {
-        req->resp.retry_after = "2";
+        resp_header(req, RESP_RETRY_AFTER, "2");
         *model = json_pack("{s:s}", "message", ui_text(req, "search_busy"));
         return 503;
     }

@@ -20,14 +20,11 @@ page_static_get(struct req *req, json_t **model)
     if (f == NULL) {
         return 404;
     }
-    req->resp.ctype = f->ctype;
-    req->resp.body = (const char *)f->data;
-    req->resp.len = f->len;
-    req->resp.gz = (const char *)f->gz;
-    req->resp.gzlen = f->gzlen;
-    memcpy(req->resp.etag, f->etag, sizeof(f->etag));
-    req->resp.cache_control =
-        immutable ? "public, max-age=31536000, immutable" : "public, no-cache";
+    resp_bytes_gz(req, f->ctype, f->data, f->len, f->gz, f->gzlen);
+    resp_etag(req, f->etag);
+    resp_header(req, RESP_CACHE_CONTROL,
+                immutable ? "public, max-age=31536000, immutable"
+                          : "public, no-cache");
     return 200;
 }
 
@@ -43,10 +40,8 @@ page_favicon_get(struct req *req, json_t **model)
     if (f == NULL) {
         return 404;
     }
-    req->resp.ctype = f->ctype;
-    req->resp.body = (const char *)f->data;
-    req->resp.len = f->len;
-    memcpy(req->resp.etag, f->etag, sizeof(f->etag));
-    req->resp.cache_control = "public, max-age=86400";
+    resp_bytes(req, f->ctype, f->data, f->len);
+    resp_etag(req, f->etag);
+    resp_header(req, RESP_CACHE_CONTROL, "public, max-age=86400");
     return 200;
 }

@@ -80,9 +80,9 @@ page_metrics_get(struct req *req, json_t **model)
                      "by route and status.\n"
                      "# TYPE kwangmyong_http_requests_total counter\n");
     for (r = 0; r <= nroutes; r++) {
-        for (s = 0; s < ROUTER_NSTATUS; s++) {
+        for (s = 0; s < APP_NSTATUS; s++) {
             unsigned long n =
-                atomic_load(&app->req_count[r * ROUTER_NSTATUS + (size_t)s]);
+                atomic_load(&app->req_count[r * APP_NSTATUS + (size_t)s]);
 
             if (n == 0) {
                 continue;
@@ -91,17 +91,17 @@ page_metrics_get(struct req *req, json_t **model)
                           "kwangmyong_http_requests_total{route=\"%s\","
                           "status=\"%s%d\"} %lu\n",
                           r < nroutes ? routes[r].name : "none",
-                          router_status_codes[s] ? "" : "other",
-                          router_status_codes[s], n);
+                          app_status_codes[s] ? "" : "other",
+                          app_status_codes[s], n);
         }
     }
     strbuf_puts(&sb, "# HELP kwangmyong_http_request_duration_seconds Time "
                      "to answer a request.\n"
                      "# TYPE kwangmyong_http_request_duration_seconds "
                      "histogram\n");
-    for (s = 0; s < ROUTER_NBUCKETS; s++) {
+    for (s = 0; s < APP_NBUCKETS; s++) {
         cum += atomic_load(&app->lat_bucket[s]);
-        if (router_buckets_us[s] < 0) {
+        if (app_buckets_us[s] < 0) {
             strbuf_printf(&sb,
                           "kwangmyong_http_request_duration_seconds_bucket{"
                           "le=\"+Inf\"} %lu\n",
@@ -110,7 +110,7 @@ page_metrics_get(struct req *req, json_t **model)
             strbuf_printf(&sb,
                           "kwangmyong_http_request_duration_seconds_bucket{"
                           "le=\"%g\"} %lu\n",
-                          router_buckets_us[s] / 1e6, cum);
+                          app_buckets_us[s] / 1e6, cum);
         }
     }
     strbuf_printf(&sb,
@@ -176,9 +176,7 @@ page_metrics_get(struct req *req, json_t **model)
         strbuf_free(&sb);
         return 500;
     }
-    req->resp.owned = strbuf_detach(&sb, &req->resp.len);
-    req->resp.body = req->resp.owned;
-    req->resp.ctype = "text/plain; version=0.0.4; charset=utf-8";
+    resp_strbuf(req, "text/plain; version=0.0.4; charset=utf-8", &sb);
     return 200;
 }
 
@@ -191,10 +189,8 @@ page_robots_get(struct req *req, json_t **model)
                                "Disallow: /external\n";
 
     (void)model;
-    req->resp.body = body;
-    req->resp.len = sizeof(body) - 1;
-    req->resp.ctype = "text/plain; charset=utf-8";
-    req->resp.cache_control = "public, max-age=86400";
+    resp_bytes(req, "text/plain; charset=utf-8", body, sizeof(body) - 1);
+    resp_header(req, RESP_CACHE_CONTROL, "public, max-age=86400");
     return 200;
 }
 
@@ -211,17 +207,16 @@ page_lang_get(struct req *req, json_t **model)
     if (lang < 0) {
         return 404;
     }
-    req->resp.set_cookie = router_set_cookie(req, "lang", i18n_langs[lang],
-                                             "Max-Age=31536000; SameSite=Lax");
+    resp_header(req, RESP_SET_COOKIE,
+                router_set_cookie(req, "lang", i18n_langs[lang],
+                                  "Max-Age=31536000; SameSite=Lax"));
     /* Only a path on this site (url_is_local_path says what browsers
      * would make of anything else). */
     if (!url_is_local_path(back)) {
         back = req_url(req, "/");
     }
-    req->resp.location = back;
-    req->resp.body = "";
-    req->resp.cache_control = "no-store";
-    return 303;
+    resp_header(req, RESP_CACHE_CONTROL, "no-store");
+    return resp_redirect(req, 303, back);
 }
 
 #ifdef KW_TEST_HOOKS

@@ -30,6 +30,7 @@ int page_collections_get(struct req *req, json_t **model);
 int page_collection_slash_get(struct req *req, json_t **model);
 int page_collection_get(struct req *req, json_t **model);
 int page_document_get(struct req *req, json_t **model);
+int page_document_key(struct req *req, int64_t *doc);
 int page_doc_id_get(struct req *req, json_t **model);
 int page_random_get(struct req *req, json_t **model);
 int page_api_collections_get(struct req *req, json_t **model);

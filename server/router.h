@@ -1,9 +1,11 @@
 /*
- * router: the request and response values handlers see, the process-wide
- * application state, and the route table.  Layer: server/; depends on
- * lib/, never on microhttpd.h (only server/http.c talks to libmicrohttpd,
- * so every page can be tested by calling router_dispatch() on a request
- * built in memory).
+ * router: the request value handlers see (struct req, its accessors), the
+ * route table's shape and flags, and the router that matches a route,
+ * applies the checks it declares and runs its handler.  The response a
+ * handler gives is resp.h's, the finishing of it finish.h's, the process
+ * state app.h's.  Layer: server/; depends on lib/, never on microhttpd.h
+ * (only server/http.c talks to libmicrohttpd, so every page can be tested
+ * by calling router_dispatch() on a request built in memory).
  */
 #ifndef KW_ROUTER_H
 #define KW_ROUTER_H
@@ -11,13 +13,16 @@
 #include <jansson.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "arena.h"
+#include "app.h"
 #include "auth.h"
 #include "config.h"
 #include "db.h"
 #include "i18n.h"
+#include "resp.h"
 #include "searchcache.h"
 #include "searchlog.h"
 #include "staticfiles.h"
@@ -45,71 +50,16 @@ enum route_flags {
                                on an HTTP thread */
     ROUTE_LOGIN_POOL = 512, /* slow by design (argon2id, the failure
                                delay): run on the login pool */
+    ROUTE_RENDITION = 1024, /* a stored page (lib/rendition.h): the route's
+                               key names it; the router answers 304 or the
+                               stored bytes before the handler runs, and
+                               stores what the handler's model renders to
+                               when nothing was stored (finish.c) */
 };
 
 struct kv {
     const char *key;
     const char *value;
-};
-
-#define ROUTER_NSTATUS 20
-#define ROUTER_NBUCKETS 12
-
-/* Process-wide state: built before the daemon starts, then read-only
- * except for the atomic counters. */
-struct app {
-    struct config *cfg;          /* borrowed */
-    const char *data_dir;        /* borrowed */
-    const char *base;            /* URL prefix without trailing slash, or "" */
-    struct tmpl_set *tmpl;       /* owned */
-    struct i18n i18n;            /* owned */
-    struct static_set statics;   /* owned */
-    json_t *static_urls;         /* owned: {"css_site": "/static/...", ...} */
-    struct db *wdb;              /* the writer connection, owned; NULL
-                                    on a read-only replica (read_only) */
-    atomic_long db_gen;          /* bumped when the readers must reopen the
-                                    database (a replica's new snapshot) */
-    struct searchlog *searchlog; /* owned; flushed by the main loop */
-    struct searchcache *searchcache; /* owned */
-    time_t started;
-    const char *build_id; /* templates, borrowed from tmpl */
-    char render_id[24];   /* templates + i18n + static + base: the key of
-                             stored renditions */
-    /* metrics: requests by route and status, latency histogram */
-    atomic_ulong *req_count; /* owned: [nroutes + 1][ROUTER_NSTATUS] */
-    atomic_ulong lat_bucket[ROUTER_NBUCKETS];
-    atomic_ulong lat_sum_us;
-    atomic_ulong lat_count;
-    /* the search pool (server/http.c): borrowed, NULL without a server */
-    struct workpool *search_pool;
-    atomic_ulong search_refused; /* searches answered 503: queue full */
-};
-
-/* What a handler answers besides its model; http.c turns it into the
- * wire response.  Strings are borrowed (static, arena or app lifetime). */
-struct resp {
-    int status;
-    const char *ctype;
-    const char *body; /* raw body; NULL: render the model */
-    size_t len;
-    char *owned;    /* body buffer to kw_free after sending, or NULL */
-    const char *gz; /* precompressed body, borrowed, or NULL */
-    size_t gzlen;
-    int gzipped; /* body is gzip (Content-Encoding set) */
-    char etag[80];
-    const char *cache_control;
-    const char *location;
-    const char *csp; /* overrides the default policy */
-    const char *allow;
-    const char *set_cookie;
-    const char *retry_after;
-    int close; /* close the connection after this response */
-    int vary_encoding;
-    int ranges; /* byte ranges may be served (Accept-Ranges) */
-    char content_range[96];
-    const char *disposition; /* Content-Disposition */
-    long delay_ms; /* hold the answer this long before sending it; http.c
-                      holds it without a thread (a failed login's wait) */
 };
 
 struct req {
@@ -137,10 +87,17 @@ struct req {
     struct auth_user *user;   /* logged-in admin user, or NULL (arena) */
     const char *session_csrf; /* that session's CSRF token (arena) */
     unsigned long id;
+    int64_t rendition_doc; /* ROUTE_RENDITION: the document whose stored
+                              page this is, 0 for none (then the handler
+                              answers as for any route) */
     struct resp resp;
 };
 
 typedef int (*route_fn)(struct req *req, json_t **model);
+/* A ROUTE_RENDITION route's key: 1 with *doc the document whose stored
+ * rendition answers req (the key may set headers both answers share), 0
+ * when req is not such a page, -1 on error (500). */
+typedef int (*route_key_fn)(struct req *req, int64_t *doc);
 
 struct route {
     unsigned methods;
@@ -149,6 +106,7 @@ struct route {
     const char *view; /* template, NULL for JSON or raw answers */
     unsigned flags;
     const char *name; /* for /metrics */
+    route_key_fn key; /* ROUTE_RENDITION only */
 };
 
 extern const struct route routes[];
@@ -175,20 +133,24 @@ const char *req_url(struct req *req, const char *path);
 /* Route the request, run the handler, render the view or JSON, fill
  * req->resp.  Never fails: errors become error pages. */
 void router_dispatch(struct req *req);
+/* router_dispatch() on req->db under a deadline of budget_ms (0:
+ * query_timeout_ms).  A page reads in one snapshot; a POST may write
+ * through the writer and then read what it wrote, so it reads statement
+ * by statement. */
+void router_run(struct req *req, long budget_ms);
+/* Choose req->lang (its default set) from ?lang=, the lang cookie and
+ * Accept-Language.  path is the request's path without the base path:
+ * on the search pages and the API ?lang= filters documents and is no UI
+ * language. */
+void router_choose_lang(struct req *req, const char *path);
 /* The flags of the route router_dispatch() would run for req's method
  * and path, 0 when none matches. */
 unsigned router_route_flags(struct req *req);
 /* Load the admin session of req's cookie into req->user (NULL when none
  * or expired), as role-checked routes do before their handler. */
 void router_load_session(struct req *req);
-/* Render `view` with model (borrowed) and the page object into out, as
- * the router does for a handler's model.  0 or -1. */
-int router_render(struct req *req, const char *view, json_t *model,
-                  struct strbuf *out);
-/* Parse a Range header against a body of `len` bytes: 1 with [*first,
- * *last] for one satisfiable range, 0 to send the whole body (no or
- * unsupported Range), -1 when unsatisfiable (416). */
-int router_parse_range(const char *h, size_t len, size_t *first, size_t *last);
+/* 1 when req's path is under /api/: its answers, errors too, are JSON. */
+int router_is_api(const struct req *req);
 /* The anonymous CSRF token: the kw_csrf cookie, set on first use (an
  * arena string; the Set-Cookie goes into req->resp). */
 #define ROUTER_CSRF_COOKIE "kw_csrf"
@@ -196,19 +158,4 @@ int router_parse_range(const char *h, size_t len, size_t *first, size_t *last);
 const char *router_csrf_token(struct req *req);
 /* Same-origin request whose csrf_token field repeats the cookie. */
 int router_csrf_ok(struct req *req);
-/* Fill req->resp with the error page for status (message may be NULL). */
-void router_error(struct req *req, int status, const char *message);
-/* Count a finished request for /metrics. */
-void router_account(struct app *app, int route, int status, long usec);
-/* Map an HTTP status to its metrics slot and back. */
-int router_status_slot(int status);
-extern const int router_status_codes[ROUTER_NSTATUS];
-extern const long router_buckets_us[ROUTER_NBUCKETS];
-
-/* Build the application state (templates, i18n, static files) from the
- * data directory.  0, or -1 with a message. */
-int app_init(struct app *app, struct config *cfg, const char *data_dir,
-             char *err, size_t errlen);
-void app_free(struct app *app);
-
 #endif

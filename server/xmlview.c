@@ -136,15 +136,9 @@ int
 xmlview_render(struct req *req, const char *view, json_t *m, const char *ctype,
                const char *cache)
 {
-    struct strbuf out = STRBUF_INIT;
-
-    if (router_render(req, view, m, &out) < 0) {
-        strbuf_free(&out);
+    if (resp_view(req, view, m, ctype) < 0) {
         return 500;
     }
-    req->resp.owned = strbuf_detach(&out, &req->resp.len);
-    req->resp.body = req->resp.owned;
-    req->resp.ctype = ctype;
-    req->resp.cache_control = cache;
+    resp_header(req, RESP_CACHE_CONTROL, cache);
     return 200;
 }

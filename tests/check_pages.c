@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "finish.h"
 #include "pagefix.h"
 #include "render.h"
 
@@ -517,23 +518,23 @@ START_TEST(test_range_parser)
 {
     size_t a, b;
 
-    ck_assert_int_eq(router_parse_range(NULL, 10, &a, &b), 0);
-    ck_assert_int_eq(router_parse_range("bytes=0-0", 10, &a, &b), 1);
+    ck_assert_int_eq(finish_parse_range(NULL, 10, &a, &b), 0);
+    ck_assert_int_eq(finish_parse_range("bytes=0-0", 10, &a, &b), 1);
     ck_assert(a == 0 && b == 0);
-    ck_assert_int_eq(router_parse_range("bytes=5-", 10, &a, &b), 1);
+    ck_assert_int_eq(finish_parse_range("bytes=5-", 10, &a, &b), 1);
     ck_assert(a == 5 && b == 9);
-    ck_assert_int_eq(router_parse_range("bytes=5-100", 10, &a, &b), 1);
+    ck_assert_int_eq(finish_parse_range("bytes=5-100", 10, &a, &b), 1);
     ck_assert(a == 5 && b == 9);
-    ck_assert_int_eq(router_parse_range("bytes=-100", 10, &a, &b), 1);
+    ck_assert_int_eq(finish_parse_range("bytes=-100", 10, &a, &b), 1);
     ck_assert(a == 0 && b == 9);
-    ck_assert_int_eq(router_parse_range("bytes=10-", 10, &a, &b), -1);
-    ck_assert_int_eq(router_parse_range("bytes=-0", 10, &a, &b), -1);
-    ck_assert_int_eq(router_parse_range("bytes=5-2", 10, &a, &b), 0);
-    ck_assert_int_eq(router_parse_range("bytes=0-1,3-4", 10, &a, &b), 0);
-    ck_assert_int_eq(router_parse_range("items=0-1", 10, &a, &b), 0);
-    ck_assert_int_eq(router_parse_range("bytes=x-1", 10, &a, &b), 0);
-    ck_assert_int_eq(router_parse_range("bytes=1-x", 10, &a, &b), 0);
-    ck_assert_int_eq(router_parse_range("bytes=0-", 0, &a, &b), -1);
+    ck_assert_int_eq(finish_parse_range("bytes=10-", 10, &a, &b), -1);
+    ck_assert_int_eq(finish_parse_range("bytes=-0", 10, &a, &b), -1);
+    ck_assert_int_eq(finish_parse_range("bytes=5-2", 10, &a, &b), 0);
+    ck_assert_int_eq(finish_parse_range("bytes=0-1,3-4", 10, &a, &b), 0);
+    ck_assert_int_eq(finish_parse_range("items=0-1", 10, &a, &b), 0);
+    ck_assert_int_eq(finish_parse_range("bytes=x-1", 10, &a, &b), 0);
+    ck_assert_int_eq(finish_parse_range("bytes=1-x", 10, &a, &b), 0);
+    ck_assert_int_eq(finish_parse_range("bytes=0-", 0, &a, &b), -1);
 }
 END_TEST
 

@@ -175,7 +175,7 @@ START_TEST(test_healthz_metrics)
     ck_assert(json_is_string(json_object_get(j, "version")));
     ck_assert_ptr_null(json_object_get(j, "page"));
     json_decref(j);
-    router_account(&pf_app, r->route, 200, 1234);
+    app_account(&pf_app, r->route, 200, 1234);
     done(&f);
     r = fake(&f, REQ_GET, "/metrics", NULL, NULL);
     router_dispatch(r);

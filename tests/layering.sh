@@ -39,6 +39,12 @@ check "cli/ holds the program's entry" grep -q '^main(int argc' cli/main.c
 # both sides.
 check "cli/ includes server/ and ingest/ headers" \
     test -n "$(includes cli/main.c -- server)" -a -n "$(includes cli/main.c -- ingest)"
+# The response has one owner (server/resp.h): handlers say what they
+# answer through resp_*(), and the router finishes it (ETag, 304, Range,
+# gzip, stored renditions); a handler that set a field itself could skip
+# what the router owes every answer.
+check "handlers never touch struct resp fields" \
+    test -z "$(grep -nE -e '->resp\.' -e 'req->resp' server/page_*.c server/xmlview.c)"
 check "handlers never print HTML with printf" \
     test -z "$(grep -l 'printf(.*<[a-z]' server/page_*.c)"
 # sql_outside TABLE OWNER...: one owner for each table's SQL.  Prints the
