@@ -416,9 +416,10 @@ router_dispatch(struct req *req)
         return;
     }
     /* A read-only replica writes nothing: the admin pages, the login and
-     * every form are the primary's. */
+     * every form that changes something are the primary's. */
     if (req->app->cfg->read_only &&
-        (req->method == REQ_POST || strncmp(rt->pattern, "/admin", 6) == 0)) {
+        ((req->method == REQ_POST && !(rt->flags & ROUTE_READ_POST)) ||
+         strncmp(rt->pattern, "/admin", 6) == 0)) {
         to_primary(req);
         finish_response(req);
         return;

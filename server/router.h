@@ -55,6 +55,9 @@ enum route_flags {
                                stored bytes before the handler runs, and
                                stores what the handler's model renders to
                                when nothing was stored (finish.c) */
+    ROUTE_READ_POST = 2048, /* a POST that only reads (OAI-PMH's form of
+                               its GET): a read-only replica answers it
+                               itself, where other POSTs go to the primary */
 };
 
 struct kv {

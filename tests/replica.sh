@@ -1,10 +1,11 @@
 #!/bin/bash
 # A read-only replica (serve --read-only, issue 11): it serves a snapshot
 # of the primary's database and writes nothing to it (immutable=1: not
-# even a -shm file); the admin pages, the login and every form answer 303
-# to primary_url (503 without one); a new snapshot put in place by rename
-# is served after the roll-over (SIGHUP or the file watch), requests in
-# between answered; a snapshot of another schema version is refused at
+# even a -shm file); the admin pages, the login and every form that
+# changes something answer 303 to primary_url (503 without one), while
+# OAI-PMH's POST, which only reads, is answered here; a new snapshot put
+# in place by rename is served after the roll-over (SIGHUP or the file
+# watch), requests in between answered; a snapshot of another schema version is refused at
 # start and never rolled over to.
 . "${KW_SRCDIR:-.}/tests/lib.sh"
 command -v sqlite3 >/dev/null || { echo "sqlite3 missing"; exit 99; }
@@ -40,6 +41,9 @@ check "login POST: 303 to the primary ($loc)" \
     test "$loc" = "303 http://primary.example/portal/admin/login"
 check "reader request POST: 303" \
     test "$(code -d 'url=http://example.org/' "$BASE/external")" = 303
+# OAI-PMH's POST only reads: the replica answers it from its snapshot.
+check "OAI-PMH POST answered by the replica" \
+    test "$(curl -s -d 'verb=Identify' "$BASE/oai" | grep -c '<Identify>')" = 1
 check "session cookie ignored: admin still goes to the primary" \
     test "$(code -b 'kw_session=abc' "$BASE/admin/")" = 303
 
