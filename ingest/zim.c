@@ -34,6 +34,9 @@
 #define ZIM_DIRENT_MAX 4096
 /* Bytes of one cluster inflated at most to reach a metadata entry. */
 #define ZIM_CLUSTER_MAX (64u * 1024 * 1024)
+/* Memory liblzma may take for one cluster: xz -9 needs 65 MiB to decode;
+ * the dictionary size is the archive's word, up to 4 GiB. */
+#define ZIM_XZ_MEMLIMIT (128u * 1024 * 1024)
 /* Metadata entries looked at. */
 #define ZIM_META_ENTRIES 1024
 #define ZIM_PATH_MAX 1024
@@ -319,7 +322,7 @@ read_blob(int fd, const struct zhead *h, uint32_t cluster, uint32_t blob,
         lzma_stream init = LZMA_STREAM_INIT;
 
         s.xz = init;
-        if (lzma_stream_decoder(&s.xz, UINT64_MAX, 0) != LZMA_OK) {
+        if (lzma_stream_decoder(&s.xz, ZIM_XZ_MEMLIMIT, 0) != LZMA_OK) {
             return -1;
         }
         s.xzinit = 1;
