@@ -129,7 +129,10 @@ read_head(int fd, struct zhead *h, char *err, size_t errlen)
         return fetch_fail(err, errlen,
                           "truncated ZIM archive: %lld bytes, the header "
                           "says %llu",
-                          h->size, (unsigned long long)h->checksum + 16);
+                          h->size,
+                          h->checksum > UINT64_MAX - 16
+                              ? (unsigned long long)UINT64_MAX
+                              : (unsigned long long)h->checksum + 16);
     }
     if (h->pathptr > h->checksum ||
         (h->checksum - h->pathptr) / 8 < h->nentry ||
