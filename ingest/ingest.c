@@ -459,10 +459,25 @@ static int
 unpack_zim(struct run *r, const char *path, const char *dir)
 {
     struct zim_opts zo = {0};
+    const char *t = getenv("KW_ZIMDUMP_TIMEOUT");
     char err[1024];
     int rc;
 
     zo.zimdump = getenv("KW_ZIMDUMP");
+    if (t != NULL) {
+        char *end;
+
+        errno = 0;
+        zo.timeout_s = strtoul(t, &end, 10);
+        if (t[0] < '0' || t[0] > '9' || *end != '\0' || errno != 0 ||
+            zo.timeout_s == 0) {
+            fprintf(stderr,
+                    "kwangmyong ingest: KW_ZIMDUMP_TIMEOUT is '%s', not a "
+                    "number of seconds\n",
+                    t);
+            return EXIT_FATAL;
+        }
+    }
     zo.pol = r->policy;
     zo.max_bytes = policy_max_size(r->policy);
     zo.max_total = policy_archive_max_size(r->policy);

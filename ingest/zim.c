@@ -9,12 +9,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <lzma.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -22,6 +26,7 @@
 #include <zstd.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "html.h"
 #include "policy.h"
 #include "strbuf.h"
@@ -34,6 +39,9 @@
 #define ZIM_DIRENT_MAX 4096
 /* Bytes of one cluster inflated at most to reach a metadata entry. */
 #define ZIM_CLUSTER_MAX (64u * 1024 * 1024)
+/* Memory liblzma may take for one cluster: xz -9 needs 65 MiB to decode;
+ * the dictionary size is the archive's word, up to 4 GiB. */
+#define ZIM_XZ_MEMLIMIT (128u * 1024 * 1024)
 /* Metadata entries looked at. */
 #define ZIM_META_ENTRIES 1024
 #define ZIM_PATH_MAX 1024
@@ -43,6 +51,10 @@
 #define ZIM_DUMP_DIR ".zim-dump"
 #define ZIM_LIST_FILE ".zim-list"
 #define ZIM_ERR_FILE ".zim-stderr"
+/* zimdump's time limit per run when zim_opts gives none: generous, since
+ * a dump writes every entry to disk (a 90 GB Wikipedia takes hours). */
+#define ZIM_TIMEOUT_BASE 600
+#define ZIM_TIMEOUT_PER_MIB 1
 
 struct zhead {
     unsigned major, minor;
@@ -117,7 +129,10 @@ read_head(int fd, struct zhead *h, char *err, size_t errlen)
         return fetch_fail(err, errlen,
                           "truncated ZIM archive: %lld bytes, the header "
                           "says %llu",
-                          h->size, (unsigned long long)h->checksum + 16);
+                          h->size,
+                          h->checksum > UINT64_MAX - 16
+                              ? (unsigned long long)UINT64_MAX
+                              : (unsigned long long)h->checksum + 16);
     }
     if (h->pathptr > h->checksum ||
         (h->checksum - h->pathptr) / 8 < h->nentry ||
@@ -319,7 +334,7 @@ read_blob(int fd, const struct zhead *h, uint32_t cluster, uint32_t blob,
         lzma_stream init = LZMA_STREAM_INIT;
 
         s.xz = init;
-        if (lzma_stream_decoder(&s.xz, UINT64_MAX, 0) != LZMA_OK) {
+        if (lzma_stream_decoder(&s.xz, ZIM_XZ_MEMLIMIT, 0) != LZMA_OK) {
             return -1;
         }
         s.xzinit = 1;
@@ -509,13 +524,18 @@ find_prog(const char *prog, char *out, size_t n)
 }
 
 /* Run argv[0] (a full path) with stdout to outfd and stderr to errfd, no
- * shell, stdin from /dev/null.  Its exit status, 128 + N when killed by
- * signal N, or -1 when it could not start. */
+ * shell, stdin from /dev/null, for at most timeout_s seconds.  Its exit
+ * status, 128 + N when killed by signal N, -1 when it could not start,
+ * ZIM_RUN_TIMEOUT when it ran out of time (then it was killed by its pid
+ * and waited for). */
+#define ZIM_RUN_TIMEOUT (-2)
 static int
-run(char *const argv[], int outfd, int errfd)
+run(char *const argv[], int outfd, int errfd, unsigned long timeout_s)
 {
-    pid_t pid = fork();
-    int st;
+    long long deadline = clock_now_ms() + (long long)timeout_s * 1000;
+    long nap = 1; /* ms, doubling to 100: quick runs end quickly */
+    pid_t pid = fork(), w;
+    int st, pfd;
 
     if (pid < 0) {
         return -1;
@@ -530,10 +550,36 @@ run(char *const argv[], int outfd, int errfd)
         execv(argv[0], argv);
         _exit(127);
     }
-    while (waitpid(pid, &st, 0) < 0) {
-        if (errno != EINTR) {
-            return -1;
+    /* Waited for through a pidfd with poll's timeout (no SIGCHLD
+     * handler or SIGALRM: those are process-wide state); without pidfd
+     * (a kernel before 5.3), polled with naps up to 100 ms. */
+    pfd = pidfd_open(pid, 0);
+    while ((w = waitpid(pid, &st, WNOHANG)) == 0 || (w < 0 && errno == EINTR)) {
+        long long left = deadline - clock_now_ms();
+
+        if (left <= 0) {
+            kill(pid, SIGKILL);
+            while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+            }
+            w = 0;
+            break;
         }
+        if (pfd >= 0) {
+            struct pollfd pf = {pfd, POLLIN, 0};
+
+            poll(&pf, 1, left > INT_MAX ? INT_MAX : (int)left);
+        } else {
+            struct timespec ts = {0, (nap < left ? nap : left) * 1000000L};
+
+            nanosleep(&ts, NULL);
+            nap = nap < 50 ? nap * 2 : 100;
+        }
+    }
+    if (pfd >= 0) {
+        close(pfd);
+    }
+    if (w <= 0) {
+        return w == 0 ? ZIM_RUN_TIMEOUT : -1;
     }
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
@@ -584,6 +630,7 @@ struct zrun {
     const char *zim;
     int rootfd;
     char prog[4096];
+    unsigned long timeout_s; /* each zimdump run's limit */
     struct zent *e;
     size_t n, cap;
     int newscheme;
@@ -782,8 +829,14 @@ zimdump(struct zrun *z, const char *const *args, int outfd, int *status,
                           "directory: %s",
                           strerror(errno));
     }
-    st = run(argv, outfd >= 0 ? outfd : efd, efd);
+    st = run(argv, outfd >= 0 ? outfd : efd, efd, z->timeout_s);
     close(efd);
+    if (st == ZIM_RUN_TIMEOUT) {
+        return fetch_fail(err, errlen,
+                          "zimdump %s took longer than %lu s and was "
+                          "stopped (time limit: KW_ZIMDUMP_TIMEOUT)",
+                          argv[1], z->timeout_s);
+    }
     if (status != NULL && st >= 0 && st <= 2) {
         *status = st;
         return 0;
@@ -1050,6 +1103,11 @@ zim_unpack(const char *path, const char *dest_dir, const struct zim_opts *o,
         goto out;
     }
     z.newscheme = h.major == 6 && h.minor >= 1;
+    z.timeout_s =
+        o->timeout_s > 0
+            ? o->timeout_s
+            : ZIM_TIMEOUT_BASE +
+                  ZIM_TIMEOUT_PER_MIB * (unsigned long)(h.size / (1024 * 1024));
     res->date = meta_date(res->meta.date);
     if (choose_base(o, res, err, errlen) < 0) {
         goto out;

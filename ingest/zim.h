@@ -91,6 +91,10 @@ struct zim_opts {
      * archive's Source when it is an http(s) URL, else fallback. */
     const char *base;
     const char *fallback; /* as base; used when neither gives one */
+    /* Each zimdump run's time limit in seconds; 0 for the default, 600
+     * plus one per MiB of archive.  A run over it is killed and the
+     * archive refused ("zimdump ... took longer than N s"). */
+    unsigned long timeout_s;
 };
 
 /* Read the metadata of the ZIM at path (borrowed) into *m (zeroed by the
@@ -105,9 +109,9 @@ int zim_read_meta(const char *path, struct zim_meta *m, char *err,
  * zim_result_free), one record per entry into out (fetch_result_free;
  * indexed by path on success).  0; -1 with err when the archive is
  * refused as a whole (bad input): not a ZIM, truncated, corrupt metadata,
- * zimdump failing on it, too large in total, too many entries, its base
- * URL refused by the policy; -2 with err when the run cannot go on:
- * zimdump missing ("zimdump not found: install zim-tools ..."), the
+ * zimdump failing on it or passing its time limit, too large in total, too many
+ * entries, its base URL refused by the policy; -2 with err when the run cannot
+ * go on: zimdump missing ("zimdump not found: install zim-tools ..."), the
  * destination unwritable, out of memory.  After an error dest_dir may
  * hold files: the caller removes it. */
 int zim_unpack(const char *path, const char *dest_dir, const struct zim_opts *o,

@@ -21,6 +21,8 @@
  *                        default) means fetching is disabled.
  *   fetch_max_size SIZE  largest fetched body.  Default 32M.
  *   fetch_timeout SECS   whole-transfer time limit, 1..86400.  Default 60.
+ *   archive_max_size SIZE  largest sum of the items of one ZIM archive,
+ *                        checked before anything is unpacked.  Default 16G.
  *
  * A DOMAIN is a host name (case-insensitive, one trailing dot ignored) or
  * a numeric address (IPv4 in any inet_aton form, IPv6 with or without

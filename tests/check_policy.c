@@ -209,6 +209,8 @@ START_TEST(test_sizes_types)
     ck_assert_uint_eq(policy_max_size(p), 64u * 1024 * 1024);
     ck_assert_uint_eq(policy_fetch_max_size(p), 32u * 1024 * 1024);
     ck_assert_int_eq(policy_fetch_timeout(p), 60);
+    ck_assert_uint_eq(policy_archive_max_size(p),
+                      (size_t)16 * 1024 * 1024 * 1024);
     ck_assert_int_eq(policy_type_allowed(p, "html"), 1);
     ck_assert_int_eq(policy_type_allowed(p, "markdown"), 1);
     ck_assert_int_eq(policy_type_allowed(p, "text"), 1);
@@ -239,6 +241,20 @@ START_TEST(test_sizes_types)
     policy_free(p);
     p = parse_ok("max_size 7m\n");
     ck_assert_uint_eq(policy_max_size(p), 7u * 1024 * 1024);
+    policy_free(p);
+    /* archive_max_size: its own value, the others left alone. */
+    p = parse_ok("archive_max_size 100G # a Wikipedia\n");
+    ck_assert_uint_eq(policy_archive_max_size(p),
+                      (size_t)100 * 1024 * 1024 * 1024);
+    ck_assert_uint_eq(policy_max_size(p), 64u * 1024 * 1024);
+    ck_assert_uint_eq(policy_fetch_max_size(p), 32u * 1024 * 1024);
+    policy_free(p);
+    p = parse_ok("max_size 1k\narchive_max_size 4096\n");
+    ck_assert_uint_eq(policy_archive_max_size(p), 4096);
+    ck_assert_uint_eq(policy_max_size(p), 1024);
+    policy_free(p);
+    p = parse_ok("archive_max_size 3m\n");
+    ck_assert_uint_eq(policy_archive_max_size(p), 3u * 1024 * 1024);
     policy_free(p);
 }
 END_TEST
@@ -331,6 +347,8 @@ START_TEST(test_default_policy)
     ck_assert_uint_eq(policy_max_size(p), 64u * 1024 * 1024);
     ck_assert_uint_eq(policy_fetch_max_size(p), 32u * 1024 * 1024);
     ck_assert_int_eq(policy_fetch_timeout(p), 60);
+    ck_assert_uint_eq(policy_archive_max_size(p),
+                      (size_t)16 * 1024 * 1024 * 1024);
     ck_assert_int_eq(policy_type_allowed(p, "html"), 1);
     ck_assert_int_eq(policy_type_allowed(p, "markdown"), 1);
     ck_assert_int_eq(policy_type_allowed(p, "text"), 1);
@@ -423,6 +441,22 @@ START_TEST(test_parse_errors)
               "t.policy:1: '1s' is not a timeout in seconds (1 to 86400)");
     parse_err("fetch_max_size 1\nfetch_max_size 1\n",
               "t.policy:2: 'fetch_max_size' given twice (first on line 1)");
+    parse_err("archive_max_size\n",
+              "t.policy:1: 'archive_max_size' takes exactly one value");
+    parse_err("archive_max_size 1G 2G\n",
+              "t.policy:1: 'archive_max_size' takes exactly one value");
+    parse_err("archive_max_size 16GB\n",
+              "t.policy:1: '16GB' is not a size (e.g. 65536, 64k, 64M, 1G)");
+    parse_err("archive_max_size -1\n",
+              "t.policy:1: '-1' is not a size (e.g. 65536, 64k, 64M, 1G)");
+    parse_err("archive_max_size 0\n",
+              "t.policy:1: a size must be greater than zero");
+    parse_err("archive_max_size 99999999999999999999\n",
+              "t.policy:1: size '99999999999999999999' is too large");
+    parse_err("archive_max_size 1G\nmax_size 1M\narchive_max_size 2G\n",
+              "t.policy:3: 'archive_max_size' given twice (first on line 1)");
+    parse_err("Archive_max_size 1G\n",
+              "t.policy:1: unknown directive 'Archive_max_size'");
     parse_err("types html exe\n",
               "t.policy:1: unknown type 'exe' (html, markdown, text, pdf)");
     parse_err("types\n", "t.policy:1: 'types' takes one to four of html, "

@@ -7,7 +7,8 @@
 # collection's title, description and language and in the batch report,
 # the redirect as an alias the portal follows, search; and archives that
 # are refused whole with nothing stored: truncated, not a ZIM, a denied
-# Source, zimdump missing, a ZIM with another PATH.
+# Source, zimdump missing, a ZIM with another PATH, a zimdump that never
+# ends (killed at its time limit).
 . "${KW_SRCDIR:-.}/tests/lib.sh"
 command -v sqlite3 >/dev/null || { echo "sqlite3 missing"; exit 99; }
 for t in zimwriterfs zimdump python3 curl; do
@@ -134,5 +135,22 @@ printf 'deny library.example.org\n' >"$TMP/policy"
 refused "denied Source" 1 "blocked source: library.example.org" --policy "$TMP/policy" "$Z"
 KW_ZIMDUMP=/nonexistent/zimdump refused "zimdump missing" 2 "install zim-tools" "$Z"
 refused "a ZIM with another PATH" 2 "ingested on its own" "$Z" "$S"
+# A zimdump that never ends: killed at its time limit, the archive
+# refused with zimdump and the limit named, nothing left running.
+mkdir -p "$TMP/stuck"
+cat >"$TMP/stuck/zimdump" <<SH
+#!/bin/sh
+echo \$\$ >"$TMP/stuck/pid"
+exec sleep 300
+SH
+chmod +x "$TMP/stuck/zimdump"
+t0=$(date +%s)
+PATH="$TMP/stuck:$PATH" KW_ZIMDUMP_TIMEOUT=1 refused "a stuck zimdump" 1 \
+    "zimdump list took longer than 1 s and was stopped" "$Z"
+check "a stuck zimdump: stopped within seconds" test $(($(date +%s) - t0)) -lt 20
+check "a stuck zimdump: it ran" test -s "$TMP/stuck/pid"
+check "a stuck zimdump: killed" sh -c "! kill -0 $(cat "$TMP/stuck/pid" 2>/dev/null || echo 0) 2>/dev/null"
+KW_ZIMDUMP_TIMEOUT=soon refused "a bad KW_ZIMDUMP_TIMEOUT" 2 \
+    "KW_ZIMDUMP_TIMEOUT is 'soon', not a number of seconds" "$Z"
 check "no temporary tree left" test -z "$(ls -A "$TMPDIR")"
 finish
