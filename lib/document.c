@@ -1111,12 +1111,33 @@ document_earliest_update(struct db *db, int64_t *t)
     return rc == SQLITE_ROW ? 0 : -1;
 }
 
+json_t *
+document_json_text(const char *s)
+{
+    return s != NULL ? json_string(s) : json_null();
+}
+
+json_t *
+document_json_day(int64_t at)
+{
+    time_t t = (time_t)at;
+    struct tm tm;
+    char buf[16];
+
+    if (at == DOCUMENT_NO_TIME || gmtime_r(&t, &tm) == NULL) {
+        return json_null();
+    }
+    strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
+    return json_string(buf);
+}
+
 int
 document_coll_find(struct db *db, const char *name, struct arena *a,
                    struct document_coll *c)
 {
-    static const char sql[] = "SELECT id, name, title, description"
-                              " FROM collection WHERE name = :n";
+    static const char sql[] =
+        "SELECT id, name, title, description, source_url, language"
+        " FROM collection WHERE name = :n";
     sqlite3_stmt *st = db_stmt(db, sql);
     int rc;
 
@@ -1131,6 +1152,16 @@ document_coll_find(struct db *db, const char *name, struct arena *a,
         c->title = arena_strdup(a, (const char *)sqlite3_column_text(st, 2));
         c->description =
             arena_strdup(a, (const char *)sqlite3_column_text(st, 3));
+        c->source_url = NULL;
+        c->language = NULL;
+        if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+            c->source_url =
+                arena_strdup(a, (const char *)sqlite3_column_text(st, 4));
+        }
+        if (sqlite3_column_type(st, 5) != SQLITE_NULL) {
+            c->language =
+                arena_strdup(a, (const char *)sqlite3_column_text(st, 5));
+        }
     }
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;

@@ -44,6 +44,13 @@
 /* A time column that is NULL (never decided, never published, ...). */
 #define DOCUMENT_NO_TIME INT64_MIN
 
+/* A document's values as the pages and exports show them (new JSON
+ * values): text as a string, or null for NULL (and NULL, like
+ * json_string, for text that is not UTF-8); a time as its UTC day
+ * "YYYY-MM-DD", or null for DOCUMENT_NO_TIME. */
+json_t *document_json_text(const char *s);
+json_t *document_json_day(int64_t at);
+
 /* One document, or the part of it that a function fills.  Times are Unix
  * seconds or DOCUMENT_NO_TIME; ids are 0 for none (batch_id NULL). */
 struct document {
@@ -172,6 +179,8 @@ struct document_coll {
     const char *name;
     const char *title;
     const char *description;
+    const char *source_url; /* NULL when none */
+    const char *language;   /* NULL when none */
 };
 
 /* The collection called name into *c, its strings copied into arena a

@@ -417,29 +417,6 @@ out:
     return rc;
 }
 
-/* A time as "YYYY-MM-DD", JSON null for none. */
-static json_t *
-jdate(int64_t at)
-{
-    time_t t = (time_t)at;
-    struct tm tm;
-    char buf[16];
-
-    if (at == DOCUMENT_NO_TIME) {
-        return json_null();
-    }
-    gmtime_r(&t, &tm);
-    strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
-    return json_string(buf);
-}
-
-/* A string as JSON, null for NULL. */
-static json_t *
-jstr(const char *s)
-{
-    return s != NULL ? json_string(s) : json_null();
-}
-
 /* The URL of tree file `to` from the page being written, as JSON. */
 static json_t *
 jrel(const struct entry *from, const char *to)
@@ -501,18 +478,19 @@ write_document(struct offline *o, struct entry *e)
         return -1;
     }
     m = json_object();
-    json_object_set_new(m, "title", jstr(d.title));
-    json_object_set_new(m, "language", jstr(d.language));
-    json_object_set_new(m, "authors", jstr(d.authors));
-    json_object_set_new(m, "date", jstr(d.doc_date));
+    json_object_set_new(m, "title", document_json_text(d.title));
+    json_object_set_new(m, "language", document_json_text(d.language));
+    json_object_set_new(m, "authors", document_json_text(d.authors));
+    json_object_set_new(m, "date", document_json_text(d.doc_date));
     json_object_set_new(m, "body_html", json_string(strbuf_peek(&body)));
-    json_object_set_new(m, "collection_title", jstr(d.collection_title));
+    json_object_set_new(m, "collection_title",
+                        document_json_text(d.collection_title));
     json_object_set_new(m, "home", jrel(e, OFFLINE_WELCOME));
     json_object_set_new(m, "style", jrel(e, OFFLINE_DIR "/style.css"));
     prov = json_object();
-    json_object_set_new(prov, "source_url", jstr(d.source_url));
-    json_object_set_new(prov, "retrieved", jdate(d.retrieved_at));
-    json_object_set_new(prov, "approved", jdate(d.decided_at));
+    json_object_set_new(prov, "source_url", document_json_text(d.source_url));
+    json_object_set_new(prov, "retrieved", document_json_day(d.retrieved_at));
+    json_object_set_new(prov, "approved", document_json_day(d.decided_at));
     json_object_set_new(prov, "version", json_integer(d.version));
     json_object_set_new(m, "provenance", prov);
     atts = json_array();
@@ -522,7 +500,8 @@ write_document(struct offline *o, struct entry *e)
         if (a->attachment && a->id == e->id) {
             json_array_append_new(
                 atts, json_pack("{s:o, s:o}", "name",
-                                jstr(a->filename ? a->filename : a->path),
+                                document_json_text(a->filename ? a->filename
+                                                               : a->path),
                                 "url", jrel(e, a->file)));
         }
     }
@@ -668,33 +647,31 @@ static int
 collection_row(struct offline *o, const char *name, struct offline_result *r,
                char **lang)
 {
-    static const char sql[] =
-        "SELECT id, title, description, source_url, language"
-        " FROM collection WHERE name = :n";
-    sqlite3_stmt *st = db_stmt(o->db, sql);
+    struct document_coll c;
+    struct arena a;
     int rc;
 
-    if (st == NULL) {
-        return -1;
-    }
-    db_bind_text(st, ":n", name);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        o->collection_id = sqlite3_column_int64(st, 0);
-        r->title = db_column_dup(st, 1);
-        r->description = db_column_dup(st, 2);
-        if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
-            r->source_url = db_column_dup(st, 3);
+    arena_init(&a);
+    rc = document_coll_find(o->db, name, &a, &c);
+    if (rc == 1) {
+        o->collection_id = c.id;
+        r->title = c.title != NULL ? kw_strdup(c.title) : NULL;
+        r->description =
+            c.description != NULL ? kw_strdup(c.description) : NULL;
+        if (c.source_url != NULL) {
+            r->source_url = kw_strdup(c.source_url);
         }
-        if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
-            *lang = db_column_dup(st, 4);
+        if (c.language != NULL) {
+            *lang = kw_strdup(c.language);
+        }
+        if (r->title == NULL || r->description == NULL ||
+            (c.source_url != NULL && r->source_url == NULL) ||
+            (c.language != NULL && *lang == NULL)) {
+            rc = -1;
         }
     }
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW && (r->title == NULL || r->description == NULL)) {
-        return -1;
-    }
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    arena_free(&a);
+    return rc;
 }
 
 /* add_lang's context: the ISO 639-3 list being built. */
@@ -788,15 +765,16 @@ write_welcome(struct offline *o, const struct offline_result *r,
     w.file = (char *)OFFLINE_WELCOME;
     for (i = 0; i < o->ndocs; i++) {
         json_array_append_new(
-            list, json_pack("{s:o, s:o, s:o}", "title", jstr(o->docs[i].title),
-                            "language", jstr(o->docs[i].language), "url",
+            list, json_pack("{s:o, s:o, s:o}", "title",
+                            document_json_text(o->docs[i].title), "language",
+                            document_json_text(o->docs[i].language), "url",
                             jrel(&w, o->docs[i].file)));
     }
-    json_object_set_new(m, "title", jstr(r->title));
-    json_object_set_new(m, "description", jstr(description));
-    json_object_set_new(m, "source_url", jstr(r->source_url));
+    json_object_set_new(m, "title", document_json_text(r->title));
+    json_object_set_new(m, "description", document_json_text(description));
+    json_object_set_new(m, "source_url", document_json_text(r->source_url));
     json_object_set_new(m, "count", json_integer((json_int_t)o->ndocs));
-    json_object_set_new(m, "exported", jdate(now));
+    json_object_set_new(m, "exported", document_json_day(now));
     json_object_set_new(m, "generator", json_string("kwangmyong " KW_VERSION));
     json_object_set_new(m, "style", json_string("style.css"));
     json_object_set_new(m, "documents", list);

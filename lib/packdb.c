@@ -41,14 +41,6 @@
     " AND (a.created_at >= :since OR EXISTS (SELECT 1 FROM blob b"             \
     " WHERE b.sha256 = a.blob_sha256 AND b.created_at >= :since))"
 
-/* A text value as JSON: a string, or null for NULL (json_string gives
- * NULL for text that is not UTF-8, which json_object_set_new refuses). */
-static json_t *
-jtext(const char *s)
-{
-    return s != NULL ? json_string(s) : json_null();
-}
-
 /* A time as JSON: an integer, or null for DOCUMENT_NO_TIME. */
 static json_t *
 jtime(int64_t t)
@@ -337,12 +329,12 @@ export_tree_blobs(struct exp *x)
 static int
 put_asset_row(struct exp *x, sqlite3_stmt *st, const struct document *d)
 {
-    json_t *rec =
-        json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "type", "asset",
-                  "path", jcol(st, 0), "content_type", jcol(st, 1), "blob",
-                  jcol(st, 2), "filename", jcol(st, 3), "document_path",
-                  jtext(d != NULL ? d->path : NULL), "document_sha256",
-                  jtext(d != NULL ? d->body_sha256 : NULL));
+    json_t *rec = json_pack(
+        "{s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "type", "asset", "path",
+        jcol(st, 0), "content_type", jcol(st, 1), "blob", jcol(st, 2),
+        "filename", jcol(st, 3), "document_path",
+        document_json_text(d != NULL ? d->path : NULL), "document_sha256",
+        document_json_text(d != NULL ? d->body_sha256 : NULL));
 
     if (put_json(x, rec) < 0) {
         return -1;
@@ -469,7 +461,8 @@ signal_json(struct db *db, int64_t doc)
         }
         if (p == NULL || b64 != NULL) {
             o = json_pack("{s:f, s:o}", "link_share",
-                          sqlite3_column_double(st, 0), "sketch", jtext(b64));
+                          sqlite3_column_double(st, 0), "sketch",
+                          document_json_text(b64));
         }
     } else if (rc == SQLITE_DONE) {
         o = json_null();
@@ -499,32 +492,32 @@ document_json(struct db *db, const struct document *d)
         return NULL;
     }
     set(o, "type", json_string("document"), &bad);
-    set(o, "path", jtext(d->path), &bad);
+    set(o, "path", document_json_text(d->path), &bad);
     set(o, "version", json_integer(d->version), &bad);
-    set(o, "title", jtext(d->title), &bad);
-    set(o, "language", jtext(d->language), &bad);
-    set(o, "authors", jtext(d->authors), &bad);
-    set(o, "doc_date", jtext(d->doc_date), &bad);
-    set(o, "description", jtext(d->description), &bad);
-    set(o, "canonical_url", jtext(d->canonical_url), &bad);
-    set(o, "content_type", jtext(d->content_type), &bad);
-    set(o, "metadata", jtext(d->metadata), &bad);
-    set(o, "source_url", jtext(d->source_url), &bad);
-    set(o, "source_url_norm", jtext(d->source_url_norm), &bad);
+    set(o, "title", document_json_text(d->title), &bad);
+    set(o, "language", document_json_text(d->language), &bad);
+    set(o, "authors", document_json_text(d->authors), &bad);
+    set(o, "doc_date", document_json_text(d->doc_date), &bad);
+    set(o, "description", document_json_text(d->description), &bad);
+    set(o, "canonical_url", document_json_text(d->canonical_url), &bad);
+    set(o, "content_type", document_json_text(d->content_type), &bad);
+    set(o, "metadata", document_json_text(d->metadata), &bad);
+    set(o, "source_url", document_json_text(d->source_url), &bad);
+    set(o, "source_url_norm", document_json_text(d->source_url_norm), &bad);
     set(o, "retrieved_at", jtime(d->retrieved_at), &bad);
     set(o, "ingested_at", jtime(d->ingested_at), &bad);
     set(o, "batch", d->batch_id != 0 ? json_integer(d->batch_id) : json_null(),
         &bad);
-    set(o, "operator", jtext(d->operator_name), &bad);
-    set(o, "orig_sha256", jtext(d->orig_sha256), &bad);
+    set(o, "operator", document_json_text(d->operator_name), &bad);
+    set(o, "orig_sha256", document_json_text(d->orig_sha256), &bad);
     set(o, "orig_size", json_integer(d->orig_size), &bad);
-    set(o, "body_sha256", jtext(d->body_sha256), &bad);
-    set(o, "original_blob", jtext(d->original_blob), &bad);
-    set(o, "decided_by", jtext(d->decided_by), &bad);
+    set(o, "body_sha256", document_json_text(d->body_sha256), &bad);
+    set(o, "original_blob", document_json_text(d->original_blob), &bad);
+    set(o, "decided_by", document_json_text(d->decided_by), &bad);
     set(o, "decided_at", jtime(d->decided_at), &bad);
     set(o, "published_at", jtime(d->published_at), &bad);
-    set(o, "body_html", jtext(d->body_html), &bad);
-    set(o, "body_text", jtext(d->body_text), &bad);
+    set(o, "body_html", document_json_text(d->body_html), &bad);
+    set(o, "body_text", document_json_text(d->body_text), &bad);
     set(o, "tags", tags_json(db, d->id), &bad);
     set(o, "sections", sections_json(db, d->id), &bad);
     set(o, "links", links_json(db, d->id), &bad);
@@ -541,10 +534,11 @@ static json_t *
 withdrawal_json(const struct document *d)
 {
     return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "type", "withdrawal",
-                     "path", jtext(d->path), "body_sha256",
-                     jtext(d->body_sha256), "decided_by", jtext(d->decided_by),
-                     "decided_at", jtime(d->decided_at), "reason",
-                     jtext(d->reason));
+                     "path", document_json_text(d->path), "body_sha256",
+                     document_json_text(d->body_sha256), "decided_by",
+                     document_json_text(d->decided_by), "decided_at",
+                     jtime(d->decided_at), "reason",
+                     document_json_text(d->reason));
 }
 
 /* The document of the current row of st (column: id): a published one

@@ -33,22 +33,6 @@ static const char sandbox_csp[] =
 
 #define COLL_PER_PAGE 50
 
-/* A time as "YYYY-MM-DD", JSON null for none. */
-static json_t *
-date_or_null(int64_t at)
-{
-    time_t t = (time_t)at;
-    struct tm tm;
-    char buf[16];
-
-    if (at == DOCUMENT_NO_TIME) {
-        return json_null();
-    }
-    gmtime_r(&t, &tm);
-    strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
-    return json_string(buf);
-}
-
 /* "/base/c/NAME/PATH" (path NULL: the collection's root) in the arena. */
 static const char *
 doc_path_url(struct req *req, const char *name, const char *path)
@@ -198,7 +182,7 @@ collection_doc_add(void *ctx, const struct document *doc)
     json_object_set_new(d, "language", json_pack("s?", doc->language));
     json_object_set_new(d, cp->api ? "published_at" : "published",
                         cp->api ? json_integer(time_or_zero(doc->published_at))
-                                : date_or_null(doc->published_at));
+                                : document_json_day(doc->published_at));
     json_array_append_new(cp->arr, d);
 }
 
@@ -485,9 +469,10 @@ document_model(struct req *req, int64_t id, const struct document_coll *cin,
                             json_integer(time_or_zero(d.published_at)));
         json_object_set_new(m, "collection", json_string(c.name));
     } else {
-        json_object_set_new(prov, "retrieved", date_or_null(d.retrieved_at));
-        json_object_set_new(prov, "ingested", date_or_null(d.ingested_at));
-        json_object_set_new(prov, "approved", date_or_null(d.decided_at));
+        json_object_set_new(prov, "retrieved",
+                            document_json_day(d.retrieved_at));
+        json_object_set_new(prov, "ingested", document_json_day(d.ingested_at));
+        json_object_set_new(prov, "approved", document_json_day(d.decided_at));
     }
     json_object_set_new(m, "provenance", prov);
     json_object_set_new(m, "content_type", json_pack("s?", d.content_type));

@@ -281,7 +281,7 @@ int
 page_opds_collection_get(struct req *req, json_t **model)
 {
     struct document_filter flt = {0, NULL, NULL, NULL};
-    struct document_coll coll = {0, NULL, NULL, NULL};
+    struct document_coll coll = {0, NULL, NULL, NULL, NULL, NULL};
     struct opds f;
     struct ids ids = {{0}, 0};
     struct strbuf q = STRBUF_INIT;
