@@ -26,8 +26,9 @@
 #include "router.h"
 #include "search.h"
 #include "searchcache.h"
+#include "testdb.h"
 
-static char dir[64], dbpath[128], mig[4200], datadir[4000];
+static struct testdb tdb;
 static struct config cfg;
 static struct app app;
 static struct db *wdb, *rdb;
@@ -58,124 +59,6 @@ enum {
 };
 #define N_NOTES 25
 
-static sqlite3_int64
-add_coll(const char *name, const char *title, const char *lang)
-{
-    sqlite3 *h = db_handle(wdb);
-    sqlite3_stmt *st;
-
-    ck_assert_int_eq(sqlite3_prepare_v2(h,
-                                        "INSERT INTO collection(name, title,"
-                                        " language, created_at, updated_at)"
-                                        " VALUES (?1, ?2, ?3, 0, 0)",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, lang, -1, SQLITE_STATIC);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
-    sqlite3_finalize(st);
-    return sqlite3_last_insert_rowid(h);
-}
-
-/* A document; published_at < 0 stores NULL. */
-static sqlite3_int64
-add_doc(sqlite3_int64 coll, const char *path, const char *title,
-        const char *lang, const char *status, long long published_at)
-{
-    static const char hash[] =
-        "0000000000000000000000000000000000000000000000000000000000000000";
-    sqlite3 *h = db_handle(wdb);
-    struct strbuf norm = STRBUF_INIT;
-    sqlite3_stmt *st;
-
-    ck_assert_int_eq(query_normalize_title(title, strlen(title), &norm), 0);
-    ck_assert_int_eq(
-        sqlite3_prepare_v2(
-            h,
-            "INSERT INTO document(collection_id, path, status, title,"
-            " title_norm, language, content_type, body_html, body_text,"
-            " ingested_at, operator, orig_sha256, orig_size, body_sha256,"
-            " published_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
-            " 'text/html', '', '', 0, 'test', ?7, 0, ?7, ?8, 0)",
-            -1, &st, NULL),
-        SQLITE_OK);
-    sqlite3_bind_int64(st, 1, coll);
-    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, title, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, strbuf_peek(&norm), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 6, lang, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, hash, -1, SQLITE_STATIC);
-    if (published_at >= 0) {
-        sqlite3_bind_int64(st, 8, published_at);
-    }
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
-    sqlite3_finalize(st);
-    strbuf_free(&norm);
-    return sqlite3_last_insert_rowid(h);
-}
-
-/* A section and its FTS row (the app keeps them in sync itself). */
-static void
-add_section(sqlite3_int64 doc, int ord, const char *anchor, const char *title,
-            const char *heading, const char *body)
-{
-    sqlite3 *h = db_handle(wdb);
-    sqlite3_stmt *st;
-    sqlite3_int64 id;
-
-    ck_assert_int_eq(sqlite3_prepare_v2(h,
-                                        "INSERT INTO section(document_id, ord,"
-                                        " anchor, title, heading, body,"
-                                        " body_bytes) VALUES (?1, ?2, ?3,"
-                                        " ?4, ?5, ?6, length(CAST(?6 AS"
-                                        " BLOB)))",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_int64(st, 1, doc);
-    sqlite3_bind_int(st, 2, ord);
-    sqlite3_bind_text(st, 3, anchor, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, title, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, heading, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, body, -1, SQLITE_STATIC);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
-    sqlite3_finalize(st);
-    id = sqlite3_last_insert_rowid(h);
-    ck_assert_int_eq(sqlite3_prepare_v2(h,
-                                        "INSERT INTO section_fts(rowid, title,"
-                                        " heading, body)"
-                                        " VALUES (?1, ?2, ?3, ?4)",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, heading, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, body, -1, SQLITE_STATIC);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
-    sqlite3_finalize(st);
-}
-
-/* A one-section document. */
-static void
-add_simple(sqlite3_int64 coll, const char *path, const char *title,
-           const char *lang, const char *status, long long at, const char *body)
-{
-    add_section(add_doc(coll, path, title, lang, status, at), 0, NULL, title,
-                "", body);
-}
-
-/* Make the document index hold exactly the published documents: the
- * fixtures set statuses with SQL, where the program publishes through
- * moderation.c (which check_moderation tests keeps the index in step). */
-static void
-reindex(void)
-{
-    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
-    ck_assert_int_ge(docindex_rebuild(wdb), 0);
-    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
-}
-
 static void
 fixture(void)
 {
@@ -184,77 +67,73 @@ fixture(void)
     int i;
 
     ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
-    sq = add_coll("sqlite", "SQLite Manual", "en");
-    ko = add_coll("kor", "한국어 자료", "ko");
-    misc = add_coll("misc", "Misc & <Notes>", NULL);
+    sq = testdb_add_collection(wdb, "sqlite", "SQLite Manual", "en");
+    ko = testdb_add_collection(wdb, "kor", "한국어 자료", "ko");
+    misc = testdb_add_collection(wdb, "misc", "Misc & <Notes>", NULL);
 
-    d = add_doc(sq, "wal.html", "Write-Ahead Logging", "en", "published",
-                T2023);
-    add_section(d, 0, NULL, "Write-Ahead Logging", "",
-                "The WAL journal mode keeps storage safe; a checkpoint runs "
-                "later.");
-    add_section(d, 1, "ckpt", "", "Checkpointing",
-                "A checkpoint moves pages from the WAL file back into the "
-                "database file.");
-    d = add_doc(sq, "fts5 ext.html", "SQLite FTS5 Extension", "en", "published",
-                T2024);
-    add_section(d, 0, NULL, "SQLite FTS5 Extension", "",
-                "Full-text search with the fts5 module keeps storage for an "
-                "inverted index.");
-    add_section(d, 1, "hostile", "", "Tokenizer <notes>",
-                "<script>alert(\"x\")</script> 'quote' & ampersand tokenizer");
-    add_section(d, 2, "stray", "", "Markers",
-                "stray \x01 marker byte then zzmarker and \x02 and \x01 end");
-    add_simple(sq, "database.html", "Database", "en", "published", T2023E,
-               "A short page about one database.");
-    add_simple(sq, "systems.html", "Database Systems and Database Engines",
-               "en", "published", T2024A,
-               "database database database engines, database everywhere");
-    add_simple(ko, "db.html", "데이터베이스 개론", "ko", "published", T2022,
-               "데이터베이스는 자료를 체계적으로 저장합니다. 이미지를 저장할 "
-               "수도 있습니다. storage");
-    add_simple(ko, "img.html", "이미지 처리", "ko", "published", T2023,
-               "이미지에서 특징을 추출합니다.");
-    add_simple(ko, "secret.html", "비밀 데이터베이스", "ko", "pending", -1,
-               "secret database storage 이미지 zebra 데이터베이스");
-    add_simple(ko, "old.html", "Withdrawn storage", "ko", "withdrawn", T2021,
-               "storage zebra withdrawnword");
-    add_simple(misc, "btree.html", "Indexes", NULL, "published", T2021,
-               "btree index structure");
-    add_simple(misc, "hash.html", "Hash Tables", NULL, "published", T2021,
-               "hash index structure");
+    d = testdb_add_document(wdb, sq, "wal.html", "Write-Ahead Logging", "en",
+                            "published", T2023);
+    testdb_add_section(
+        wdb, d, 0, NULL, "Write-Ahead Logging", "",
+        "The WAL journal mode keeps storage safe; a checkpoint runs "
+        "later.");
+    testdb_add_section(
+        wdb, d, 1, "ckpt", "", "Checkpointing",
+        "A checkpoint moves pages from the WAL file back into the "
+        "database file.");
+    d = testdb_add_document(wdb, sq, "fts5 ext.html", "SQLite FTS5 Extension",
+                            "en", "published", T2024);
+    testdb_add_section(
+        wdb, d, 0, NULL, "SQLite FTS5 Extension", "",
+        "Full-text search with the fts5 module keeps storage for an "
+        "inverted index.");
+    testdb_add_section(
+        wdb, d, 1, "hostile", "", "Tokenizer <notes>",
+        "<script>alert(\"x\")</script> 'quote' & ampersand tokenizer");
+    testdb_add_section(
+        wdb, d, 2, "stray", "", "Markers",
+        "stray \x01 marker byte then zzmarker and \x02 and \x01 end");
+    testdb_add_simple(wdb, sq, "database.html", "Database", "en", "published",
+                      T2023E, "A short page about one database.");
+    testdb_add_simple(
+        wdb, sq, "systems.html", "Database Systems and Database Engines", "en",
+        "published", T2024A,
+        "database database database engines, database everywhere");
+    testdb_add_simple(
+        wdb, ko, "db.html", "데이터베이스 개론", "ko", "published", T2022,
+        "데이터베이스는 자료를 체계적으로 저장합니다. 이미지를 저장할 "
+        "수도 있습니다. storage");
+    testdb_add_simple(wdb, ko, "img.html", "이미지 처리", "ko", "published",
+                      T2023, "이미지에서 특징을 추출합니다.");
+    testdb_add_simple(wdb, ko, "secret.html", "비밀 데이터베이스", "ko",
+                      "pending", -1,
+                      "secret database storage 이미지 zebra 데이터베이스");
+    testdb_add_simple(wdb, ko, "old.html", "Withdrawn storage", "ko",
+                      "withdrawn", T2021, "storage zebra withdrawnword");
+    testdb_add_simple(wdb, misc, "btree.html", "Indexes", NULL, "published",
+                      T2021, "btree index structure");
+    testdb_add_simple(wdb, misc, "hash.html", "Hash Tables", NULL, "published",
+                      T2021, "hash index structure");
     for (i = 1; i <= N_NOTES; i++) {
         snprintf(path, sizeof(path), "note-%d.html", i);
         snprintf(title, sizeof(title), "Note %d", i);
-        add_simple(misc, path, title, "en", "published", T2021,
-                   "zebra crossing note");
+        testdb_add_simple(wdb, misc, path, title, "en", "published", T2021,
+                          "zebra crossing note");
     }
     ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
-    reindex();
+    testdb_reindex(wdb);
 }
 
 static void
 setup(void)
 {
-    const char *src = getenv("KW_SRCDIR");
-    struct db_opts o = {0};
-    struct db_error e;
     char err[512];
 
-    snprintf(datadir, sizeof(datadir), "%s", src ? src : ".");
-    strcpy(dir, "/tmp/kwsrXXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(dbpath, sizeof(dbpath), "%s/t.db", dir);
-    snprintf(mig, sizeof(mig), "%s/db/migrations", datadir);
+    testdb_open(&tdb, "kwsr", TESTDB_WRITER | TESTDB_READER);
+    wdb = tdb.w;
+    rdb = tdb.r;
     ck_assert_int_eq(config_init(&cfg), 0);
-    o.path = dbpath;
-    o.migrations_dir = mig;
-    o.flags = DB_CREATE;
-    ck_assert_msg(db_open(&o, &wdb, &e) == 0, "%s", e.msg);
-    o.flags = DB_READONLY;
-    o.migrations_dir = NULL;
-    ck_assert_msg(db_open(&o, &rdb, &e) == 0, "%s", e.msg);
-    ck_assert_msg(app_init(&app, &cfg, datadir, err, sizeof(err)) == 0, "%s",
+    ck_assert_msg(app_init(&app, &cfg, tdb.srcdir, err, sizeof(err)) == 0, "%s",
                   err);
     app.wdb = wdb;
     fixture();
@@ -263,16 +142,9 @@ setup(void)
 static void
 teardown(void)
 {
-    char cmd[128];
-
     app_free(&app);
-    db_close(rdb);
-    db_close(wdb);
+    testdb_close(&tdb);
     config_free(&cfg);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0) {
-        /* harmless */
-    }
 }
 
 /* ---- helpers ---- */
@@ -285,7 +157,7 @@ run(const char *q, const char *c, const char *lang, int year, int page,
     struct search_params p = {q, c, lang, year, page, per_page, 0};
     json_t *m = NULL;
 
-    reindex();
+    testdb_reindex(wdb);
     ck_assert_int_eq(search_run(rdb, &p, "", &m), 0);
     ck_assert_ptr_nonnull(m);
     return m;
@@ -849,10 +721,8 @@ END_TEST
 static void
 write_sql(const char *sql)
 {
-    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
-    ck_assert_int_eq(db_exec(wdb, sql), SQLITE_OK);
-    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
-    reindex();
+    testdb_write(wdb, sql);
+    testdb_reindex(wdb);
 }
 
 /* Search q through cache c; *hit tells where the answer came from. */
@@ -1131,13 +1001,14 @@ START_TEST(test_match_unbounded)
     json_t *m;
 
     ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
-    c = add_coll("bulk", "Bulk", "en");
+    c = testdb_add_collection(wdb, "bulk", "Bulk", "en");
     for (i = 0; i < n; i++) {
         snprintf(path, sizeof(path), "b%d.html", i);
-        d = add_doc(c, path, path, "en", "published", T2024);
-        add_section(d, 0, NULL, path, "",
-                    "quokka appears in every bulk section with some filler "
-                    "text to make the snippet work a little");
+        d = testdb_add_document(wdb, c, path, path, "en", "published", T2024);
+        testdb_add_section(
+            wdb, d, 0, NULL, path, "",
+            "quokka appears in every bulk section with some filler "
+            "text to make the snippet work a little");
         if (i == 0) {
             first = d;
         }
@@ -1246,29 +1117,36 @@ START_TEST(test_duplicates_collapse)
     json_t *m;
 
     ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
-    c = add_coll("fish", "Fish", "en");
-    html = add_doc(c, "care.html", "Care", "en", "published", T2024);
-    add_section(html, 0, NULL, "Care", "", text);
+    c = testdb_add_collection(wdb, "fish", "Fish", "en");
+    html = testdb_add_document(wdb, c, "care.html", "Care", "en", "published",
+                               T2024);
+    testdb_add_section(wdb, html, 0, NULL, "Care", "", text);
     /* the source says zebrafish more often: it would rank first */
-    src =
-        add_doc(c, "_sources/care.txt", ".. _care:", "en", "published", T2024);
-    add_section(src, 0, NULL, ".. _care:", "",
-                "Zebrafish husbandry notes: water temperature, feeding "
-                "schedules and the light cycle for a breeding colony of "
-                "zebrafish, with the tank sizes that keep the fish healthy "
-                "across generations. zebrafish zebrafish");
+    src = testdb_add_document(wdb, c, "_sources/care.txt", ".. _care:", "en",
+                              "published", T2024);
+    testdb_add_section(
+        wdb, src, 0, NULL, ".. _care:", "",
+        "Zebrafish husbandry notes: water temperature, feeding "
+        "schedules and the light cycle for a breeding colony of "
+        "zebrafish, with the tank sizes that keep the fish healthy "
+        "across generations. zebrafish zebrafish");
     /* an old copy, under the same title, whose heading makes it rank
      * above the page */
-    copy = add_doc(c, "old/care.html", "Care", "en", "published", T2024);
-    add_section(copy, 0, NULL, "Care", "Zebrafish", text);
+    copy = testdb_add_document(wdb, c, "old/care.html", "Care", "en",
+                               "published", T2024);
+    testdb_add_section(wdb, copy, 0, NULL, "Care", "Zebrafish", text);
     /* the same text under another title: another page, shown */
-    other2 = add_doc(c, "care2.html", "Breeding", "en", "published", T2024);
-    add_section(other2, 0, NULL, "Breeding", "", text);
-    other = add_doc(c, "tanks.html", "Tanks", "en", "published", T2024);
-    add_section(other, 0, NULL, "Tanks", "",
-                "Glass tanks for zebrafish: sizes, filters and heaters.");
-    linker = add_doc(c, "index.html", "Index", "en", "published", T2024);
-    add_section(linker, 0, NULL, "Index", "", "The fish pages.");
+    other2 = testdb_add_document(wdb, c, "care2.html", "Breeding", "en",
+                                 "published", T2024);
+    testdb_add_section(wdb, other2, 0, NULL, "Breeding", "", text);
+    other = testdb_add_document(wdb, c, "tanks.html", "Tanks", "en",
+                                "published", T2024);
+    testdb_add_section(
+        wdb, other, 0, NULL, "Tanks", "",
+        "Glass tanks for zebrafish: sizes, filters and heaters.");
+    linker = testdb_add_document(wdb, c, "index.html", "Index", "en",
+                                 "published", T2024);
+    testdb_add_section(wdb, linker, 0, NULL, "Index", "", "The fish pages.");
     snprintf(sql, sizeof(sql),
              "UPDATE document SET body_text = (SELECT group_concat(body, ' ')"
              " FROM section WHERE document_id = document.id),"
@@ -1357,16 +1235,19 @@ START_TEST(test_identifier_parts)
     json_t *m, *parts;
 
     ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
-    c = add_coll("pragmas", "Pragmas", "en");
-    whole = add_doc(c, "pragma.html", "Pragmas", "en", "published", T2024);
-    add_section(whole, 0, NULL, "Pragmas", "",
-                "PRAGMA journal_mode=WAL switches the mode once.");
-    split = add_doc(c, "modes.html", "Modes", "en", "published", T2024);
-    add_section(split, 0, NULL, "Modes", "",
-                "The journal mode: every journal has a mode, and the mode of "
-                "the journal is the journal mode.");
+    c = testdb_add_collection(wdb, "pragmas", "Pragmas", "en");
+    whole = testdb_add_document(wdb, c, "pragma.html", "Pragmas", "en",
+                                "published", T2024);
+    testdb_add_section(wdb, whole, 0, NULL, "Pragmas", "",
+                       "PRAGMA journal_mode=WAL switches the mode once.");
+    split = testdb_add_document(wdb, c, "modes.html", "Modes", "en",
+                                "published", T2024);
+    testdb_add_section(
+        wdb, split, 0, NULL, "Modes", "",
+        "The journal mode: every journal has a mode, and the mode of "
+        "the journal is the journal mode.");
     ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
-    reindex();
+    testdb_reindex(wdb);
 
     /* one document holds it whole: it leads, the parts follow */
     m = run_q("journal_mode");
@@ -1653,19 +1534,12 @@ END_TEST
 /* A database error is -1 from lib/ and 500 from the pages. */
 START_TEST(test_db_error)
 {
-    struct db *empty;
-    struct db_opts o = {0};
-    struct db_error e;
+    struct db *empty = testdb_connect(&tdb, "empty.db", NULL, DB_CREATE);
     struct search_params p = {"zebra", NULL, NULL, 0, 1, 0, 0};
-    char path[160];
     json_t *m = (json_t *)&p, *a = (json_t *)&p;
     struct fake f;
     struct req *r;
 
-    snprintf(path, sizeof(path), "%s/empty.db", dir);
-    o.path = path;
-    o.flags = DB_CREATE;
-    ck_assert_msg(db_open(&o, &empty, &e) == 0, "%s", e.msg);
     ck_assert_int_eq(search_run(empty, &p, "", &m), -1);
     ck_assert_ptr_null(m);
     ck_assert_int_eq(search_suggest(empty, "zebra", "", &a), -1);
@@ -1790,9 +1664,9 @@ topk_doc(sqlite3_int64 coll, int i, const char *status)
     }
     topk_text(heading, sizeof(heading), (int)topk_rand(3));
     topk_text(body, sizeof(body), 3 + (int)topk_rand(60));
-    d = add_doc(coll, path, title, i % 5 == 0 ? "ko" : "en", status,
-                T2023 + i % 3 * 366 * 86400LL);
-    add_section(d, 0, NULL, title, heading, body);
+    d = testdb_add_document(wdb, coll, path, title, i % 5 == 0 ? "ko" : "en",
+                            status, T2023 + i % 3 * 366 * 86400LL);
+    testdb_add_section(wdb, d, 0, NULL, title, heading, body);
     if (i % 7 == 0) {
         char sql[160];
 
@@ -1846,8 +1720,8 @@ START_TEST(test_topk_exact)
     long built;
 
     ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
-    c1 = add_coll("tk1", "Top k one", "en");
-    c2 = add_coll("tk2", "Top k two", "ko");
+    c1 = testdb_add_collection(wdb, "tk1", "Top k one", "en");
+    c2 = testdb_add_collection(wdb, "tk2", "Top k two", "ko");
     for (i = 0; i < n; i++) {
         int pending = i % 400 == 3 && np < 8;
 
@@ -1858,7 +1732,7 @@ START_TEST(test_topk_exact)
         }
     }
     ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
-    reindex();
+    testdb_reindex(wdb);
     /* Lists for every word in 40 documents or more. */
     ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
     built = impact_build(wdb, 40);
