@@ -2,9 +2,10 @@
  * check_search: tests for lib/search.c and server/page_search.c.  A temp
  * database gets the real migrations and a fixture of English and Korean
  * documents (published, pending, withdrawn) written straight into
- * document, section and section_fts; searches run on a DB_READONLY reader
- * as in the server, and the pages through router_dispatch() on requests
- * built in memory (no socket).  Layer: tests/; depends on lib/, server/
+ * document, section and section_fts (tests/testdb.c); searches run on a
+ * DB_READONLY reader as in the server, and the pages through
+ * router_dispatch() on requests built in memory (tests/pagefix.c, no
+ * socket).  Layer: tests/; depends on lib/, server/
  * (router, routes and every page for linking), Check and jansson, and on
  * $KW_SRCDIR (migrations, templates) and $KW_TEST_DATA (blns.json).
  */
@@ -20,17 +21,14 @@
 #include "docindex.h"
 #include "html.h"
 #include "impact.h"
+#include "pagefix.h"
 #include "pages.h"
 #include "query.h"
 #include "rank.h"
 #include "router.h"
 #include "search.h"
 #include "searchcache.h"
-#include "testdb.h"
 
-static struct testdb tdb;
-static struct config cfg;
-static struct app app;
 static struct db *wdb, *rdb;
 
 /* ---- fixture ---- */
@@ -127,24 +125,10 @@ fixture(void)
 static void
 setup(void)
 {
-    char err[512];
-
-    testdb_open(&tdb, "kwsr", TESTDB_WRITER | TESTDB_READER);
-    wdb = tdb.w;
-    rdb = tdb.r;
-    ck_assert_int_eq(config_init(&cfg), 0);
-    ck_assert_msg(app_init(&app, &cfg, tdb.srcdir, err, sizeof(err)) == 0, "%s",
-                  err);
-    app.wdb = wdb;
+    pagefix_setup();
+    wdb = pf_wdb;
+    rdb = pf_rdb;
     fixture();
-}
-
-static void
-teardown(void)
-{
-    app_free(&app);
-    testdb_close(&tdb);
-    config_free(&cfg);
 }
 
 /* ---- helpers ---- */
@@ -1176,53 +1160,21 @@ END_TEST
 
 /* ---- errors ---- */
 
-struct fake {
-    struct arena arena;
-    struct kv headers[8];
-    struct kv args[8];
-    struct req req;
-};
-
 /* A GET for path with up to four query arguments (name, value pairs,
  * NULL-terminated). */
 static struct req *
-fake(struct fake *f, const char *path, const char *k1, const char *v1,
-     const char *k2, const char *v2, const char *k3, const char *v3,
-     const char *k4, const char *v4)
+get(struct fake *f, const char *path, const char *k1, const char *v1,
+    const char *k2, const char *v2, const char *k3, const char *v3,
+    const char *k4, const char *v4)
 {
     const char *kv[8] = {k1, v1, k2, v2, k3, v3, k4, v4};
+    struct req *r = fake(f, REQ_GET, path, NULL, NULL);
     size_t i;
 
-    memset(f, 0, sizeof(*f));
-    arena_init(&f->arena);
-    f->req.app = &app;
-    f->req.arena = &f->arena;
-    f->req.method = REQ_GET;
-    f->req.path = path;
-    f->req.db = rdb;
-    f->req.headers = f->headers;
-    f->req.args = f->args;
     for (i = 0; i < 4 && kv[2 * i] != NULL; i++) {
-        f->args[i].key = kv[2 * i];
-        f->args[i].value = kv[2 * i + 1];
+        fake_arg(f, kv[2 * i], kv[2 * i + 1]);
     }
-    f->req.nargs = i;
-    return &f->req;
-}
-
-static void
-done(struct fake *f)
-{
-    kw_free(f->req.resp.owned);
-    arena_free(&f->arena);
-}
-
-/* The body as a NUL-terminated copy in the arena. */
-static const char *
-body(struct fake *f)
-{
-    return arena_strndup(&f->arena, f->req.resp.body ? f->req.resp.body : "",
-                         f->req.resp.len);
+    return r;
 }
 
 /* A one-word identifier that (almost) no document holds as written is
@@ -1271,8 +1223,8 @@ START_TEST(test_identifier_parts)
     /* and the page says so, with the parts marked in the snippets */
     {
         struct fake f;
-        struct req *r = fake(&f, "/search", "q", "xjournal_mode", NULL, NULL,
-                             NULL, NULL, NULL, NULL);
+        struct req *r = get(&f, "/search", "q", "xjournal_mode", NULL, NULL,
+                            NULL, NULL, NULL, NULL);
         const char *b;
 
         r->lang = 1;
@@ -1299,8 +1251,8 @@ END_TEST
 START_TEST(test_page_html)
 {
     struct fake f;
-    struct req *r = fake(&f, "/search", "q", "checkpoint", NULL, NULL, NULL,
-                         NULL, NULL, NULL);
+    struct req *r = get(&f, "/search", "q", "checkpoint", NULL, NULL, NULL,
+                        NULL, NULL, NULL);
     const char *b;
 
     router_dispatch(r);
@@ -1316,7 +1268,7 @@ START_TEST(test_page_html)
     done(&f);
 
     /* facets and pagination with links; hostile collection title */
-    r = fake(&f, "/search", "q", "zebra", "lang", "en", NULL, NULL, NULL, NULL);
+    r = get(&f, "/search", "q", "zebra", "lang", "en", NULL, NULL, NULL, NULL);
     r->lang = 1;
     router_dispatch(r);
     b = body(&f);
@@ -1336,7 +1288,7 @@ START_TEST(test_page_html)
     done(&f);
 
     /* page 2 numbers its list from 21 */
-    r = fake(&f, "/search", "q", "zebra", "page", "2", NULL, NULL, NULL, NULL);
+    r = get(&f, "/search", "q", "zebra", "page", "2", NULL, NULL, NULL, NULL);
     router_dispatch(r);
     b = body(&f);
     ck_assert_ptr_nonnull(strstr(b, "start=\"21\""));
@@ -1345,14 +1297,14 @@ START_TEST(test_page_html)
     done(&f);
 
     /* no q: a prompt, 200; no results: the message */
-    r = fake(&f, "/search", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    r = get(&f, "/search", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
     r->lang = 1;
     router_dispatch(r);
     ck_assert_int_eq(r->resp.status, 200);
     ck_assert_ptr_nonnull(strstr(body(&f), "Type the words"));
     done(&f);
-    r = fake(&f, "/search", "q", "nothingmatchesthis", NULL, NULL, NULL, NULL,
-             NULL, NULL);
+    r = get(&f, "/search", "q", "nothingmatchesthis", NULL, NULL, NULL, NULL,
+            NULL, NULL);
     r->lang = 1;
     router_dispatch(r);
     ck_assert_int_eq(r->resp.status, 200);
@@ -1360,37 +1312,37 @@ START_TEST(test_page_html)
     done(&f);
 
     /* the fallback says so, in both languages */
-    r = fake(&f, "/search", "q", "storage nothingmatchesthis", NULL, NULL, NULL,
-             NULL, NULL, NULL);
+    r = get(&f, "/search", "q", "storage nothingmatchesthis", NULL, NULL, NULL,
+            NULL, NULL, NULL);
     r->lang = 1;
     router_dispatch(r);
     b = body(&f);
     ck_assert_ptr_nonnull(strstr(b, "No document contains all of these"));
     ck_assert_ptr_null(strstr(b, "No document matches"));
     done(&f);
-    r = fake(&f, "/search", "q", "storage nothingmatchesthis", NULL, NULL, NULL,
-             NULL, NULL, NULL);
+    r = get(&f, "/search", "q", "storage nothingmatchesthis", NULL, NULL, NULL,
+            NULL, NULL, NULL);
     router_dispatch(r);
     ck_assert_ptr_nonnull(
         strstr(body(&f), "이 낱말이 모두 들어 있는 문서는 없습니다"));
     done(&f);
-    r = fake(&f, "/search", "q", "storage checkpoint", NULL, NULL, NULL, NULL,
-             NULL, NULL);
+    r = get(&f, "/search", "q", "storage checkpoint", NULL, NULL, NULL, NULL,
+            NULL, NULL);
     r->lang = 1;
     router_dispatch(r);
     b = body(&f);
     ck_assert_ptr_nonnull(strstr(b, "Only a few documents contain all"));
     ck_assert_ptr_nonnull(strstr(b, "href=\"/c/sqlite/wal.html"));
     done(&f);
-    r = fake(&f, "/search", "q", "storage", NULL, NULL, NULL, NULL, NULL, NULL);
+    r = get(&f, "/search", "q", "storage", NULL, NULL, NULL, NULL, NULL, NULL);
     r->lang = 1;
     router_dispatch(r);
     ck_assert_ptr_null(strstr(body(&f), "contain all of these"));
     done(&f);
 
     /* a hostile query is escaped everywhere */
-    r = fake(&f, "/search", "q", "<script>\"'&{{x}}", NULL, NULL, NULL, NULL,
-             NULL, NULL);
+    r = get(&f, "/search", "q", "<script>\"'&{{x}}", NULL, NULL, NULL, NULL,
+            NULL, NULL);
     router_dispatch(r);
     b = body(&f);
     ck_assert_int_eq(r->resp.status, 200);
@@ -1399,7 +1351,7 @@ START_TEST(test_page_html)
     done(&f);
 
     /* Korean page */
-    r = fake(&f, "/search", "q", "이미지", NULL, NULL, NULL, NULL, NULL, NULL);
+    r = get(&f, "/search", "q", "이미지", NULL, NULL, NULL, NULL, NULL, NULL);
     router_dispatch(r);
     b = body(&f);
     ck_assert_int_eq(r->resp.status, 200);
@@ -1417,8 +1369,8 @@ START_TEST(test_page_api)
                                       "url",      "title",       "snippet_html",
                                       "language", "published_at"};
     struct fake f;
-    struct req *r = fake(&f, "/api/search", "q", "storage", NULL, NULL, NULL,
-                         NULL, NULL, NULL);
+    struct req *r = get(&f, "/api/search", "q", "storage", NULL, NULL, NULL,
+                        NULL, NULL, NULL);
     json_t *j, *e;
     size_t i;
 
@@ -1455,7 +1407,7 @@ START_TEST(test_page_api)
     done(&f);
 
     /* empty q: the same shape, zero results */
-    r = fake(&f, "/api/search", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    r = get(&f, "/api/search", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
     router_dispatch(r);
     ck_assert_int_eq(r->resp.status, 200);
     j = json_loads(body(&f), 0, NULL);
@@ -1465,7 +1417,7 @@ START_TEST(test_page_api)
     done(&f);
 
     /* suggest: a JSON array, cacheable */
-    r = fake(&f, "/suggest", "q", "데이", NULL, NULL, NULL, NULL, NULL, NULL);
+    r = get(&f, "/suggest", "q", "데이", NULL, NULL, NULL, NULL, NULL, NULL);
     router_dispatch(r);
     ck_assert_int_eq(r->resp.status, 200);
     ck_assert_str_eq(r->resp.ctype, "application/json");
@@ -1478,7 +1430,7 @@ START_TEST(test_page_api)
         "/c/kor/db.html");
     json_decref(j);
     done(&f);
-    r = fake(&f, "/suggest", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    r = get(&f, "/suggest", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
     router_dispatch(r);
     ck_assert_int_eq(r->resp.status, 200);
     ck_assert_str_eq(body(&f), "[]");
@@ -1504,8 +1456,8 @@ START_TEST(test_page_bad_params)
     for (k = 0; k < 2; k++) {
         for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
             struct fake f;
-            struct req *r = fake(&f, paths[k], "q", "zebra", bad[i][0],
-                                 bad[i][1], NULL, NULL, NULL, NULL);
+            struct req *r = get(&f, paths[k], "q", "zebra", bad[i][0],
+                                bad[i][1], NULL, NULL, NULL, NULL);
 
             router_dispatch(r);
             ck_assert_msg(r->resp.status == 200, "%s %s=%s: %d", paths[k],
@@ -1518,8 +1470,8 @@ START_TEST(test_page_bad_params)
     /* a page past the last one offers the first */
     {
         struct fake f;
-        struct req *r = fake(&f, "/search", "q", "zebra", "page", "7", NULL,
-                             NULL, NULL, NULL);
+        struct req *r = get(&f, "/search", "q", "zebra", "page", "7", NULL,
+                            NULL, NULL, NULL);
 
         r->lang = 1;
         router_dispatch(r);
@@ -1534,7 +1486,7 @@ END_TEST
 /* A database error is -1 from lib/ and 500 from the pages. */
 START_TEST(test_db_error)
 {
-    struct db *empty = testdb_connect(&tdb, "empty.db", NULL, DB_CREATE);
+    struct db *empty = testdb_connect(&pf_db, "empty.db", NULL, DB_CREATE);
     struct search_params p = {"zebra", NULL, NULL, 0, 1, 0, 0};
     json_t *m = (json_t *)&p, *a = (json_t *)&p;
     struct fake f;
@@ -1544,12 +1496,12 @@ START_TEST(test_db_error)
     ck_assert_ptr_null(m);
     ck_assert_int_eq(search_suggest(empty, "zebra", "", &a), -1);
     ck_assert_ptr_null(a);
-    r = fake(&f, "/search", "q", "zebra", NULL, NULL, NULL, NULL, NULL, NULL);
+    r = get(&f, "/search", "q", "zebra", NULL, NULL, NULL, NULL, NULL, NULL);
     r->db = empty;
     router_dispatch(r);
     ck_assert_int_eq(r->resp.status, 500);
     done(&f);
-    r = fake(&f, "/suggest", "q", "zebra", NULL, NULL, NULL, NULL, NULL, NULL);
+    r = get(&f, "/suggest", "q", "zebra", NULL, NULL, NULL, NULL, NULL, NULL);
     r->db = empty;
     router_dispatch(r);
     ck_assert_int_eq(r->resp.status, 500);
@@ -1827,7 +1779,7 @@ START_TEST(test_i18n_keys)
     for (l = 0; l < I18N_NLANG; l++) {
         for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
             ck_assert_msg(json_is_string(json_object_get(
-                              i18n_strings(&app.i18n, l), keys[i])),
+                              i18n_strings(&pf_app.i18n, l), keys[i])),
                           "%s/%s", i18n_langs[l], keys[i]);
         }
     }
@@ -1841,9 +1793,9 @@ search_suite(void)
     TCase *core = tcase_create("core"), *limits = tcase_create("limits"),
           *errors = tcase_create("errors");
 
-    tcase_add_checked_fixture(core, setup, teardown);
-    tcase_add_checked_fixture(limits, setup, teardown);
-    tcase_add_checked_fixture(errors, setup, teardown);
+    tcase_add_checked_fixture(core, setup, pagefix_teardown);
+    tcase_add_checked_fixture(limits, setup, pagefix_teardown);
+    tcase_add_checked_fixture(errors, setup, pagefix_teardown);
     tcase_set_timeout(limits, 120);
     tcase_add_test(core, test_common_term);
     tcase_add_test(core, test_unpublished_hidden);
