@@ -87,7 +87,7 @@ int64_t testdb_add_document(struct db *db, int64_t collection, const char *path,
 
 /* A section and its FTS row (the app keeps them in step itself, as here);
  * anchor may be NULL.  body_bytes < 0 stores the body's length in bytes,
- * as ingest does; 0 leaves the column's default.  The section's id. */
+ * as ingest does; any other value is stored as given.  The section's id. */
 int64_t testdb_insert_section(struct db *db, int64_t doc, int ord,
                               const char *anchor, const char *title,
                               const char *heading, const char *body,
