@@ -33,7 +33,7 @@ setup(void)
     char err[256];
 
     pagefix_setup();
-    pf_exec(fixture);
+    testdb_write(pf_wdb, fixture);
     ck_assert_msg(auth_user_add(pf_wdb, "mod", AUTH_MODERATOR,
                                 "correct horse battery", "cli", NULL, err,
                                 sizeof(err)) == 0,

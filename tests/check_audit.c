@@ -4,42 +4,26 @@
  */
 #include <check.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "audit.h"
+#include "testdb.h"
 
-static char dir[64], path[128], mig[4200];
+static struct testdb tdb;
 static struct db *db;
 
 static void
 setup(void)
 {
-    const char *src = getenv("KW_SRCDIR");
-    struct db_opts o = {0};
-    struct db_error e;
-
-    strcpy(dir, "/tmp/kwauXXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/t.db", dir);
-    snprintf(mig, sizeof(mig), "%s/db/migrations", src ? src : ".");
-    o.path = path;
-    o.migrations_dir = mig;
-    o.flags = DB_CREATE;
-    ck_assert_msg(db_open(&o, &db, &e) == 0, "%s", e.msg);
+    testdb_open(&tdb, "kwau", TESTDB_WRITER);
+    db = tdb.w;
 }
 
 static void
 teardown(void)
 {
-    char cmd[128];
-
-    db_close(db);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0) {
-        /* harmless */
-    }
+    testdb_close(&tdb);
 }
 
 static int nbad;

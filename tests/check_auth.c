@@ -8,20 +8,20 @@
 #include <check.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "audit.h"
 #include "auth.h"
 #include "gz.h"
+#include "testdb.h"
 
 #define T0 1700000000L
 #define OPS 2
 #define MEM (64 * 1024)
 #define PW "correct horse battery"
 
-static char dir[64], path[128], mig[4200];
+static struct testdb tdb;
 static struct db *db;
 static time_t fake_now;
 
@@ -72,19 +72,10 @@ test_config(struct auth_config *c)
 static void
 setup(void)
 {
-    const char *src = getenv("KW_SRCDIR");
-    struct db_opts o = {0};
-    struct db_error e;
     struct auth_config c;
 
-    strcpy(dir, "/tmp/kwauthXXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/t.db", dir);
-    snprintf(mig, sizeof(mig), "%s/db/migrations", src ? src : ".");
-    o.path = path;
-    o.migrations_dir = mig;
-    o.flags = DB_CREATE;
-    ck_assert_msg(db_open(&o, &db, &e) == 0, "%s", e.msg);
+    testdb_open(&tdb, "kwauth", TESTDB_WRITER);
+    db = tdb.w;
     fake_now = T0;
     n_dummy = n_hash = inside = peak = 0;
     hook_sleep_us = 0;
@@ -96,13 +87,7 @@ setup(void)
 static void
 teardown(void)
 {
-    char cmd[128];
-
-    db_close(db);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0) {
-        /* harmless */
-    }
+    testdb_close(&tdb);
 }
 
 /* One integer from a query with an optional text parameter ?1. */

@@ -12,32 +12,22 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "testdb.h"
 #include "version.h"
 
-static char dir[64];
-static char path[128];
-static char mig[4096];
+/* The directory and paths only: opening is what this suite tests. */
+static struct testdb tdb;
 
 static void
 setup(void)
 {
-    const char *src = getenv("KW_SRCDIR");
-
-    strcpy(dir, "/tmp/kwdbXXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/t.db", dir);
-    snprintf(mig, sizeof(mig), "%s/db/migrations", src ? src : ".");
+    testdb_open(&tdb, "kwdb", 0);
 }
 
 static void
 teardown(void)
 {
-    char cmd[256];
-
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0) {
-        /* leftovers in /tmp are harmless */
-    }
+    testdb_close(&tdb);
 }
 
 static struct db *
@@ -47,8 +37,8 @@ open_db(int flags, long lock_ms)
     struct db_error e;
     struct db *db = NULL;
 
-    o.path = path;
-    o.migrations_dir = (flags & DB_READONLY) ? NULL : mig;
+    o.path = tdb.path;
+    o.migrations_dir = (flags & DB_READONLY) ? NULL : tdb.mig;
     o.flags = flags;
     o.busy_timeout_ms = 3000;
     o.lock_timeout_ms = lock_ms;
@@ -128,8 +118,8 @@ START_TEST(test_newer_refused)
 
     ck_assert_int_eq(db_exec(w, "PRAGMA user_version = 999"), SQLITE_OK);
     db_close(w);
-    o.path = path;
-    o.migrations_dir = mig;
+    o.path = tdb.path;
+    o.migrations_dir = tdb.mig;
     o.flags = DB_CREATE;
     ck_assert_int_eq(db_open(&o, &db, &e), -1);
     ck_assert_ptr_nonnull(strstr(e.msg, "newer"));
@@ -145,10 +135,10 @@ START_TEST(test_missing_file_and_migrations)
     struct db_error e;
     struct db *db;
 
-    o.path = path;
+    o.path = tdb.path;
     o.flags = DB_READONLY;
     ck_assert_int_eq(db_open(&o, &db, &e), -1);
-    ck_assert(access(path, F_OK) != 0); /* a reader never creates */
+    ck_assert(access(tdb.path, F_OK) != 0); /* a reader never creates */
     o.flags = DB_CREATE;
     o.migrations_dir = "/nonexistent/migrations";
     ck_assert_int_eq(db_open(&o, &db, &e), -1);

@@ -16,57 +16,31 @@
 #include "alloc.h"
 #include "document.h"
 #include "gz.h"
+#include "testdb.h"
 
 #define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
-static char dir[64], path[128], mig[4200];
+static struct testdb tdb;
 static struct db *db;
-
-static void
-open_db(struct db **out, const char *migrations, int flags)
-{
-    struct db_opts o = {0};
-    struct db_error e;
-
-    o.path = path;
-    o.migrations_dir = migrations;
-    o.flags = flags;
-    ck_assert_msg(db_open(&o, out, &e) == 0, "%s", e.msg);
-}
-
-static void
-exec(const char *sql)
-{
-    ck_assert_msg(db_exec(db, sql) == SQLITE_OK, "%s: %s", sql, db_errmsg(db));
-}
 
 static void
 setup(void)
 {
-    const char *src = getenv("KW_SRCDIR");
-
-    strcpy(dir, "/tmp/kwdocXXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/t.db", dir);
-    snprintf(mig, sizeof(mig), "%s/db/migrations", src ? src : ".");
-    open_db(&db, mig, DB_CREATE);
-    exec("INSERT INTO collection(id, name, title, created_at, updated_at)"
-         " VALUES (1, 'manuals', 'Manuals', 1, 1),"
-         " (2, 'notes', 'Notes', 1, 1), (3, 'empty', 'Empty', 1, 1)");
-    exec("INSERT INTO ingest_batch(id, collection_id, operator, started_at)"
-         " VALUES (1, 1, 'op', 1), (2, 1, 'op', 1)");
+    testdb_open(&tdb, "kwdoc", TESTDB_WRITER);
+    db = tdb.w;
+    testdb_exec(
+        db, "INSERT INTO collection(id, name, title, created_at, updated_at)"
+            " VALUES (1, 'manuals', 'Manuals', 1, 1),"
+            " (2, 'notes', 'Notes', 1, 1), (3, 'empty', 'Empty', 1, 1)");
+    testdb_exec(
+        db, "INSERT INTO ingest_batch(id, collection_id, operator, started_at)"
+            " VALUES (1, 1, 'op', 1), (2, 1, 'op', 1)");
 }
 
 static void
 teardown(void)
 {
-    char cmd[128];
-
-    db_close(db);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0) {
-        /* harmless */
-    }
+    testdb_close(&tdb);
 }
 
 /* A document as ingest would give it: every field set. */
@@ -126,7 +100,7 @@ set_status(int64_t id, const char *status, long long published_at)
              "UPDATE document SET status = '%s', published_at = %lld"
              " WHERE id = %lld",
              status, published_at, (long long)id);
-    exec(sql);
+    testdb_exec(db, sql);
 }
 
 static long long
@@ -248,8 +222,11 @@ START_TEST(test_insert_and_get)
     document_free(&d);
     ck_assert_ptr_null(d.mem);
 
-    exec("INSERT INTO tag(id, name) VALUES (1, 'alpha'), (2, 'beta')");
-    exec("INSERT INTO document_tag(document_id, tag_id) VALUES (1, 1), (1, 2)");
+    testdb_exec(db,
+                "INSERT INTO tag(id, name) VALUES (1, 'alpha'), (2, 'beta')");
+    testdb_exec(
+        db,
+        "INSERT INTO document_tag(document_id, tag_id) VALUES (1, 1), (1, 2)");
     ck_assert_int_eq(
         document_get(db, id,
                      DOCUMENT_BODY_HTML | DOCUMENT_BODY_TEXT | DOCUMENT_TAGS,
@@ -278,7 +255,8 @@ START_TEST(test_latest_and_published_id)
     int64_t id = -1;
 
     set_status(v1, DOC_WITHDRAWN, 10);
-    exec("UPDATE document SET decided_at = 20, reason = 'old' WHERE id = 1");
+    testdb_exec(
+        db, "UPDATE document SET decided_at = 20, reason = 'old' WHERE id = 1");
     set_status(v2, DOC_PUBLISHED, 30);
     ck_assert_int_eq(document_latest(db, 1, "a.html", NULL, &d), 1);
     ck_assert_int_eq(d.id, v3);
@@ -483,9 +461,11 @@ START_TEST(test_collection_listing)
     set_status(a, DOC_PUBLISHED, 1580000000); /* 2020 */
     set_status(b, DOC_PUBLISHED, 1550000000); /* 2019 */
     set_status(c, DOC_PUBLISHED, 1590000000); /* 2020 */
-    exec("UPDATE document SET language = 'ko' WHERE path = 'c.html'");
-    exec("INSERT INTO tag(id, name) VALUES (1, 'howto')");
-    exec("INSERT INTO document_tag(document_id, tag_id) VALUES (1, 1)");
+    testdb_exec(db,
+                "UPDATE document SET language = 'ko' WHERE path = 'c.html'");
+    testdb_exec(db, "INSERT INTO tag(id, name) VALUES (1, 'howto')");
+    testdb_exec(db,
+                "INSERT INTO document_tag(document_id, tag_id) VALUES (1, 1)");
 
     ck_assert_int_eq(document_list_collection(db, &f, 0, 50, 0, seen_path, &s),
                      0);
@@ -546,7 +526,7 @@ START_TEST(test_site_listings)
     set_status(a, DOC_PUBLISHED, 300);
     set_status(b, DOC_PUBLISHED, 300);
     set_status(c, DOC_PUBLISHED, 200);
-    exec("UPDATE document SET language = 'ko' WHERE id = 3");
+    testdb_exec(db, "UPDATE document SET language = 'ko' WHERE id = 3");
     (void)p;
 
     ck_assert_int_eq(document_collections(db, 10, seen_collection, &s), 0);
@@ -586,12 +566,13 @@ START_TEST(test_site_listings)
     ck_assert_int_eq(document_list_published(db, 2, seen_path, &s), 0);
     ck_assert_str_eq(s.buf, "a.html;b.html;");
 
-    exec("INSERT INTO acquisition_request(url_norm, url, count, first_at,"
-         " last_at, status, document_id) VALUES"
-         " ('u:1', 'u:1', 3, 1, 1, 'fulfilled', 1),"
-         " ('u:2', 'u:2', 9, 1, 1, 'fulfilled', 3),"
-         " ('u:3', 'u:3', 20, 1, 1, 'fulfilled', 4),"
-         " ('u:4', 'u:4', 50, 1, 1, 'open', NULL)");
+    testdb_exec(
+        db, "INSERT INTO acquisition_request(url_norm, url, count, first_at,"
+            " last_at, status, document_id) VALUES"
+            " ('u:1', 'u:1', 3, 1, 1, 'fulfilled', 1),"
+            " ('u:2', 'u:2', 9, 1, 1, 'fulfilled', 3),"
+            " ('u:3', 'u:3', 20, 1, 1, 'fulfilled', 4),"
+            " ('u:4', 'u:4', 50, 1, 1, 'open', NULL)");
     s.buf[0] = '\0';
     ck_assert_int_eq(document_list_wanted(db, 5, seen_path, &s), 0);
     /* most asked first; a pending document is not shown */
@@ -610,9 +591,9 @@ START_TEST(test_pending_queue)
     int64_t *ids;
     size_t n;
 
-    exec("UPDATE document SET batch_id = 2 WHERE id IN (2, 3)");
+    testdb_exec(db, "UPDATE document SET batch_id = 2 WHERE id IN (2, 3)");
     set_status(d, DOC_PUBLISHED, 1);
-    exec("UPDATE document SET ingested_at = 50 WHERE id = 3");
+    testdb_exec(db, "UPDATE document SET ingested_at = 50 WHERE id = 3");
     ck_assert_int_eq(document_list_pending(db, &q, 50, 0, seen_title, &s), 0);
     ck_assert_str_eq(s.buf, "C;A;B;"); /* oldest first */
     s.buf[0] = '\0';
@@ -659,10 +640,11 @@ START_TEST(test_check_bodies)
 
     sha256_hex("<p>body</p>", 11, hex);
     snprintf(sql, sizeof(sql), "UPDATE document SET body_sha256 = '%s'", hex);
-    exec(sql);
+    testdb_exec(db, sql);
     ck_assert_int_eq(document_check_bodies(db, report_id, &bad), 0);
     ck_assert_int_eq(bad, 0);
-    exec("UPDATE document SET body_html = '<p>changed</p>' WHERE id = 2");
+    testdb_exec(
+        db, "UPDATE document SET body_html = '<p>changed</p>' WHERE id = 2");
     ck_assert_int_eq(document_check_bodies(db, report_id, &bad), 1);
     ck_assert_int_eq(bad, b);
     (void)a;
@@ -697,7 +679,7 @@ START_TEST(test_times_and_nulls)
     ck_assert_int_eq(d.published_at, 0);
     document_free(&d);
     /* An empty string stays empty, not NULL. */
-    exec("UPDATE document SET authors = ''");
+    testdb_exec(db, "UPDATE document SET authors = ''");
     ck_assert_int_eq(document_get(db, id, 0, &d), 1);
     ck_assert_str_eq(d.authors, "");
     document_free(&d);
@@ -781,8 +763,7 @@ START_TEST(test_no_schema)
     int64_t id = -1, n = -1, *ids = NULL;
     size_t nids = 9;
 
-    snprintf(path, sizeof(path), "%s/bare.db", dir);
-    open_db(&bare, NULL, DB_CREATE);
+    bare = testdb_connect(&tdb, "bare.db", NULL, DB_CREATE);
     memset(&d, 0x5a, sizeof(d));
     ck_assert_int_eq(document_get(bare, 1, 0, &d), -1);
     ck_assert_ptr_null(d.mem);
@@ -840,7 +821,7 @@ START_TEST(test_write_refused)
     db_write_rollback(db);
     ck_assert_int_eq(q_int("SELECT count(*) FROM document"), 1);
 
-    open_db(&ro, NULL, DB_READONLY);
+    ro = testdb_connect(&tdb, NULL, NULL, DB_READONLY);
     ck_assert_int_eq(document_set_title(ro, 1, "T", 1), -1);
     ck_assert_int_eq(document_decide(ro, 1, DOCUMENT_APPROVE, "k", NULL, 1),
                      -1);

@@ -11,7 +11,6 @@
 #include <check.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -20,58 +19,32 @@
 #include "moderation.h"
 #include "query.h"
 #include "store.h"
+#include "testdb.h"
 
 #define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define OTHER64                                                                \
     "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
 
-static char dir[64], path[128], mig[4200];
+static struct testdb tdb;
 static struct db *db;
-
-static void
-open_db(struct db **out)
-{
-    struct db_opts o = {0};
-    struct db_error e;
-
-    o.path = path;
-    o.migrations_dir = mig;
-    o.flags = DB_CREATE;
-    ck_assert_msg(db_open(&o, out, &e) == 0, "%s", e.msg);
-}
-
-static void
-exec(const char *sql)
-{
-    ck_assert_msg(db_exec(db, sql) == SQLITE_OK, "%s: %s", sql, db_errmsg(db));
-}
 
 static void
 setup(void)
 {
-    const char *src = getenv("KW_SRCDIR");
-
-    strcpy(dir, "/tmp/kwmodXXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/t.db", dir);
-    snprintf(mig, sizeof(mig), "%s/db/migrations", src ? src : ".");
-    open_db(&db);
-    exec("INSERT INTO collection(id, name, title, created_at, updated_at)"
-         " VALUES (1, 'manuals', 'Manuals', 1, 1)");
-    exec("INSERT INTO ingest_batch(id, collection_id, operator, started_at)"
-         " VALUES (1, 1, 'op', 1), (2, 1, 'op', 1), (3, 1, 'op', 1)");
+    testdb_open(&tdb, "kwmod", TESTDB_WRITER);
+    db = tdb.w;
+    testdb_exec(
+        db, "INSERT INTO collection(id, name, title, created_at, updated_at)"
+            " VALUES (1, 'manuals', 'Manuals', 1, 1)");
+    testdb_exec(
+        db, "INSERT INTO ingest_batch(id, collection_id, operator, started_at)"
+            " VALUES (1, 1, 'op', 1), (2, 1, 'op', 1), (3, 1, 'op', 1)");
 }
 
 static void
 teardown(void)
 {
-    char cmd[128];
-
-    db_close(db);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0) {
-        /* harmless */
-    }
+    testdb_close(&tdb);
 }
 
 /* A document as ingest leaves it, with section 0 and its FTS row. */
@@ -79,54 +52,28 @@ static int64_t
 add_doc(const char *p, int version, const char *status, const char *title,
         const char *url_norm, int64_t batch)
 {
-    sqlite3 *h = db_handle(db);
-    sqlite3_stmt *st;
-    int64_t id, sid;
+    struct testdb_doc d = {0};
+    int64_t id;
 
-    ck_assert_int_eq(
-        sqlite3_prepare_v2(
-            h,
-            "INSERT INTO document(collection_id, path, version, status,"
-            " title, title_norm, content_type, body_html, body_text,"
-            " source_url, source_url_norm, ingested_at, batch_id, operator,"
-            " orig_sha256, orig_size, body_sha256, updated_at) VALUES"
-            " (1, ?1, ?2, ?3, ?4, lower(?4), 'text/html', '<p>body</p>',"
-            " 'body', ?5, ?5, 1, ?6, 'op', '" HEX64 "', 4, '" HEX64 "', 1)",
-            -1, &st, NULL),
-        SQLITE_OK);
-    sqlite3_bind_text(st, 1, p, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 2, version);
-    sqlite3_bind_text(st, 3, status, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 4, title, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 5, url_norm, -1, SQLITE_TRANSIENT);
-    if (batch != 0) {
-        sqlite3_bind_int64(st, 6, batch);
-    }
-    ck_assert_msg(sqlite3_step(st) == SQLITE_DONE, "%s", sqlite3_errmsg(h));
-    sqlite3_finalize(st);
-    id = sqlite3_last_insert_rowid(h);
-
-    ck_assert_int_eq(sqlite3_prepare_v2(h,
-                                        "INSERT INTO section(document_id,"
-                                        " ord, title, heading, body) VALUES"
-                                        " (?1, 0, ?2, '', 'plain words')",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, title, -1, SQLITE_TRANSIENT);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
-    sqlite3_finalize(st);
-    sid = sqlite3_last_insert_rowid(h);
-    ck_assert_int_eq(sqlite3_prepare_v2(h,
-                                        "INSERT INTO section_fts(rowid,"
-                                        " title, heading, body) VALUES"
-                                        " (?1, ?2, '', 'plain words')",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_int64(st, 1, sid);
-    sqlite3_bind_text(st, 2, title, -1, SQLITE_TRANSIENT);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
-    sqlite3_finalize(st);
+    d.collection_id = 1;
+    d.path = p;
+    d.version = version;
+    d.status = status;
+    d.title = title;
+    d.title_norm = NULL; /* lower(title) */
+    d.body_html = "<p>body</p>";
+    d.body_text = "body";
+    d.source_url_norm = url_norm;
+    d.ingested_at = 1;
+    d.batch_id = batch;
+    d.operator_name = "op";
+    d.sha256 = HEX64;
+    d.orig_size = 4;
+    d.published_at = -1;
+    d.updated_at = 1;
+    id = testdb_insert_document(db, &d);
+    /* body_bytes stays 0: moderation never reads it */
+    testdb_insert_section(db, id, 0, NULL, title, "", "plain words", 0);
     /* A published one as publication leaves it: in the document index. */
     if (strcmp(status, "published") == 0) {
         ck_assert_int_eq(docindex_put(db, id), 0);
@@ -308,7 +255,7 @@ START_TEST(test_withdraw_invalidates)
              "INSERT INTO link(document_id, target_url) VALUES (%lld,"
              " 'http://x/a')",
              (long long)b);
-    exec(sql);
+    testdb_exec(db, sql);
     add_rendition(a);
     add_rendition(b);
     add_rendition(u);
@@ -339,9 +286,10 @@ START_TEST(test_approve_fulfils_request)
 {
     int64_t d = add_doc("f.html", 1, "pending", "F", "http://x/f", 1);
 
-    exec("INSERT INTO acquisition_request(url_norm, url, first_at, last_at)"
-         " VALUES ('http://x/f', 'http://x/f', 1, 1),"
-         " ('http://x/g', 'http://x/g', 1, 1)");
+    testdb_exec(
+        db, "INSERT INTO acquisition_request(url_norm, url, first_at, last_at)"
+            " VALUES ('http://x/f', 'http://x/f', 1, 1),"
+            " ('http://x/g', 'http://x/g', 1, 1)");
     ck_assert_int_eq(moderation_approve(db, d, "eve", NULL, NULL), MOD_OK);
     ck_assert_int_eq(q_int("SELECT count(*) FROM acquisition_request WHERE"
                            " url_norm = 'http://x/f' AND status ="
@@ -481,12 +429,12 @@ approve_scene(const char *name, int64_t v[2], int64_t *linker)
     snprintf(sql, sizeof(sql),
              "INSERT INTO link(document_id, target_url) VALUES (%lld, '%s')",
              (long long)*linker, url);
-    exec(sql);
+    testdb_exec(db, sql);
     snprintf(sql, sizeof(sql),
              "INSERT INTO acquisition_request(url_norm, url, first_at,"
              " last_at) VALUES ('%s', '%s', 1, 1)",
              url, url);
-    exec(sql);
+    testdb_exec(db, sql);
     add_rendition(v[0]);
     add_rendition(*linker);
 }
@@ -677,12 +625,12 @@ START_TEST(test_docindex_follows)
     snprintf(sql, sizeof(sql),
              "UPDATE document SET status = 'pending' WHERE id = %lld",
              (long long)o);
-    exec(sql);
+    testdb_exec(db, sql);
     ck_assert_int_eq(docindex_check(db), 1);
     snprintf(sql, sizeof(sql),
              "UPDATE document SET status = 'published' WHERE id = %lld",
              (long long)o);
-    exec(sql);
+    testdb_exec(db, sql);
     ck_assert_int_eq(docindex_check(db), 0);
     ck_assert_int_eq(db_write_begin(db), SQLITE_OK);
     ck_assert_int_eq(docindex_drop(db, o), 1);
@@ -851,7 +799,7 @@ START_TEST(test_two_moderators_race)
     pthread_barrier_t go;
     int round;
 
-    open_db(&w2);
+    w2 = testdb_connect(&tdb, NULL, tdb.mig, DB_CREATE);
     pthread_barrier_init(&go, NULL, 2);
     for (round = 0; round < 20; round++) {
         char p[32], msg[200];
@@ -994,7 +942,7 @@ START_TEST(test_illegal_transitions)
     ck_assert_str_eq(c.status, "withdrawn");
     ck_assert_int_eq(moderation_approve(db, d, "lia", NULL, &c), MOD_CONFLICT);
     /* A superseded version is history: no act applies. */
-    exec("UPDATE document SET status = 'superseded'");
+    testdb_exec(db, "UPDATE document SET status = 'superseded'");
     ck_assert_int_eq(moderation_restore(db, d, "lia", NULL, NULL, NULL),
                      MOD_CONFLICT);
     ck_assert_int_eq(audit_rows(), 2);
@@ -1077,8 +1025,8 @@ START_TEST(test_failure_rolls_back)
     int64_t v1 = add_doc("z.html", 1, "published", "Z", "http://x/z", 1);
     int64_t v2 = add_doc("z.html", 2, "pending", "Z2", "http://x/z", 1);
 
-    exec("DROP TABLE acquisition_vote");
-    exec("DROP TABLE acquisition_request");
+    testdb_exec(db, "DROP TABLE acquisition_vote");
+    testdb_exec(db, "DROP TABLE acquisition_request");
     ck_assert_int_eq(moderation_approve(db, v2, "ned", NULL, NULL),
                      MOD_DB_ERROR);
     ck_assert_str_eq(status_of(v1), "published");

@@ -17,16 +17,18 @@
 #include "gz.h"
 #include "pack.h"
 #include "packdb.h"
+#include "testdb.h"
 
-static char dir[64], path[128];
+/* The temp directory; the import tests open t.db and t2.db in it. */
+static struct testdb tdb;
+static char path[128];
 static struct pack_key key, other;
 
 static void
 setup(void)
 {
-    strcpy(dir, "/tmp/kwpkXXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/t.kwpack", dir);
+    testdb_open(&tdb, "kwpk", 0);
+    snprintf(path, sizeof(path), "%s/t.kwpack", tdb.dir);
     ck_assert_int_eq(pack_key_generate(&key), 0);
     ck_assert_int_eq(pack_key_generate(&other), 0);
 }
@@ -34,12 +36,7 @@ setup(void)
 static void
 teardown(void)
 {
-    char cmd[128];
-
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0) {
-        /* harmless */
-    }
+    testdb_close(&tdb);
 }
 
 /* The public half of k alone. */
@@ -251,7 +248,7 @@ START_TEST(test_every_byte)
 
     write_small(path);
     orig = slurp(path, &n);
-    snprintf(bad, sizeof(bad), "%s/bad.kwpack", dir);
+    snprintf(bad, sizeof(bad), "%s/bad.kwpack", tdb.dir);
     for (i = 0; i < n; i++) {
         orig[i] ^= 0x01;
         spill(bad, orig, n);
@@ -310,7 +307,7 @@ START_TEST(test_not_a_pack)
     spill(path, "KWPACK 1\n", 9);
     ck_assert_int_eq(opens(path, &pub, &e), -1);
     ck_assert_ptr_nonnull(strstr(e.msg, "truncated or unsigned"));
-    ck_assert_int_eq(opens(dir, &pub, &e), -1);
+    ck_assert_int_eq(opens(tdb.dir, &pub, &e), -1);
     ck_assert_ptr_nonnull(strstr(e.msg, "not a regular file"));
 }
 END_TEST
@@ -383,7 +380,7 @@ START_TEST(test_writer_errors)
     struct pack_error e;
     char p[200];
 
-    snprintf(p, sizeof(p), "%s/no/such/dir.kwpack", dir);
+    snprintf(p, sizeof(p), "%s/no/such/dir.kwpack", tdb.dir);
     ck_assert_int_eq(pack_writer_open(p, &w, &e), -1);
     ck_assert_int_eq(pack_writer_open(path, &w, &e), 0);
     ck_assert_int_eq(pack_writer_finish(w, &pub, NULL, &e), -1);
@@ -398,30 +395,11 @@ END_TEST
 
 static struct db *db;
 
-/* A new database name in the test's directory, migrated. */
-static struct db *
-db_new(const char *name)
-{
-    const char *src = getenv("KW_SRCDIR");
-    struct db_opts o = {0};
-    struct db_error e;
-    struct db *d;
-    char dbp[128], mig[4200];
-
-    snprintf(dbp, sizeof(dbp), "%s/%s", dir, name);
-    snprintf(mig, sizeof(mig), "%s/db/migrations", src ? src : ".");
-    o.path = dbp;
-    o.migrations_dir = mig;
-    o.flags = DB_CREATE;
-    ck_assert_msg(db_open(&o, &d, &e) == 0, "%s", e.msg);
-    return d;
-}
-
 static void
 db_setup(void)
 {
     setup();
-    db = db_new("t.db");
+    db = testdb_connect(&tdb, "t.db", tdb.mig, DB_CREATE);
 }
 
 static void
@@ -628,13 +606,13 @@ START_TEST(test_attachment_roundtrip)
                            " WHERE d.status = 'published'"),
                      1);
 
-    snprintf(out, sizeof(out), "%s/out.kwpack", dir);
+    snprintf(out, sizeof(out), "%s/out.kwpack", tdb.dir);
     o.out = out;
     ck_assert_msg(packdb_export(db, &o, &n, NULL, &e) == 0, "%s", e.msg);
     ck_assert_int_eq(n.documents, 1);
     ck_assert_int_eq(n.assets, 1);
     ck_assert_int_eq(n.blobs, 1);
-    db2 = db_new("t2.db");
+    db2 = testdb_connect(&tdb, "t2.db", tdb.mig, DB_CREATE);
     ck_assert_msg(pack_open(out, &pub, 1, &r, &e) == 0, "%s", e.msg);
     ck_assert_msg(packdb_import(db2, r, "op", &n, &e) == 0, "%s", e.msg);
     pack_close(r);

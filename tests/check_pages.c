@@ -70,7 +70,7 @@ static void
 setup(void)
 {
     pagefix_setup();
-    pf_exec(fixture);
+    testdb_write(pf_wdb, fixture);
 }
 
 static int
@@ -139,7 +139,9 @@ START_TEST(test_rendition_reused_and_304)
     snprintf(etag, sizeof(etag), "%s", r->resp.etag);
     done(&f);
     /* Change the stored body: a served rendition must not notice. */
-    pf_exec("UPDATE document SET body_html = '<p>changed</p>' WHERE id = 1");
+    testdb_write(
+        pf_wdb,
+        "UPDATE document SET body_html = '<p>changed</p>' WHERE id = 1");
     r = doc_req(&f, "/c/man/index.html");
     router_dispatch(r);
     ck_assert_int_eq(r->resp.status, 200);
@@ -495,11 +497,13 @@ START_TEST(test_home_most_requested)
     struct fake f;
     struct req *r;
 
-    pf_exec("INSERT INTO acquisition_request(url_norm, url, count, first_at,"
-            " last_at, status, document_id) VALUES"
-            " ('https://docs.example.org/guide.html', 'x', 7, 0, 0,"
-            " 'fulfilled', 2), ('https://docs.example.org/todo.html', 'y',"
-            " 9, 0, 0, 'open', NULL)");
+    testdb_write(
+        pf_wdb,
+        "INSERT INTO acquisition_request(url_norm, url, count, first_at,"
+        " last_at, status, document_id) VALUES"
+        " ('https://docs.example.org/guide.html', 'x', 7, 0, 0,"
+        " 'fulfilled', 2), ('https://docs.example.org/todo.html', 'y',"
+        " 9, 0, 0, 'open', NULL)");
     r = fake(&f, REQ_GET, "/", NULL, NULL);
     fake_arg(&f, "lang", "en");
     r->lang = 1;

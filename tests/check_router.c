@@ -46,13 +46,9 @@ START_TEST(test_hostile_text_escaped)
     struct req *r;
     const char *b;
 
-    ck_assert_int_eq(db_write_begin(pf_wdb), SQLITE_OK);
-    ck_assert_int_eq(
-        db_exec(pf_wdb,
-                "INSERT INTO collection(name, title, created_at,"
-                " updated_at) VALUES ('x', '<script>\"''&{{x}}', 0, 0)"),
-        SQLITE_OK);
-    ck_assert_int_eq(db_write_commit(pf_wdb), SQLITE_OK);
+    testdb_write(pf_wdb, "INSERT INTO collection(name, title, created_at,"
+                         " updated_at) VALUES ('x', '<script>\"''&{{x}}', 0,"
+                         " 0)");
     r = fake(&f, REQ_GET, "/", NULL, NULL);
     router_dispatch(r);
     b = body(&f);
@@ -239,7 +235,7 @@ START_TEST(test_broken_template_refused)
     ck_assert_ptr_nonnull(mkdtemp(tdir));
     snprintf(cmd, sizeof(cmd),
              "cp -r '%s/templates' '%s/static' '%s/' && mkdir -p '%s/db'",
-             pf_datadir, pf_datadir, tdir, tdir);
+             pf_db.srcdir, pf_db.srcdir, tdir, tdir);
     ck_assert_int_eq(system(cmd), 0);
     snprintf(p, sizeof(p), "%s/templates/broken.html", tdir);
     fh = fopen(p, "w");

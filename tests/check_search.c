@@ -2,9 +2,10 @@
  * check_search: tests for lib/search.c and server/page_search.c.  A temp
  * database gets the real migrations and a fixture of English and Korean
  * documents (published, pending, withdrawn) written straight into
- * document, section and section_fts; searches run on a DB_READONLY reader
- * as in the server, and the pages through router_dispatch() on requests
- * built in memory (no socket).  Layer: tests/; depends on lib/, server/
+ * document, section and section_fts (tests/testdb.c); searches run on a
+ * DB_READONLY reader as in the server, and the pages through
+ * router_dispatch() on requests built in memory (tests/pagefix.c, no
+ * socket).  Layer: tests/; depends on lib/, server/
  * (router, routes and every page for linking), Check and jansson, and on
  * $KW_SRCDIR (migrations, templates) and $KW_TEST_DATA (blns.json).
  */
@@ -20,6 +21,7 @@
 #include "docindex.h"
 #include "html.h"
 #include "impact.h"
+#include "pagefix.h"
 #include "pages.h"
 #include "query.h"
 #include "rank.h"
@@ -27,9 +29,6 @@
 #include "search.h"
 #include "searchcache.h"
 
-static char dir[64], dbpath[128], mig[4200], datadir[4000];
-static struct config cfg;
-static struct app app;
 static struct db *wdb, *rdb;
 
 /* ---- fixture ---- */
@@ -58,124 +57,6 @@ enum {
 };
 #define N_NOTES 25
 
-static sqlite3_int64
-add_coll(const char *name, const char *title, const char *lang)
-{
-    sqlite3 *h = db_handle(wdb);
-    sqlite3_stmt *st;
-
-    ck_assert_int_eq(sqlite3_prepare_v2(h,
-                                        "INSERT INTO collection(name, title,"
-                                        " language, created_at, updated_at)"
-                                        " VALUES (?1, ?2, ?3, 0, 0)",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, lang, -1, SQLITE_STATIC);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
-    sqlite3_finalize(st);
-    return sqlite3_last_insert_rowid(h);
-}
-
-/* A document; published_at < 0 stores NULL. */
-static sqlite3_int64
-add_doc(sqlite3_int64 coll, const char *path, const char *title,
-        const char *lang, const char *status, long long published_at)
-{
-    static const char hash[] =
-        "0000000000000000000000000000000000000000000000000000000000000000";
-    sqlite3 *h = db_handle(wdb);
-    struct strbuf norm = STRBUF_INIT;
-    sqlite3_stmt *st;
-
-    ck_assert_int_eq(query_normalize_title(title, strlen(title), &norm), 0);
-    ck_assert_int_eq(
-        sqlite3_prepare_v2(
-            h,
-            "INSERT INTO document(collection_id, path, status, title,"
-            " title_norm, language, content_type, body_html, body_text,"
-            " ingested_at, operator, orig_sha256, orig_size, body_sha256,"
-            " published_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
-            " 'text/html', '', '', 0, 'test', ?7, 0, ?7, ?8, 0)",
-            -1, &st, NULL),
-        SQLITE_OK);
-    sqlite3_bind_int64(st, 1, coll);
-    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, title, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, strbuf_peek(&norm), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 6, lang, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, hash, -1, SQLITE_STATIC);
-    if (published_at >= 0) {
-        sqlite3_bind_int64(st, 8, published_at);
-    }
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
-    sqlite3_finalize(st);
-    strbuf_free(&norm);
-    return sqlite3_last_insert_rowid(h);
-}
-
-/* A section and its FTS row (the app keeps them in sync itself). */
-static void
-add_section(sqlite3_int64 doc, int ord, const char *anchor, const char *title,
-            const char *heading, const char *body)
-{
-    sqlite3 *h = db_handle(wdb);
-    sqlite3_stmt *st;
-    sqlite3_int64 id;
-
-    ck_assert_int_eq(sqlite3_prepare_v2(h,
-                                        "INSERT INTO section(document_id, ord,"
-                                        " anchor, title, heading, body,"
-                                        " body_bytes) VALUES (?1, ?2, ?3,"
-                                        " ?4, ?5, ?6, length(CAST(?6 AS"
-                                        " BLOB)))",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_int64(st, 1, doc);
-    sqlite3_bind_int(st, 2, ord);
-    sqlite3_bind_text(st, 3, anchor, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, title, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, heading, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, body, -1, SQLITE_STATIC);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
-    sqlite3_finalize(st);
-    id = sqlite3_last_insert_rowid(h);
-    ck_assert_int_eq(sqlite3_prepare_v2(h,
-                                        "INSERT INTO section_fts(rowid, title,"
-                                        " heading, body)"
-                                        " VALUES (?1, ?2, ?3, ?4)",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, heading, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, body, -1, SQLITE_STATIC);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
-    sqlite3_finalize(st);
-}
-
-/* A one-section document. */
-static void
-add_simple(sqlite3_int64 coll, const char *path, const char *title,
-           const char *lang, const char *status, long long at, const char *body)
-{
-    add_section(add_doc(coll, path, title, lang, status, at), 0, NULL, title,
-                "", body);
-}
-
-/* Make the document index hold exactly the published documents: the
- * fixtures set statuses with SQL, where the program publishes through
- * moderation.c (which check_moderation tests keeps the index in step). */
-static void
-reindex(void)
-{
-    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
-    ck_assert_int_ge(docindex_rebuild(wdb), 0);
-    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
-}
-
 static void
 fixture(void)
 {
@@ -184,95 +65,70 @@ fixture(void)
     int i;
 
     ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
-    sq = add_coll("sqlite", "SQLite Manual", "en");
-    ko = add_coll("kor", "한국어 자료", "ko");
-    misc = add_coll("misc", "Misc & <Notes>", NULL);
+    sq = testdb_add_collection(wdb, "sqlite", "SQLite Manual", "en");
+    ko = testdb_add_collection(wdb, "kor", "한국어 자료", "ko");
+    misc = testdb_add_collection(wdb, "misc", "Misc & <Notes>", NULL);
 
-    d = add_doc(sq, "wal.html", "Write-Ahead Logging", "en", "published",
-                T2023);
-    add_section(d, 0, NULL, "Write-Ahead Logging", "",
-                "The WAL journal mode keeps storage safe; a checkpoint runs "
-                "later.");
-    add_section(d, 1, "ckpt", "", "Checkpointing",
-                "A checkpoint moves pages from the WAL file back into the "
-                "database file.");
-    d = add_doc(sq, "fts5 ext.html", "SQLite FTS5 Extension", "en", "published",
-                T2024);
-    add_section(d, 0, NULL, "SQLite FTS5 Extension", "",
-                "Full-text search with the fts5 module keeps storage for an "
-                "inverted index.");
-    add_section(d, 1, "hostile", "", "Tokenizer <notes>",
-                "<script>alert(\"x\")</script> 'quote' & ampersand tokenizer");
-    add_section(d, 2, "stray", "", "Markers",
-                "stray \x01 marker byte then zzmarker and \x02 and \x01 end");
-    add_simple(sq, "database.html", "Database", "en", "published", T2023E,
-               "A short page about one database.");
-    add_simple(sq, "systems.html", "Database Systems and Database Engines",
-               "en", "published", T2024A,
-               "database database database engines, database everywhere");
-    add_simple(ko, "db.html", "데이터베이스 개론", "ko", "published", T2022,
-               "데이터베이스는 자료를 체계적으로 저장합니다. 이미지를 저장할 "
-               "수도 있습니다. storage");
-    add_simple(ko, "img.html", "이미지 처리", "ko", "published", T2023,
-               "이미지에서 특징을 추출합니다.");
-    add_simple(ko, "secret.html", "비밀 데이터베이스", "ko", "pending", -1,
-               "secret database storage 이미지 zebra 데이터베이스");
-    add_simple(ko, "old.html", "Withdrawn storage", "ko", "withdrawn", T2021,
-               "storage zebra withdrawnword");
-    add_simple(misc, "btree.html", "Indexes", NULL, "published", T2021,
-               "btree index structure");
-    add_simple(misc, "hash.html", "Hash Tables", NULL, "published", T2021,
-               "hash index structure");
+    d = testdb_add_document(wdb, sq, "wal.html", "Write-Ahead Logging", "en",
+                            "published", T2023);
+    testdb_add_section(
+        wdb, d, 0, NULL, "Write-Ahead Logging", "",
+        "The WAL journal mode keeps storage safe; a checkpoint runs "
+        "later.");
+    testdb_add_section(
+        wdb, d, 1, "ckpt", "", "Checkpointing",
+        "A checkpoint moves pages from the WAL file back into the "
+        "database file.");
+    d = testdb_add_document(wdb, sq, "fts5 ext.html", "SQLite FTS5 Extension",
+                            "en", "published", T2024);
+    testdb_add_section(
+        wdb, d, 0, NULL, "SQLite FTS5 Extension", "",
+        "Full-text search with the fts5 module keeps storage for an "
+        "inverted index.");
+    testdb_add_section(
+        wdb, d, 1, "hostile", "", "Tokenizer <notes>",
+        "<script>alert(\"x\")</script> 'quote' & ampersand tokenizer");
+    testdb_add_section(
+        wdb, d, 2, "stray", "", "Markers",
+        "stray \x01 marker byte then zzmarker and \x02 and \x01 end");
+    testdb_add_simple(wdb, sq, "database.html", "Database", "en", "published",
+                      T2023E, "A short page about one database.");
+    testdb_add_simple(
+        wdb, sq, "systems.html", "Database Systems and Database Engines", "en",
+        "published", T2024A,
+        "database database database engines, database everywhere");
+    testdb_add_simple(
+        wdb, ko, "db.html", "데이터베이스 개론", "ko", "published", T2022,
+        "데이터베이스는 자료를 체계적으로 저장합니다. 이미지를 저장할 "
+        "수도 있습니다. storage");
+    testdb_add_simple(wdb, ko, "img.html", "이미지 처리", "ko", "published",
+                      T2023, "이미지에서 특징을 추출합니다.");
+    testdb_add_simple(wdb, ko, "secret.html", "비밀 데이터베이스", "ko",
+                      "pending", -1,
+                      "secret database storage 이미지 zebra 데이터베이스");
+    testdb_add_simple(wdb, ko, "old.html", "Withdrawn storage", "ko",
+                      "withdrawn", T2021, "storage zebra withdrawnword");
+    testdb_add_simple(wdb, misc, "btree.html", "Indexes", NULL, "published",
+                      T2021, "btree index structure");
+    testdb_add_simple(wdb, misc, "hash.html", "Hash Tables", NULL, "published",
+                      T2021, "hash index structure");
     for (i = 1; i <= N_NOTES; i++) {
         snprintf(path, sizeof(path), "note-%d.html", i);
         snprintf(title, sizeof(title), "Note %d", i);
-        add_simple(misc, path, title, "en", "published", T2021,
-                   "zebra crossing note");
+        testdb_add_simple(wdb, misc, path, title, "en", "published", T2021,
+                          "zebra crossing note");
     }
     ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
-    reindex();
+    testdb_reindex(wdb);
 }
 
 static void
 setup(void)
 {
-    const char *src = getenv("KW_SRCDIR");
-    struct db_opts o = {0};
-    struct db_error e;
-    char err[512];
-
-    snprintf(datadir, sizeof(datadir), "%s", src ? src : ".");
-    strcpy(dir, "/tmp/kwsrXXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(dbpath, sizeof(dbpath), "%s/t.db", dir);
-    snprintf(mig, sizeof(mig), "%s/db/migrations", datadir);
-    ck_assert_int_eq(config_init(&cfg), 0);
-    o.path = dbpath;
-    o.migrations_dir = mig;
-    o.flags = DB_CREATE;
-    ck_assert_msg(db_open(&o, &wdb, &e) == 0, "%s", e.msg);
-    o.flags = DB_READONLY;
-    o.migrations_dir = NULL;
-    ck_assert_msg(db_open(&o, &rdb, &e) == 0, "%s", e.msg);
-    ck_assert_msg(app_init(&app, &cfg, datadir, err, sizeof(err)) == 0, "%s",
-                  err);
-    app.wdb = wdb;
+    pagefix_setup();
+    wdb = pf_wdb;
+    rdb = pf_rdb;
     fixture();
-}
-
-static void
-teardown(void)
-{
-    char cmd[128];
-
-    app_free(&app);
-    db_close(rdb);
-    db_close(wdb);
-    config_free(&cfg);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0) {
-        /* harmless */
-    }
 }
 
 /* ---- helpers ---- */
@@ -285,7 +141,7 @@ run(const char *q, const char *c, const char *lang, int year, int page,
     struct search_params p = {q, c, lang, year, page, per_page, 0};
     json_t *m = NULL;
 
-    reindex();
+    testdb_reindex(wdb);
     ck_assert_int_eq(search_run(rdb, &p, "", &m), 0);
     ck_assert_ptr_nonnull(m);
     return m;
@@ -849,10 +705,8 @@ END_TEST
 static void
 write_sql(const char *sql)
 {
-    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
-    ck_assert_int_eq(db_exec(wdb, sql), SQLITE_OK);
-    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
-    reindex();
+    testdb_write(wdb, sql);
+    testdb_reindex(wdb);
 }
 
 /* Search q through cache c; *hit tells where the answer came from. */
@@ -1131,13 +985,14 @@ START_TEST(test_match_unbounded)
     json_t *m;
 
     ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
-    c = add_coll("bulk", "Bulk", "en");
+    c = testdb_add_collection(wdb, "bulk", "Bulk", "en");
     for (i = 0; i < n; i++) {
         snprintf(path, sizeof(path), "b%d.html", i);
-        d = add_doc(c, path, path, "en", "published", T2024);
-        add_section(d, 0, NULL, path, "",
-                    "quokka appears in every bulk section with some filler "
-                    "text to make the snippet work a little");
+        d = testdb_add_document(wdb, c, path, path, "en", "published", T2024);
+        testdb_add_section(
+            wdb, d, 0, NULL, path, "",
+            "quokka appears in every bulk section with some filler "
+            "text to make the snippet work a little");
         if (i == 0) {
             first = d;
         }
@@ -1246,29 +1101,36 @@ START_TEST(test_duplicates_collapse)
     json_t *m;
 
     ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
-    c = add_coll("fish", "Fish", "en");
-    html = add_doc(c, "care.html", "Care", "en", "published", T2024);
-    add_section(html, 0, NULL, "Care", "", text);
+    c = testdb_add_collection(wdb, "fish", "Fish", "en");
+    html = testdb_add_document(wdb, c, "care.html", "Care", "en", "published",
+                               T2024);
+    testdb_add_section(wdb, html, 0, NULL, "Care", "", text);
     /* the source says zebrafish more often: it would rank first */
-    src =
-        add_doc(c, "_sources/care.txt", ".. _care:", "en", "published", T2024);
-    add_section(src, 0, NULL, ".. _care:", "",
-                "Zebrafish husbandry notes: water temperature, feeding "
-                "schedules and the light cycle for a breeding colony of "
-                "zebrafish, with the tank sizes that keep the fish healthy "
-                "across generations. zebrafish zebrafish");
+    src = testdb_add_document(wdb, c, "_sources/care.txt", ".. _care:", "en",
+                              "published", T2024);
+    testdb_add_section(
+        wdb, src, 0, NULL, ".. _care:", "",
+        "Zebrafish husbandry notes: water temperature, feeding "
+        "schedules and the light cycle for a breeding colony of "
+        "zebrafish, with the tank sizes that keep the fish healthy "
+        "across generations. zebrafish zebrafish");
     /* an old copy, under the same title, whose heading makes it rank
      * above the page */
-    copy = add_doc(c, "old/care.html", "Care", "en", "published", T2024);
-    add_section(copy, 0, NULL, "Care", "Zebrafish", text);
+    copy = testdb_add_document(wdb, c, "old/care.html", "Care", "en",
+                               "published", T2024);
+    testdb_add_section(wdb, copy, 0, NULL, "Care", "Zebrafish", text);
     /* the same text under another title: another page, shown */
-    other2 = add_doc(c, "care2.html", "Breeding", "en", "published", T2024);
-    add_section(other2, 0, NULL, "Breeding", "", text);
-    other = add_doc(c, "tanks.html", "Tanks", "en", "published", T2024);
-    add_section(other, 0, NULL, "Tanks", "",
-                "Glass tanks for zebrafish: sizes, filters and heaters.");
-    linker = add_doc(c, "index.html", "Index", "en", "published", T2024);
-    add_section(linker, 0, NULL, "Index", "", "The fish pages.");
+    other2 = testdb_add_document(wdb, c, "care2.html", "Breeding", "en",
+                                 "published", T2024);
+    testdb_add_section(wdb, other2, 0, NULL, "Breeding", "", text);
+    other = testdb_add_document(wdb, c, "tanks.html", "Tanks", "en",
+                                "published", T2024);
+    testdb_add_section(
+        wdb, other, 0, NULL, "Tanks", "",
+        "Glass tanks for zebrafish: sizes, filters and heaters.");
+    linker = testdb_add_document(wdb, c, "index.html", "Index", "en",
+                                 "published", T2024);
+    testdb_add_section(wdb, linker, 0, NULL, "Index", "", "The fish pages.");
     snprintf(sql, sizeof(sql),
              "UPDATE document SET body_text = (SELECT group_concat(body, ' ')"
              " FROM section WHERE document_id = document.id),"
@@ -1298,53 +1160,21 @@ END_TEST
 
 /* ---- errors ---- */
 
-struct fake {
-    struct arena arena;
-    struct kv headers[8];
-    struct kv args[8];
-    struct req req;
-};
-
 /* A GET for path with up to four query arguments (name, value pairs,
  * NULL-terminated). */
 static struct req *
-fake(struct fake *f, const char *path, const char *k1, const char *v1,
-     const char *k2, const char *v2, const char *k3, const char *v3,
-     const char *k4, const char *v4)
+get(struct fake *f, const char *path, const char *k1, const char *v1,
+    const char *k2, const char *v2, const char *k3, const char *v3,
+    const char *k4, const char *v4)
 {
     const char *kv[8] = {k1, v1, k2, v2, k3, v3, k4, v4};
+    struct req *r = fake(f, REQ_GET, path, NULL, NULL);
     size_t i;
 
-    memset(f, 0, sizeof(*f));
-    arena_init(&f->arena);
-    f->req.app = &app;
-    f->req.arena = &f->arena;
-    f->req.method = REQ_GET;
-    f->req.path = path;
-    f->req.db = rdb;
-    f->req.headers = f->headers;
-    f->req.args = f->args;
     for (i = 0; i < 4 && kv[2 * i] != NULL; i++) {
-        f->args[i].key = kv[2 * i];
-        f->args[i].value = kv[2 * i + 1];
+        fake_arg(f, kv[2 * i], kv[2 * i + 1]);
     }
-    f->req.nargs = i;
-    return &f->req;
-}
-
-static void
-done(struct fake *f)
-{
-    kw_free(f->req.resp.owned);
-    arena_free(&f->arena);
-}
-
-/* The body as a NUL-terminated copy in the arena. */
-static const char *
-body(struct fake *f)
-{
-    return arena_strndup(&f->arena, f->req.resp.body ? f->req.resp.body : "",
-                         f->req.resp.len);
+    return r;
 }
 
 /* A one-word identifier that (almost) no document holds as written is
@@ -1357,16 +1187,19 @@ START_TEST(test_identifier_parts)
     json_t *m, *parts;
 
     ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
-    c = add_coll("pragmas", "Pragmas", "en");
-    whole = add_doc(c, "pragma.html", "Pragmas", "en", "published", T2024);
-    add_section(whole, 0, NULL, "Pragmas", "",
-                "PRAGMA journal_mode=WAL switches the mode once.");
-    split = add_doc(c, "modes.html", "Modes", "en", "published", T2024);
-    add_section(split, 0, NULL, "Modes", "",
-                "The journal mode: every journal has a mode, and the mode of "
-                "the journal is the journal mode.");
+    c = testdb_add_collection(wdb, "pragmas", "Pragmas", "en");
+    whole = testdb_add_document(wdb, c, "pragma.html", "Pragmas", "en",
+                                "published", T2024);
+    testdb_add_section(wdb, whole, 0, NULL, "Pragmas", "",
+                       "PRAGMA journal_mode=WAL switches the mode once.");
+    split = testdb_add_document(wdb, c, "modes.html", "Modes", "en",
+                                "published", T2024);
+    testdb_add_section(
+        wdb, split, 0, NULL, "Modes", "",
+        "The journal mode: every journal has a mode, and the mode of "
+        "the journal is the journal mode.");
     ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
-    reindex();
+    testdb_reindex(wdb);
 
     /* one document holds it whole: it leads, the parts follow */
     m = run_q("journal_mode");
@@ -1390,8 +1223,8 @@ START_TEST(test_identifier_parts)
     /* and the page says so, with the parts marked in the snippets */
     {
         struct fake f;
-        struct req *r = fake(&f, "/search", "q", "xjournal_mode", NULL, NULL,
-                             NULL, NULL, NULL, NULL);
+        struct req *r = get(&f, "/search", "q", "xjournal_mode", NULL, NULL,
+                            NULL, NULL, NULL, NULL);
         const char *b;
 
         r->lang = 1;
@@ -1418,8 +1251,8 @@ END_TEST
 START_TEST(test_page_html)
 {
     struct fake f;
-    struct req *r = fake(&f, "/search", "q", "checkpoint", NULL, NULL, NULL,
-                         NULL, NULL, NULL);
+    struct req *r = get(&f, "/search", "q", "checkpoint", NULL, NULL, NULL,
+                        NULL, NULL, NULL);
     const char *b;
 
     router_dispatch(r);
@@ -1435,7 +1268,7 @@ START_TEST(test_page_html)
     done(&f);
 
     /* facets and pagination with links; hostile collection title */
-    r = fake(&f, "/search", "q", "zebra", "lang", "en", NULL, NULL, NULL, NULL);
+    r = get(&f, "/search", "q", "zebra", "lang", "en", NULL, NULL, NULL, NULL);
     r->lang = 1;
     router_dispatch(r);
     b = body(&f);
@@ -1455,7 +1288,7 @@ START_TEST(test_page_html)
     done(&f);
 
     /* page 2 numbers its list from 21 */
-    r = fake(&f, "/search", "q", "zebra", "page", "2", NULL, NULL, NULL, NULL);
+    r = get(&f, "/search", "q", "zebra", "page", "2", NULL, NULL, NULL, NULL);
     router_dispatch(r);
     b = body(&f);
     ck_assert_ptr_nonnull(strstr(b, "start=\"21\""));
@@ -1464,14 +1297,14 @@ START_TEST(test_page_html)
     done(&f);
 
     /* no q: a prompt, 200; no results: the message */
-    r = fake(&f, "/search", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    r = get(&f, "/search", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
     r->lang = 1;
     router_dispatch(r);
     ck_assert_int_eq(r->resp.status, 200);
     ck_assert_ptr_nonnull(strstr(body(&f), "Type the words"));
     done(&f);
-    r = fake(&f, "/search", "q", "nothingmatchesthis", NULL, NULL, NULL, NULL,
-             NULL, NULL);
+    r = get(&f, "/search", "q", "nothingmatchesthis", NULL, NULL, NULL, NULL,
+            NULL, NULL);
     r->lang = 1;
     router_dispatch(r);
     ck_assert_int_eq(r->resp.status, 200);
@@ -1479,37 +1312,37 @@ START_TEST(test_page_html)
     done(&f);
 
     /* the fallback says so, in both languages */
-    r = fake(&f, "/search", "q", "storage nothingmatchesthis", NULL, NULL, NULL,
-             NULL, NULL, NULL);
+    r = get(&f, "/search", "q", "storage nothingmatchesthis", NULL, NULL, NULL,
+            NULL, NULL, NULL);
     r->lang = 1;
     router_dispatch(r);
     b = body(&f);
     ck_assert_ptr_nonnull(strstr(b, "No document contains all of these"));
     ck_assert_ptr_null(strstr(b, "No document matches"));
     done(&f);
-    r = fake(&f, "/search", "q", "storage nothingmatchesthis", NULL, NULL, NULL,
-             NULL, NULL, NULL);
+    r = get(&f, "/search", "q", "storage nothingmatchesthis", NULL, NULL, NULL,
+            NULL, NULL, NULL);
     router_dispatch(r);
     ck_assert_ptr_nonnull(
         strstr(body(&f), "이 낱말이 모두 들어 있는 문서는 없습니다"));
     done(&f);
-    r = fake(&f, "/search", "q", "storage checkpoint", NULL, NULL, NULL, NULL,
-             NULL, NULL);
+    r = get(&f, "/search", "q", "storage checkpoint", NULL, NULL, NULL, NULL,
+            NULL, NULL);
     r->lang = 1;
     router_dispatch(r);
     b = body(&f);
     ck_assert_ptr_nonnull(strstr(b, "Only a few documents contain all"));
     ck_assert_ptr_nonnull(strstr(b, "href=\"/c/sqlite/wal.html"));
     done(&f);
-    r = fake(&f, "/search", "q", "storage", NULL, NULL, NULL, NULL, NULL, NULL);
+    r = get(&f, "/search", "q", "storage", NULL, NULL, NULL, NULL, NULL, NULL);
     r->lang = 1;
     router_dispatch(r);
     ck_assert_ptr_null(strstr(body(&f), "contain all of these"));
     done(&f);
 
     /* a hostile query is escaped everywhere */
-    r = fake(&f, "/search", "q", "<script>\"'&{{x}}", NULL, NULL, NULL, NULL,
-             NULL, NULL);
+    r = get(&f, "/search", "q", "<script>\"'&{{x}}", NULL, NULL, NULL, NULL,
+            NULL, NULL);
     router_dispatch(r);
     b = body(&f);
     ck_assert_int_eq(r->resp.status, 200);
@@ -1518,7 +1351,7 @@ START_TEST(test_page_html)
     done(&f);
 
     /* Korean page */
-    r = fake(&f, "/search", "q", "이미지", NULL, NULL, NULL, NULL, NULL, NULL);
+    r = get(&f, "/search", "q", "이미지", NULL, NULL, NULL, NULL, NULL, NULL);
     router_dispatch(r);
     b = body(&f);
     ck_assert_int_eq(r->resp.status, 200);
@@ -1536,8 +1369,8 @@ START_TEST(test_page_api)
                                       "url",      "title",       "snippet_html",
                                       "language", "published_at"};
     struct fake f;
-    struct req *r = fake(&f, "/api/search", "q", "storage", NULL, NULL, NULL,
-                         NULL, NULL, NULL);
+    struct req *r = get(&f, "/api/search", "q", "storage", NULL, NULL, NULL,
+                        NULL, NULL, NULL);
     json_t *j, *e;
     size_t i;
 
@@ -1574,7 +1407,7 @@ START_TEST(test_page_api)
     done(&f);
 
     /* empty q: the same shape, zero results */
-    r = fake(&f, "/api/search", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    r = get(&f, "/api/search", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
     router_dispatch(r);
     ck_assert_int_eq(r->resp.status, 200);
     j = json_loads(body(&f), 0, NULL);
@@ -1584,7 +1417,7 @@ START_TEST(test_page_api)
     done(&f);
 
     /* suggest: a JSON array, cacheable */
-    r = fake(&f, "/suggest", "q", "데이", NULL, NULL, NULL, NULL, NULL, NULL);
+    r = get(&f, "/suggest", "q", "데이", NULL, NULL, NULL, NULL, NULL, NULL);
     router_dispatch(r);
     ck_assert_int_eq(r->resp.status, 200);
     ck_assert_str_eq(r->resp.ctype, "application/json");
@@ -1597,7 +1430,7 @@ START_TEST(test_page_api)
         "/c/kor/db.html");
     json_decref(j);
     done(&f);
-    r = fake(&f, "/suggest", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    r = get(&f, "/suggest", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
     router_dispatch(r);
     ck_assert_int_eq(r->resp.status, 200);
     ck_assert_str_eq(body(&f), "[]");
@@ -1623,8 +1456,8 @@ START_TEST(test_page_bad_params)
     for (k = 0; k < 2; k++) {
         for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
             struct fake f;
-            struct req *r = fake(&f, paths[k], "q", "zebra", bad[i][0],
-                                 bad[i][1], NULL, NULL, NULL, NULL);
+            struct req *r = get(&f, paths[k], "q", "zebra", bad[i][0],
+                                bad[i][1], NULL, NULL, NULL, NULL);
 
             router_dispatch(r);
             ck_assert_msg(r->resp.status == 200, "%s %s=%s: %d", paths[k],
@@ -1637,8 +1470,8 @@ START_TEST(test_page_bad_params)
     /* a page past the last one offers the first */
     {
         struct fake f;
-        struct req *r = fake(&f, "/search", "q", "zebra", "page", "7", NULL,
-                             NULL, NULL, NULL);
+        struct req *r = get(&f, "/search", "q", "zebra", "page", "7", NULL,
+                            NULL, NULL, NULL);
 
         r->lang = 1;
         router_dispatch(r);
@@ -1653,29 +1486,22 @@ END_TEST
 /* A database error is -1 from lib/ and 500 from the pages. */
 START_TEST(test_db_error)
 {
-    struct db *empty;
-    struct db_opts o = {0};
-    struct db_error e;
+    struct db *empty = testdb_connect(&pf_db, "empty.db", NULL, DB_CREATE);
     struct search_params p = {"zebra", NULL, NULL, 0, 1, 0, 0};
-    char path[160];
     json_t *m = (json_t *)&p, *a = (json_t *)&p;
     struct fake f;
     struct req *r;
 
-    snprintf(path, sizeof(path), "%s/empty.db", dir);
-    o.path = path;
-    o.flags = DB_CREATE;
-    ck_assert_msg(db_open(&o, &empty, &e) == 0, "%s", e.msg);
     ck_assert_int_eq(search_run(empty, &p, "", &m), -1);
     ck_assert_ptr_null(m);
     ck_assert_int_eq(search_suggest(empty, "zebra", "", &a), -1);
     ck_assert_ptr_null(a);
-    r = fake(&f, "/search", "q", "zebra", NULL, NULL, NULL, NULL, NULL, NULL);
+    r = get(&f, "/search", "q", "zebra", NULL, NULL, NULL, NULL, NULL, NULL);
     r->db = empty;
     router_dispatch(r);
     ck_assert_int_eq(r->resp.status, 500);
     done(&f);
-    r = fake(&f, "/suggest", "q", "zebra", NULL, NULL, NULL, NULL, NULL, NULL);
+    r = get(&f, "/suggest", "q", "zebra", NULL, NULL, NULL, NULL, NULL, NULL);
     r->db = empty;
     router_dispatch(r);
     ck_assert_int_eq(r->resp.status, 500);
@@ -1790,9 +1616,9 @@ topk_doc(sqlite3_int64 coll, int i, const char *status)
     }
     topk_text(heading, sizeof(heading), (int)topk_rand(3));
     topk_text(body, sizeof(body), 3 + (int)topk_rand(60));
-    d = add_doc(coll, path, title, i % 5 == 0 ? "ko" : "en", status,
-                T2023 + i % 3 * 366 * 86400LL);
-    add_section(d, 0, NULL, title, heading, body);
+    d = testdb_add_document(wdb, coll, path, title, i % 5 == 0 ? "ko" : "en",
+                            status, T2023 + i % 3 * 366 * 86400LL);
+    testdb_add_section(wdb, d, 0, NULL, title, heading, body);
     if (i % 7 == 0) {
         char sql[160];
 
@@ -1846,8 +1672,8 @@ START_TEST(test_topk_exact)
     long built;
 
     ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
-    c1 = add_coll("tk1", "Top k one", "en");
-    c2 = add_coll("tk2", "Top k two", "ko");
+    c1 = testdb_add_collection(wdb, "tk1", "Top k one", "en");
+    c2 = testdb_add_collection(wdb, "tk2", "Top k two", "ko");
     for (i = 0; i < n; i++) {
         int pending = i % 400 == 3 && np < 8;
 
@@ -1858,7 +1684,7 @@ START_TEST(test_topk_exact)
         }
     }
     ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
-    reindex();
+    testdb_reindex(wdb);
     /* Lists for every word in 40 documents or more. */
     ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
     built = impact_build(wdb, 40);
@@ -1953,7 +1779,7 @@ START_TEST(test_i18n_keys)
     for (l = 0; l < I18N_NLANG; l++) {
         for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
             ck_assert_msg(json_is_string(json_object_get(
-                              i18n_strings(&app.i18n, l), keys[i])),
+                              i18n_strings(&pf_app.i18n, l), keys[i])),
                           "%s/%s", i18n_langs[l], keys[i]);
         }
     }
@@ -1967,9 +1793,9 @@ search_suite(void)
     TCase *core = tcase_create("core"), *limits = tcase_create("limits"),
           *errors = tcase_create("errors");
 
-    tcase_add_checked_fixture(core, setup, teardown);
-    tcase_add_checked_fixture(limits, setup, teardown);
-    tcase_add_checked_fixture(errors, setup, teardown);
+    tcase_add_checked_fixture(core, setup, pagefix_teardown);
+    tcase_add_checked_fixture(limits, setup, pagefix_teardown);
+    tcase_add_checked_fixture(errors, setup, pagefix_teardown);
     tcase_set_timeout(limits, 120);
     tcase_add_test(core, test_common_term);
     tcase_add_test(core, test_unpublished_hidden);

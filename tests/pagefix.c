@@ -12,25 +12,19 @@
 #include "auth.h"
 #include "html.h"
 
-char pf_datadir[4000];
+struct testdb pf_db;
 struct config pf_cfg;
 struct app pf_app;
 struct db *pf_wdb, *pf_rdb;
-static char dir[64], dbpath[128], mig[4200];
 
 void
 pagefix_setup(void)
 {
-    const char *src = getenv("KW_SRCDIR");
-    struct db_opts o = {0};
-    struct db_error e;
     char err[512];
 
-    snprintf(pf_datadir, sizeof(pf_datadir), "%s", src ? src : ".");
-    strcpy(dir, "/tmp/kwrtXXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(dbpath, sizeof(dbpath), "%s/t.db", dir);
-    snprintf(mig, sizeof(mig), "%s/db/migrations", pf_datadir);
+    testdb_open(&pf_db, "kwrt", TESTDB_WRITER | TESTDB_READER);
+    pf_wdb = pf_db.w;
+    pf_rdb = pf_db.r;
     ck_assert_int_eq(config_init(&pf_cfg), 0);
     {
         struct auth_config ac;
@@ -42,14 +36,8 @@ pagefix_setup(void)
         ac.failure_delay_ms = 0;
         ck_assert_int_eq(auth_init(&ac), 0);
     }
-    o.path = dbpath;
-    o.migrations_dir = mig;
-    o.flags = DB_CREATE;
-    ck_assert_msg(db_open(&o, &pf_wdb, &e) == 0, "%s", e.msg);
-    o.flags = DB_READONLY;
-    o.migrations_dir = NULL;
-    ck_assert_msg(db_open(&o, &pf_rdb, &e) == 0, "%s", e.msg);
-    ck_assert_msg(app_init(&pf_app, &pf_cfg, pf_datadir, err, sizeof(err)) == 0,
+    ck_assert_msg(app_init(&pf_app, &pf_cfg, pf_db.srcdir, err, sizeof(err)) ==
+                      0,
                   "%s", err);
     pf_app.wdb = pf_wdb;
 }
@@ -57,16 +45,9 @@ pagefix_setup(void)
 void
 pagefix_teardown(void)
 {
-    char cmd[128];
-
     app_free(&pf_app);
-    db_close(pf_rdb);
-    db_close(pf_wdb);
+    testdb_close(&pf_db);
     config_free(&pf_cfg);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0) {
-        /* leftovers in /tmp are harmless */
-    }
 }
 
 struct req *
@@ -143,13 +124,4 @@ body(struct fake *f)
 {
     return arena_strndup(&f->arena, f->req.resp.body ? f->req.resp.body : "",
                          f->req.resp.len);
-}
-
-void
-pf_exec(const char *sql)
-{
-    ck_assert_int_eq(db_write_begin(pf_wdb), SQLITE_OK);
-    ck_assert_msg(db_exec(pf_wdb, sql) == SQLITE_OK, "%s: %s",
-                  db_errmsg(pf_wdb), sql);
-    ck_assert_int_eq(db_write_commit(pf_wdb), SQLITE_OK);
 }

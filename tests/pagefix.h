@@ -1,14 +1,16 @@
 /*
  * pagefix: the fixture of the page tests: a migrated temporary database
- * (writer and reader), the application state built from the source
- * tree's templates, and requests built in memory.  Layer: tests/.
+ * (writer and reader, from tests/testdb.c), the application state built from
+ * the source tree's templates, and requests built in memory.  Layer: tests/.
  */
 #ifndef KW_PAGEFIX_H
 #define KW_PAGEFIX_H
 
 #include "router.h"
+#include "testdb.h"
 
-extern char pf_datadir[4000];
+/* The database (its srcdir holds templates and static files). */
+extern struct testdb pf_db;
 extern struct config pf_cfg;
 extern struct app pf_app;
 extern struct db *pf_wdb, *pf_rdb;
@@ -36,7 +38,5 @@ void fake_form(struct fake *f, const char *k, const char *v);
 void done(struct fake *f);
 /* The response body as a NUL-terminated arena copy. */
 const char *body(struct fake *f);
-/* Run SQL on the writer inside a write transaction; asserts success. */
-void pf_exec(const char *sql);
 
 #endif
