@@ -310,7 +310,19 @@ START_TEST(test_bad_counts)
     size_t n, at;
     const char *why;
 
+    for (n = 0; n < c->nlinks; n++) {
+        kw_free(c->links[n].url);
+    }
+    kw_free(c->links);
+    c->links = NULL;
     c->nlinks = 0;
+    for (n = 0; n < c->nsections; n++) {
+        kw_free(c->sections[n].anchor);
+        kw_free(c->sections[n].heading);
+        kw_free(c->sections[n].text);
+    }
+    kw_free(c->sections);
+    c->sections = NULL;
     c->nsections = 0;
     kw_free(c->raw);
     c->raw = NULL;
