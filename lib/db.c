@@ -177,6 +177,25 @@ db_read_end(struct db *db)
 }
 
 int
+db_data_version(struct db *db, int64_t *v)
+{
+    static const char sql[] = "PRAGMA data_version";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    int rc;
+
+    if (st == NULL) {
+        return SQLITE_ERROR;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *v = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int
 db_user_version(struct db *db)
 {
     sqlite3_stmt *st;

@@ -98,6 +98,13 @@ void db_write_rollback(struct db *db);
  * (a failed COMMIT is rolled back). */
 int db_read_begin(struct db *db);
 void db_read_end(struct db *db);
+/* The connection's data version (PRAGMA data_version) into *v: it moves
+ * whenever another connection, in this process or another, has committed
+ * since this one last looked.  Outside a transaction only: the pragma
+ * opens its own read transaction, so in WAL mode it sees every commit
+ * finished before the call (SQLITE_FCNTL_DATA_VERSION alone would not:
+ * it reports the last snapshot taken).  0, or an SQLite error code. */
+int db_data_version(struct db *db, int64_t *v);
 /* Run SQL text without results inside or outside a write. */
 int db_exec(struct db *db, const char *sql);
 

@@ -97,6 +97,8 @@ roll_over(struct app *app, const struct config *cfg, struct stat *ident,
     db_close(probe);
     file_identity(cfg->db, ident);
     atomic_fetch_add(&app->db_gen, 1);
+    /* Pages of the old snapshot go at once, not thread by thread. */
+    pagecache_bump(app->pagecache);
     LOG_INFO("%s: readers move to the database file as it is now", why);
 }
 
