@@ -124,8 +124,6 @@ struct rstate {
 struct thread_db {
     struct db *db;
     long gen;
-    int64_t data_version; /* the reader's, at its last look */
-    int seen;             /* data_version is this connection's */
 };
 
 /* This thread's reader connection, opened on first use, and opened again
@@ -166,7 +164,6 @@ thread_db(struct http_server *s)
     db_close(t->db);
     t->db = db;
     t->gen = gen;
-    t->seen = 0;
     return db;
 }
 
@@ -377,10 +374,13 @@ send_resp(struct http_server *s, struct MHD_Connection *con, struct rstate *rs,
  * cookie).
  *
  * Staleness: before each lookup this thread asks its reader connection
- * for PRAGMA data_version, which opens a read transaction and so sees
- * every commit finished before the request (any process: ingest --approve,
- * pack import, this server's writer); when it moved, or the reader is new,
- * the cache's generation moves and every thread's pages go.  A page is
+ * whether anything was committed since its last look (db_changed: the
+ * wal-index header SQLite keeps in shared memory, which every commit of
+ * any process rewrites before it returns, else PRAGMA data_version in a
+ * read transaction of its own), so every commit finished before the
+ * request is seen (ingest --approve, pack import, this server's writer);
+ * when one was, or the reader is new, the cache's generation moves and
+ * every thread's pages go.  A page is
  * stored under the generation read before the snapshot it was built
  * from, so a commit after that snapshot began is always seen (and bumps)
  * before the generation could match again. */
@@ -406,27 +406,15 @@ page_free(void *value)
     kw_free(p);
 }
 
-/* Move the page cache's generation when this thread's reader has seen a
- * commit since its last look (or is new, or cannot tell).  Outside any
- * transaction: the pragma's own read transaction is what sees the
- * commits. */
+/* Move the page cache's generation when this thread's reader may have
+ * seen a commit since its last look (or is new, or cannot tell):
+ * db_changed, outside any transaction. */
 static void
 page_check(struct http_server *s)
 {
     struct thread_db *t = pthread_getspecific(s->db_key);
-    int64_t v = 0;
 
-    if (t == NULL || t->db == NULL) {
-        return;
-    }
-    if (db_data_version(t->db, &v) != SQLITE_OK) {
-        t->seen = 0;
-        pagecache_bump(s->app->pagecache);
-        return;
-    }
-    if (!t->seen || v != t->data_version) {
-        t->data_version = v;
-        t->seen = 1;
+    if (t != NULL && t->db != NULL && db_changed(t->db)) {
         pagecache_bump(s->app->pagecache);
     }
 }
@@ -1219,9 +1207,12 @@ completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
     usec = (now.tv_sec - rs->start.tv_sec) * 1000000L +
            (now.tv_nsec - rs->start.tv_nsec) / 1000L;
     if (rs->status != 0) {
-        log_access(
-            "%s %s %d %zu %.3f%s", rs->method ? rs->method : "-",
-            rs->path ? rs->path : "-", rs->status, rs->bytes, usec / 1000.0,
+        /* Buffered while other requests are in flight; the last one out
+         * writes them all, so an idle server's log is always complete. */
+        log_access_batch(
+            atomic_load(&s->inflight) <= 1, "%s %s %d %zu %ld.%03ld%s",
+            rs->method ? rs->method : "-", rs->path ? rs->path : "-",
+            rs->status, rs->bytes, usec / 1000, usec % 1000,
             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
         app_account(s->app, rs->route, rs->status, usec);
     }

@@ -16,7 +16,7 @@ K() { "$KW_BIN" "$@" --db "$DB" --data-dir "$KW_SRCDIR"; }
 metric() { curl -s "$BASE/metrics" | sed -n "s/^$1 //p"; }
 hits() { metric 'kwangmyong_page_cache_lookups_total{result="hit"}'; }
 plain() { curl -s "$BASE$1"; }
-gz() { curl -s -H 'Accept-Encoding: gzip' "$BASE$1" | gzip -dc 2>/dev/null; }
+gz() { curl -s --compressed -H 'Accept-Encoding: gzip' "$BASE$1"; }
 # warm PATH: ask until both encodings are answered from the cache.
 warm() {
     local h0 i
@@ -101,11 +101,33 @@ K ingest --collection pc --approve "$TMP/site" >/dev/null 2>&1
 na=$(plain /c/pc/a.html | grep -o 'rel="next" href="[^"]*"')
 check "neighbour published: next request links to it ($nb -> $na)" grep -q 'b.html' <<<"$na"
 check "neighbour published: gzip too" grep -q 'rel="next" href="[^"]*b.html' <<<"$(gz /c/pc/a.html)"
+# 5. No window: another process commits 60 times in a row while two
+# clients keep the page hot; the request made after each commit shows it.
+command -v flock >/dev/null && {
+    (while [ ! -e "$TMP/stop" ]; do plain /c/pc/c.html >/dev/null; gz /c/pc/c.html >/dev/null; done) &
+    hammer=$!
+    cid=$(q "SELECT id FROM document WHERE path = 'c.html' AND status = 'published'")
+    plain /c/pc/c.html >/dev/null
+    h0=$(hits)
+    stale=0
+    for i in $(seq 1 60); do
+        flock -x "$DB.lock" sqlite3 -cmd '.timeout 5000' "$DB" \
+            "UPDATE rendition SET html = CAST('<p>version $i</p>' AS BLOB), html_gz = NULL, etag = '\"v$i\"' WHERE document_id = $cid" >/dev/null
+        got=$(plain /c/pc/c.html)
+        [ "$got" = "<p>version $i</p>" ] || { stale=$((stale + 1)); echo "# commit $i: got ${got:0:60}"; }
+        got=$(gz /c/pc/c.html)
+        [ "$got" = "<p>version $i</p>" ] || { stale=$((stale + 1)); echo "# commit $i (gzip): got ${got:0:60}"; }
+    done
+    touch "$TMP/stop"; wait "$hammer"
+    check "60 commits by another process under load: no stale answer ($stale)" test "$stale" -eq 0
+    h1=$(hits)
+    check "and the page cache was answering meanwhile ($((h1 - h0)) hits)" test $((h1 - h0)) -gt 60
+}
 drops=$(metric kwangmyong_page_cache_drops_total)
 check "drops counted ($drops)" test "${drops:-0}" -ge 4
 stop_server
 
-# 5. The memory bound: many distinct pages, both encodings, past budget.
+# 6. The memory bound: many distinct pages, both encodings, past budget.
 rm -rf "$TMP/site" && mkdir -p "$TMP/big"
 for i in $(seq 1 120); do
     { printf '<html><head><title>Big %s</title></head><body>' "$i"
@@ -139,7 +161,7 @@ check "default page_cache full ($bytes bytes): RssAnon under 64 MiB ($rss kB)" \
     test "$bytes" -gt 16000000 -a "$rss" -lt 65536
 stop_server
 
-# 6. A read-only replica: the roll-over drops the cache.  The primary is
+# 7. A read-only replica: the roll-over drops the cache.  The primary is
 # another file; the replica serves $TMP/t.db, a snapshot replaced by rename.
 DB="$TMP/primary.db"
 mkdir -p "$TMP/site"
