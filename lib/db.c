@@ -55,6 +55,7 @@ struct db {
     unsigned char seen_hdr[DB_WAL_HDR]; /* the wal-index header */
     int64_t seen_version;               /* or PRAGMA data_version */
     int seen;                           /* 0 none, 1 header, 2 version */
+    int wal; /* 0 not known yet, 1 WAL with shared memory, 2 neither */
 };
 
 /* How many VM steps between two looks at the clock. */
@@ -218,6 +219,26 @@ wal_header(struct db *db, unsigned char hdr[DB_WAL_HDR])
     unsigned char second[DB_WAL_HDR];
     int rc;
 
+    /* xShmMap would open (even create) the -shm file of a connection that
+     * has none: ask once whether this one is in WAL mode, and never for an
+     * immutable snapshot, which must stay alone in its directory. */
+    if (db->wal == 0) {
+        sqlite3_stmt *st = NULL;
+
+        db->wal = 2;
+        if (!(db->flags & DB_IMMUTABLE) &&
+            sqlite3_prepare_v2(db->h, "PRAGMA journal_mode", -1, &st, NULL) ==
+                SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW &&
+            sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") ==
+                0) {
+            db->wal = 1;
+        }
+        sqlite3_finalize(st);
+    }
+    if (db->wal != 1) {
+        return 0;
+    }
     if (sqlite3_file_control(db->h, "main", SQLITE_FCNTL_FILE_POINTER, &f) !=
             SQLITE_OK ||
         f == NULL || f->pMethods == NULL || f->pMethods->iVersion < 2 ||
