@@ -380,13 +380,13 @@ send_resp(struct http_server *s, struct MHD_Connection *con, struct rstate *rs,
  * read transaction of its own), so every commit finished before the
  * request is seen (ingest --approve, pack import, this server's writer);
  * when one was, or the reader is new, the cache's generation moves and
- * every thread's pages go.  A page is
- * stored under the generation read before the snapshot it was built
- * from, so a commit after that snapshot began is always seen (and bumps)
- * before the generation could match again. */
+ * every thread's pages go.  A page is stored under the generation read
+ * before the snapshot it was built from, so a commit after that snapshot
+ * began is always seen (and bumps) before the generation could match
+ * again. */
 struct page {
-    struct MHD_Response *ok;    /* 200 with the body */
-    struct MHD_Response * not ; /* 304: the same headers, no body */
+    struct MHD_Response *ok;        /* 200 with the body */
+    struct MHD_Response *unchanged; /* 304: the same headers, no body */
     char etag[80];
     size_t len;
     int route;
@@ -400,8 +400,8 @@ page_free(void *value)
     if (p->ok != NULL) {
         MHD_destroy_response(p->ok);
     }
-    if (p->not != NULL) {
-        MHD_destroy_response(p->not );
+    if (p->unchanged != NULL) {
+        MHD_destroy_response(p->unchanged);
     }
     kw_free(p);
 }
@@ -443,13 +443,13 @@ page_send(void *value, void *ctx)
 {
     struct page *p = value;
     struct page_hit *h = ctx;
-    int not = finish_etag_in(h->inm, p->etag);
+    int same = finish_etag_in(h->inm, p->etag);
 
-    h->status = not ? 304 : 200;
-    h->bytes = not ? 0 : p->len;
+    h->status = same ? 304 : 200;
+    h->bytes = same ? 0 : p->len;
     h->route = p->route;
-    h->ret =
-        MHD_queue_response(h->con, (unsigned)h->status, not ? p->not : p->ok);
+    h->ret = MHD_queue_response(h->con, (unsigned)h->status,
+                                same ? p->unchanged : p->ok);
 }
 
 /* Make req's 200 answer a page (taking its body) and store it under gen;
@@ -478,10 +478,10 @@ page_store(struct http_server *s, struct MHD_Connection *con, struct rstate *rs,
     each_header(s, r, mhd_header, p->ok);
     nm = *r;
     nm.gzipped = 0;
-    p->not =
+    p->unchanged =
         MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    if (p->not != NULL) {
-        each_header(s, &nm, mhd_header, p->not );
+    if (p->unchanged != NULL) {
+        each_header(s, &nm, mhd_header, p->unchanged);
     }
     snprintf(p->etag, sizeof(p->etag), "%s", r->etag);
     p->len = r->len;
@@ -489,7 +489,7 @@ page_store(struct http_server *s, struct MHD_Connection *con, struct rstate *rs,
     rs->status = 200;
     rs->bytes = r->len;
     ret = MHD_queue_response(con, 200, p->ok);
-    if (p->not == NULL) {
+    if (p->unchanged == NULL) {
         page_free(p);
         return ret;
     }
