@@ -69,6 +69,9 @@ const struct config_key config_keys[] = {
     {"search_cache", CONFIG_SIZE, OFF(search_cache), "16M", 0, 1073741824,
      "memory for search results kept until something is published or "
      "withdrawn (0: off)"},
+    {"page_cache", CONFIG_SIZE, OFF(page_cache), "24M", 0, 1073741824,
+     "memory for ready document pages kept until the database changes "
+     "(0: off)"},
     {"search_threads", CONFIG_INT, OFF(search_threads), "0", 0, 256,
      "threads that run searches, apart from the HTTP threads so pages "
      "never wait behind them; 0 means one per CPU core"},

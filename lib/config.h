@@ -35,6 +35,7 @@ struct config {
     long session_max;
     long cookie_secure;
     long search_cache;
+    long page_cache;
     long search_threads;
     long search_queue;
     long search_timeout_ms;

@@ -31,6 +31,11 @@ struct stmt_slot {
     sqlite3_stmt *st;
 };
 
+/* The wal-index header: its first copy, the bytes a reader compares
+ * (https://sqlite.org/walformat.html, "The WAL-Index Header"). */
+#define DB_WAL_HDR 48
+#define DB_WAL_REGION 32768
+
 struct db {
     sqlite3 *h;
     char *path;
@@ -46,6 +51,11 @@ struct db {
     int write_line;
     struct stmt_slot *slots; /* open addressing, power-of-two size */
     size_t nslots, used;
+    /* db_changed: what this connection saw at its last look */
+    unsigned char seen_hdr[DB_WAL_HDR]; /* the wal-index header */
+    int64_t seen_version;               /* or PRAGMA data_version */
+    int seen;                           /* 0 none, 1 header, 2 version */
+    int wal; /* 0 not known yet, 1 WAL with shared memory, 2 neither */
 };
 
 /* How many VM steps between two looks at the clock. */
@@ -174,6 +184,115 @@ db_read_end(struct db *db)
     if (step_done(db, commit) != SQLITE_OK) {
         step_done(db, rollback);
     }
+}
+
+int
+db_data_version(struct db *db, int64_t *v)
+{
+    static const char sql[] = "PRAGMA data_version";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    int rc;
+
+    if (st == NULL) {
+        return SQLITE_ERROR;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *v = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* Copy the wal-index header of db's main database into hdr, read from
+ * the shared memory SQLite itself maps (the VFS's xShmMap of region 0,
+ * already mapped by an earlier read).  1 when copied and stable (both
+ * copies equal, initialised), 0 when there is none to read (not WAL, not
+ * yet mapped, an immutable file) or a writer is changing it right now. */
+static int
+wal_header(struct db *db, unsigned char hdr[DB_WAL_HDR])
+{
+    sqlite3_file *f = NULL;
+    volatile void *p = NULL;
+    const volatile unsigned char *h;
+    unsigned char second[DB_WAL_HDR];
+    int rc;
+
+    /* xShmMap would open (even create) the -shm file of a connection that
+     * has none: ask once whether this one is in WAL mode, and never for an
+     * immutable snapshot, which must stay alone in its directory. */
+    if (db->wal == 0) {
+        sqlite3_stmt *st = NULL;
+
+        db->wal = 2;
+        if (!(db->flags & DB_IMMUTABLE) &&
+            sqlite3_prepare_v2(db->h, "PRAGMA journal_mode", -1, &st, NULL) ==
+                SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW &&
+            sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") ==
+                0) {
+            db->wal = 1;
+        }
+        sqlite3_finalize(st);
+    }
+    if (db->wal != 1) {
+        return 0;
+    }
+    if (sqlite3_file_control(db->h, "main", SQLITE_FCNTL_FILE_POINTER, &f) !=
+            SQLITE_OK ||
+        f == NULL || f->pMethods == NULL || f->pMethods->iVersion < 2 ||
+        f->pMethods->xShmMap == NULL) {
+        return 0;
+    }
+    rc = f->pMethods->xShmMap(f, 0, DB_WAL_REGION, 0, &p);
+    if ((rc != SQLITE_OK && rc != SQLITE_READONLY) || p == NULL) {
+        return 0;
+    }
+    h = p;
+    /* A writer fills the second copy, then the first (walIndexWriteHdr):
+     * read them in the other order, as SQLite's readers do. */
+    memcpy(hdr, (const void *)h, DB_WAL_HDR);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    memcpy(second, (const void *)(h + DB_WAL_HDR), DB_WAL_HDR);
+    /* isInit, byte 12: 0 while the index is being rebuilt. */
+    return memcmp(hdr, second, DB_WAL_HDR) == 0 && hdr[12] != 0;
+}
+
+int
+db_changed(struct db *db)
+{
+    unsigned char hdr[DB_WAL_HDR];
+    int64_t v = 0;
+
+    if (db->seen == 1 && wal_header(db, hdr)) {
+        if (memcmp(hdr, db->seen_hdr, DB_WAL_HDR) == 0) {
+            return 0;
+        }
+        memcpy(db->seen_hdr, hdr, DB_WAL_HDR);
+        return 1;
+    }
+    /* The first look, or no stable header: a read transaction of its own
+     * sees every commit finished before it; then the header is mapped and
+     * current, and the next look can use it. */
+    if (db_data_version(db, &v) != SQLITE_OK) {
+        db->seen = 0;
+        return 1;
+    }
+    if (wal_header(db, hdr)) {
+        int same = db->seen == 1 && memcmp(hdr, db->seen_hdr, DB_WAL_HDR) == 0;
+
+        memcpy(db->seen_hdr, hdr, DB_WAL_HDR);
+        db->seen = 1;
+        db->seen_version = v;
+        return !same;
+    }
+    if (db->seen == 2 && v == db->seen_version) {
+        return 0;
+    }
+    db->seen = 2;
+    db->seen_version = v;
+    return 1;
 }
 
 int

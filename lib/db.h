@@ -98,6 +98,23 @@ void db_write_rollback(struct db *db);
  * (a failed COMMIT is rolled back). */
 int db_read_begin(struct db *db);
 void db_read_end(struct db *db);
+/* The connection's data version (PRAGMA data_version) into *v: it moves
+ * whenever another connection, in this process or another, has committed
+ * since this one last looked.  Outside a transaction only: the pragma
+ * opens its own read transaction, so in WAL mode it sees every commit
+ * finished before the call (SQLITE_FCNTL_DATA_VERSION alone would not:
+ * it reports the last snapshot taken).  0, or an SQLite error code. */
+int db_data_version(struct db *db, int64_t *v);
+/* 1 when another connection, of this process or another, may have
+ * committed since the last call on db (always 1 on the first call, and
+ * whenever it cannot tell), 0 when certainly none has: every commit
+ * finished before the call is seen.  In WAL mode it compares the
+ * wal-index header in the shared memory SQLite maps (the same bytes
+ * SQLite compares to decide that its snapshot is out of date; a commit
+ * writes them before it returns) with the copy of the last call: no
+ * lock, no system call.  Otherwise, or while a writer is changing the
+ * header, it falls back to db_data_version.  Outside a transaction. */
+int db_changed(struct db *db);
 /* Run SQL text without results inside or outside a write. */
 int db_exec(struct db *db, const char *sql);
 

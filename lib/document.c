@@ -408,6 +408,43 @@ document_neighbour(struct db *db, int64_t collection, const char *path,
 }
 
 int
+document_neighbour_ids(struct db *db, int64_t doc, int64_t ids[2])
+{
+    static const char prev_sql[] =
+        "SELECT n.id FROM document d JOIN document n"
+        " ON n.collection_id = d.collection_id WHERE d.id = :d"
+        " AND n.status = '" DOC_PUBLISHED "' AND n.path < d.path"
+        " ORDER BY n.path DESC LIMIT 1";
+    static const char next_sql[] =
+        "SELECT n.id FROM document d JOIN document n"
+        " ON n.collection_id = d.collection_id WHERE d.id = :d"
+        " AND n.status = '" DOC_PUBLISHED "' AND n.path > d.path"
+        " ORDER BY n.path LIMIT 1";
+    const char *const sql[2] = {prev_sql, next_sql};
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        sqlite3_stmt *st = db_stmt(db, sql[i]);
+        int rc;
+
+        ids[i] = 0;
+        if (st == NULL) {
+            return -1;
+        }
+        db_bind_int64(st, ":d", doc);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            ids[i] = sqlite3_column_int64(st, 0);
+        }
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int
 document_find_url(struct db *db, const char *url_norm, struct document *d)
 {
     static const char sql[] =

@@ -126,6 +126,12 @@ int document_published_id(struct db *db, int64_t collection, const char *path,
  * -1 on error. */
 int document_alias_published(struct db *db, int64_t collection,
                              const char *path, char **target);
+/* The published documents next to doc in its collection's path order
+ * (doc itself excluded, whatever its status): the pages whose pager
+ * (document_neighbour) names doc, so whose renditions change when doc is
+ * published, withdrawn or retitled.  ids[0] the one before, ids[1] the one
+ * after, 0 for none.  0, or -1 on a database error. */
+int document_neighbour_ids(struct db *db, int64_t doc, int64_t ids[2]);
 /* The published document just before (next 0) or after (next 1) path in
  * its collection, by path: path and title. */
 int document_neighbour(struct db *db, int64_t collection, const char *path,

@@ -1,12 +1,15 @@
 /*
  * log: diagnostics to stderr and a reopenable access log.  Layer: lib/,
  * libc only.  Each line is formatted into a local buffer and written with
- * one write(2), so lines from different threads never interleave.
+ * one write(2), so lines from different threads never interleave; access
+ * lines from log_access_batch gather in one buffer under a mutex and go
+ * out together, whole lines only, in the order they came.
  */
 #include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +22,16 @@ int log_level_current = LOG_LEVEL_INFO;
 /* The access log's fd number stays fixed; reopen dup2()s over it. */
 static int access_fd = 2;
 static char access_path[4096];
+
+/* Buffered access lines (log_access_batch), oldest first. */
+#define ACCESS_BUF 65536
+static pthread_mutex_t access_mu = PTHREAD_MUTEX_INITIALIZER;
+static char access_buf[ACCESS_BUF];
+static size_t access_len;
+static struct timespec access_oldest; /* when the first buffered line came */
+static time_t access_stamp_at = -1;   /* the second access_stamp shows */
+static char access_stamp[32];
+static size_t access_stamp_len;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
@@ -41,35 +54,125 @@ log_level_parse(const char *name)
     return -1;
 }
 
-/* Format "<time> <level>: message\n" and write it in one call. */
-static void
-vwrite_line(int fd, const char *prefix, const char *fmt, va_list ap)
+/* Format "<time> <level>: message\n" into line (2048 bytes); its
+ * length. */
+static size_t
+vformat_line(char *line, const char *prefix, const char *fmt, va_list ap)
 {
-    char line[2048];
+    const size_t cap = 2048;
     size_t n = 0;
     struct tm tm;
     time_t now = time(NULL);
     int k;
 
     gmtime_r(&now, &tm);
-    n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ ", &tm);
+    n = strftime(line, cap, "%Y-%m-%dT%H:%M:%SZ ", &tm);
     if (prefix != NULL) {
-        k = snprintf(line + n, sizeof(line) - n, "%s: ", prefix);
+        k = snprintf(line + n, cap - n, "%s: ", prefix);
         if (k > 0) {
             n += (size_t)k;
         }
     }
-    k = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+    k = vsnprintf(line + n, cap - n, fmt, ap);
     if (k > 0) {
         n += (size_t)k;
     }
-    if (n >= sizeof(line) - 1) {
-        n = sizeof(line) - 2;
+    if (n >= cap - 1) {
+        n = cap - 2;
     }
     line[n++] = '\n';
-    if (write(fd, line, n) < 0) {
-        /* Nowhere left to report a failed log write. */
+    return n;
+}
+
+static void
+write_all(int fd, const char *buf, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = write(fd, buf, n);
+
+        if (k < 0 && errno == EINTR) {
+            continue;
+        }
+        if (k <= 0) {
+            return; /* nowhere left to report a failed log write */
+        }
+        buf += k;
+        n -= (size_t)k;
     }
+}
+
+static void
+vwrite_line(int fd, const char *prefix, const char *fmt, va_list ap)
+{
+    char line[2048];
+    size_t n = vformat_line(line, prefix, fmt, ap);
+
+    write_all(fd, line, n);
+}
+
+/* Under access_mu: write out the buffered lines. */
+static void
+access_drain(void)
+{
+    if (access_len > 0) {
+        write_all(access_fd, access_buf, access_len);
+        access_len = 0;
+    }
+}
+
+void
+log_access_flush(void)
+{
+    pthread_mutex_lock(&access_mu);
+    access_drain();
+    pthread_mutex_unlock(&access_mu);
+}
+
+void
+log_access_batch(int flush, const char *fmt, ...)
+{
+    char msg[2048];
+    struct timespec now;
+    va_list ap;
+    size_t n;
+    int k;
+
+    va_start(ap, fmt);
+    k = vsnprintf(msg, sizeof(msg) - 1, fmt, ap);
+    va_end(ap);
+    n = k < 0 ? 0 : (size_t)k >= sizeof(msg) - 1 ? sizeof(msg) - 2 : (size_t)k;
+    msg[n++] = '\n';
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    pthread_mutex_lock(&access_mu);
+    {
+        /* The "<time> " prefix, made again once a second only. */
+        time_t t = time(NULL);
+
+        if (t != access_stamp_at) {
+            struct tm tm;
+
+            gmtime_r(&t, &tm);
+            access_stamp_len = strftime(access_stamp, sizeof(access_stamp),
+                                        "%Y-%m-%dT%H:%M:%SZ ", &tm);
+            access_stamp_at = t;
+        }
+    }
+    if (access_len + access_stamp_len + n > sizeof(access_buf)) {
+        access_drain();
+    }
+    if (access_len == 0) {
+        access_oldest = now;
+    }
+    memcpy(access_buf + access_len, access_stamp, access_stamp_len);
+    access_len += access_stamp_len;
+    memcpy(access_buf + access_len, msg, n);
+    access_len += n;
+    if (flush || (now.tv_sec - access_oldest.tv_sec) * 1000L +
+                         (now.tv_nsec - access_oldest.tv_nsec) / 1000000L >=
+                     LOG_ACCESS_MAX_WAIT_MS) {
+        access_drain();
+    }
+    pthread_mutex_unlock(&access_mu);
 }
 
 void
@@ -113,6 +216,7 @@ log_access_reopen(void)
 {
     int fd, rc;
 
+    log_access_flush(); /* the old file gets its lines */
     if (access_path[0] == '\0') {
         return 0;
     }
@@ -130,6 +234,7 @@ log_access(const char *fmt, ...)
 {
     va_list ap;
 
+    log_access_flush(); /* in order after the buffered ones */
     va_start(ap, fmt);
     vwrite_line(access_fd, NULL, fmt, ap);
     va_end(ap);

@@ -416,9 +416,23 @@ render_bind_offline(struct db *db, const char *body,
 }
 
 /* The pages that link to url_norm are the ones whose bound links change
- * (render_bind_links): rendition.c drops those with the document's own. */
+ * (render_bind_links): rendition.c drops those with the document's own.
+ * The pages next to doc in its collection name it in their pager (its
+ * path and title): they go too. */
 int
 render_invalidate(struct db *db, int64_t doc, const char *url_norm)
 {
-    return rendition_invalidate(db, doc, url_norm);
+    int64_t n[2];
+    int i;
+
+    if (rendition_invalidate(db, doc, url_norm) < 0 ||
+        document_neighbour_ids(db, doc, n) < 0) {
+        return -1;
+    }
+    for (i = 0; i < 2; i++) {
+        if (n[i] != 0 && rendition_invalidate(db, n[i], NULL) < 0) {
+            return -1;
+        }
+    }
+    return 0;
 }

@@ -156,4 +156,6 @@ app_free(struct app *app)
     app->searchlog = NULL;
     searchcache_free(app->searchcache);
     app->searchcache = NULL;
+    pagecache_free(app->pagecache);
+    app->pagecache = NULL;
 }

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "db.h"
 #include "i18n.h"
+#include "pagecache.h"
 #include "searchcache.h"
 #include "searchlog.h"
 #include "staticfiles.h"
@@ -42,6 +43,8 @@ struct app {
                                     database (a replica's new snapshot) */
     struct searchlog *searchlog; /* owned; flushed by the main loop */
     struct searchcache *searchcache; /* owned */
+    struct pagecache *pagecache;     /* owned; its values are server/http.c's
+                                        (NULL until http_start) */
     time_t started;
     const char *build_id; /* templates, borrowed from tmpl */
     char render_id[24];   /* templates + i18n + static + base: the key of

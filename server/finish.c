@@ -16,12 +16,10 @@
 #include "rendition.h"
 #include "strbuf.h"
 
-/* 1 when If-None-Match names the response's ETag. */
-static int
-etag_matches(const struct req *req)
+int
+finish_etag_in(const char *inm, const char *etag)
 {
-    const char *inm = req_header(req, "If-None-Match");
-    size_t el = strlen(req->resp.etag);
+    size_t el = strlen(etag);
 
     if (inm == NULL || el == 0) {
         return 0;
@@ -36,7 +34,7 @@ etag_matches(const struct req *req)
         if (strncmp(inm, "W/", 2) == 0) {
             inm += 2;
         }
-        if (strncmp(inm, req->resp.etag, el) == 0 &&
+        if (strncmp(inm, etag, el) == 0 &&
             (inm[el] == '\0' || inm[el] == ',' || inm[el] == ' ')) {
             return 1;
         }
@@ -45,6 +43,13 @@ etag_matches(const struct req *req)
         }
     }
     return 0;
+}
+
+/* 1 when If-None-Match names the response's ETag. */
+static int
+etag_matches(const struct req *req)
+{
+    return finish_etag_in(req_header(req, "If-None-Match"), req->resp.etag);
 }
 
 static int

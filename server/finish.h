@@ -19,6 +19,9 @@
 
 #include "router.h"
 
+/* 1 when an If-None-Match value (NULL: none) names etag (or is "*"). */
+int finish_etag_in(const char *inm, const char *etag);
+
 /* Finish req->resp as described above. */
 void finish_response(struct req *req);
 /* Parse a Range header against a body of `len` bytes: 1 with [*first,

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "finish.h"
 #include "html.h"
 #include "log.h"
 #include "strbuf.h"
@@ -360,6 +361,166 @@ send_resp(struct http_server *s, struct MHD_Connection *con, struct rstate *rs,
     rs->status = p->status;
     rs->bytes = p->body ? p->len : 0;
     return ret;
+}
+
+/* ---- the page cache: ready answers of ROUTE_RENDITION pages ----
+ *
+ * A value is one page in one language and one encoding as libmicrohttpd
+ * responses, made once and queued for every request (they are reference
+ * counted: one the cache drops lives until its last send ends).  Keyed by
+ * the routed path, the UI language and the encoding; only requests
+ * without a query string or body, whose answer depends on nothing else,
+ * are looked up (the document page ignores the session and sets no
+ * cookie).
+ *
+ * Staleness: before each lookup this thread asks its reader connection
+ * whether anything was committed since its last look (db_changed: the
+ * wal-index header SQLite keeps in shared memory, which every commit of
+ * any process rewrites before it returns, else PRAGMA data_version in a
+ * read transaction of its own), so every commit finished before the
+ * request is seen (ingest --approve, pack import, this server's writer);
+ * when one was, or the reader is new, the cache's generation moves and
+ * every thread's pages go.  A page is stored under the generation read
+ * before the snapshot it was built from, so a commit after that snapshot
+ * began is always seen (and bumps) before the generation could match
+ * again. */
+struct page {
+    struct MHD_Response *ok;        /* 200 with the body */
+    struct MHD_Response *unchanged; /* 304: the same headers, no body */
+    char etag[80];
+    size_t len;
+    int route;
+};
+
+static void
+page_free(void *value)
+{
+    struct page *p = value;
+
+    if (p->ok != NULL) {
+        MHD_destroy_response(p->ok);
+    }
+    if (p->unchanged != NULL) {
+        MHD_destroy_response(p->unchanged);
+    }
+    kw_free(p);
+}
+
+/* Move the page cache's generation when this thread's reader may have
+ * seen a commit since its last look (or is new, or cannot tell):
+ * db_changed, outside any transaction. */
+static void
+page_check(struct http_server *s)
+{
+    struct thread_db *t = pthread_getspecific(s->db_key);
+
+    if (t != NULL && t->db != NULL && db_changed(t->db)) {
+        pagecache_bump(s->app->pagecache);
+    }
+}
+
+/* The key of req's page: language, encoding, path. */
+static size_t
+page_key(const struct req *req, char *key, size_t n)
+{
+    int k = snprintf(key, n, "%d %d %s", req->lang, req->accept_gzip ? 1 : 0,
+                     req->path);
+
+    return k < 0 || (size_t)k >= n ? 0 : (size_t)k;
+}
+
+struct page_hit {
+    struct MHD_Connection *con;
+    const char *inm; /* If-None-Match, or NULL */
+    enum MHD_Result ret;
+    int status, route;
+    size_t bytes;
+};
+
+/* Under the cache's lock: queue the page (or its 304). */
+static void
+page_send(void *value, void *ctx)
+{
+    struct page *p = value;
+    struct page_hit *h = ctx;
+    int same = finish_etag_in(h->inm, p->etag);
+
+    h->status = same ? 304 : 200;
+    h->bytes = same ? 0 : p->len;
+    h->route = p->route;
+    h->ret = MHD_queue_response(h->con, (unsigned)h->status,
+                                same ? p->unchanged : p->ok);
+}
+
+/* Make req's 200 answer a page (taking its body) and store it under gen;
+ * then queue it.  MHD_NO only when the answer cannot be sent at all. */
+static enum MHD_Result
+page_store(struct http_server *s, struct MHD_Connection *con, struct rstate *rs,
+           struct req *req, uint64_t gen)
+{
+    struct resp *r = &req->resp, nm;
+    struct page *p = kw_calloc(1, sizeof(*p));
+    char key[4200];
+    size_t klen = page_key(req, key, sizeof(key));
+    enum MHD_Result ret;
+
+    if (p == NULL || klen == 0 || r->owned == NULL || r->body != r->owned) {
+        kw_free(p);
+        return send_resp(s, con, rs, req);
+    }
+    p->ok = MHD_create_response_from_buffer_with_free_callback(r->len, r->owned,
+                                                               kw_free);
+    if (p->ok == NULL) {
+        kw_free(p);
+        return send_resp(s, con, rs, req);
+    }
+    r->owned = NULL; /* the response's now */
+    each_header(s, r, mhd_header, p->ok);
+    nm = *r;
+    nm.gzipped = 0;
+    p->unchanged =
+        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (p->unchanged != NULL) {
+        each_header(s, &nm, mhd_header, p->unchanged);
+    }
+    snprintf(p->etag, sizeof(p->etag), "%s", r->etag);
+    p->len = r->len;
+    p->route = req->route;
+    rs->status = 200;
+    rs->bytes = r->len;
+    ret = MHD_queue_response(con, 200, p->ok);
+    if (p->unchanged == NULL) {
+        page_free(p);
+        return ret;
+    }
+    pagecache_put(s->app->pagecache, gen, key, klen, p,
+                  r->len + 2048 /* headers, two responses */);
+    return ret;
+}
+
+/* 1 when req's answer may come from, or go to, the page cache: a GET or
+ * HEAD with neither query string nor body. */
+static int
+page_cacheable(const struct http_server *s, const struct req *req)
+{
+    return pagecache_enabled(s->app->pagecache) &&
+           (req->method == REQ_GET || req->method == REQ_HEAD) &&
+           req->nargs == 0 && req->body_len == 0;
+}
+
+/* 1 when the router's answer to req is a stored page the cache may keep:
+ * a ROUTE_RENDITION route's 200 from its stored bytes, nothing personal
+ * (no cookie), nothing held back. */
+static int
+page_storable(const struct req *req)
+{
+    const struct resp *r = &req->resp;
+
+    return req->route >= 0 && (routes[req->route].flags & ROUTE_RENDITION) &&
+           req->rendition_doc != 0 && r->status == 200 && r->etag[0] != '\0' &&
+           r->body != NULL && r->owned == r->body && r->set_cookie == NULL &&
+           r->location == NULL && !r->close && r->delay_ms == 0 && !r->ranges &&
+           r->content_range[0] == '\0';
 }
 
 /* A request for an answer given before routing: the path (without the
@@ -817,6 +978,8 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
     char client[INET6_ADDRSTRLEN + 1] = "-";
     const char *path;
     size_t bl;
+    struct db *page_db = NULL; /* the reader the page cache was checked on */
+    uint64_t gen = 0;          /* the page cache's generation, before it */
 
     if (rs == NULL) {
         return MHD_NO; /* the URI callback ran out of memory */
@@ -926,6 +1089,32 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
         return send_resp(s, con, rs, req);
     }
     req->path = path;
+    if (page_cacheable(s, req)) {
+        /* Before the router's snapshot: see any commit, then look up. */
+        struct db *db = thread_db(s);
+        struct thread_db *t = pthread_getspecific(s->db_key);
+
+        if (db != NULL && t != NULL && t->db == db) {
+            page_check(s);
+            gen = pagecache_gen(app->pagecache);
+            /* A rollover since thread_db: this reader is the old file's. */
+            if (t->gen == atomic_load(&app->db_gen)) {
+                struct page_hit h = {.con = con};
+                char key[4200];
+                size_t klen = page_key(req, key, sizeof(key));
+
+                h.inm = req_header(req, "If-None-Match");
+                if (klen > 0 &&
+                    pagecache_use(app->pagecache, key, klen, page_send, &h)) {
+                    rs->status = h.status;
+                    rs->route = h.route;
+                    rs->bytes = h.bytes;
+                    return h.ret;
+                }
+                page_db = db;
+            }
+        }
+    }
     flags = router_route_flags(req);
     pool = (flags & ROUTE_POOL)         ? s->pool
            : (flags & ROUTE_LOGIN_POOL) ? s->login_pool
@@ -980,6 +1169,9 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
     }
     router_run(req, 0);
     rs->route = req->route;
+    if (page_db != NULL && req->db == page_db && page_storable(req)) {
+        return page_store(s, con, rs, req, gen);
+    }
     return send_resp(s, con, rs, req);
 }
 
@@ -1015,9 +1207,12 @@ completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
     usec = (now.tv_sec - rs->start.tv_sec) * 1000000L +
            (now.tv_nsec - rs->start.tv_nsec) / 1000L;
     if (rs->status != 0) {
-        log_access(
-            "%s %s %d %zu %.3f%s", rs->method ? rs->method : "-",
-            rs->path ? rs->path : "-", rs->status, rs->bytes, usec / 1000.0,
+        /* Buffered while other requests are in flight; the last one out
+         * writes them all, so an idle server's log is always complete. */
+        log_access_batch(
+            atomic_load(&s->inflight) <= 1, "%s %s %d %zu %ld.%03ld%s",
+            rs->method ? rs->method : "-", rs->path ? rs->path : "-",
+            rs->status, rs->bytes, usec / 1000, usec % 1000,
             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
         app_account(s->app, rs->route, rs->status, usec);
     }
@@ -1276,6 +1471,15 @@ http_start(struct app *app, struct http_server **out, char *err, size_t errlen)
         }
     }
     app->search_pool = s->pool;
+    if (app->pagecache == NULL) {
+        /* app_free frees it, after the daemon stopped. */
+        app->pagecache = pagecache_new((size_t)app->cfg->page_cache, page_free);
+        if (app->pagecache == NULL) {
+            snprintf(err, errlen, "out of memory");
+            start_undo(s);
+            return -1;
+        }
+    }
     s->tls_opt[0].option = MHD_OPTION_END;
     if (app->cfg->tls_cert[0] != '\0' || app->cfg->tls_key[0] != '\0') {
         if (tls_options(app->cfg, s->tls_opt, err, errlen) < 0) {

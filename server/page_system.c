@@ -65,6 +65,7 @@ page_metrics_get(struct req *req, json_t **model)
     unsigned long cum = 0;
     struct stat st;
     struct searchcache_stats cs;
+    struct pagecache_stats ps;
     long long dbsize = 0;
 
     (void)model;
@@ -172,6 +173,29 @@ page_metrics_get(struct req *req, json_t **model)
                   (unsigned long long)cs.hits, (unsigned long long)cs.misses,
                   (unsigned long long)cs.drops, (unsigned long long)cs.catalogs,
                   (unsigned long long)cs.entries, (unsigned long long)cs.bytes);
+    pagecache_stats(app->pagecache, &ps);
+    strbuf_printf(&sb,
+                  "# HELP kwangmyong_page_cache_lookups_total Document pages "
+                  "answered from the page cache (hit) or not (miss).\n"
+                  "# TYPE kwangmyong_page_cache_lookups_total counter\n"
+                  "kwangmyong_page_cache_lookups_total{result=\"hit\"} "
+                  "%llu\n"
+                  "kwangmyong_page_cache_lookups_total{result=\"miss\"} "
+                  "%llu\n"
+                  "# HELP kwangmyong_page_cache_drops_total Times the page "
+                  "cache was emptied because the database changed.\n"
+                  "# TYPE kwangmyong_page_cache_drops_total counter\n"
+                  "kwangmyong_page_cache_drops_total %llu\n"
+                  "# HELP kwangmyong_page_cache_entries Pages held.\n"
+                  "# TYPE kwangmyong_page_cache_entries gauge\n"
+                  "kwangmyong_page_cache_entries %llu\n"
+                  "# HELP kwangmyong_page_cache_bytes Their cost against "
+                  "page_cache.\n"
+                  "# TYPE kwangmyong_page_cache_bytes gauge\n"
+                  "kwangmyong_page_cache_bytes %llu\n",
+                  (unsigned long long)ps.hits, (unsigned long long)ps.misses,
+                  (unsigned long long)ps.drops, (unsigned long long)ps.entries,
+                  (unsigned long long)ps.bytes);
     if (!strbuf_ok(&sb)) {
         strbuf_free(&sb);
         return 500;

@@ -97,6 +97,8 @@ roll_over(struct app *app, const struct config *cfg, struct stat *ident,
     db_close(probe);
     file_identity(cfg->db, ident);
     atomic_fetch_add(&app->db_gen, 1);
+    /* Pages of the old snapshot go at once, not thread by thread. */
+    pagecache_bump(app->pagecache);
     LOG_INFO("%s: readers move to the database file as it is now", why);
 }
 
@@ -213,9 +215,12 @@ serve_main(struct config *cfg, const char *data_dir, int argc, char **argv)
     LOG_INFO("listening on %s (port %d), data %s", cfg->listen, http_port(srv),
              data_dir);
     for (;;) {
-        struct timespec tick = {1, 0};
+        /* A tenth of a second: buffered access lines wait no longer
+         * than that when requests keep the server busy. */
+        struct timespec tick = {0, 100000000L};
         int sig = sigtimedwait(&set, NULL, &tick);
 
+        log_access_flush();
         if (sig == SIGHUP) {
             if (log_access_reopen() < 0) {
                 LOG_ERROR("reopening %s: %s", cfg->access_log, strerror(errno));
@@ -265,6 +270,7 @@ serve_main(struct config *cfg, const char *data_dir, int argc, char **argv)
         }
     }
     http_stop(srv);
+    log_access_flush();
     if (!cfg->read_only) {
         if (searchlog_flush(app.searchlog, wdb) < 0) {
             LOG_WARN("search log not written: %s", db_errmsg(wdb));

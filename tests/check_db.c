@@ -216,6 +216,60 @@ START_TEST(test_rollback)
 }
 END_TEST
 
+/* db_changed: 1 on the first look, 0 while nothing is committed (reads,
+ * checkpoints), 1 after a commit by another connection of this process
+ * and after one by another process, each seen by the very next look. */
+START_TEST(test_changed)
+{
+    struct db *w = open_db(DB_CREATE, 1000);
+    struct db *r = open_db(DB_READONLY, 1000);
+    pid_t pid;
+    int status, i;
+
+    ck_assert_int_eq(db_changed(r), 1);
+    ck_assert_int_eq(db_changed(r), 0);
+    ck_assert_int_eq(db_changed(r), 0);
+    for (i = 0; i < 20; i++) {
+        ck_assert_int_eq(db_write_begin(w), SQLITE_OK);
+        ck_assert_int_eq(db_exec(w, "INSERT OR REPLACE INTO setting"
+                                    " VALUES('x', random())"),
+                         SQLITE_OK);
+        ck_assert_int_eq(db_write_commit(w), SQLITE_OK);
+        ck_assert_int_eq(db_changed(r), 1);
+        ck_assert_int_eq(db_changed(r), 0);
+    }
+    ck_assert_int_eq(db_checkpoint(w, 0), SQLITE_OK);
+    ck_assert_int_eq(db_changed(r), 0);
+    /* A checkpoint that resets the log, then a commit into the new log. */
+    ck_assert_int_eq(db_checkpoint(w, 1), SQLITE_OK);
+    ck_assert_int_eq(db_write_begin(w), SQLITE_OK);
+    ck_assert_int_eq(db_exec(w, "DELETE FROM setting WHERE key = 'x'"),
+                     SQLITE_OK);
+    ck_assert_int_eq(db_write_commit(w), SQLITE_OK);
+    ck_assert_int_eq(db_changed(r), 1);
+    ck_assert_int_eq(db_changed(r), 0);
+    for (i = 0; i < 5; i++) {
+        pid = fork();
+        if (pid == 0) {
+            struct db *c = open_db(0, 1000);
+            int ok = db_write_begin(c) == SQLITE_OK &&
+                     db_exec(c, "INSERT OR REPLACE INTO setting"
+                                " VALUES('y', random())") == SQLITE_OK &&
+                     db_write_commit(c) == SQLITE_OK;
+
+            db_close(c);
+            _exit(ok ? 0 : 1);
+        }
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_int_eq(WEXITSTATUS(status), 0);
+        ck_assert_int_eq(db_changed(r), 1);
+        ck_assert_int_eq(db_changed(r), 0);
+    }
+    db_close(r);
+    db_close(w);
+}
+END_TEST
+
 START_TEST(test_lock_across_processes)
 {
     struct db *w = open_db(DB_CREATE, 300);
@@ -342,6 +396,7 @@ db_suite(void)
     tcase_add_test(core, test_settings_c4);
     tcase_add_test(core, test_stmt_cache_and_bind);
     tcase_add_test(core, test_rollback);
+    tcase_add_test(core, test_changed);
     tcase_add_test(core, test_fts_tokenizer);
     tcase_add_test(limits, test_lock_across_processes);
     tcase_add_test(limits, test_deadline_interrupts);

@@ -315,11 +315,13 @@ START_TEST(test_approve_in_tx)
     int64_t v1 = add_doc("t.html", 1, "published", "T1", "http://x/t", 1);
     int64_t v2 = add_doc("t.html", 2, "pending", "T2", "http://x/t", 1);
     int64_t u = add_doc("u.html", 1, "published", "U", "http://x/u", 1);
+    int64_t w = add_doc("w.html", 1, "published", "W", "http://x/w", 1);
     struct mod_conflict c;
     char buf[300], want[300];
 
     add_rendition(v1);
     add_rendition(u);
+    add_rendition(w);
     ck_assert_int_eq(db_write_begin(db), SQLITE_OK);
     ck_assert_int_eq(moderation_approve_in_tx(db, v2, "op", "cli:op",
                                               "ingest --approve", NULL, 0, &c),
@@ -330,7 +332,7 @@ START_TEST(test_approve_in_tx)
     db_write_rollback(db);
     ck_assert_str_eq(status_of(v1), "published");
     ck_assert_str_eq(status_of(v2), "pending");
-    ck_assert_int_eq(q_int("SELECT count(*) FROM rendition", 0), 2);
+    ck_assert_int_eq(q_int("SELECT count(*) FROM rendition", 0), 3);
     ck_assert_int_eq(audit_rows(), 0);
 
     ck_assert_int_eq(db_write_begin(db), SQLITE_OK);
@@ -343,8 +345,12 @@ START_TEST(test_approve_in_tx)
     /* The superseded published version's renditions are gone. */
     ck_assert_int_eq(
         q_int("SELECT count(*) FROM rendition WHERE document_id = ?1", v1), 0);
+    /* So are those of its neighbour, whose pager names its title; a
+     * page further away keeps its own. */
     ck_assert_int_eq(
-        q_int("SELECT count(*) FROM rendition WHERE document_id = ?1", u), 1);
+        q_int("SELECT count(*) FROM rendition WHERE document_id = ?1", u), 0);
+    ck_assert_int_eq(
+        q_int("SELECT count(*) FROM rendition WHERE document_id = ?1", w), 1);
     ck_assert_str_eq(q_text("SELECT decided_by FROM document WHERE id = ?1", v2,
                             buf, sizeof(buf)),
                      "op");
