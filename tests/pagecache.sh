@@ -146,8 +146,17 @@ bytes=$(metric kwangmyong_page_cache_bytes)
 entries=$(metric kwangmyong_page_cache_entries)
 check "cache full but within page_cache=4M ($bytes bytes, $entries pages)" \
     test "$bytes" -gt 2000000 -a "$bytes" -le 4194304
+# RssAnon says nothing under AddressSanitizer (shadow memory, quarantine):
+# there only the cache's own byte count above is checked.
+rss_under() { # KB: RssAnon under 64 MiB, or an ASan build
+    if ldd "$KW_BIN" 2>/dev/null | grep -q libasan; then
+        echo "# RssAnon $1 kB not checked: AddressSanitizer build"
+        return 0
+    fi
+    test "$1" -lt 65536
+}
 rss=$(awk '/^RssAnon:/ {print $2}' "/proc/$SERVER_PID/status")
-check "RssAnon under 64 MiB with the cache full ($rss kB)" test "$rss" -lt 65536
+check "RssAnon under 64 MiB with the cache full ($rss kB)" rss_under "$rss"
 stop_server
 start_server || { bad "server starts (default)"; finish; exit 1; }
 for i in $(seq 1 120); do
@@ -157,8 +166,8 @@ for i in $(seq 1 120); do
 done
 bytes=$(metric kwangmyong_page_cache_bytes)
 rss=$(awk '/^RssAnon:/ {print $2}' "/proc/$SERVER_PID/status")
-check "default page_cache full ($bytes bytes): RssAnon under 64 MiB ($rss kB)" \
-    test "$bytes" -gt 16000000 -a "$rss" -lt 65536
+check "default page_cache full ($bytes bytes)" test "$bytes" -gt 16000000
+check "default page_cache full: RssAnon under 64 MiB ($rss kB)" rss_under "$rss"
 stop_server
 
 # 7. A read-only replica: the roll-over drops the cache.  The primary is
