@@ -128,8 +128,10 @@ searchlog_note(struct searchlog *l, const char *query, long total)
     strbuf_free(&n);
 }
 
-int
-searchlog_flush(struct searchlog *l, struct db *w)
+/* Write the n entries e (a table taken out of the log) to search_log in
+ * one transaction.  The number of rows written, or -1 (rolled back). */
+static int
+write_entries(const struct entry *e, size_t n, struct db *w)
 {
     static const char sql[] =
         "INSERT INTO search_log(query_norm, query, count, zero_count,"
@@ -139,29 +141,23 @@ searchlog_flush(struct searchlog *l, struct db *w)
     size_t i;
     int written = 0;
 
-    pthread_mutex_lock(&l->mu);
-    if (l->used == 0) {
-        pthread_mutex_unlock(&l->mu);
-        return 0;
-    }
     if (db_write_begin(w) != SQLITE_OK) {
-        pthread_mutex_unlock(&l->mu);
         return -1;
     }
-    for (i = 0; i < l->cap; i++) {
+    for (i = 0; i < n; i++) {
         sqlite3_stmt *st;
 
-        if (l->e[i].norm == NULL) {
+        if (e[i].norm == NULL) {
             continue;
         }
         st = db_stmt(w, sql);
         if (st == NULL) {
             goto fail;
         }
-        db_bind_text(st, ":n", l->e[i].norm);
-        db_bind_text(st, ":q", l->e[i].query);
-        db_bind_int64(st, ":c", l->e[i].count);
-        db_bind_int64(st, ":z", l->e[i].zero);
+        db_bind_text(st, ":n", e[i].norm);
+        db_bind_text(st, ":q", e[i].query);
+        db_bind_int64(st, ":c", e[i].count);
+        db_bind_int64(st, ":z", e[i].zero);
         db_bind_int64(st, ":now", (int64_t)time(NULL));
         if (sqlite3_step(st) != SQLITE_DONE) {
             sqlite3_reset(st);
@@ -171,14 +167,76 @@ searchlog_flush(struct searchlog *l, struct db *w)
         written++;
     }
     if (db_write_commit(w) != SQLITE_OK) {
-        pthread_mutex_unlock(&l->mu);
         return -1;
     }
-    clear(l);
-    pthread_mutex_unlock(&l->mu);
     return written;
 fail:
     db_write_rollback(w);
-    pthread_mutex_unlock(&l->mu);
     return -1;
+}
+
+/* Put the counts of the taken table back into the log (l->mu held): the
+ * strings move into free slots, or are freed when the query is there
+ * already or the log is full. */
+static void
+merge_back(struct searchlog *l, struct entry *take)
+{
+    size_t i, j;
+
+    for (i = 0; i < l->cap; i++) {
+        if (take[i].norm == NULL) {
+            continue;
+        }
+        j = (size_t)fnv(take[i].norm) & (l->cap - 1);
+        while (l->e[j].norm != NULL &&
+               strcmp(l->e[j].norm, take[i].norm) != 0) {
+            j = (j + 1) & (l->cap - 1);
+        }
+        if (l->e[j].norm != NULL) {
+            l->e[j].count += take[i].count;
+            l->e[j].zero += take[i].zero;
+        } else if (l->used < l->max) {
+            l->e[j] = take[i];
+            l->used++;
+            memset(&take[i], 0, sizeof(take[i]));
+        }
+    }
+}
+
+int
+searchlog_flush(struct searchlog *l, struct db *w)
+{
+    struct entry *take, *spare = kw_calloc(l->cap, sizeof(*spare));
+    size_t i;
+    int written;
+
+    if (spare == NULL) {
+        return -1;
+    }
+    /* Swap the table out and let searches go on counting into the empty
+     * one: the write lock may take seconds to get while an ingest holds
+     * it, and no search may wait for that. */
+    pthread_mutex_lock(&l->mu);
+    if (l->used == 0) {
+        pthread_mutex_unlock(&l->mu);
+        kw_free(spare);
+        return 0;
+    }
+    take = l->e;
+    l->e = spare;
+    l->used = 0;
+    pthread_mutex_unlock(&l->mu);
+
+    written = write_entries(take, l->cap, w);
+    if (written < 0) {
+        pthread_mutex_lock(&l->mu);
+        merge_back(l, take);
+        pthread_mutex_unlock(&l->mu);
+    }
+    for (i = 0; i < l->cap; i++) {
+        kw_free(take[i].norm);
+        kw_free(take[i].query);
+    }
+    kw_free(take);
+    return written;
 }

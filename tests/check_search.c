@@ -28,6 +28,7 @@
 #include "router.h"
 #include "search.h"
 #include "searchcache.h"
+#include "searchlog.h"
 
 static struct db *wdb, *rdb;
 
@@ -1248,6 +1249,60 @@ START_TEST(test_identifier_parts)
 }
 END_TEST
 
+/* The search log: counts kept in memory, written in one transaction;
+ * a flush that cannot write keeps its counts (merged with what was noted
+ * meanwhile), and the next one writes them all. */
+static long
+logged(const char *norm, int zero)
+{
+    sqlite3_stmt *st;
+    long v = -1;
+
+    ck_assert_int_eq(sqlite3_prepare_v2(db_handle(pf_wdb),
+                                        zero ? "SELECT zero_count FROM"
+                                               " search_log WHERE query_norm"
+                                               " = ?1"
+                                             : "SELECT count FROM search_log"
+                                               " WHERE query_norm = ?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        v = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+START_TEST(test_searchlog)
+{
+    struct searchlog *l = searchlog_new(8);
+
+    ck_assert_ptr_nonnull(l);
+    searchlog_note(l, "Alpha", 0);
+    searchlog_note(l, "alpha", 0);
+    searchlog_note(l, "beta", 3);
+    /* a read-only connection cannot write: nothing lost */
+    ck_assert_int_eq(searchlog_flush(l, pf_rdb), -1);
+    ck_assert_int_eq(logged("alpha", 0), -1);
+    searchlog_note(l, "alpha", 1);
+    searchlog_note(l, "gamma", 0);
+    ck_assert_int_eq(searchlog_flush(l, pf_wdb), 3);
+    ck_assert_int_eq(logged("alpha", 0), 3);
+    ck_assert_int_eq(logged("alpha", 1), 2);
+    ck_assert_int_eq(logged("beta", 0), 1);
+    ck_assert_int_eq(logged("beta", 1), 0);
+    ck_assert_int_eq(logged("gamma", 1), 1);
+    /* written once: the next flush has nothing */
+    ck_assert_int_eq(searchlog_flush(l, pf_wdb), 0);
+    searchlog_note(l, "beta", 0);
+    ck_assert_int_eq(searchlog_flush(l, pf_wdb), 1);
+    ck_assert_int_eq(logged("beta", 0), 2);
+    ck_assert_int_eq(logged("beta", 1), 1);
+    searchlog_free(l);
+}
+END_TEST
+
 START_TEST(test_page_html)
 {
     struct fake f;
@@ -1816,6 +1871,7 @@ search_suite(void)
     tcase_add_test(limits, test_sketch);
     tcase_add_test(limits, test_duplicates_collapse);
     tcase_add_test(core, test_identifier_parts);
+    tcase_add_test(core, test_searchlog);
     tcase_add_test(limits, test_topk_exact);
     tcase_add_test(errors, test_page_html);
     tcase_add_test(errors, test_page_api);
