@@ -85,3 +85,21 @@ arena_free(struct arena *a)
     }
     arena_init(a);
 }
+
+void
+arena_reset(struct arena *a)
+{
+    struct arena_block *keep = a->head, *b, *next;
+
+    if (keep == NULL || keep->size != ARENA_BLOCK) {
+        arena_free(a);
+        return;
+    }
+    for (b = keep->next; b != NULL; b = next) {
+        next = b->next;
+        kw_free(b);
+    }
+    keep->next = NULL;
+    keep->used = 0;
+    a->total = 0;
+}

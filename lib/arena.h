@@ -21,5 +21,8 @@ void *arena_alloc(struct arena *a, size_t n);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 void arena_free(struct arena *a);
+/* Empty the arena for reuse: every allocation is gone, but one block of
+ * the usual size stays (no malloc for the next small allocations). */
+void arena_reset(struct arena *a);
 
 #endif

@@ -42,7 +42,7 @@ const struct config_key config_keys[] = {
      65536,
      "concurrent connections from one client address (0: no limit; raise "
      "it behind a reverse proxy)"},
-    {"connection_memory", CONFIG_SIZE, OFF(connection_memory), "64k", 8192,
+    {"connection_memory", CONFIG_SIZE, OFF(connection_memory), "32k", 8192,
      16777216, "memory for one connection's request headers and buffers"},
     {"connection_timeout", CONFIG_INT, OFF(connection_timeout), "30", 1, 3600,
      "seconds a connection may stay idle (slowloris defence)"},

@@ -6,6 +6,8 @@
 #ifndef KW_LOG_H
 #define KW_LOG_H
 
+#include <stddef.h>
+
 enum log_level {
     LOG_LEVEL_ERROR = 0,
     LOG_LEVEL_WARN = 1,
@@ -25,14 +27,21 @@ int log_access_open(const char *path);
 /* SIGHUP: reopen the access log file in place (atomic for writers). */
 int log_access_reopen(void);
 void log_access(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* An access-log line that may wait in a process-wide buffer: written with
+/* A request's access-log line (a byte below '!' or DEL in its method or
+ * path written as %XX), which may wait in a process-wide buffer: written with
  * the lines before it when flush is set (the server has nothing else in
  * flight, so nobody waits to read it), when the buffer is full or its
  * oldest line is LOG_ACCESS_MAX_WAIT_MS old, or by log_access_flush().
  * Under load one write(2) then carries many lines instead of one each (an
  * append to an ext4 file took a tenth of a cached page's time). */
-void log_access_batch(int flush, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+struct access_line {
+    const char *method, *path; /* as the client sent them, or NULL */
+    int status;
+    size_t bytes;
+    long usec; /* from the request line to the last byte queued */
+    int aborted;
+};
+void log_access_request(int flush, const struct access_line *a);
 /* Write out every buffered access-log line now (the main loop calls it
  * each second and at shutdown; reopen calls it first). */
 void log_access_flush(void);

@@ -34,25 +34,83 @@ app_status_slot(int status)
     return APP_NSTATUS - 1; /* "other" */
 }
 
+/* One shard's counters: requests by route and status, then the latency
+ * buckets, their sum and count; rounded up to whole cache lines. */
+static size_t
+shard_len(void)
+{
+    size_t n = (nroutes + 1) * APP_NSTATUS + APP_NBUCKETS + 2;
+
+    return (n + 7) / 8 * 8;
+}
+
 void
 app_account(struct app *app, int route, int status, long usec)
 {
+    static atomic_uint next_shard;
+    static _Thread_local unsigned shard = APP_SHARDS;
+    atomic_ulong *m;
     int b;
     size_t r = route < 0 ? nroutes : (size_t)route;
 
-    if (app->req_count != NULL) {
-        atomic_fetch_add(
-            &app->req_count[r * APP_NSTATUS + (size_t)app_status_slot(status)],
-            1);
+    if (app->metrics == NULL) {
+        return;
     }
+    /* Each thread counts into its own shard (one per thread up to
+     * APP_SHARDS): a counter shared by every thread is a cache line that
+     * moves between cores on every request. */
+    if (shard >= APP_SHARDS) {
+        shard = atomic_fetch_add(&next_shard, 1) % APP_SHARDS;
+    }
+    m = app->metrics + shard * shard_len();
     for (b = 0; b < APP_NBUCKETS - 1; b++) {
         if (usec <= app_buckets_us[b]) {
             break;
         }
     }
-    atomic_fetch_add(&app->lat_bucket[b], 1);
-    atomic_fetch_add(&app->lat_sum_us, (unsigned long)(usec > 0 ? usec : 0));
-    atomic_fetch_add(&app->lat_count, 1);
+    atomic_fetch_add_explicit(
+        &m[r * APP_NSTATUS + (size_t)app_status_slot(status)], 1,
+        memory_order_relaxed);
+    m += (nroutes + 1) * APP_NSTATUS;
+    atomic_fetch_add_explicit(&m[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m[APP_NBUCKETS],
+                              (unsigned long)(usec > 0 ? usec : 0),
+                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&m[APP_NBUCKETS + 1], 1, memory_order_relaxed);
+}
+
+unsigned long
+app_requests(const struct app *app, size_t route, int slot)
+{
+    unsigned long n = 0;
+    size_t k;
+
+    for (k = 0; app->metrics != NULL && k < APP_SHARDS; k++) {
+        n += atomic_load(&app->metrics[k * shard_len() + route * APP_NSTATUS +
+                                       (size_t)slot]);
+    }
+    return n;
+}
+
+void
+app_latency(const struct app *app, unsigned long *buckets,
+            unsigned long *sum_us, unsigned long *count)
+{
+    size_t k;
+    int b;
+
+    memset(buckets, 0, APP_NBUCKETS * sizeof(*buckets));
+    *sum_us = *count = 0;
+    for (k = 0; app->metrics != NULL && k < APP_SHARDS; k++) {
+        const atomic_ulong *m =
+            app->metrics + k * shard_len() + (nroutes + 1) * APP_NSTATUS;
+
+        for (b = 0; b < APP_NBUCKETS; b++) {
+            buckets[b] += atomic_load(&m[b]);
+        }
+        *sum_us += atomic_load(&m[APP_NBUCKETS]);
+        *count += atomic_load(&m[APP_NBUCKETS + 1]);
+    }
 }
 
 int
@@ -126,11 +184,10 @@ app_init(struct app *app, struct config *cfg, const char *data_dir, char *err,
         snprintf(app->render_id, sizeof(app->render_id), "%.16s", hex);
         strbuf_free(&k);
     }
-    app->req_count =
-        kw_calloc((nroutes + 1) * APP_NSTATUS, sizeof(*app->req_count));
+    app->metrics = kw_calloc(APP_SHARDS * shard_len(), sizeof(*app->metrics));
     app->searchlog = searchlog_new(10000);
     app->searchcache = searchcache_new((size_t)cfg->search_cache);
-    if (app->req_count == NULL || app->searchlog == NULL ||
+    if (app->metrics == NULL || app->searchlog == NULL ||
         app->searchcache == NULL) {
         snprintf(err, errlen, "out of memory");
         goto fail;
@@ -150,8 +207,8 @@ app_free(struct app *app)
     static_free(&app->statics);
     json_decref(app->static_urls);
     app->static_urls = NULL;
-    kw_free(app->req_count);
-    app->req_count = NULL;
+    kw_free(app->metrics);
+    app->metrics = NULL;
     searchlog_free(app->searchlog);
     app->searchlog = NULL;
     searchcache_free(app->searchcache);

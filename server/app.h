@@ -26,6 +26,7 @@
 
 #define APP_NSTATUS 20
 #define APP_NBUCKETS 12
+#define APP_SHARDS 8 /* metrics shards: one per thread, up to this */
 
 /* Process-wide state: built before the daemon starts, then read-only
  * except for the atomic counters. */
@@ -49,11 +50,9 @@ struct app {
     const char *build_id; /* templates, borrowed from tmpl */
     char render_id[24];   /* templates + i18n + static + base: the key of
                              stored renditions */
-    /* metrics: requests by route and status, latency histogram */
-    atomic_ulong *req_count; /* owned: [nroutes + 1][APP_NSTATUS] */
-    atomic_ulong lat_bucket[APP_NBUCKETS];
-    atomic_ulong lat_sum_us;
-    atomic_ulong lat_count;
+    /* metrics: requests by route and status, latency histogram; owned,
+     * APP_SHARDS shards of app_shard_len counters each (see app.c) */
+    atomic_ulong *metrics;
     /* the search pool (server/http.c): borrowed, NULL without a server */
     struct workpool *search_pool;
     atomic_ulong search_refused; /* searches answered 503: queue full */
@@ -61,6 +60,11 @@ struct app {
 
 /* Count a finished request for /metrics. */
 void app_account(struct app *app, int route, int status, long usec);
+/* The metrics, summed: requests of a route (nroutes: none) and status
+ * slot; the latency histogram (APP_NBUCKETS counts), its sum and count. */
+unsigned long app_requests(const struct app *app, size_t route, int slot);
+void app_latency(const struct app *app, unsigned long *buckets,
+                 unsigned long *sum_us, unsigned long *count);
 /* Map an HTTP status to its metrics slot and back. */
 int app_status_slot(int status);
 extern const int app_status_codes[APP_NSTATUS];

@@ -62,7 +62,7 @@ page_metrics_get(struct req *req, json_t **model)
     struct strbuf sb = STRBUF_INIT;
     size_t r;
     int s;
-    unsigned long cum = 0;
+    unsigned long cum = 0, lat[APP_NBUCKETS], lat_sum, lat_count;
     struct stat st;
     struct searchcache_stats cs;
     struct pagecache_stats ps;
@@ -82,8 +82,7 @@ page_metrics_get(struct req *req, json_t **model)
                      "# TYPE kwangmyong_http_requests_total counter\n");
     for (r = 0; r <= nroutes; r++) {
         for (s = 0; s < APP_NSTATUS; s++) {
-            unsigned long n =
-                atomic_load(&app->req_count[r * APP_NSTATUS + (size_t)s]);
+            unsigned long n = app_requests(app, r, s);
 
             if (n == 0) {
                 continue;
@@ -96,12 +95,13 @@ page_metrics_get(struct req *req, json_t **model)
                           app_status_codes[s], n);
         }
     }
+    app_latency(app, lat, &lat_sum, &lat_count);
     strbuf_puts(&sb, "# HELP kwangmyong_http_request_duration_seconds Time "
                      "to answer a request.\n"
                      "# TYPE kwangmyong_http_request_duration_seconds "
                      "histogram\n");
     for (s = 0; s < APP_NBUCKETS; s++) {
-        cum += atomic_load(&app->lat_bucket[s]);
+        cum += lat[s];
         if (app_buckets_us[s] < 0) {
             strbuf_printf(&sb,
                           "kwangmyong_http_request_duration_seconds_bucket{"
@@ -117,8 +117,7 @@ page_metrics_get(struct req *req, json_t **model)
     strbuf_printf(&sb,
                   "kwangmyong_http_request_duration_seconds_sum %.6f\n"
                   "kwangmyong_http_request_duration_seconds_count %lu\n",
-                  atomic_load(&app->lat_sum_us) / 1e6,
-                  atomic_load(&app->lat_count));
+                  lat_sum / 1e6, lat_count);
     if (stat(db_path(req->db), &st) == 0) {
         dbsize = (long long)st.st_size;
     }

@@ -19,7 +19,7 @@ START_TEST(test_defaults)
     ck_assert_int_eq(config_init(&c), 0);
     ck_assert_str_eq(c.listen, "127.0.0.1:8080");
     ck_assert_str_eq(c.db, "kwangmyong.db");
-    ck_assert_int_eq(c.connection_memory, 65536);
+    ck_assert_int_eq(c.connection_memory, 32768);
     ck_assert_int_eq(c.max_body, 1048576);
     /* every default is inside its own range and documented */
     for (k = config_keys; k->name != NULL; k++) {

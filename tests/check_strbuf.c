@@ -106,6 +106,33 @@ START_TEST(test_arena)
 }
 END_TEST
 
+START_TEST(test_arena_reset)
+{
+    struct arena a;
+    char *s, *t;
+
+    arena_init(&a);
+    s = arena_strdup(&a, "first");
+    ck_assert_ptr_nonnull(arena_alloc(&a, 100000)); /* a block of its own */
+    arena_reset(&a);
+    /* One block stays, empty: the next allocation starts at its start. */
+    ck_assert_ptr_nonnull(a.head);
+    ck_assert_uint_eq(a.total, 0);
+    t = arena_strdup(&a, "again");
+    ck_assert_ptr_eq(t, s);
+    ck_assert_str_eq(t, "again");
+    arena_free(&a);
+
+    /* An arena whose only block is a large one keeps nothing. */
+    arena_init(&a);
+    ck_assert_ptr_nonnull(arena_alloc(&a, 100000));
+    arena_reset(&a);
+    ck_assert_ptr_null(a.head);
+    ck_assert_ptr_nonnull(arena_strdup(&a, "x"));
+    arena_free(&a);
+}
+END_TEST
+
 START_TEST(test_arena_oom)
 {
     struct arena a;
@@ -128,6 +155,7 @@ strbuf_suite(void)
 
     tcase_add_test(core, test_append_printf);
     tcase_add_test(core, test_arena);
+    tcase_add_test(core, test_arena_reset);
     tcase_add_test(limits, test_grow_large);
     tcase_add_test(errors, test_oom_sticky);
     tcase_add_test(errors, test_fail_after_counts);

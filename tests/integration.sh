@@ -97,6 +97,17 @@ check "/metrics counts requests by route and status" grep -q 'kwangmyong_http_re
 check "/metrics has a latency histogram" grep -q 'kwangmyong_http_request_duration_seconds_bucket{le="+Inf"}' <<<"$m"
 check "/metrics has the database size" grep -q 'kwangmyong_database_bytes{file="main"}' <<<"$m"
 check "access log has one line per request" grep -q 'GET /healthz 200' "$TMP/access.log"
+# A path's line break or space is the client's: it must not forge a line
+# or a field of the log.
+curl -s -o /dev/null "$BASE/forged%0A2026-01-01T00:00:00Z%20GET%20/x%20200"
+sleep 0.3
+check "access log: a line break in a path is written %0A, one line" \
+    grep -q '^[^ ]* GET /forged%0A2026-01-01T00:00:00Z%20GET%20/x%20200 404 ' "$TMP/access.log"
+check "access log: no forged line" bash -c '! grep -q "^2026-01-01T00:00:00Z" "$1"' _ "$TMP/access.log"
+m=$(curl -s "$BASE/metrics")
+n_log=$(grep -cE ' (GET|HEAD) /healthz 200 ' "$TMP/access.log")
+check "/metrics sums its shards: healthz 200s as in the access log ($n_log)" \
+    grep -q "^kwangmyong_http_requests_total{route=\"healthz\",status=\"200\"} $n_log\$" <<<"$m"
 
 # SIGHUP reopens the access log (log rotation).
 mv "$TMP/access.log" "$TMP/access.log.1"
