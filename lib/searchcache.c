@@ -310,15 +310,6 @@ search_generation(struct db *db, int64_t *gen)
     static const char sql[] = "SELECT CAST(value AS INTEGER) FROM setting"
                               " WHERE key = 'search_generation'";
     sqlite3_stmt *st = db_stmt(db, sql);
-    int rc;
 
-    if (st == NULL) {
-        return -1;
-    }
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *gen = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 0 : -1;
+    return st != NULL && db_one_int64(st, gen) == 1 ? 0 : -1;
 }
