@@ -546,16 +546,14 @@ tags_wanted(const char *const *tags, size_t ntags, int *bad)
     return a;
 }
 
+/* Replace the document's tags with tags (sorted, distinct: tags_wanted).
+ * Each goes through document_tag_add, the insert ingest and pack import
+ * use, which ignores a link already there. */
 static int
 tags_put(struct db *w, int64_t doc, json_t *tags)
 {
     static const char del[] = "DELETE FROM document_tag"
                               " WHERE document_id = :d";
-    static const char tag[] = "INSERT INTO tag(name) VALUES (:n)"
-                              " ON CONFLICT(name) DO UPDATE SET name = name"
-                              " RETURNING id";
-    static const char link[] = "INSERT INTO document_tag(document_id, tag_id)"
-                               " VALUES (:d, :t)";
     sqlite3_stmt *st = db_stmt(w, del);
     size_t i;
 
@@ -567,27 +565,8 @@ tags_put(struct db *w, int64_t doc, json_t *tags)
         return -1;
     }
     for (i = 0; i < json_array_size(tags); i++) {
-        int64_t tid;
-        int rc;
-
-        st = db_stmt(w, tag);
-        if (st == NULL) {
-            return -1;
-        }
-        db_bind_text(st, ":n", json_string_value(json_array_get(tags, i)));
-        rc = sqlite3_step(st);
-        tid = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
-        if (rc != SQLITE_ROW) {
-            return -1;
-        }
-        st = db_stmt(w, link);
-        if (st == NULL) {
-            return -1;
-        }
-        db_bind_int64(st, ":d", doc);
-        db_bind_int64(st, ":t", tid);
-        if (db_step_done(st) < 0) {
+        if (document_tag_add(w, doc,
+                             json_string_value(json_array_get(tags, i))) < 0) {
             return -1;
         }
     }
