@@ -50,10 +50,8 @@ store_collection(struct db *db, const char *name, const char *title,
         return -1;
     }
     db_bind_text(st, ":n", name);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
+    rc = db_one_int64(st, id);
+    if (rc == 1) {
         st = db_stmt(db, upd);
         if (st == NULL) {
             return -1;
@@ -63,16 +61,9 @@ store_collection(struct db *db, const char *name, const char *title,
         db_bind_text(st, ":l", language);
         db_bind_int64(st, ":now", (int64_t)time(NULL));
         db_bind_int64(st, ":id", *id);
-        rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        return rc == SQLITE_DONE ? 0 : -1;
+        return db_step_done(st);
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        return -1;
-    }
-    st = db_stmt(db, ins);
-    if (st == NULL) {
+    if (rc < 0 || (st = db_stmt(db, ins)) == NULL) {
         return -1;
     }
     db_bind_text(st, ":n", name);
@@ -80,10 +71,7 @@ store_collection(struct db *db, const char *name, const char *title,
     db_bind_text(st, ":s", source_url);
     db_bind_text(st, ":l", language);
     db_bind_int64(st, ":now", (int64_t)time(NULL));
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    *id = sqlite3_last_insert_rowid(db_handle(db));
-    return rc == SQLITE_DONE ? 0 : -1;
+    return db_step_insert(st, id);
 }
 
 /* The collection's description, when description is not NULL. */
@@ -93,7 +81,6 @@ store_collection_describe(struct db *db, int64_t id, const char *description)
     static const char upd[] =
         "UPDATE collection SET description = :d WHERE id = :id";
     sqlite3_stmt *st;
-    int rc;
 
     if (description == NULL) {
         return 0;
@@ -104,9 +91,7 @@ store_collection_describe(struct db *db, int64_t id, const char *description)
     }
     db_bind_text(st, ":d", description);
     db_bind_int64(st, ":id", id);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return db_step_done(st);
 }
 
 int
@@ -120,7 +105,6 @@ store_alias(struct db *db, int64_t collection_id, const char *path,
         " created_at = excluded.created_at"
         " WHERE target_path IS NOT excluded.target_path";
     sqlite3_stmt *st = db_stmt(db, ins);
-    int rc;
 
     if (st == NULL) {
         return -1;
@@ -129,9 +113,7 @@ store_alias(struct db *db, int64_t collection_id, const char *path,
     db_bind_text(st, ":p", path);
     db_bind_text(st, ":t", target_path);
     db_bind_int64(st, ":now", (int64_t)time(NULL));
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return db_step_done(st);
 }
 
 int
@@ -142,7 +124,6 @@ store_batch_begin(struct db *db, int64_t collection_id,
         "INSERT INTO ingest_batch(collection_id, operator, command,"
         " started_at) VALUES (:c, :o, :cmd, :now)";
     sqlite3_stmt *st = db_stmt(db, ins);
-    int rc;
 
     if (st == NULL) {
         return -1;
@@ -151,10 +132,7 @@ store_batch_begin(struct db *db, int64_t collection_id,
     db_bind_text(st, ":o", operator_name);
     db_bind_text(st, ":cmd", command);
     db_bind_int64(st, ":now", (int64_t)time(NULL));
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    *id = sqlite3_last_insert_rowid(db_handle(db));
-    return rc == SQLITE_DONE ? 0 : -1;
+    return db_step_insert(st, id);
 }
 
 int
@@ -166,7 +144,6 @@ store_batch_finish(struct db *db, int64_t id, const int counts[4],
         " n_changed = :b, n_unchanged = :c, n_rejected = :d,"
         " report = :r WHERE id = :id";
     sqlite3_stmt *st = db_stmt(db, upd);
-    int rc;
 
     if (st == NULL) {
         return -1;
@@ -178,9 +155,7 @@ store_batch_finish(struct db *db, int64_t id, const int counts[4],
     db_bind_int64(st, ":d", counts[3]);
     db_bind_text(st, ":r", report_json);
     db_bind_int64(st, ":id", id);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return db_step_done(st);
 }
 
 /* Put bytes in the blob table once; hex gets their sha256. */
@@ -191,7 +166,6 @@ put_blob(struct db *db, const unsigned char *data, size_t len, char hex[65])
         "INSERT OR IGNORE INTO blob(sha256, size, data, created_at)"
         " VALUES (:h, :n, :d, :now)";
     sqlite3_stmt *st = db_stmt(db, ins);
-    int rc;
 
     sha256_hex(data, len, hex);
     if (st == NULL) {
@@ -201,9 +175,7 @@ put_blob(struct db *db, const unsigned char *data, size_t len, char hex[65])
     db_bind_int64(st, ":n", (int64_t)len);
     db_bind_blob(st, ":d", data, len);
     db_bind_int64(st, ":now", (int64_t)time(NULL));
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return db_step_done(st);
 }
 
 /* Upsert an asset row; 1 when it changed, 0 when identical, -1. */
@@ -222,7 +194,7 @@ put_asset(struct db *db, int64_t collection_id, const char *path,
         " content_type = excluded.content_type,"
         " blob_sha256 = excluded.blob_sha256, filename = excluded.filename";
     sqlite3_stmt *st = db_stmt(db, sel);
-    int rc, same = 0;
+    int same = 0;
 
     if (st == NULL) {
         return -1;
@@ -251,9 +223,7 @@ put_asset(struct db *db, int64_t collection_id, const char *path,
     db_bind_text(st, ":h", hex);
     db_bind_text(st, ":f", filename);
     db_bind_int64(st, ":now", (int64_t)time(NULL));
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? !same : -1;
+    return db_step_done(st) == 0 ? !same : -1;
 }
 
 int
@@ -282,7 +252,6 @@ put_chunk(struct db *db, int64_t doc, int64_t ord, const char *anchor,
         " VALUES (:id, :t, :h, :b)";
     sqlite3_stmt *st = db_stmt(db, ins);
     int64_t sid;
-    int rc;
 
     if (st == NULL) {
         return -1;
@@ -294,22 +263,14 @@ put_chunk(struct db *db, int64_t doc, int64_t ord, const char *anchor,
     db_bind_text(st, ":h", heading);
     db_bind_int64(st, ":n", (int64_t)n);
     db_bind_textn(st, ":b", body, n);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        return -1;
-    }
-    sid = sqlite3_last_insert_rowid(db_handle(db));
-    if ((st = db_stmt(db, fts)) == NULL) {
+    if (db_step_insert(st, &sid) < 0 || (st = db_stmt(db, fts)) == NULL) {
         return -1;
     }
     db_bind_int64(st, ":id", sid);
     db_bind_text(st, ":t", title);
     db_bind_text(st, ":h", heading);
     db_bind_textn(st, ":b", body, n);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return db_step_done(st);
 }
 
 /* Sections and their FTS rows; the first carries the document title.  A
@@ -376,8 +337,7 @@ put_links(struct db *db, int64_t doc, const struct converted *r)
         db_bind_int64(st, ":d", doc);
         db_bind_text(st, ":u", strbuf_peek(&norm));
         db_bind_int64(st, ":i", r->links[i].is_image != 0);
-        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-        sqlite3_reset(st);
+        rc = db_step_done(st);
     }
     strbuf_free(&norm);
     return rc;
@@ -440,7 +400,6 @@ put_signal(struct db *db, int64_t doc, const char *html, const char *text)
         "INSERT INTO doc_signal(document_id, link_share, sketch)"
         " VALUES (:d, coalesce(link_share(:h), 0), text_sketch(:t))";
     sqlite3_stmt *st = db_stmt(db, sql);
-    int rc;
 
     if (st == NULL) {
         return -1;
@@ -448,9 +407,7 @@ put_signal(struct db *db, int64_t doc, const char *html, const char *text)
     db_bind_int64(st, ":d", doc);
     db_bind_text(st, ":h", html);
     db_bind_text(st, ":t", text);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return db_step_done(st);
 }
 
 int

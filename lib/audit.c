@@ -112,9 +112,7 @@ audit_append(struct db *db, const struct audit_entry *e)
     db_bind_text(st, ":client", row.client);
     db_bind_text(st, ":prev", prev);
     db_bind_text(st, ":hash", hex);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? id : -1;
+    return db_step_done(st) == 0 ? id : -1;
 }
 
 int64_t

@@ -325,16 +325,6 @@ auth_role_parse(const char *s)
     return 0;
 }
 
-/* Step a statement that returns no row; reset it.  0 or -1. */
-static int
-step_done(sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
 /* The user's id (and role) by name, in the open transaction.
  * 1 found, 0 not, -1 error. */
 static int
@@ -370,7 +360,7 @@ user_sessions_end(struct db *w, int64_t uid)
         return -1;
     }
     db_bind_int64(st, ":u", uid);
-    if (step_done(st) < 0) {
+    if (db_step_done(st) < 0) {
         return -1;
     }
     return sqlite3_changes(db_handle(w));
@@ -430,10 +420,9 @@ auth_user_add(struct db *w, const char *name, int role, const char *pw,
     db_bind_text(st, ":r", auth_role_name(role));
     db_bind_text(st, ":h", hash);
     db_bind_int64(st, ":now", (int64_t)now_s());
-    if (step_done(st) < 0) {
+    if (db_step_insert(st, &uid) < 0) {
         goto rollback;
     }
-    uid = sqlite3_last_insert_rowid(db_handle(w));
     e.object_id = uid;
     if (audit_append_json(w, &e,
                           json_pack("{s:s, s:s}", "name", name, "role",
@@ -496,7 +485,7 @@ user_apply(struct db *w, int64_t uid, int old_role, struct user_change *ch)
     }
     db_bind_int64(st, ":id", uid);
     db_bind_int64(st, ":now", (int64_t)now_s());
-    if (step_done(st) < 0) {
+    if (db_step_done(st) < 0) {
         return -1;
     }
     if (ch->end_sessions) {
@@ -731,7 +720,7 @@ attempts_prune(struct db *w, time_t now)
         return -1;
     }
     db_bind_int64(st, ":cut", (int64_t)(now - 24 * 60 * 60));
-    return step_done(st);
+    return db_step_done(st);
 }
 
 /* What the first transaction of a login learnt. */
@@ -827,10 +816,9 @@ login_begin(struct db *w, struct login_state *s, time_t now, long *retry_after)
     db_bind_text(st, ":u", s->name);
     db_bind_text(st, ":c", s->client);
     db_bind_int64(st, ":at", (int64_t)now);
-    if (step_done(st) < 0) {
+    if (db_step_insert(st, &s->attempt) < 0) {
         goto fail;
     }
-    s->attempt = sqlite3_last_insert_rowid(db_handle(w));
     return db_write_commit(w) == SQLITE_OK ? AUTH_OK : AUTH_ERROR;
 fail:
     db_write_rollback(w);
@@ -886,7 +874,7 @@ login_finish(struct db *w, struct login_state *s, const char *newhash,
         return AUTH_ERROR;
     }
     db_bind_int64(st, ":id", s->attempt);
-    if (step_done(st) < 0) {
+    if (db_step_done(st) < 0) {
         return AUTH_ERROR;
     }
     if (newhash != NULL) {
@@ -897,7 +885,7 @@ login_finish(struct db *w, struct login_state *s, const char *newhash,
         db_bind_text(st, ":h", newhash);
         db_bind_int64(st, ":now", (int64_t)now);
         db_bind_int64(st, ":id", s->uid);
-        if (step_done(st) < 0) {
+        if (db_step_done(st) < 0) {
             return AUTH_ERROR;
         }
     }
@@ -907,7 +895,7 @@ login_finish(struct db *w, struct login_state *s, const char *newhash,
     }
     db_bind_int64(st, ":abs", (int64_t)(now - cfg.max_s));
     db_bind_int64(st, ":idle", (int64_t)(now - cfg.idle_s));
-    if (step_done(st) < 0) {
+    if (db_step_done(st) < 0) {
         return AUTH_ERROR;
     }
     random_hex(sid);
@@ -922,7 +910,7 @@ login_finish(struct db *w, struct login_state *s, const char *newhash,
     db_bind_text(st, ":c", csrf);
     db_bind_int64(st, ":now", (int64_t)now);
     db_bind_text(st, ":cl", s->has_client ? s->client : NULL);
-    if (step_done(st) < 0) {
+    if (db_step_done(st) < 0) {
         return AUTH_ERROR;
     }
     e.actor = s->name;
@@ -1067,7 +1055,7 @@ session_write(struct db *w, const char *idhash, int expired, time_t now)
     if (!expired) {
         db_bind_int64(st, ":now", (int64_t)now);
     }
-    if (step_done(st) < 0) {
+    if (db_step_done(st) < 0) {
         db_write_rollback(w);
         return -1;
     }
@@ -1188,7 +1176,7 @@ auth_logout(struct db *w, const char *sid, const char *client)
         goto fail;
     }
     db_bind_text(st, ":h", idhash);
-    if (step_done(st) < 0) {
+    if (db_step_done(st) < 0) {
         goto fail;
     }
     client_clean(client, cl);

@@ -444,14 +444,71 @@ int
 db_run_int64(struct db *db, const char *sql, const char *name, int64_t v)
 {
     sqlite3_stmt *st = db_stmt(db, sql);
-    int rc;
 
     if (st == NULL || db_bind_int64(st, name, v) != SQLITE_OK) {
         return -1;
     }
-    rc = sqlite3_step(st);
+    return db_step_done(st);
+}
+
+int
+db_step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+db_step_insert(sqlite3_stmt *st, int64_t *id)
+{
+    int rc = db_step_done(st);
+
+    *id = rc == 0 ? sqlite3_last_insert_rowid(sqlite3_db_handle(st)) : 0;
+    return rc;
+}
+
+int
+db_one(sqlite3_stmt *st, int (*read)(sqlite3_stmt *st, void *ctx), void *ctx)
+{
+    int rc = sqlite3_step(st);
+
+    if (rc == SQLITE_ROW) {
+        rc = read(st, ctx) == 0 ? 1 : -1;
+    } else {
+        rc = rc == SQLITE_DONE ? 0 : -1;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int
+read_int64(sqlite3_stmt *st, void *v)
+{
+    *(int64_t *)v = sqlite3_column_int64(st, 0);
+    return 0;
+}
+
+int
+db_one_int64(sqlite3_stmt *st, int64_t *v)
+{
+    return db_one(st, read_int64, v);
+}
+
+static int
+read_text(sqlite3_stmt *st, void *s)
+{
+    *(char **)s = db_column_dup(st, 0);
+    return *(char **)s == NULL && sqlite3_column_type(st, 0) != SQLITE_NULL ? -1
+                                                                            : 0;
+}
+
+int
+db_one_text(sqlite3_stmt *st, char **s)
+{
+    *s = NULL;
+    return db_one(st, read_text, s);
 }
 
 char *

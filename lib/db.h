@@ -75,6 +75,27 @@ int db_bind_null(sqlite3_stmt *st, const char *name);
  * the one parameter `name` bound to v: the per-document step of the
  * index writers.  0 when it ran to the end, -1 otherwise. */
 int db_run_int64(struct db *db, const char *sql, const char *name, int64_t v);
+
+/* One step of a statement from db_stmt(), its parameters bound, then its
+ * reset, so that it is ready for the next caller:
+ * db_step_done: a write (or anything without rows): 0 when it ran to the
+ *   end, -1 otherwise.
+ * db_step_insert: an INSERT: as db_step_done, with *id the new row's
+ *   rowid (0 on failure).
+ * db_one: a lookup of at most one row: on a row, read(st, ctx) takes what
+ *   it needs (column pointers die at the reset: copy) and returns 0, or
+ *   -1 to fail.  1 when a row was read, 0 when there was none, -1 on an
+ *   error (a failed read included).
+ * db_one_int64: db_one of column 0 into *v (SQL NULL reads 0; *v is left
+ *   alone when there is no row).
+ * db_one_text: db_one of text column 0 into *s: a copy (new, kw_free),
+ *   NULL for SQL NULL and when there is no row; out of memory is -1. */
+int db_step_done(sqlite3_stmt *st);
+int db_step_insert(sqlite3_stmt *st, int64_t *id);
+int db_one(sqlite3_stmt *st, int (*read)(sqlite3_stmt *st, void *ctx),
+           void *ctx);
+int db_one_int64(sqlite3_stmt *st, int64_t *v);
+int db_one_text(sqlite3_stmt *st, char **s);
 /* Copy of a text column (new, kw_free), NULL for SQL NULL or OOM. */
 char *db_column_dup(sqlite3_stmt *st, int col);
 /* A text column as a new JSON string (a copy, so it outlives the step),

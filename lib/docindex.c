@@ -15,14 +15,12 @@ indexed(struct db *w, int64_t doc)
 {
     static const char sql[] = "SELECT 1 FROM doc_fts_docsize WHERE id = :d";
     sqlite3_stmt *st = db_stmt(w, sql);
-    int rc;
+    int64_t one;
 
     if (st == NULL || db_bind_int64(st, ":d", doc) != SQLITE_OK) {
         return -1;
     }
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    return db_one_int64(st, &one);
 }
 
 int

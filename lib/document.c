@@ -191,22 +191,25 @@ document_free(struct document *d)
     memset(d, 0, sizeof(*d));
 }
 
+/* A lookup's row into d, owned (db_one's reader). */
+static int
+lookup_read(sqlite3_stmt *st, void *d)
+{
+    struct colmap m;
+
+    colmap_init(st, &m);
+    return row_read(st, &m, d) == 0 && row_own(d) == 0 ? 0 : -1;
+}
+
 /* Step a bound lookup once and reset it: 1 with d filled (owned), 0 no
  * row, -1 error (d zeroed either way but 1). */
 static int
 lookup(sqlite3_stmt *st, struct document *d)
 {
-    struct colmap m;
-    int rc = sqlite3_step(st);
+    int rc;
 
     memset(d, 0, sizeof(*d));
-    if (rc == SQLITE_ROW) {
-        colmap_init(st, &m);
-        rc = row_read(st, &m, d) == 0 && row_own(d) == 0 ? 1 : -1;
-    } else {
-        rc = rc == SQLITE_DONE ? 0 : -1;
-    }
-    sqlite3_reset(st);
+    rc = db_one(st, lookup_read, d);
     if (rc != 1) {
         document_free(d);
     }
@@ -258,16 +261,6 @@ each_count(sqlite3_stmt *st, document_count_fn each, void *ctx)
         each(ctx, (const char *)sqlite3_column_text(st, 0),
              sqlite3_column_int64(st, 1));
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* Step a bound write once and reset it: 0 or -1. */
-static int
-step_done(sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -339,7 +332,6 @@ document_published_id(struct db *db, int64_t collection, const char *path,
         "SELECT id FROM document WHERE collection_id = :c AND path = :p"
         " AND status = '" DOC_PUBLISHED "'";
     sqlite3_stmt *st = db_stmt(db, sql);
-    int rc;
 
     *id = 0;
     if (st == NULL) {
@@ -347,12 +339,7 @@ document_published_id(struct db *db, int64_t collection, const char *path,
     }
     db_bind_int64(st, ":c", collection);
     db_bind_text(st, ":p", path);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    return db_one_int64(st, id);
 }
 
 int
@@ -365,7 +352,6 @@ document_alias_published(struct db *db, int64_t collection, const char *path,
         " AND d.status = '" DOC_PUBLISHED "'"
         " WHERE a.collection_id = :c AND a.path = :p";
     sqlite3_stmt *st = db_stmt(db, sql);
-    int rc;
 
     *target = NULL;
     if (st == NULL) {
@@ -373,15 +359,7 @@ document_alias_published(struct db *db, int64_t collection, const char *path,
     }
     db_bind_int64(st, ":c", collection);
     db_bind_text(st, ":p", path);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *target = kw_strdup((const char *)sqlite3_column_text(st, 0));
-    }
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW) {
-        return *target != NULL ? 1 : -1;
-    }
-    return rc == SQLITE_DONE ? 0 : -1;
+    return db_one_text(st, target);
 }
 
 int
@@ -425,19 +403,13 @@ document_neighbour_ids(struct db *db, int64_t doc, int64_t ids[2])
 
     for (i = 0; i < 2; i++) {
         sqlite3_stmt *st = db_stmt(db, sql[i]);
-        int rc;
 
         ids[i] = 0;
         if (st == NULL) {
             return -1;
         }
         db_bind_int64(st, ":d", doc);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            ids[i] = sqlite3_column_int64(st, 0);
-        }
-        sqlite3_reset(st);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        if (db_one_int64(st, &ids[i]) < 0) {
             return -1;
         }
     }
@@ -542,19 +514,13 @@ document_count_collection(struct db *db, const struct document_filter *f,
     static const char sql[] =
         "SELECT count(*) FROM document d" COLLECTION_WHERE;
     sqlite3_stmt *st = db_stmt(db, sql);
-    int rc;
 
     *n = 0;
     if (st == NULL) {
         return -1;
     }
     filter_bind(st, f);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *n = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 0 : -1;
+    return db_one_int64(st, n) == 1 ? 0 : -1;
 }
 
 int
@@ -885,10 +851,7 @@ document_insert(struct db *w, const struct document *d, int64_t now,
     db_bind_int64(st, ":osize", d->orig_size);
     db_bind_text(st, ":bsha", d->body_sha256);
     db_bind_text(st, ":blob", d->original_blob);
-    rc = step_done(st);
-    if (rc == 0) {
-        *id = sqlite3_last_insert_rowid(db_handle(w));
-    }
+    rc = db_step_insert(st, id);
 out:
     strbuf_free(&tnorm);
     return rc;
@@ -915,7 +878,7 @@ document_supersede(struct db *w, int64_t collection, const char *path,
     db_bind_text(st, ":p", path);
     db_bind_int64(st, ":id", except);
     db_bind_int64(st, ":now", now);
-    return step_done(st);
+    return db_step_done(st);
 }
 
 int
@@ -954,7 +917,7 @@ document_decide(struct db *w, int64_t id, enum document_act a,
     if (a != DOCUMENT_APPROVE) {
         db_bind_text(st, ":why", reason);
     }
-    if (step_done(st) < 0) {
+    if (db_step_done(st) < 0) {
         return -1;
     }
     return sqlite3_changes(db_handle(w)) == 1;
@@ -981,7 +944,7 @@ document_set_title(struct db *w, int64_t id, const char *title, int64_t now)
     db_bind_text(st, ":tn", strbuf_peek(&norm));
     db_bind_int64(st, ":now", now);
     db_bind_int64(st, ":id", id);
-    rc = step_done(st);
+    rc = db_step_done(st);
 out:
     strbuf_free(&norm);
     return rc;
@@ -1001,7 +964,7 @@ document_set_language(struct db *w, int64_t id, const char *language,
     db_bind_text(st, ":l", language);
     db_bind_int64(st, ":now", now);
     db_bind_int64(st, ":id", id);
-    return step_done(st);
+    return db_step_done(st);
 }
 
 /* ---- checks ---- */
@@ -1168,6 +1131,36 @@ document_json_day(int64_t at)
     return json_string(buf);
 }
 
+struct coll_read {
+    struct arena *a;
+    struct document_coll *c;
+};
+
+/* A collection row into r->c, its text in r->a (db_one's reader). */
+static int
+coll_read(sqlite3_stmt *st, void *ctx)
+{
+    struct coll_read *r = ctx;
+    struct document_coll *c = r->c;
+
+    c->id = sqlite3_column_int64(st, 0);
+    c->name = arena_strdup(r->a, (const char *)sqlite3_column_text(st, 1));
+    c->title = arena_strdup(r->a, (const char *)sqlite3_column_text(st, 2));
+    c->description =
+        arena_strdup(r->a, (const char *)sqlite3_column_text(st, 3));
+    c->source_url = NULL;
+    c->language = NULL;
+    if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+        c->source_url =
+            arena_strdup(r->a, (const char *)sqlite3_column_text(st, 4));
+    }
+    if (sqlite3_column_type(st, 5) != SQLITE_NULL) {
+        c->language =
+            arena_strdup(r->a, (const char *)sqlite3_column_text(st, 5));
+    }
+    return 0;
+}
+
 int
 document_coll_find(struct db *db, const char *name, struct arena *a,
                    struct document_coll *c)
@@ -1176,32 +1169,13 @@ document_coll_find(struct db *db, const char *name, struct arena *a,
         "SELECT id, name, title, description, source_url, language"
         " FROM collection WHERE name = :n";
     sqlite3_stmt *st = db_stmt(db, sql);
-    int rc;
+    struct coll_read r = {a, c};
 
     if (st == NULL) {
         return -1;
     }
     db_bind_text(st, ":n", name);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        c->id = sqlite3_column_int64(st, 0);
-        c->name = arena_strdup(a, (const char *)sqlite3_column_text(st, 1));
-        c->title = arena_strdup(a, (const char *)sqlite3_column_text(st, 2));
-        c->description =
-            arena_strdup(a, (const char *)sqlite3_column_text(st, 3));
-        c->source_url = NULL;
-        c->language = NULL;
-        if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
-            c->source_url =
-                arena_strdup(a, (const char *)sqlite3_column_text(st, 4));
-        }
-        if (sqlite3_column_type(st, 5) != SQLITE_NULL) {
-            c->language =
-                arena_strdup(a, (const char *)sqlite3_column_text(st, 5));
-        }
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    return db_one(st, coll_read, &r);
 }
 
 int
@@ -1215,21 +1189,15 @@ document_tag_add(struct db *w, int64_t doc, const char *name)
         " VALUES (:d, :t)";
     sqlite3_stmt *st = db_stmt(w, tag);
     int64_t tid;
-    int rc;
 
     if (st == NULL) {
         return -1;
     }
     db_bind_text(st, ":n", name);
-    rc = sqlite3_step(st);
-    tid = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW || (st = db_stmt(w, link)) == NULL) {
+    if (db_one_int64(st, &tid) != 1 || (st = db_stmt(w, link)) == NULL) {
         return -1;
     }
     db_bind_int64(st, ":d", doc);
     db_bind_int64(st, ":t", tid);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return db_step_done(st);
 }

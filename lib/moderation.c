@@ -38,15 +38,6 @@ moderation_conflict_text(const struct mod_conflict *c, char *buf, size_t n)
              c->by[0] != '\0' ? c->by : "nobody", when, c->status);
 }
 
-static int
-step_done(sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
 /* The conflict of an act refused on document d: its status and last
  * decision. */
 static void
@@ -125,7 +116,7 @@ fulfil_requests(struct db *w, int64_t doc, const char *url_norm)
     }
     db_bind_int64(st, ":d", doc);
     db_bind_text(st, ":u", url_norm);
-    if (step_done(st) < 0) {
+    if (db_step_done(st) < 0) {
         return -1;
     }
     return sqlite3_changes(db_handle(w));
@@ -555,16 +546,14 @@ tags_wanted(const char *const *tags, size_t ntags, int *bad)
     return a;
 }
 
+/* Replace the document's tags with tags (sorted, distinct: tags_wanted).
+ * Each goes through document_tag_add, the insert ingest and pack import
+ * use, which ignores a link already there. */
 static int
 tags_put(struct db *w, int64_t doc, json_t *tags)
 {
     static const char del[] = "DELETE FROM document_tag"
                               " WHERE document_id = :d";
-    static const char tag[] = "INSERT INTO tag(name) VALUES (:n)"
-                              " ON CONFLICT(name) DO UPDATE SET name = name"
-                              " RETURNING id";
-    static const char link[] = "INSERT INTO document_tag(document_id, tag_id)"
-                               " VALUES (:d, :t)";
     sqlite3_stmt *st = db_stmt(w, del);
     size_t i;
 
@@ -572,31 +561,12 @@ tags_put(struct db *w, int64_t doc, json_t *tags)
         return -1;
     }
     db_bind_int64(st, ":d", doc);
-    if (step_done(st) < 0) {
+    if (db_step_done(st) < 0) {
         return -1;
     }
     for (i = 0; i < json_array_size(tags); i++) {
-        int64_t tid;
-        int rc;
-
-        st = db_stmt(w, tag);
-        if (st == NULL) {
-            return -1;
-        }
-        db_bind_text(st, ":n", json_string_value(json_array_get(tags, i)));
-        rc = sqlite3_step(st);
-        tid = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
-        if (rc != SQLITE_ROW) {
-            return -1;
-        }
-        st = db_stmt(w, link);
-        if (st == NULL) {
-            return -1;
-        }
-        db_bind_int64(st, ":d", doc);
-        db_bind_int64(st, ":t", tid);
-        if (step_done(st) < 0) {
+        if (document_tag_add(w, doc,
+                             json_string_value(json_array_get(tags, i))) < 0) {
             return -1;
         }
     }
@@ -673,7 +643,7 @@ title_put_text(struct db *w, int64_t doc, const char *title, int64_t now)
     db_bind_text(st, ":t", old);
     db_bind_text(st, ":h", heading);
     db_bind_text(st, ":b", body);
-    if (step_done(st) < 0) {
+    if (db_step_done(st) < 0) {
         goto out;
     }
     st = db_stmt(w, sec_upd);
@@ -682,7 +652,7 @@ title_put_text(struct db *w, int64_t doc, const char *title, int64_t now)
     }
     db_bind_text(st, ":t", title);
     db_bind_int64(st, ":id", sid);
-    if (step_done(st) < 0) {
+    if (db_step_done(st) < 0) {
         goto out;
     }
     st = db_stmt(w, fts_ins);
@@ -693,7 +663,7 @@ title_put_text(struct db *w, int64_t doc, const char *title, int64_t now)
     db_bind_text(st, ":t", title);
     db_bind_text(st, ":h", heading);
     db_bind_text(st, ":b", body);
-    rc = step_done(st);
+    rc = db_step_done(st);
 out:
     kw_free(body);
     kw_free(heading);

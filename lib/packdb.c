@@ -79,15 +79,6 @@ same_text(const char *a, const char *b)
            (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-static int
-step_done(sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
 /* A row of a statement made a JSON value (new), or NULL. */
 typedef json_t *(*row_fn)(sqlite3_stmt *st);
 
@@ -718,7 +709,7 @@ import_collection(struct imp *im, const json_t *c)
     db_bind_text(st, ":s", jstr(c, "source_url"));
     db_bind_text(st, ":l", jstr(c, "language"));
     db_bind_int64(st, ":now", im->now);
-    if (step_done(st) < 0) {
+    if (db_step_done(st) < 0) {
         return db_fail(im, "collection");
     }
     if (rc != SQLITE_ROW) {
@@ -762,7 +753,7 @@ import_blob(struct imp *im, const json_t *rec)
     db_bind_int64(st, ":n", (int64_t)n);
     db_bind_blob(st, ":d", p, n);
     db_bind_int64(st, ":now", im->now);
-    if (step_done(st) < 0) {
+    if (db_step_done(st) < 0) {
         return db_fail(im, "blob");
     }
     im->n->blobs += sqlite3_changes(db_handle(im->w));
@@ -804,12 +795,8 @@ local_batch(struct imp *im, int64_t src, int64_t *id)
     db_bind_text(st, ":o", jstr(b, "operator"));
     db_bind_text(st, ":cmd", jstr(b, "command") ? jstr(b, "command") : "");
     db_bind_int64(st, ":s", jint(b, "started_at", 0));
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE) {
+    rc = db_one_int64(st, id);
+    if (rc == 0) {
         if ((st = db_stmt(im->w, ins)) == NULL) {
             return db_fail(im, "batch");
         }
@@ -825,12 +812,11 @@ local_batch(struct imp *im, int64_t src, int64_t *id)
         db_bind_int64(st, ":u", jint(b, "n_unchanged", 0));
         db_bind_int64(st, ":r", jint(b, "n_rejected", 0));
         db_bind_text(st, ":rep", jstr(b, "report"));
-        if (step_done(st) < 0) {
+        if (db_step_insert(st, id) < 0) {
             return db_fail(im, "batch");
         }
-        *id = sqlite3_last_insert_rowid(db_handle(im->w));
         im->n->batches++;
-    } else if (rc != SQLITE_ROW) {
+    } else if (rc < 0) {
         return db_fail(im, "batch");
     }
     return json_object_set_new(b, "local", json_integer(*id)) < 0 ? -1 : 0;
@@ -871,14 +857,14 @@ put_sections(struct imp *im, int64_t doc, const json_t *secs)
         db_bind_text(st, ":h", h);
         db_bind_int64(st, ":n", (int64_t)strlen(b));
         db_bind_text(st, ":b", b);
-        if (step_done(st) < 0 || (st = db_stmt(im->w, fts)) == NULL) {
+        if (db_step_done(st) < 0 || (st = db_stmt(im->w, fts)) == NULL) {
             return db_fail(im, "section");
         }
         db_bind_int64(st, ":id", sqlite3_last_insert_rowid(db_handle(im->w)));
         db_bind_text(st, ":t", t);
         db_bind_text(st, ":h", h);
         db_bind_text(st, ":b", b);
-        if (step_done(st) < 0) {
+        if (db_step_done(st) < 0) {
             return db_fail(im, "section");
         }
     }
@@ -911,7 +897,7 @@ put_extras(struct imp *im, int64_t doc, const json_t *rec)
         db_bind_int64(st, ":d", doc);
         db_bind_text(st, ":u", json_string_value(json_array_get(l, 0)));
         db_bind_int64(st, ":i", json_is_true(json_array_get(l, 1)));
-        if (step_done(st) < 0) {
+        if (db_step_done(st) < 0) {
             return db_fail(im, "link");
         }
     }
@@ -949,7 +935,7 @@ put_extras(struct imp *im, int64_t doc, const json_t *rec)
                 db_bind_blob(st, ":s", raw, len);
             }
         }
-        rc = st != NULL ? step_done(st) : -1;
+        rc = st != NULL ? db_step_done(st) : -1;
         kw_free(raw);
         if (rc < 0) {
             return db_fail(im, "signal");
@@ -1221,7 +1207,7 @@ import_asset(struct imp *im, const json_t *rec)
     db_bind_text(st, ":h", blob);
     db_bind_text(st, ":f", jstr(rec, "filename"));
     db_bind_int64(st, ":now", im->now);
-    if (step_done(st) < 0) {
+    if (db_step_done(st) < 0) {
         return db_fail(im, path);
     }
     im->n->assets++;
@@ -1317,18 +1303,12 @@ check_order(struct imp *im, int64_t exported_at)
         " AND object_id = :c";
     sqlite3_stmt *st = db_stmt(im->w, sql);
     int64_t newest = 0;
-    int rc;
 
     if (st == NULL) {
         return db_fail(im, "audit");
     }
     db_bind_int64(st, ":c", im->collection);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        newest = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW) {
+    if (db_one_int64(st, &newest) != 1) {
         return db_fail(im, "audit");
     }
     if (exported_at < newest) {

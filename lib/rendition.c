@@ -79,7 +79,6 @@ rendition_put(struct db *w, int64_t doc, const char *lang, const char *build_id,
         " etag, html, html_gz, created_at) VALUES (:d, :l, :b, :e, :h, :g,"
         " :now)";
     sqlite3_stmt *st = db_stmt(w, sql);
-    int rc;
 
     if (st == NULL) {
         return -1;
@@ -95,9 +94,7 @@ rendition_put(struct db *w, int64_t doc, const char *lang, const char *build_id,
         db_bind_null(st, ":g");
     }
     db_bind_int64(st, ":now", now);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return db_step_done(st);
 }
 
 int
@@ -107,14 +104,11 @@ rendition_invalidate(struct db *w, int64_t doc, const char *url_norm)
         "DELETE FROM rendition WHERE document_id = :d OR document_id IN"
         " (SELECT document_id FROM link WHERE target_url = :u)";
     sqlite3_stmt *st = db_stmt(w, sql);
-    int rc;
 
     if (st == NULL) {
         return -1;
     }
     db_bind_int64(st, ":d", doc);
     db_bind_text(st, ":u", url_norm);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return db_step_done(st);
 }

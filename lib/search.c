@@ -1629,17 +1629,11 @@ collection_id(struct db *db, const char *name, int64_t *id)
 {
     static const char sql[] = "SELECT id FROM collection WHERE name = :n";
     sqlite3_stmt *st = db_stmt(db, sql);
-    int rc;
 
     if (st == NULL || db_bind_text(st, ":n", name) != SQLITE_OK) {
         return -1;
     }
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    return db_one_int64(st, id);
 }
 
 /* Length of the first QUERY_MAX_BYTES bytes of s (n bytes), cut back so

@@ -1,8 +1,9 @@
 /*
  * searchcache: search results in memory, valid for one search generation
  * (see searchcache.h).  Layer: lib/; depends on search, db, query, strbuf,
- * alloc and Jansson.  A hash table of entries chained per bucket, plus a
- * doubly linked list in use order for eviction; one mutex over both.
+ * lru, alloc and Jansson.  The results are an lru (lru.h) of models under
+ * one mutex, which also guards the generation, the catalog and the
+ * counters.
  */
 #include "searchcache.h"
 
@@ -10,106 +11,52 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "lru.h"
 #include "query.h"
 #include "strbuf.h"
-
-struct entry {
-    struct entry *chain;         /* next in the bucket */
-    struct entry *newer, *older; /* use order */
-    uint64_t hash;
-    int64_t gen;
-    char *key;
-    size_t klen;
-    json_t *model; /* never changed once stored */
-    size_t bytes;  /* what it counts against the budget */
-};
 
 struct searchcache {
     pthread_mutex_t mu;
     pthread_mutex_t build_mu; /* one catalog build at a time */
     struct searchcat *cat;    /* the newest catalog, one reference */
-    size_t max_bytes, bytes;
-    struct entry **bucket;
-    size_t nbuckets; /* a power of two */
-    struct entry *newest, *oldest;
-    int64_t gen; /* the generation the entries belong to */
+    struct lru lru;           /* models, never changed once stored */
+    int64_t gen;              /* the generation the entries belong to */
     int have_gen;
-    struct searchcache_stats st;
+    struct searchcache_stats st; /* hits, misses, drops, catalogs */
 };
 
-/* What one entry costs beyond its model and key: the struct, the json_t
- * objects' own overhead is in the model estimate below. */
-#define ENTRY_OVERHEAD (sizeof(struct entry) + 64)
+/* What a model costs beyond its key and the lru's own bookkeeping: the
+ * json_t objects' overhead is in the model estimate below. */
+#define MODEL_OVERHEAD 32
+
+static void
+model_free(void *model)
+{
+    json_decref(model);
+}
 
 struct searchcache *
 searchcache_new(size_t max_bytes)
 {
     struct searchcache *c = kw_calloc(1, sizeof(*c));
-    size_t n = 64;
 
     if (c == NULL) {
         return NULL;
     }
     /* About one bucket per 4 KiB of budget, a typical page of results. */
-    while (n < 65536 && n * 4096 < max_bytes) {
-        n *= 2;
-    }
-    c->bucket = kw_calloc(n, sizeof(*c->bucket));
-    if (c->bucket == NULL || pthread_mutex_init(&c->mu, NULL) != 0) {
-        kw_free(c->bucket);
+    if (lru_init(&c->lru, max_bytes, 4096, model_free) < 0 ||
+        pthread_mutex_init(&c->mu, NULL) != 0) {
+        lru_free(&c->lru);
         kw_free(c);
         return NULL;
     }
     if (pthread_mutex_init(&c->build_mu, NULL) != 0) {
         pthread_mutex_destroy(&c->mu);
-        kw_free(c->bucket);
+        lru_free(&c->lru);
         kw_free(c);
         return NULL;
     }
-    c->nbuckets = n;
-    c->max_bytes = max_bytes;
     return c;
-}
-
-static void
-entry_free(struct entry *e)
-{
-    json_decref(e->model);
-    kw_free(e->key);
-    kw_free(e);
-}
-
-/* Take e out of its bucket and the use list, and free it. */
-static void
-unlink_entry(struct searchcache *c, struct entry *e)
-{
-    struct entry **pp = &c->bucket[e->hash & (c->nbuckets - 1)];
-
-    while (*pp != e) {
-        pp = &(*pp)->chain;
-    }
-    *pp = e->chain;
-    if (e->newer != NULL) {
-        e->newer->older = e->older;
-    } else {
-        c->newest = e->older;
-    }
-    if (e->older != NULL) {
-        e->older->newer = e->newer;
-    } else {
-        c->oldest = e->newer;
-    }
-    c->bytes -= e->bytes;
-    c->st.entries--;
-    entry_free(e);
-}
-
-static void
-drop_all(struct searchcache *c)
-{
-    while (c->oldest != NULL) {
-        unlink_entry(c, c->oldest);
-    }
 }
 
 void
@@ -118,44 +65,11 @@ searchcache_free(struct searchcache *c)
     if (c == NULL) {
         return;
     }
-    drop_all(c);
+    lru_free(&c->lru);
     searchcat_unref(c->cat);
     pthread_mutex_destroy(&c->build_mu);
     pthread_mutex_destroy(&c->mu);
-    kw_free(c->bucket);
     kw_free(c);
-}
-
-/* Put e first in use order (it is in the list). */
-static void
-touch(struct searchcache *c, struct entry *e)
-{
-    if (c->newest == e) {
-        return;
-    }
-    e->newer->older = e->older;
-    if (e->older != NULL) {
-        e->older->newer = e->newer;
-    } else {
-        c->oldest = e->newer;
-    }
-    e->older = c->newest;
-    e->newer = NULL;
-    c->newest->newer = e;
-    c->newest = e;
-}
-
-static struct entry *
-find(struct searchcache *c, uint64_t h, const char *key, size_t klen)
-{
-    struct entry *e = c->bucket[h & (c->nbuckets - 1)];
-
-    for (; e != NULL; e = e->chain) {
-        if (e->hash == h && e->klen == klen && memcmp(e->key, key, klen) == 0) {
-            return e;
-        }
-    }
-    return NULL;
 }
 
 /* The caller now reads generation gen: entries of an older one go. */
@@ -163,10 +77,10 @@ static void
 see_gen(struct searchcache *c, int64_t gen)
 {
     if (!c->have_gen || gen > c->gen) {
-        if (c->st.entries > 0) {
+        if (c->lru.entries > 0) {
             c->st.drops++;
         }
-        drop_all(c);
+        lru_drop_all(&c->lru);
         c->gen = gen;
         c->have_gen = 1;
     }
@@ -196,20 +110,6 @@ make_key(struct strbuf *k, const struct search_params *p, const char *base)
     return strbuf_ok(k) ? 0 : -1;
 }
 
-/* FNV-1a, 64 bits. */
-static uint64_t
-hash_key(const char *s, size_t n)
-{
-    uint64_t h = 14695981039346656037ULL;
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 /* Store a copy of model under key for gen, unless another thread did, the
  * generation moved on, or it alone would take over a quarter of the
  * budget. */
@@ -218,50 +118,30 @@ store(struct searchcache *c, const char *key, size_t klen, uint64_t h,
       int64_t gen, const json_t *model)
 {
     size_t mbytes = json_dumpb(model, NULL, 0, JSON_COMPACT);
-    size_t bytes = ENTRY_OVERHEAD + klen + 2 * mbytes;
-    struct entry *e;
-
     /* Jansson's objects take about twice their JSON text. */
-    if (mbytes == 0 || bytes > c->max_bytes / 4) {
+    size_t bytes = 2 * mbytes + MODEL_OVERHEAD;
+    struct lru_entry *e;
+    json_t *copy;
+
+    if (mbytes == 0 || lru_cost(klen, bytes) > c->lru.max_bytes / 4) {
         return;
     }
-    e = kw_calloc(1, sizeof(*e));
+    copy = json_deep_copy(model);
+    if (copy == NULL) {
+        return;
+    }
+    e = lru_entry_new(&c->lru, h, key, klen, copy, bytes);
     if (e == NULL) {
         return;
     }
-    e->key = kw_malloc(klen);
-    e->model = json_deep_copy(model);
-    if (e->key == NULL || e->model == NULL) {
-        entry_free(e);
-        return;
-    }
-    memcpy(e->key, key, klen);
-    e->klen = klen;
-    e->hash = h;
-    e->gen = gen;
-    e->bytes = bytes;
-
     pthread_mutex_lock(&c->mu);
     see_gen(c, gen);
-    if (gen != c->gen || find(c, h, key, klen) != NULL) {
+    if (gen != c->gen || lru_has(&c->lru, h, key, klen)) {
         pthread_mutex_unlock(&c->mu);
-        entry_free(e);
+        lru_entry_free(&c->lru, e);
         return;
     }
-    while (c->oldest != NULL && c->bytes + bytes > c->max_bytes) {
-        unlink_entry(c, c->oldest);
-    }
-    e->chain = c->bucket[h & (c->nbuckets - 1)];
-    c->bucket[h & (c->nbuckets - 1)] = e;
-    e->older = c->newest;
-    if (c->newest != NULL) {
-        c->newest->newer = e;
-    } else {
-        c->oldest = e;
-    }
-    c->newest = e;
-    c->bytes += bytes;
-    c->st.entries++;
+    lru_insert(&c->lru, e);
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -344,8 +224,7 @@ searchcache_run(struct searchcache *c, struct db *db,
                 int *hit)
 {
     struct strbuf key = STRBUF_INIT;
-    struct entry *e;
-    json_t *m = NULL;
+    json_t *m;
     int64_t gen;
     uint64_t h;
     int rc;
@@ -356,18 +235,17 @@ searchcache_run(struct searchcache *c, struct db *db,
     if (c == NULL || search_generation(db, &gen) < 0) {
         return search_run(db, p, base, out);
     }
-    if (c->max_bytes == 0 || make_key(&key, p, base) < 0) {
+    if (c->lru.max_bytes == 0 || make_key(&key, p, base) < 0) {
         strbuf_free(&key);
         return run_cat(c, db, gen, p, base, out);
     }
-    h = hash_key(strbuf_peek(&key), key.len);
+    h = lru_hash(strbuf_peek(&key), key.len);
 
     pthread_mutex_lock(&c->mu);
     see_gen(c, gen);
-    e = gen == c->gen ? find(c, h, strbuf_peek(&key), key.len) : NULL;
-    if (e != NULL) {
-        touch(c, e);
-        m = json_incref(e->model);
+    m = gen == c->gen ? lru_get(&c->lru, h, strbuf_peek(&key), key.len) : NULL;
+    if (m != NULL) {
+        json_incref(m);
         c->st.hits++;
     } else {
         c->st.misses++;
@@ -421,7 +299,8 @@ searchcache_stats(struct searchcache *c, struct searchcache_stats *st)
     }
     pthread_mutex_lock(&c->mu);
     *st = c->st;
-    st->bytes = c->bytes;
+    st->entries = c->lru.entries;
+    st->bytes = c->lru.bytes;
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -431,15 +310,6 @@ search_generation(struct db *db, int64_t *gen)
     static const char sql[] = "SELECT CAST(value AS INTEGER) FROM setting"
                               " WHERE key = 'search_generation'";
     sqlite3_stmt *st = db_stmt(db, sql);
-    int rc;
 
-    if (st == NULL) {
-        return -1;
-    }
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *gen = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 0 : -1;
+    return st != NULL && db_one_int64(st, gen) == 1 ? 0 : -1;
 }

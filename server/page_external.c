@@ -151,31 +151,26 @@ page_external_post(struct req *req, json_t **model)
     db_bind_text(st, ":n", strbuf_peek(&norm));
     db_bind_text(st, ":u", url);
     db_bind_int64(st, ":now", now);
-    rc = sqlite3_step(st);
-    rid = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW || (st = db_stmt(w, vote)) == NULL) {
+    if (db_one_int64(st, &rid) != 1 || (st = db_stmt(w, vote)) == NULL) {
         db_write_rollback(w);
         goto out;
     }
     db_bind_int64(st, ":r", rid);
     db_bind_text(st, ":c", client);
     db_bind_int64(st, ":now", now);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
+    rc = db_step_done(st);
     /* A repeated request from the same client is not counted again. */
-    if (rc == SQLITE_DONE && sqlite3_changes(db_handle(w)) > 0) {
+    if (rc == 0 && sqlite3_changes(db_handle(w)) > 0) {
         st = db_stmt(w, bump);
         if (st == NULL) {
             db_write_rollback(w);
             goto out;
         }
         db_bind_int64(st, ":r", rid);
-        rc = sqlite3_step(st);
-        sqlite3_reset(st);
+        rc = db_step_done(st);
     }
-    if (rc != SQLITE_DONE || db_write_commit(w) != SQLITE_OK) {
-        if (rc != SQLITE_DONE) {
+    if (rc != 0 || db_write_commit(w) != SQLITE_OK) {
+        if (rc != 0) {
             db_write_rollback(w);
         }
         goto out;

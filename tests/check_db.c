@@ -177,6 +177,81 @@ START_TEST(test_stmt_cache_and_bind)
 }
 END_TEST
 
+static int
+read_fail(sqlite3_stmt *st, void *ctx)
+{
+    (void)st;
+    ++*(int *)ctx;
+    return -1;
+}
+
+/* The cached statement sql with :v bound to v. */
+static sqlite3_stmt *
+with_v(struct db *w, const char *sql, const char *v)
+{
+    sqlite3_stmt *st = db_stmt(w, sql);
+
+    ck_assert_ptr_nonnull(st);
+    ck_assert_int_eq(db_bind_text(st, ":v", v), SQLITE_OK);
+    return st;
+}
+
+/* The one-step helpers: a write, an insert's rowid, a one-row lookup of
+ * an integer, a text or anything (db_one), each reset for the next. */
+START_TEST(test_step_helpers)
+{
+    static const char ins[] = "INSERT INTO t(v) VALUES (:v)";
+    static const char sel[] = "SELECT id, v FROM t WHERE v = :v";
+    static const char text[] = "SELECT v FROM t WHERE id = CAST(:v AS INT)";
+    static const char null[] = "SELECT NULL";
+    static const char bad[] = "SELECT abs(-9223372036854775807 - 1)";
+    struct db *w = open_db(DB_CREATE, 1000);
+    int64_t id = -1, v = -1;
+    char *s = (char *)"unset";
+    int calls = 0;
+
+    ck_assert_int_eq(db_exec(w, "CREATE TEMP TABLE t(id INTEGER PRIMARY KEY,"
+                                " v TEXT UNIQUE)"),
+                     SQLITE_OK);
+    ck_assert_int_eq(db_step_insert(with_v(w, ins, "a"), &id), 0);
+    ck_assert_int_eq(id, 1);
+    ck_assert_int_eq(db_step_done(with_v(w, ins, "b")), 0);
+    /* A failed insert: -1, no rowid, and the statement is usable again. */
+    ck_assert_int_eq(db_step_insert(with_v(w, ins, "a"), &id), -1);
+    ck_assert_int_eq(id, 0);
+    ck_assert_int_eq(db_step_insert(with_v(w, ins, "c"), &id), 0);
+    ck_assert_int_eq(id, 3);
+
+    ck_assert_int_eq(db_one_int64(with_v(w, sel, "b"), &v), 1);
+    ck_assert_int_eq(v, 2);
+    ck_assert_int_eq(db_one_int64(with_v(w, sel, "none"), &v), 0);
+    ck_assert_int_eq(v, 2); /* left alone */
+    ck_assert_int_eq(db_one_text(with_v(w, text, "3"), &s), 1);
+    ck_assert_str_eq(s, "c");
+    free(s);
+    ck_assert_int_eq(db_one_text(with_v(w, text, "9"), &s), 0);
+    ck_assert_ptr_null(s);
+    /* SQL NULL: a row, read as 0 and as no text. */
+    ck_assert_int_eq(db_one_int64(db_stmt(w, null), &v), 1);
+    ck_assert_int_eq(v, 0);
+    s = (char *)"unset";
+    ck_assert_int_eq(db_one_text(db_stmt(w, null), &s), 1);
+    ck_assert_ptr_null(s);
+
+    /* A reader that fails fails the lookup; no row: it is not called. */
+    ck_assert_int_eq(db_one(with_v(w, sel, "a"), read_fail, &calls), -1);
+    ck_assert_int_eq(calls, 1);
+    ck_assert_int_eq(db_one(with_v(w, sel, "none"), read_fail, &calls), 0);
+    ck_assert_int_eq(calls, 1);
+    /* An error while stepping (integer overflow). */
+    v = 7;
+    ck_assert_int_eq(db_one_int64(db_stmt(w, bad), &v), -1);
+    ck_assert_int_eq(v, 7);
+    ck_assert_int_eq(db_step_done(db_stmt(w, bad)), -1);
+    db_close(w);
+}
+END_TEST
+
 START_TEST(test_bind_unknown_name)
 {
     static const char sel[] = "SELECT :a";
@@ -395,6 +470,7 @@ db_suite(void)
     tcase_add_checked_fixture(errors, setup, teardown);
     tcase_add_test(core, test_settings_c4);
     tcase_add_test(core, test_stmt_cache_and_bind);
+    tcase_add_test(core, test_step_helpers);
     tcase_add_test(core, test_rollback);
     tcase_add_test(core, test_changed);
     tcase_add_test(core, test_fts_tokenizer);

@@ -16,6 +16,7 @@
 
 #include "audit.h"
 #include "docindex.h"
+#include "document.h"
 #include "moderation.h"
 #include "query.h"
 #include "store.h"
@@ -716,6 +717,33 @@ START_TEST(test_edit_metadata)
 }
 END_TEST
 
+/* A tag named twice, or already on the document, fails nothing: not
+ * the ingest's tags (document_tag_add), not an edit's new set, not the
+ * approve after them; every tag insert ignores a link already there. */
+START_TEST(test_duplicate_tags)
+{
+    static const char names[] =
+        "SELECT group_concat(t.name, ',') FROM (SELECT t.name FROM"
+        " document_tag dt JOIN tag t ON t.id = dt.tag_id"
+        " WHERE dt.document_id = ?1 ORDER BY t.name) t";
+    int64_t d = add_doc("t.html", 1, "pending", "Tide Tables", "http://x/t", 1);
+    const char *tags[] = {"tides", "ports", "tides", "ports"};
+    char buf[64];
+
+    ck_assert_int_eq(db_write_begin(db), SQLITE_OK);
+    ck_assert_int_eq(document_tag_add(db, d, "tides"), 0);
+    ck_assert_int_eq(document_tag_add(db, d, "tides"), 0);
+    ck_assert_int_eq(db_write_commit(db), SQLITE_OK);
+    ck_assert_str_eq(q_text(names, d, buf, sizeof(buf)), "tides");
+    ck_assert_int_eq(moderation_edit(db, d, "fox", NULL, NULL, tags, 4, NULL),
+                     MOD_OK);
+    ck_assert_str_eq(q_text(names, d, buf, sizeof(buf)), "ports,tides");
+    ck_assert_int_eq(moderation_approve(db, d, "fox", NULL, NULL), MOD_OK);
+    ck_assert_str_eq(status_of(d), "published");
+    ck_assert_str_eq(q_text(names, d, buf, sizeof(buf)), "ports,tides");
+}
+END_TEST
+
 START_TEST(test_batch_approve)
 {
     int64_t a = add_doc("1.html", 1, "pending", "One", NULL, 2);
@@ -1057,6 +1085,7 @@ moderation_suite(void)
     tcase_add_test(core, test_withdraw_invalidates);
     tcase_add_test(core, test_approve_fulfils_request);
     tcase_add_test(core, test_edit_metadata);
+    tcase_add_test(core, test_duplicate_tags);
     tcase_add_test(core, test_docindex_follows);
     tcase_add_test(core, test_batch_approve);
     tcase_add_test(core, test_approve_and_reject_many);
