@@ -138,6 +138,7 @@ def main():
                 run["busy"] = False
         run["rss_max_mb"] = (r.get("rss_max_kb") or 0) / 1024.0
         run["hwm_mb"] = (r.get("hwm_kb") or 0) / 1024.0
+        run["anon_mb"] = (r.get("anon_kb") or 0) / 1024.0
         run["load1_before"] = r.get("load1_before")
         key = (r["corpus"], r["server"], r["case"])
         c = cases.setdefault(key, {"corpus": r["corpus"],
@@ -349,6 +350,16 @@ def main():
            None if v is None else v < 64,
            fmt(v, "%.1f MB") + (" (VmHWM since start: %.1f MB)" % h
                                 if h else ""))
+    # VmRSS counts the readers' mapped database file; RssAnon is the
+    # server's own memory (page cache, arenas, SQLite's page caches).
+    anon = [m["anon_kb"] / 1024.0 for m in srvmem
+            if m.get("role") == "kw" and m.get("anon_kb")]
+    anon += [x["anon_mb"] for c in cases.values()
+             if c["server"] == "kwangmyong" and c["corpus"] == "main"
+             for x in c["runs"] if x.get("anon_mb")]
+    v = max(anon) if anon else None
+    target("server private memory (RssAnon, after each load run) < 64 MB", v,
+           None if v is None else v < 64, fmt(v, "%.1f MB"))
     big = next((s for s in scaling if s["documents"] == 100000), None)
     v = big["cold_p50_ms"] if big else None
     target("100k documents: search p50 < 20 ms (single client)", v,
