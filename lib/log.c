@@ -23,13 +23,23 @@ int log_level_current = LOG_LEVEL_INFO;
 static int access_fd = 2;
 static char access_path[4096];
 
-/* Buffered access lines (log_access_request), oldest first. */
+/* Buffered access lines (log_access_request), oldest first: two buffers,
+ * one filling under access_mu while the other is written out under
+ * access_write_mu (taken first), so a write(2) never holds up a request.
+ * With the flusher thread running, the first line into an empty buffer
+ * wakes it, and it writes what gathered in the next millisecond. */
 #define ACCESS_BUF 65536
 static pthread_mutex_t access_mu = PTHREAD_MUTEX_INITIALIZER;
-static char access_buf[ACCESS_BUF];
+static pthread_mutex_t access_write_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t access_cv = PTHREAD_COND_INITIALIZER;
+static char access_bufs[2][ACCESS_BUF];
+static int access_cur; /* the buffer filling */
 static size_t access_len;
 static struct timespec access_oldest; /* when the first buffered line came */
-static time_t access_stamp_at = -1;   /* the second access_stamp shows */
+static pthread_t access_thread;
+static int access_flusher;          /* 1 while the flusher thread runs */
+static int access_stop;             /* asks it to stop */
+static time_t access_stamp_at = -1; /* the second access_stamp shows */
 static char access_stamp[32];
 static size_t access_stamp_len;
 
@@ -110,22 +120,75 @@ vwrite_line(int fd, const char *prefix, const char *fmt, va_list ap)
     write_all(fd, line, n);
 }
 
-/* Under access_mu: write out the buffered lines. */
-static void
-access_drain(void)
-{
-    if (access_len > 0) {
-        write_all(access_fd, access_buf, access_len);
-        access_len = 0;
-    }
-}
-
+/* Write out the buffered lines; the caller holds neither lock.  The
+ * filling buffer is swapped for the other under access_mu, and written
+ * after it is let go; access_write_mu keeps the writes in order. */
 void
 log_access_flush(void)
 {
+    const char *buf;
+    size_t len;
+
+    pthread_mutex_lock(&access_write_mu);
     pthread_mutex_lock(&access_mu);
-    access_drain();
+    buf = access_bufs[access_cur];
+    len = access_len;
+    access_cur ^= 1;
+    access_len = 0;
     pthread_mutex_unlock(&access_mu);
+    if (len > 0) {
+        write_all(access_fd, buf, len);
+    }
+    pthread_mutex_unlock(&access_write_mu);
+}
+
+static void *
+access_flush_thread(void *arg)
+{
+    const struct timespec gather = {0, 1000000L}; /* 1 ms */
+
+    (void)arg;
+    pthread_mutex_lock(&access_mu);
+    while (!access_stop) {
+        while (!access_stop && access_len == 0) {
+            pthread_cond_wait(&access_cv, &access_mu);
+        }
+        pthread_mutex_unlock(&access_mu);
+        nanosleep(&gather, NULL);
+        log_access_flush();
+        pthread_mutex_lock(&access_mu);
+    }
+    pthread_mutex_unlock(&access_mu);
+    return NULL;
+}
+
+int
+log_access_flusher_start(void)
+{
+    if (access_flusher) {
+        return 0;
+    }
+    access_stop = 0;
+    if (pthread_create(&access_thread, NULL, access_flush_thread, NULL) != 0) {
+        return -1;
+    }
+    access_flusher = 1;
+    return 0;
+}
+
+void
+log_access_flusher_stop(void)
+{
+    if (!access_flusher) {
+        return;
+    }
+    pthread_mutex_lock(&access_mu);
+    access_stop = 1;
+    pthread_cond_signal(&access_cv);
+    pthread_mutex_unlock(&access_mu);
+    pthread_join(access_thread, NULL);
+    access_flusher = 0;
+    log_access_flush();
 }
 
 /* Append s to buf (cap bytes, *n used), a byte below '!' or DEL as %XX:
@@ -206,6 +269,7 @@ static void
 access_add(int flush, const char *msg, size_t n)
 {
     struct timespec now;
+    int wake, write_now;
 
     clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
     pthread_mutex_lock(&access_mu);
@@ -222,22 +286,32 @@ access_add(int flush, const char *msg, size_t n)
             access_stamp_at = t;
         }
     }
-    if (access_len + access_stamp_len + n > sizeof(access_buf)) {
-        access_drain();
+    while (access_len + access_stamp_len + n > ACCESS_BUF) {
+        pthread_mutex_unlock(&access_mu);
+        log_access_flush();
+        pthread_mutex_lock(&access_mu);
     }
-    if (access_len == 0) {
+    wake = access_len == 0;
+    if (wake) {
         access_oldest = now;
     }
-    memcpy(access_buf + access_len, access_stamp, access_stamp_len);
+    memcpy(access_bufs[access_cur] + access_len, access_stamp,
+           access_stamp_len);
     access_len += access_stamp_len;
-    memcpy(access_buf + access_len, msg, n);
+    memcpy(access_bufs[access_cur] + access_len, msg, n);
     access_len += n;
-    if (flush || (now.tv_sec - access_oldest.tv_sec) * 1000L +
-                         (now.tv_nsec - access_oldest.tv_nsec) / 1000000L >=
-                     LOG_ACCESS_MAX_WAIT_MS) {
-        access_drain();
+    write_now =
+        !access_flusher &&
+        (flush || (now.tv_sec - access_oldest.tv_sec) * 1000L +
+                          (now.tv_nsec - access_oldest.tv_nsec) / 1000000L >=
+                      LOG_ACCESS_MAX_WAIT_MS);
+    if (wake && access_flusher) {
+        pthread_cond_signal(&access_cv);
     }
     pthread_mutex_unlock(&access_mu);
+    if (write_now) {
+        log_access_flush();
+    }
 }
 
 void

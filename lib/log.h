@@ -45,6 +45,13 @@ void log_access_request(int flush, const struct access_line *a);
 /* Write out every buffered access-log line now (the main loop calls it
  * each second and at shutdown; reopen calls it first). */
 void log_access_flush(void);
+/* A thread that writes buffered access lines a millisecond after the
+ * first of them came (then flush is not needed): under load one write(2)
+ * carries every line of that millisecond, and an idle server's log is
+ * complete a millisecond after its last request.  0, or -1 (then lines
+ * are written as without it).  Stop writes out what is left. */
+int log_access_flusher_start(void);
+void log_access_flusher_stop(void);
 #define LOG_ACCESS_MAX_WAIT_MS 200
 
 #define LOG_ERROR(...) log_write(LOG_LEVEL_ERROR, __VA_ARGS__)

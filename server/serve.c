@@ -201,7 +201,13 @@ serve_main(struct config *cfg, const char *data_dir, int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     json_object_seed(0);
+    /* After the mask: the flusher must not take the main loop's signals.
+     * Without it, lines are written as they come when the server is idle. */
+    if (log_access_flusher_start() < 0) {
+        LOG_WARN("access log flusher not started: lines are written at once");
+    }
     if (http_start(&app, &srv, err, sizeof(err)) < 0) {
+        log_access_flusher_stop();
         fprintf(stderr, "kwangmyong: %s\n", err);
         app_free(&app);
         db_close(wdb);
@@ -270,6 +276,7 @@ serve_main(struct config *cfg, const char *data_dir, int argc, char **argv)
         }
     }
     http_stop(srv);
+    log_access_flusher_stop();
     log_access_flush();
     if (!cfg->read_only) {
         if (searchlog_flush(app.searchlog, wdb) < 0) {
