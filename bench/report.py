@@ -130,6 +130,11 @@ def main():
             # and exit included), not just wrk's -d.
             win = (r.get("window_ms") or 0) / 1000.0 or dur
             run["server_cpu_pct"] = 100.0 * r.get("server_ticks", 0) / clk / win
+            # The server's CPU for one answer: what its rate would be on a
+            # machine of its own, less moved by neighbours than req/s.
+            if r.get("server_ticks", 0) > 0:
+                run["cpu_us_per_req"] = (1e6 * r["server_ticks"] / clk /
+                                         w["requests"])
             if r.get("server_ticks", 0) >= 0:
                 run["other_cpu_pct"] = max(0.0, 100.0 * other / win)
                 run["busy"] = run["other_cpu_pct"] > busy_pct
@@ -179,6 +184,12 @@ def main():
     def best(server, case, corpus="main"):
         c = cases.get((corpus, server, case))
         return c["best"] if c else None
+
+    def cpu_median(server, case, corpus="main"):
+        c = cases.get((corpus, server, case))
+        v = sorted(x["cpu_us_per_req"] for x in (c["runs"] if c else [])
+                   if x.get("cpu_us_per_req"))
+        return v[len(v) // 2] if v else None
 
     def ratio(x, y):
         if x and y and y.get("rps"):
@@ -286,6 +297,14 @@ def main():
         target("document page >= 0.85 x bare libmicrohttpd, same bytes (%s)"
                % label, rb, None if rb is None else rb >= 0.85,
                fmt(rb, "%.2f x"))
+        ck = cpu_median("kwangmyong", case)
+        cb = cpu_median("bare-libmicrohttpd", case)
+        rcpu = cb / ck if ck and cb else None
+        target("document page: bare libmicrohttpd's server CPU per request "
+               "/ kwangmyong's, median of runs, >= 0.85 (%s)" % label, rcpu,
+               None if rcpu is None else rcpu >= 0.85,
+               fmt(rcpu, "%.2f x") + (" (%.1f / %.1f us)" % (cb, ck)
+                                      if rcpu else ""))
         rc = ratio(best("nginx-cluster", case), best("nginx", case))
         target("document page through the nginx cluster (cached) >= 0.8 x "
                "static nginx (%s)" % label, rc,
