@@ -2,8 +2,9 @@
  * log: diagnostics to stderr and a reopenable access log.  Layer: lib/,
  * libc only.  Each line is formatted into a local buffer and written with
  * one write(2), so lines from different threads never interleave; access
- * lines from log_access_request gather in one buffer under a mutex and go
- * out together, whole lines only, in the order they came.
+ * lines from log_access_request gather in a buffer under a mutex and go
+ * out together (by the flusher thread, when it runs), whole lines only,
+ * in the order they came.
  */
 #include "log.h"
 

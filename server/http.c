@@ -120,12 +120,6 @@ struct rstate {
     const char *path;
     char *owned;        /* response body to free after sending */
     struct collect hdr; /* the request's headers, collected once */
-    int prepared;       /* prepare() has filled req in */
-    int prep_status;    /* its answer before routing (400, 404), or 0 */
-    const char *prep_text;
-    int page_looked;    /* the page cache was looked in */
-    struct db *page_db; /* the reader it was checked on, or NULL */
-    uint64_t page_gen;  /* its generation, before that look */
     struct req req;
     /* the hand-over to a pool (searches, logins) */
     atomic_int pool_state;
@@ -1007,13 +1001,12 @@ ipv4_text(const struct in_addr *a, char *out)
     }
 }
 
-/* Fill req in from the request (all but its body), once: headers,
- * arguments, client, language, the path within the base.  A request for
- * a path outside the base, or not UTF-8, gets its answer's status in
- * rs->prep_status. */
-static void
+/* Fill req in from the request (all but its body): headers, arguments,
+ * client, language, the path within the base.  0, or the status to
+ * answer at once (404: a path outside the base; 400, *text: not UTF-8). */
+static int
 prepare(struct http_server *s, struct MHD_Connection *con, struct rstate *rs,
-        const char *url, const char *method)
+        const char *url, const char *method, const char **text)
 {
     struct app *app = s->app;
     struct req *req = &rs->req;
@@ -1023,7 +1016,6 @@ prepare(struct http_server *s, struct MHD_Connection *con, struct rstate *rs,
     const char *path;
     size_t bl;
 
-    rs->prepared = 1;
     memset(req, 0, sizeof(*req));
     req->app = app;
     req->arena = &rs->arena;
@@ -1059,8 +1051,7 @@ prepare(struct http_server *s, struct MHD_Connection *con, struct rstate *rs,
         if (strncmp(path, app->base, bl) != 0 ||
             (path[bl] != '\0' && path[bl] != '/')) {
             req->path = "/";
-            rs->prep_status = 404;
-            return;
+            return 404;
         }
         path += bl;
         if (*path == '\0') {
@@ -1069,31 +1060,31 @@ prepare(struct http_server *s, struct MHD_Connection *con, struct rstate *rs,
     }
     if (!utf8_valid(path, strlen(path))) {
         req->path = "/";
-        rs->prep_status = 400;
-        rs->prep_text = "malformed URI";
-        return;
+        *text = "malformed URI";
+        return 400;
     }
     req->path = path;
+    return 0;
 }
 
-/* Look the prepared request up in the page cache, once.  1 when a page
- * (or its 304) was queued, *ret libmicrohttpd's answer; 0 otherwise, and
- * then rs->page_db and rs->page_gen say what a stored answer may go
+/* Look the prepared request up in the page cache.  1 when a page (or its
+ * 304) was queued, *ret libmicrohttpd's answer; 0 otherwise, and then
+ * *page_db (the reader the cache was checked on, or NULL) and *gen (the
+ * cache's generation before the look) say what a stored answer may go
  * under.  The look comes before the router's snapshot: the reader sees
  * any commit first. */
 static int
 page_lookup(struct http_server *s, struct MHD_Connection *con,
-            struct rstate *rs, enum MHD_Result *ret)
+            struct rstate *rs, enum MHD_Result *ret, struct db **page_db,
+            uint64_t *gen)
 {
     struct app *app = s->app;
     struct req *req = &rs->req;
     struct db *db;
     struct thread_db *t;
 
-    if (rs->page_looked) {
-        return 0;
-    }
-    rs->page_looked = 1;
+    *page_db = NULL;
+    *gen = 0;
     if (!page_cacheable(s, req)) {
         return 0;
     }
@@ -1103,7 +1094,7 @@ page_lookup(struct http_server *s, struct MHD_Connection *con,
         return 0;
     }
     page_check(s);
-    rs->page_gen = pagecache_gen(app->pagecache);
+    *gen = pagecache_gen(app->pagecache);
     /* A rollover since thread_db: this reader is the old file's. */
     if (t->gen == atomic_load(&app->db_gen)) {
         struct page_hit h = {.con = con};
@@ -1119,7 +1110,7 @@ page_lookup(struct http_server *s, struct MHD_Connection *con,
             *ret = h.ret;
             return 1;
         }
-        rs->page_db = db;
+        *page_db = db;
     }
     return 0;
 }
@@ -1138,6 +1129,10 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
     int first = 0;
     void *evicted = NULL;
     enum MHD_Result ret;
+    const char *text = NULL;
+    struct db *page_db; /* the reader the page cache was checked on */
+    uint64_t gen;       /* the page cache's generation, before it */
+    int status;
 
     if (rs == NULL) {
         return MHD_NO; /* the URI callback ran out of memory */
@@ -1197,16 +1192,14 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
         return send_resp(s, con, rs, req);
     }
 
-    if (!rs->prepared) {
-        prepare(s, con, rs, url, method);
-    }
+    status = prepare(s, con, rs, url, method, &text);
     req->body = rs->body.buf;
     req->body_len = rs->body.len;
-    if (rs->prep_status != 0) {
-        resp_error(req, rs->prep_status, rs->prep_text);
+    if (status != 0) {
+        resp_error(req, status, text);
         return send_resp(s, con, rs, req);
     }
-    if (page_lookup(s, con, rs, &ret)) {
+    if (page_lookup(s, con, rs, &ret, &page_db, &gen)) {
         return ret;
     }
     flags = router_route_flags(req);
@@ -1263,8 +1256,8 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url,
     }
     router_run(req, 0);
     rs->route = req->route;
-    if (rs->page_db != NULL && req->db == rs->page_db && page_storable(req)) {
-        return page_store(s, con, rs, req, rs->page_gen);
+    if (page_db != NULL && req->db == page_db && page_storable(req)) {
+        return page_store(s, con, rs, req, gen);
     }
     return send_resp(s, con, rs, req);
 }
@@ -1314,8 +1307,8 @@ completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
     usec = (now.tv_sec - rs->start.tv_sec) * 1000000L +
            (now.tv_nsec - rs->start.tv_nsec) / 1000L;
     if (rs->status != 0) {
-        /* Buffered while other requests are in flight; the last one out
-         * writes them all, so an idle server's log is always complete. */
+        /* Buffered: lib/log.c's flusher writes it within a millisecond
+         * (without the flusher, the last request in flight writes). */
         struct access_line a = {
             .method = rs->method,
             .path = rs->path,
