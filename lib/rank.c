@@ -47,63 +47,120 @@ kwtf(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
                         SQLITE_TRANSIENT);
 }
 
-/* The smallest window (in tokens, both ends counted) of one column that
+/* kwdoc's buffer, kept for the whole query (xSetAuxdata): each phrase's
+ * first RANK_PROX_MAX_INST occurrences, as col << 32 | offset (FTS5's own
+ * position encoding: sorted by column, then offset). */
+struct kwdoc_buf {
+    int nphrase;
+    int64_t pos[]; /* nphrase * RANK_PROX_MAX_INST */
+};
+
+/*
+ * The smallest window (in tokens, both ends counted) of one column that
  * holds an occurrence of every phrase occurring in the row, when at least
- * two do; 0 otherwise.  inst[] are the row's occurrences as (phrase,
- * column, offset) in FTS5's order: by column, then offset. */
+ * two do; 0 otherwise.  Phrase i's occurrences are pos[i *
+ * RANK_PROX_MAX_INST ..] (n[i] of them, sorted).  Per column, one pointer
+ * per phrase: the window is from the lowest pointed-at occurrence to the
+ * highest, and the lowest moves on, until a phrase has no occurrence left
+ * in the column.
+ */
 static uint32_t
-min_span(const int (*inst)[3], int ninst, int nphrase)
+min_span(const int64_t *pos, const int *n, int nphrase)
 {
-    int count[RANK_MAX_PHRASES], want = 0, have = 0, lo = 0, hi, i;
+    int at[RANK_MAX_PHRASES], end[RANK_MAX_PHRASES], want = 0, i;
+    int64_t col;
     uint32_t best = 0;
 
-    memset(count, 0, sizeof(count));
-    for (i = 0; i < ninst; i++) {
-        if (count[inst[i][0]]++ == 0) {
-            want++;
-        }
+    for (i = 0; i < nphrase; i++) {
+        want += n[i] > 0;
+        at[i] = 0;
     }
     if (want < 2) {
         return 0;
     }
-    memset(count, 0, sizeof(count));
-    for (hi = 0; hi < ninst; hi++) {
-        if (inst[hi][1] != inst[lo][1]) {
-            /* A new column: windows never span two. */
-            memset(count, 0, sizeof(count));
-            have = 0;
-            lo = hi;
-        }
-        if (count[inst[hi][0]]++ == 0) {
-            have++;
-        }
-        while (have == want) {
-            uint32_t span = (uint32_t)(inst[hi][2] - inst[lo][2] + 1);
+    for (col = 0; col < RANK_NCOL; col++) {
+        int ok = 1;
 
-            if (best == 0 || span < best) {
-                best = span;
+        for (i = 0; i < nphrase && ok; i++) {
+            const int64_t *p = pos + (size_t)i * RANK_PROX_MAX_INST;
+
+            if (n[i] == 0) {
+                end[i] = 0;
+                continue;
             }
-            if (--count[inst[lo][0]] == 0) {
-                have--;
+            while (at[i] < n[i] && p[at[i]] >> 32 < col) {
+                at[i]++;
             }
-            lo++;
+            for (end[i] = at[i]; end[i] < n[i] && p[end[i]] >> 32 == col;
+                 end[i]++) {
+            }
+            ok = end[i] > at[i];
         }
+        while (ok) {
+            int lo = -1;
+            int64_t min = 0, max = 0;
+
+            for (i = 0; i < nphrase; i++) {
+                int64_t v;
+
+                if (n[i] == 0) {
+                    continue;
+                }
+                v = pos[(size_t)i * RANK_PROX_MAX_INST + at[i]];
+                if (lo < 0 || v < min) {
+                    lo = i;
+                    min = v;
+                }
+                if (v > max) {
+                    max = v;
+                }
+            }
+            if (best == 0 || (uint32_t)(max - min + 1) < best) {
+                best = (uint32_t)(max - min + 1);
+            }
+            ok = ++at[lo] < end[lo];
+        }
+        /* The next column's first loop moves every pointer past this. */
     }
     return best;
 }
 
-/* kwdoc(doc_fts): kwtf's counts, then the smallest window (min_span). */
+static struct kwdoc_buf *
+kwdoc_buf(const Fts5ExtensionApi *api, Fts5Context *fts, int nphrase)
+{
+    struct kwdoc_buf *b = api->xGetAuxdata(fts, 0);
+
+    if (b != NULL && b->nphrase >= nphrase) {
+        return b;
+    }
+    b = sqlite3_malloc64(sizeof(*b) + sizeof(b->pos[0]) * RANK_PROX_MAX_INST *
+                                          (size_t)nphrase);
+    if (b == NULL) {
+        return NULL;
+    }
+    b->nphrase = nphrase;
+    /* xSetAuxdata frees b itself when it fails. */
+    return api->xSetAuxdata(fts, b, sqlite3_free) == SQLITE_OK ? b : NULL;
+}
+
+/*
+ * kwdoc(doc_fts): kwtf's counts, then the smallest window (min_span).
+ * Each phrase's occurrences are read with xPhraseFirst/xPhraseNext, as
+ * kwtf reads them, the first RANK_PROX_MAX_INST of each kept for the
+ * window: xInst would have FTS5 merge them into one sorted array for
+ * every row first.
+ */
 static void
 kwdoc(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
       int nval, sqlite3_value **val)
 {
     uint16_t tf[RANK_MAX_PHRASES * RANK_NCOL];
     unsigned char out[sizeof(tf) + sizeof(uint32_t)];
-    int nphrase = api->xPhraseCount(fts), ninst = 0, i, kept = 0;
-    int(*inst)[3] = NULL;
+    int npos[RANK_MAX_PHRASES];
+    int nphrase = api->xPhraseCount(fts), i;
+    struct kwdoc_buf *b = NULL;
     size_t tfbytes;
-    uint32_t span;
-    int rc;
+    uint32_t span = 0;
 
     (void)nval;
     (void)val;
@@ -111,40 +168,36 @@ kwdoc(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
         nphrase = RANK_MAX_PHRASES;
     }
     memset(tf, 0, sizeof(tf));
-    rc = api->xInstCount(fts, &ninst);
-    if (rc == SQLITE_OK && ninst > 0) {
-        inst = sqlite3_malloc64(
-            sizeof(*inst) *
-            (size_t)(ninst < RANK_PROX_MAX_INST ? ninst : RANK_PROX_MAX_INST));
-        if (inst == NULL) {
-            rc = SQLITE_NOMEM;
-        }
-    }
-    for (i = 0; rc == SQLITE_OK && i < ninst; i++) {
-        int ph, col, off;
-
-        rc = api->xInst(fts, i, &ph, &col, &off);
-        if (rc != SQLITE_OK || ph < 0 || ph >= nphrase || col < 0 ||
-            col >= RANK_NCOL) {
-            continue;
-        }
-        if (tf[ph * RANK_NCOL + col] < UINT16_MAX) {
-            tf[ph * RANK_NCOL + col]++;
-        }
-        if (kept < RANK_PROX_MAX_INST) {
-            inst[kept][0] = ph;
-            inst[kept][1] = col;
-            inst[kept][2] = off;
-            kept++;
-        }
-    }
-    if (rc != SQLITE_OK) {
-        sqlite3_free(inst);
-        sqlite3_result_error_code(ctx, rc);
+    if (nphrase >= 2 && (b = kwdoc_buf(api, fts, nphrase)) == NULL) {
+        sqlite3_result_error_nomem(ctx);
         return;
     }
-    span = min_span((const int(*)[3])inst, kept, nphrase);
-    sqlite3_free(inst);
+    for (i = 0; i < nphrase; i++) {
+        int64_t *pos =
+            b != NULL ? b->pos + (size_t)i * RANK_PROX_MAX_INST : NULL;
+        Fts5PhraseIter it;
+        int col, off, rc = api->xPhraseFirst(fts, i, &it, &col, &off);
+
+        if (rc != SQLITE_OK) {
+            sqlite3_result_error_code(ctx, rc);
+            return;
+        }
+        npos[i] = 0;
+        for (; col >= 0; api->xPhraseNext(fts, &it, &col, &off)) {
+            if (col >= RANK_NCOL) {
+                continue;
+            }
+            if (tf[i * RANK_NCOL + col] < UINT16_MAX) {
+                tf[i * RANK_NCOL + col]++;
+            }
+            if (pos != NULL && npos[i] < RANK_PROX_MAX_INST) {
+                pos[npos[i]++] = (int64_t)col << 32 | (uint32_t)off;
+            }
+        }
+    }
+    if (b != NULL) {
+        span = min_span(b->pos, npos, nphrase);
+    }
     /* The counts, then the window right after them (rank_kwdoc_span). */
     tfbytes = (size_t)nphrase * RANK_NCOL * sizeof(uint16_t);
     memcpy(out, tf, tfbytes);

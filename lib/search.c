@@ -26,7 +26,7 @@ struct search_filter {
     uint32_t coll;    /* collection id when has_coll */
     const char *lang; /* NULL: any */
     int year;         /* 0: any */
-    int exhaustive;   /* 1: score every match, never the top-k lists */
+    int exhaustive;   /* search_params.exhaustive */
 };
 
 /* A new JSON string of s (n bytes, borrowed) with NUL and invalid UTF-8
@@ -1002,6 +1002,13 @@ out:
  *   document not yet read could reach: idf times the next entry's impact,
  *   scaled by impact_drift.
  *
+ * Scoring a row alone is a lookup in the index, 100-200 times the cost of
+ * scoring one match in a scan of them all (TOPK_LOOKUP_RATIO).  Such a
+ * walk starts only when k lookups cost less than that scan would (a
+ * list's token in more than k times TOPK_LOOKUP_RATIO documents, 10,752
+ * for a page of 20), and gives up once it has cost as much.  The walks
+ * measured that closed did so after k to k + 4 lookups.
+ *
  * The k best are then exactly those of an exhaustive ranking: the same
  * scores, the same order, the same tie-break by id; the bound only
  * decides what need not be scored.  When the list runs out first, the
@@ -1028,14 +1035,23 @@ out:
 #define TOPK_COUNT_STRIDES 16
 /* Tokens of one word looked at for the rarest with a list. */
 #define TOPK_MAX_TOKENS 16
+/* What one entry's lookup in the index costs (a phrase, a word of several
+ * tokens, an exclusion: walk_score), against scoring one match in a scan
+ * of every match: 150-400 us against 1-1.6 us, measured at 20,000
+ * documents (docs/benchmarks.md, "Top k").  Such a walk may look up the
+ * list's df over this many entries, about what ranking every match would
+ * cost; when that is fewer than k, it does not start, and when it has
+ * looked them up and is still open, it gives up. */
+#define TOPK_LOOKUP_RATIO 192
 
 struct topk_plan {
     struct impact_meta meta;
     struct impact_list l; /* the list walked */
     size_t pos;
-    double front; /* impact of the next entry; the bound past the end */
-    int direct;   /* score from the entries' counts, not from the index */
-    double drift; /* impact_drift: stored impacts times it bound live ones */
+    double front;   /* impact of the next entry; the bound past the end */
+    int direct;     /* score from the entries' counts, not from the index */
+    double drift;   /* impact_drift: stored impacts times it bound live ones */
+    size_t lookups; /* entries an indirect walk may look up, then gives up */
 };
 
 static void
@@ -1092,6 +1108,7 @@ topk_plan_make(struct db *db, const struct searchcat *cat,
     }
     p->direct = n == 1 && info->n_negative == 0;
     p->drift = impact_drift(&p->meta, cat->avg_ntok);
+    p->lookups = p->l.df > 0 ? (size_t)p->l.df / TOPK_LOOKUP_RATIO : 0;
     return 1;
 }
 
@@ -1288,8 +1305,9 @@ walk_start(struct walk *w, const struct topk_plan *p, const char *tn1,
 }
 
 /* The best k matches of m into sc by the threshold algorithm.  0 done
- * (sc holds them, among other scored matches), 1 the list ran out first
- * (rank exhaustively), -1. */
+ * (sc holds them, among other scored matches), 1 the list ran out first,
+ * or an indirect walk would cost more than ranking every match (above
+ * p->lookups): rank exhaustively; -1. */
 static int
 topk_docs(struct walk *w, struct topk_plan *p, size_t k, const char *tn1,
           const char *tn2)
@@ -1297,8 +1315,12 @@ topk_docs(struct walk *w, struct topk_plan *p, size_t k, const char *tn1,
     /* The bound is a product rounded to nearest: a margin far above its
      * rounding keeps it a bound. */
     const double up = 1.0 + 1e-9, idf = w->corpus->idf[0];
+    size_t looked = 0;
     int rc = -1;
 
+    if (!p->direct && p->lookups < k) {
+        return 1; /* at least k lookups: more than scoring every match */
+    }
     w->top.k = k;
     w->top.n = 0;
     w->top.heap = kw_calloc(k + 1, sizeof(*w->top.heap));
@@ -1315,8 +1337,8 @@ topk_docs(struct walk *w, struct topk_plan *p, size_t k, const char *tn1,
             rc = 0;
             break;
         }
-        if (p->pos == p->l.n) {
-            rc = 1; /* read to its end, and still open */
+        if (p->pos == p->l.n || (!p->direct && looked == p->lookups)) {
+            rc = 1; /* read to its end or its budget, and still open */
             break;
         }
         did = impact_entry_doc(&p->l, p->pos);
@@ -1342,8 +1364,11 @@ topk_docs(struct walk *w, struct topk_plan *p, size_t k, const char *tn1,
                 walk_take(w, &h) < 0) {
                 goto out;
             }
-        } else if (walk_score(w, did, 0) < 0) {
-            goto out;
+        } else {
+            looked++;
+            if (walk_score(w, did, 0) < 0) {
+                goto out;
+            }
         }
     }
 out:
@@ -1499,19 +1524,22 @@ run_search(struct db *db, const struct searchcat *cat,
     memset(&tally, 0, sizeof(tally));
     memset(&plan, 0, sizeof(plan));
     sc.cat = cat;
-    if (!f->exhaustive &&
+    if (f->exhaustive != 1 &&
         (planned = topk_plan_make(db, cat, info, &plan)) < 0) {
         goto out;
     }
-    if (corpus_stats(db, cat, info, &corpus) < 0 ||
-        (planned && count_matches(db, cat, f, x->all, &tally) < 0)) {
+    if (f->exhaustive < 0) {
+        plan.lookups = SIZE_MAX; /* tests: the walk whatever it costs */
+    }
+    if (corpus_stats(db, cat, info, &corpus) < 0) {
         goto out;
     }
     if (planned) {
         int r = topk_rank(db, cat, f, &corpus, &plan, x->all, one, tn1, tn2,
                           want, &sc, &shown);
 
-        if (r < 0) {
+        if (r < 0 ||
+            (r == 0 && count_matches(db, cat, f, x->all, &tally) < 0)) {
             goto out;
         }
         planned = r == 0;

@@ -67,7 +67,10 @@ struct search_params {
     int page;               /* 1-based; clamped to 1..SEARCH_MAX_PAGE */
     int per_page;           /* <= 0: SEARCH_PER_PAGE; at most the max */
     int exhaustive;         /* 1: score every match, never the top-k lists (the
-                               same results, slower: for tests and bench/) */
+                               same results, slower: for tests and bench/);
+                               -1: walk a list whenever there is one, even
+                               where scoring every match costs less (the
+                               same results: for tests) */
 };
 
 /* Run a search on db (borrowed, a reader connection).  base (borrowed) is

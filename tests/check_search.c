@@ -1048,6 +1048,130 @@ START_TEST(test_link_share)
 }
 END_TEST
 
+/* kwdoc on rows of random words from a small vocabulary, three columns:
+ * its counts and its window against a brute force over the same words,
+ * for queries of two to four words (a repeated word included).  The
+ * window is the smallest span, in one column, holding every query word
+ * the row holds (0 when fewer than two do). */
+START_TEST(test_kwdoc_window)
+{
+    static const char *const vocab[] = {"ka", "na", "da", "ra", "ma", "ba"};
+    enum { NV = 6, NROW = 150, MAXW = 40 };
+    int words[NROW][RANK_NCOL][MAXW], nw[NROW][RANK_NCOL];
+    sqlite3 *m;
+    sqlite3_stmt *ins, *q;
+    unsigned seed = 12345;
+    int r, c, i, trial;
+
+    ck_assert_int_eq(sqlite3_open(":memory:", &m), SQLITE_OK);
+    ck_assert_int_eq(rank_register(m), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(m,
+                                  "CREATE VIRTUAL TABLE t USING fts5(title,"
+                                  " heading, body)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(
+        sqlite3_prepare_v2(m, "INSERT INTO t VALUES (?, ?, ?)", -1, &ins, NULL),
+        SQLITE_OK);
+    for (r = 0; r < NROW; r++) {
+        for (c = 0; c < RANK_NCOL; c++) {
+            char text[MAXW * 4];
+            size_t len = 0;
+
+            seed = seed * 1103515245u + 12345u;
+            nw[r][c] = (int)((seed >> 16) % (c == 2 ? MAXW : 6));
+            for (i = 0; i < nw[r][c]; i++) {
+                seed = seed * 1103515245u + 12345u;
+                words[r][c][i] = (int)((seed >> 16) % NV);
+                len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%s",
+                                        i ? " " : "", vocab[words[r][c][i]]);
+            }
+            text[len] = '\0';
+            sqlite3_bind_text(ins, c + 1, text, -1, SQLITE_TRANSIENT);
+        }
+        ck_assert_int_eq(sqlite3_step(ins), SQLITE_DONE);
+        sqlite3_reset(ins);
+    }
+    sqlite3_finalize(ins);
+    ck_assert_int_eq(sqlite3_prepare_v2(m,
+                                        "SELECT rowid, kwdoc(t) FROM t"
+                                        " WHERE t MATCH ?",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    for (trial = 0; trial < 40; trial++) {
+        int qw[4], nq, rows = 0;
+        char expr[64];
+        size_t len = 0;
+
+        seed = seed * 1103515245u + 12345u;
+        nq = 2 + (int)((seed >> 16) % 3);
+        for (i = 0; i < nq; i++) {
+            seed = seed * 1103515245u + 12345u;
+            qw[i] = (int)((seed >> 16) % NV);
+            len += (size_t)snprintf(expr + len, sizeof(expr) - len, "%s%s",
+                                    i ? " OR " : "", vocab[qw[i]]);
+        }
+        sqlite3_bind_text(q, 1, expr, -1, SQLITE_TRANSIENT);
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            const uint16_t *tf;
+            size_t n = (size_t)sqlite3_column_bytes(q, 1);
+            unsigned char blob[RANK_MAX_PHRASES * RANK_NCOL * 2 + 4];
+            uint32_t span, want = 0, best = 0;
+            int present[4] = {0};
+
+            r = (int)sqlite3_column_int64(q, 0) - 1;
+            ck_assert(r >= 0 && r < NROW && n <= sizeof(blob));
+            memcpy(blob, sqlite3_column_blob(q, 1), n);
+            span = rank_kwdoc_span(blob, &n);
+            ck_assert_uint_eq(n, (size_t)nq * RANK_NCOL * 2);
+            tf = (const uint16_t *)blob;
+            for (i = 0; i < nq; i++) {
+                for (c = 0; c < RANK_NCOL; c++) {
+                    int k, cnt = 0;
+
+                    for (k = 0; k < nw[r][c]; k++) {
+                        cnt += words[r][c][k] == qw[i];
+                    }
+                    ck_assert_int_eq(tf[i * RANK_NCOL + c], cnt);
+                    present[i] |= cnt > 0;
+                }
+                want += (uint32_t)present[i];
+            }
+            /* Brute force: every start and end in each column. */
+            for (c = 0; want >= 2 && c < RANK_NCOL; c++) {
+                int a, b;
+
+                for (a = 0; a < nw[r][c]; a++) {
+                    for (b = a; b < nw[r][c]; b++) {
+                        int j, all = 1;
+
+                        for (i = 0; i < nq && all; i++) {
+                            int has = !present[i];
+
+                            for (j = a; j <= b && !has; j++) {
+                                has = words[r][c][j] == qw[i];
+                            }
+                            all = has;
+                        }
+                        if (all &&
+                            (best == 0 || (uint32_t)(b - a + 1) < best)) {
+                            best = (uint32_t)(b - a + 1);
+                        }
+                    }
+                }
+            }
+            ck_assert_msg(span == best, "%s row %d: window %u, expected %u",
+                          expr, r + 1, span, best);
+            rows++;
+        }
+        sqlite3_reset(q);
+        ck_assert_int_gt(rows, 0);
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(m);
+}
+END_TEST
+
 /* Sketches: equal texts agree, unrelated ones do not, a text with a
  * sentence changed stays close. */
 START_TEST(test_sketch)
@@ -1723,7 +1847,7 @@ START_TEST(test_topk_exact)
         "\"data pages\"",      "tables*",      "response -관리자",
     };
     sqlite3_int64 c1, c2, pend[8], ids[3000];
-    int i, np = 0, planned = 0, compared = 0, n = 3000;
+    int i, np = 0, planned = 0, compared = 0, walked = 0, n = 3000;
     long built;
 
     ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
@@ -1784,26 +1908,42 @@ START_TEST(test_topk_exact)
             char x[2048], y[2048];
             json_t *ma = NULL, *mb = NULL;
 
+            struct search_params c = a;
+            char z[2048];
+            json_t *mc = NULL;
+
             b.exhaustive = 1;
+            c.exhaustive = -1;
             ck_assert_int_eq(search_run(rdb, &a, "", &ma), 0);
             ck_assert_int_eq(search_run(rdb, &b, "", &mb), 0);
+            ck_assert_int_eq(search_run(rdb, &c, "", &mc), 0);
             ck_assert(json_object_get(mb, "topk") == NULL);
             planned += json_is_true(json_object_get(ma, "topk"));
+            /* Walks that cost more than scoring every match (phrases,
+             * Korean words, exclusions in 3,000 documents) are not taken;
+             * forced, they must give the same page. */
+            walked += json_is_true(json_object_get(mc, "topk")) &&
+                      !json_is_true(json_object_get(ma, "topk"));
             topk_ids(ma, x, sizeof(x));
             topk_ids(mb, y, sizeof(y));
+            topk_ids(mc, z, sizeof(z));
             ck_assert_msg(strcmp(x, y) == 0, "%s (variant %zu):\n%s\n%s", q, k,
                           x, y);
+            ck_assert_msg(strcmp(z, y) == 0,
+                          "%s (variant %zu, walked):\n%s\n%s", q, k, z, y);
             if (!json_is_true(json_object_get(ma, "total_approx"))) {
                 ck_assert_int_eq(total(ma), total(mb));
             }
             compared++;
             json_decref(ma);
             json_decref(mb);
+            json_decref(mc);
         }
     }
     /* Most of them were ranked from a list (not prefixes, not the two-word
      * ones). */
     ck_assert_int_gt(planned, compared / 2);
+    ck_assert_int_gt(walked, 0);
 }
 END_TEST
 
@@ -1868,6 +2008,7 @@ search_suite(void)
     tcase_add_test(limits, test_bounds);
     tcase_add_test(limits, test_match_unbounded);
     tcase_add_test(limits, test_link_share);
+    tcase_add_test(limits, test_kwdoc_window);
     tcase_add_test(limits, test_sketch);
     tcase_add_test(limits, test_duplicates_collapse);
     tcase_add_test(core, test_identifier_parts);
