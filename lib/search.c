@@ -563,6 +563,12 @@ best_section(struct db *db, const struct searchcat *cat, const char *m,
     if (d->sec_lo == 0) {
         return 0;
     }
+    if (d->sec_lo == d->sec_hi) {
+        /* One section: the document's text, so it holds what the document
+         * matched by; no lookup in the index. */
+        h->sid = d->sec_lo;
+        return 0;
+    }
     st = db_stmt(db, sql);
     if (st == NULL || db_bind_text(st, ":m", m) != SQLITE_OK ||
         db_bind_int64(st, ":lo", d->sec_lo) != SQLITE_OK ||
