@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "ascii.h"
 #include "heap.h"
 #include "html.h"
 #include "impact.h"
@@ -1001,9 +1002,10 @@ out:
  * - then the list from its head: each document read there is scored
  *   exactly, from the counts the entry carries when the word is the
  *   list's one token and nothing is excluded, else by kwtf on its row
- *   alone (a phrase, or a word of several tokens such as a Korean one,
- *   walks the list of its rarest token: a phrase occurs no more often than
- *   any of its tokens, so the token's impact bounds the phrase's);
+ *   alone (a word of several tokens such as a Korean one walks the list of
+ *   its rarest token: the word occurs no more often than any of its
+ *   tokens, so the token's impact bounds the word's; a phrase of several
+ *   words is ranked by the scan, see several_words());
  * - and it stops as soon as the k-th best score is above what any
  *   document not yet read could reach: idf times the next entry's impact,
  *   scaled by impact_drift.
@@ -1012,8 +1014,11 @@ out:
  * scoring one match in a scan of them all (TOPK_LOOKUP_RATIO).  Such a
  * walk starts only when k lookups cost less than that scan would (a
  * list's token in more than k times TOPK_LOOKUP_RATIO documents, 10,752
- * for a page of 20), and gives up once it has cost as much.  The walks
- * measured that closed did so after k to k + 4 lookups.
+ * for a page of 20), and gives up once it has cost as much, or after
+ * TOPK_WALK_PAST times k lookups: of the walks measured at 20,000 and
+ * 100,000 documents, every one that closed did so after k to k + 8, and
+ * the others (phrases of several words, whose words' impacts are far
+ * above the phrase's, no longer walked) read on to their budget.
  *
  * The k best are then exactly those of an exhaustive ranking: the same
  * scores, the same order, the same tie-break by id; the bound only
@@ -1041,14 +1046,16 @@ out:
 #define TOPK_COUNT_STRIDES 16
 /* Tokens of one word looked at for the rarest with a list. */
 #define TOPK_MAX_TOKENS 16
-/* What one entry's lookup in the index costs (a phrase, a word of several
- * tokens, an exclusion: walk_score), against scoring one match in a scan
+/* What one entry's lookup in the index costs (a word of several tokens,
+ * an exclusion: walk_score), against scoring one match in a scan
  * of every match: 150-400 us against 1-1.6 us, measured at 20,000
  * documents (docs/benchmarks.md, "Top k").  Such a walk may look up the
  * list's df over this many entries, about what ranking every match would
  * cost; when that is fewer than k, it does not start, and when it has
- * looked them up and is still open, it gives up. */
+ * looked them up, or TOPK_WALK_PAST times k, and is still open, it gives
+ * up. */
 #define TOPK_LOOKUP_RATIO 192
+#define TOPK_WALK_PAST 2
 
 struct topk_plan {
     struct impact_meta meta;
@@ -1058,12 +1065,34 @@ struct topk_plan {
     int direct;     /* score from the entries' counts, not from the index */
     double drift;   /* impact_drift: stored impacts times it bound live ones */
     size_t lookups; /* entries an indirect walk may look up, then gives up */
+    int force;      /* tests: walk whatever it costs (exhaustive = -1) */
 };
 
 static void
 topk_plan_free(struct topk_plan *p)
 {
     impact_list_free(&p->l);
+}
+
+/* 1 when the term text s (n bytes) is several words: an ASCII byte other
+ * than a letter or digit separates them ("write lock", "per-type").  Each
+ * word occurs far more often than the phrase, so a word's list bounds the
+ * phrase loosely: no walk of such a phrase was seen to close (17 measured
+ * at 20,000 and 100,000 documents).  The tokens of one Korean word
+ * (overlapping syllable pairs) mostly occur in it, and its walks close. */
+static int
+several_words(const char *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c < 0x80 && !ascii_is_alpha(c) && !ascii_is_digit(c)) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* The plan of a one-word query: 1 when its word (or a token of it) has a
@@ -1091,8 +1120,8 @@ topk_plan_make(struct db *db, const struct searchcat *cat,
         return got;
     }
     n = impact_tokens(db, q->text, q->len, tok, TOPK_MAX_TOKENS);
-    if (n <= 0) {
-        return n;
+    if (n <= 0 || (n > 1 && several_words(q->text, q->len))) {
+        return n < 0 ? -1 : 0;
     }
     for (k = 0; k < n; k++) {
         struct impact_list l;
@@ -1312,8 +1341,9 @@ walk_start(struct walk *w, const struct topk_plan *p, const char *tn1,
 
 /* The best k matches of m into sc by the threshold algorithm.  0 done
  * (sc holds them, among other scored matches), 1 the list ran out first,
- * or an indirect walk would cost more than ranking every match (above
- * p->lookups): rank exhaustively; -1. */
+ * or an indirect walk would cost more than ranking every match, or read
+ * TOPK_WALK_PAST times k entries, and is still open: rank exhaustively;
+ * -1. */
 static int
 topk_docs(struct walk *w, struct topk_plan *p, size_t k, const char *tn1,
           const char *tn2)
@@ -1321,11 +1351,15 @@ topk_docs(struct walk *w, struct topk_plan *p, size_t k, const char *tn1,
     /* The bound is a product rounded to nearest: a margin far above its
      * rounding keeps it a bound. */
     const double up = 1.0 + 1e-9, idf = w->corpus->idf[0];
-    size_t looked = 0;
+    size_t looked = 0, budget = SIZE_MAX;
     int rc = -1;
 
-    if (!p->direct && p->lookups < k) {
-        return 1; /* at least k lookups: more than scoring every match */
+    if (!p->direct && !p->force) {
+        if (p->lookups < k) {
+            return 1; /* k lookups: more than scoring every match */
+        }
+        budget =
+            p->lookups < TOPK_WALK_PAST * k ? p->lookups : TOPK_WALK_PAST * k;
     }
     w->top.k = k;
     w->top.n = 0;
@@ -1343,7 +1377,7 @@ topk_docs(struct walk *w, struct topk_plan *p, size_t k, const char *tn1,
             rc = 0;
             break;
         }
-        if (p->pos == p->l.n || (!p->direct && looked == p->lookups)) {
+        if (p->pos == p->l.n || looked == budget) {
             rc = 1; /* read to its end or its budget, and still open */
             break;
         }
@@ -1535,7 +1569,7 @@ run_search(struct db *db, const struct searchcat *cat,
         goto out;
     }
     if (f->exhaustive < 0) {
-        plan.lookups = SIZE_MAX; /* tests: the walk whatever it costs */
+        plan.force = 1;
     }
     if (corpus_stats(db, cat, info, &corpus) < 0) {
         goto out;
