@@ -68,7 +68,8 @@ run(struct db *db, const struct searchcat *cat, const char *q, int per_page,
         json_decref(m);
         m = NULL;
         clock_gettime(CLOCK_MONOTONIC, &a);
-        if (search_run_cat(db, cat, &p, "", &m) < 0) {
+        /* No memo: each query's counts are made, as on a first ask. */
+        if (search_run_cat(db, cat, -1, &p, "", &m) < 0) {
             return NULL;
         }
         clock_gettime(CLOCK_MONOTONIC, &b);

@@ -28,6 +28,7 @@ struct search_filter {
     const char *lang; /* NULL: any */
     int year;         /* 0: any */
     int exhaustive;   /* search_params.exhaustive */
+    int memo;         /* the snapshot is at the catalog's generation */
 };
 
 /* A new JSON string of s (n bytes, borrowed) with NUL and invalid UTF-8
@@ -388,9 +389,12 @@ doc_count(struct db *db, const char *m)
 
 /* The corpus statistics of the query: an idf for each positive phrase
  * (phrase k is term k of the expressions query_expr builds: positive
- * terms first), 0 for the excluded ones.  0 or -1. */
+ * terms first), 0 for the excluded ones.  A term's count of documents
+ * comes from the catalog's memo when it holds it; memo: the snapshot is
+ * at the catalog's generation, so a count made here may go into it.  0
+ * or -1. */
 static int
-corpus_stats(struct db *db, const struct searchcat *cat,
+corpus_stats(struct db *db, const struct searchcat *cat, int memo,
              const struct query_info *info, struct rank_corpus *c)
 {
     struct strbuf one = STRBUF_INIT;
@@ -414,9 +418,18 @@ corpus_stats(struct db *db, const struct searchcat *cat,
         }
         strbuf_reset(&one);
         query_term_expr(&info->term[k], &one);
-        if (!strbuf_ok(&one) || (df = doc_count(db, strbuf_peek(&one))) < 0) {
+        if (!strbuf_ok(&one)) {
             rc = -1;
             break;
+        }
+        if (!memo || !searchcat_df_get(cat, strbuf_peek(&one), one.len, &df)) {
+            if ((df = doc_count(db, strbuf_peek(&one))) < 0) {
+                rc = -1;
+                break;
+            }
+            if (memo) {
+                searchcat_df_put(cat, strbuf_peek(&one), one.len, df);
+            }
         }
         c->idf[ph++] = rank_idf((double)cat->npublished, (double)df);
     }
@@ -1571,7 +1584,7 @@ run_search(struct db *db, const struct searchcat *cat,
     if (f->exhaustive < 0) {
         plan.force = 1;
     }
-    if (corpus_stats(db, cat, info, &corpus) < 0) {
+    if (corpus_stats(db, cat, f->memo, info, &corpus) < 0) {
         goto out;
     }
     if (planned) {
@@ -1611,7 +1624,7 @@ run_search(struct db *db, const struct searchcat *cat,
                 parts = 1;
                 any_expr = x->parts_any;
                 sec_any = x->parts_sec_any;
-                if (corpus_stats(db, cat, x->parts, &corpus) < 0) {
+                if (corpus_stats(db, cat, f->memo, x->parts, &corpus) < 0) {
                     goto out;
                 }
             }
@@ -1732,13 +1745,13 @@ search_run(struct db *db, const struct search_params *p, const char *base,
     if (searchcat_build(db, 0, &cat) < 0) {
         return -1;
     }
-    rc = search_run_cat(db, cat, p, base, out);
+    rc = search_run_cat(db, cat, -1, p, base, out);
     searchcat_unref(cat);
     return rc;
 }
 
 int
-search_run_cat(struct db *db, const struct searchcat *cat,
+search_run_cat(struct db *db, const struct searchcat *cat, int64_t gen,
                const struct search_params *p, const char *base, json_t **out)
 {
     struct strbuf match = STRBUF_INIT, tn1 = STRBUF_INIT, tn2 = STRBUF_INIT;
@@ -1818,6 +1831,7 @@ search_run_cat(struct db *db, const struct searchcat *cat,
         f.year = p->year;
     }
     f.exhaustive = p->exhaustive;
+    f.memo = gen >= 0 && gen == cat->gen;
     if (query_expr(&info, QUERY_ANY, &any) < 0 ||
         query_expr(&info, QUERY_NO_EXCLUDE, &sec_all) < 0 ||
         query_expr(&info, QUERY_ANY | QUERY_NO_EXCLUDE, &sec_any) < 0) {

@@ -105,8 +105,10 @@ int search_run(struct db *db, const struct search_params *p, const char *base,
  * (searchcat.h, borrowed): what the server does, through searchcache.
  * search_run() itself builds a catalog for the one call, which reads
  * every published section's index entry: fine for tests and tools, too
- * slow for a server. */
-int search_run_cat(struct db *db, const struct searchcat *cat,
+ * slow for a server.  gen is the search generation of db's snapshot:
+ * when it is the catalog's, the catalog's memo of document counts is
+ * used and filled; -1 never uses it. */
+int search_run_cat(struct db *db, const struct searchcat *cat, int64_t gen,
                    const struct search_params *p, const char *base,
                    json_t **out);
 

@@ -160,7 +160,7 @@ run_cat(struct searchcache *c, struct db *db, int64_t gen,
     if (cat == NULL) {
         return -1;
     }
-    rc = search_run_cat(db, cat, p, base, out);
+    rc = search_run_cat(db, cat, gen, p, base, out);
     searchcat_unref(cat);
     return rc;
 }

@@ -4,9 +4,11 @@
  */
 #include "searchcat.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "alloc.h"
+#include "lru.h"
 #include "rank.h"
 
 /* Largest id either array is sized for: 4 bytes' worth. */
@@ -203,6 +205,80 @@ load_lengths(struct db *db, struct searchcat *c)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+struct searchcat_memo {
+    pthread_mutex_t mu;
+    struct lru lru; /* term -> long (its count) */
+};
+
+static struct searchcat_memo *
+memo_new(void)
+{
+    struct searchcat_memo *m = kw_calloc(1, sizeof(*m));
+
+    if (m == NULL) {
+        return NULL;
+    }
+    if (lru_init(&m->lru, SEARCHCAT_MEMO_BYTES, 64, kw_free) < 0) {
+        lru_free(&m->lru);
+        kw_free(m);
+        return NULL;
+    }
+    pthread_mutex_init(&m->mu, NULL);
+    return m;
+}
+
+static void
+memo_free(struct searchcat_memo *m)
+{
+    if (m != NULL) {
+        lru_free(&m->lru);
+        pthread_mutex_destroy(&m->mu);
+        kw_free(m);
+    }
+}
+
+int
+searchcat_df_get(const struct searchcat *c, const char *term, size_t n,
+                 long *df)
+{
+    struct searchcat_memo *m = c->memo;
+    uint64_t h = lru_hash(term, n);
+    const long *v;
+    int found = 0;
+
+    if (m == NULL) {
+        return 0;
+    }
+    pthread_mutex_lock(&m->mu);
+    v = lru_get(&m->lru, h, term, n);
+    if (v != NULL) {
+        *df = *v;
+        found = 1;
+    }
+    pthread_mutex_unlock(&m->mu);
+    return found;
+}
+
+void
+searchcat_df_put(const struct searchcat *c, const char *term, size_t n, long df)
+{
+    struct searchcat_memo *m = c->memo;
+    struct lru_entry *e;
+    long *v;
+
+    if (m == NULL || (v = kw_malloc(sizeof(*v))) == NULL) {
+        return;
+    }
+    *v = df;
+    e = lru_entry_new(&m->lru, lru_hash(term, n), term, n, v, sizeof(*v));
+    if (e == NULL) {
+        return; /* v went with it */
+    }
+    pthread_mutex_lock(&m->mu);
+    lru_insert(&m->lru, e);
+    pthread_mutex_unlock(&m->mu);
+}
+
 int
 searchcat_build(struct db *db, int64_t gen, struct searchcat **out)
 {
@@ -250,6 +326,8 @@ searchcat_build(struct db *db, int64_t gen, struct searchcat **out)
                                  : 1.0;
         }
     }
+    /* Without its memo a catalog still works: every count is made. */
+    c->memo = memo_new();
     *out = c;
     return 0;
 }
@@ -277,5 +355,6 @@ searchcat_unref(struct searchcat *c)
     kw_free(c->sec_doc);
     kw_free(c->sec_bytes);
     kw_free(c->doc);
+    memo_free(c->memo);
     kw_free(c);
 }
