@@ -180,7 +180,8 @@ cmd_db_reindex(struct cli *c, int argc, char **argv)
             n = -1;
         }
     }
-    if (n < 0) {
+    /* The rebuild wrote the index in many segments: one, or few, again. */
+    if (n < 0 || docindex_tidy(db, 0) < 0) {
         fprintf(stderr, "kwangmyong reindex: %s\n", db_errmsg(db));
         db_close(db);
         return EXIT_FATAL;

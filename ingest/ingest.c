@@ -30,6 +30,7 @@
 #include "convert.h"
 #include "exitcode.h"
 #include "db.h"
+#include "docindex.h"
 #include "fetch.h"
 #include "fsutil.h"
 #include "html.h"
@@ -1310,6 +1311,22 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
             fatal = 1;
         }
         free(rj);
+        /* The segments this run's transactions added to the search
+         * indexes, merged (docindex.h): what every query reads. */
+        {
+            double t0 = elapsed(&r);
+            long n = docindex_tidy(r.db, 0);
+
+            if (n < 0) {
+                fprintf(stderr,
+                        "kwangmyong ingest: merging the search indexes: %s "
+                        "(the documents are stored; the next run merges)\n",
+                        db_errmsg(r.db));
+            } else if (n > 0) {
+                printf("%s: search indexes merged (%ld rounds, %.2f s)\n",
+                       r.o.collection, n, elapsed(&r) - t0);
+            }
+        }
         /* Fresh statistics let the planner pick the partial indexes of
          * the reader's listings; analysis_limit keeps this quick. */
         if (write_start(&r) == 0) {

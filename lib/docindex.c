@@ -85,6 +85,13 @@ docindex_rebuild(struct db *w)
         return -1;
     }
     n = (long)sqlite3_changes(db_handle(w));
+    /* A server's catalog and cached results are of the old index: the
+     * search generation moves (migration 0002) so that they are made
+     * anew. */
+    if (db_exec(w, "UPDATE setting SET value = CAST(value AS INTEGER) + 1"
+                   " WHERE key = 'search_generation'") != SQLITE_OK) {
+        return -1;
+    }
     /* The impact lists anew, with the last build's threshold. */
     if (impact_meta_read(w, &m) < 0 || impact_build(w, m.min_df) < 0) {
         return -1;
@@ -116,4 +123,83 @@ docindex_check(struct db *db)
     }
     sqlite3_reset(st);
     return n;
+}
+
+/* One round of merging (the statement sql) in its own write transaction:
+ * 1 when it merged, 0 when nothing was left to merge, -1. */
+static int
+tidy_round(struct db *w, const char *sql)
+{
+    sqlite3 *h = db_handle(w);
+    sqlite3_stmt *st;
+    int before, rc;
+
+    if (db_write_begin(w) != SQLITE_OK) {
+        return -1;
+    }
+    before = sqlite3_total_changes(h);
+    if ((st = db_stmt(w, sql)) == NULL ||
+        db_bind_int64(st, ":pages", DOCINDEX_TIDY_PAGES) != SQLITE_OK) {
+        db_write_rollback(w);
+        return -1;
+    }
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        db_write_rollback(w);
+        return -1;
+    }
+    /* FTS5 writes at least two rows when a merge did any work (its
+     * documentation's test); one, the structure record, when none. */
+    rc = sqlite3_total_changes(h) - before >= 2;
+    return db_write_commit(w) == SQLITE_OK ? rc : -1;
+}
+
+long
+docindex_tidy(struct db *w, long max_rounds)
+{
+    static const char *const merge[2] = {
+        "INSERT INTO doc_fts(doc_fts, rank) VALUES ('merge', :pages)",
+        "INSERT INTO section_fts(section_fts, rank) VALUES ('merge', :pages)",
+    };
+    int open[2] = {1, 1};
+    long rounds = 0;
+    int k;
+
+    while (max_rounds <= 0 || rounds < max_rounds) {
+        int merged = 0;
+
+        for (k = 0; k < 2; k++) {
+            if (open[k]) {
+                int got = tidy_round(w, merge[k]);
+
+                if (got < 0) {
+                    return -1;
+                }
+                open[k] = got;
+                merged |= got;
+            }
+        }
+        if (!merged) {
+            break;
+        }
+        rounds++;
+    }
+    return rounds;
+}
+
+long
+docindex_segments(struct db *db, int sections)
+{
+    static const char *const sql[2] = {
+        "SELECT count(DISTINCT segid) FROM doc_fts_idx",
+        "SELECT count(DISTINCT segid) FROM section_fts_idx",
+    };
+    sqlite3_stmt *st = db_stmt(db, sql[sections != 0]);
+    int64_t n = -1;
+
+    if (st == NULL || db_one_int64(st, &n) <= 0) {
+        return -1;
+    }
+    return (long)n;
 }

@@ -48,4 +48,22 @@ long docindex_rebuild(struct db *w);
  * `kwangmyong verify` checks. */
 long docindex_check(struct db *db);
 
+/* Pages of merge work one round of docindex_tidy() may write to each
+ * index: a write transaction of a few milliseconds. */
+#define DOCINDEX_TIDY_PAGES 256
+
+/* Merge the segments of the search indexes, doc_fts and section_fts
+ * (FTS5's 'merge' command, usermerge 2: migration 0006_index_merge), so
+ * that a query looks its terms up in few segments.  A writer outside any
+ * transaction: each round is a write transaction merging at most
+ * DOCINDEX_TIDY_PAGES pages of each index.  Runs until no level holds two
+ * segments, or after max_rounds rounds (0: no limit).  What merging
+ * leaves undone stays for the next call.  Returns the rounds that merged,
+ * or -1. */
+long docindex_tidy(struct db *w, long max_rounds);
+
+/* Segments of doc_fts (sections 0) or section_fts (sections 1): what a
+ * query looks each of its terms up in.  -1 on error. */
+long docindex_segments(struct db *db, int sections);
+
 #endif

@@ -264,6 +264,18 @@ moderation_approve_in_tx(struct db *w, int64_t doc, const char *actor,
                   batch);
 }
 
+/* After acts that changed the search indexes and committed: merge what
+ * they added (docindex_tidy, max_rounds rounds).  The acts stand whatever
+ * merging does: a merge that fails leaves its work to the next one. */
+static int
+tidied(struct db *w, int res, long max_rounds)
+{
+    if (res == MOD_OK) {
+        (void)docindex_tidy(w, max_rounds);
+    }
+    return res;
+}
+
 /* One act in its own write transaction.  batch: the ingest batch being
  * approved as a whole, or 0. */
 static int
@@ -298,7 +310,8 @@ int
 moderation_approve(struct db *w, int64_t doc, const char *actor,
                    const char *client, struct mod_conflict *c)
 {
-    return act(w, DOCUMENT_APPROVE, doc, actor, NULL, client, c, 0);
+    return tidied(w, act(w, DOCUMENT_APPROVE, doc, actor, NULL, client, c, 0),
+                  1);
 }
 
 int
@@ -314,7 +327,8 @@ moderation_withdraw(struct db *w, int64_t doc, const char *actor,
                     const char *reason, const char *client,
                     struct mod_conflict *c)
 {
-    return act(w, DOCUMENT_WITHDRAW, doc, actor, reason, client, c, 0);
+    return tidied(
+        w, act(w, DOCUMENT_WITHDRAW, doc, actor, reason, client, c, 0), 1);
 }
 
 int
@@ -322,7 +336,8 @@ moderation_restore(struct db *w, int64_t doc, const char *actor,
                    const char *reason, const char *client,
                    struct mod_conflict *c)
 {
-    return act(w, DOCUMENT_RESTORE, doc, actor, reason, client, c, 0);
+    return tidied(w, act(w, DOCUMENT_RESTORE, doc, actor, reason, client, c, 0),
+                  1);
 }
 
 size_t
@@ -336,6 +351,9 @@ moderation_approve_many(struct db *w, const int64_t *ids, size_t n,
         results[i] = act(w, DOCUMENT_APPROVE, ids[i], actor, NULL, client,
                          conflicts != NULL ? &conflicts[i] : NULL, 0);
         ok += results[i] == MOD_OK;
+    }
+    if (ok > 0) {
+        tidied(w, MOD_OK, 0);
     }
     return ok;
 }
@@ -414,6 +432,9 @@ moderation_approve_batch(struct db *w, int64_t batch, const char *actor,
         }
     }
     kw_free(ids);
+    if (*approved > 0) {
+        tidied(w, MOD_OK, 0);
+    }
     return res;
 }
 
@@ -758,7 +779,8 @@ moderation_edit(struct db *w, int64_t doc, const char *actor, const char *title,
     if (detail == NULL || audit_append_json(w, &e, detail) < 0) {
         goto rollback;
     }
-    res = db_write_commit(w) == SQLITE_OK ? MOD_OK : MOD_DB_ERROR;
+    /* A published document's new title went into the index anew. */
+    res = tidied(w, db_write_commit(w) == SQLITE_OK ? MOD_OK : MOD_DB_ERROR, 1);
     goto out;
 rollback:
     db_write_rollback(w);

@@ -1435,6 +1435,9 @@ packdb_import(struct db *w, struct pack_reader *r, const char *operator_name,
         memset(n, 0, sizeof(*n));
         return -1;
     }
+    /* The pack is in; merging what it added to the search indexes can
+     * fail without undoing it (the next writer merges). */
+    (void)docindex_tidy(w, 0);
     return 0;
 out:
     db_write_rollback(w);

@@ -652,6 +652,70 @@ START_TEST(test_docindex_follows)
 }
 END_TEST
 
+/* The search indexes stay in few segments: documents published in
+ * transactions of their own leave a segment each (FTS5 merges a level
+ * only at 4), docindex_tidy() merges them, keeping every match, and
+ * finds nothing left to do the second time; moderation tidies after its
+ * acts by itself.  A rebuild moves the search generation. */
+START_TEST(test_index_tidy)
+{
+    int64_t ids[40], gen;
+    unsigned long long before_kelp, before_plain;
+    long segs, n;
+    char name[32];
+    int i;
+
+    ck_assert_int_eq(
+        q_int("SELECT v FROM doc_fts_config WHERE k = 'usermerge'", 0), 2);
+    ck_assert_int_eq(
+        q_int("SELECT v FROM section_fts_config WHERE k = 'usermerge'", 0), 2);
+    for (i = 0; i < 40; i++) {
+        snprintf(name, sizeof(name), "t%02d.html", i);
+        ids[i] = add_doc(name, 1, i % 3 == 0 ? "published" : "pending",
+                         i % 2 ? "Kelp Notes" : "Otter Notes", NULL, 1);
+    }
+    segs = docindex_segments(db, 0);
+    ck_assert_int_ge(segs, 4); /* one a transaction, automerge at 4 */
+    ck_assert_int_ge(docindex_segments(db, 1), 4);
+    before_kelp = doc_find("kelp");
+    before_plain = doc_find("plain words");
+    ck_assert(before_kelp != 0 && before_plain != before_kelp);
+
+    n = docindex_tidy(db, 0);
+    ck_assert_int_gt(n, 0);
+    ck_assert_int_le(docindex_segments(db, 0), 2);
+    ck_assert_int_le(docindex_segments(db, 1), 2);
+    ck_assert(doc_find("kelp") == before_kelp);
+    ck_assert(doc_find("plain words") == before_plain);
+    ck_assert_int_eq(
+        db_exec(
+            db,
+            "INSERT INTO section_fts(section_fts) VALUES('integrity-check')"),
+        SQLITE_OK);
+    ck_assert_int_eq(docindex_tidy(db, 0), 0); /* nothing left */
+
+    /* Moderation: one publication a transaction, merged as it goes. */
+    for (i = 0; i < 40; i++) {
+        if (i % 3 != 0) {
+            ck_assert_int_eq(moderation_approve(db, ids[i], "mo", NULL, NULL),
+                             MOD_OK);
+        }
+    }
+    ck_assert_int_le(docindex_segments(db, 0), 3);
+    for (i = 0; i < 40; i++) {
+        ck_assert(doc_find("plain words") & BIT(ids[i]));
+    }
+
+    gen = q_int("SELECT value FROM setting WHERE key = 'search_generation'", 0);
+    ck_assert_int_eq(db_write_begin(db), SQLITE_OK);
+    ck_assert_int_eq(docindex_rebuild(db), 40);
+    ck_assert_int_eq(db_write_commit(db), SQLITE_OK);
+    ck_assert_int_eq(
+        q_int("SELECT value FROM setting WHERE key = 'search_generation'", 0),
+        gen + 1);
+}
+END_TEST
+
 START_TEST(test_edit_metadata)
 {
     int64_t d = add_doc("e.html", 1, "published", "Old Harbour Report",
@@ -1087,6 +1151,7 @@ moderation_suite(void)
     tcase_add_test(core, test_edit_metadata);
     tcase_add_test(core, test_duplicate_tags);
     tcase_add_test(core, test_docindex_follows);
+    tcase_add_test(core, test_index_tidy);
     tcase_add_test(core, test_batch_approve);
     tcase_add_test(core, test_approve_and_reject_many);
     tcase_add_test(core, test_approve_in_tx);
