@@ -23,6 +23,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "rank.h"
+#include "snippet.h"
 #include "tokenizer.h"
 #include "version.h"
 
@@ -774,7 +775,8 @@ configure(struct db *db, const struct db_opts *o, struct db_error *err)
     sqlite3_wal_autocheckpoint(db->h, 0);
     sqlite3_progress_handler(db->h, DB_PROGRESS_OPS, progress_cb, db);
     if (tokenizer_register(db->h) != SQLITE_OK ||
-        rank_register(db->h) != SQLITE_OK) {
+        rank_register(db->h) != SQLITE_OK ||
+        snippet_register(db->h) != SQLITE_OK) {
         snprintf(err->msg, sizeof(err->msg),
                  "this SQLite has no FTS5 (or the kwtok tokenizer failed to "
                  "register): %s",

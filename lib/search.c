@@ -147,10 +147,10 @@ snippet_html(struct strbuf *sb, const char *s, size_t n)
 static json_t *
 section_snippet(struct db *db, const char *match, int64_t sid, int *rc_out)
 {
-    /* 16 tokens: a Hangul syllable is one token, so fewer would cut a
-     * Korean snippet to a few words. */
+    /* kwsnip (snippet.h): SNIPPET_TOKENS tokens, hits between \x01 and
+     * \x02. */
     static const char sql[] =
-        "SELECT snippet(section_fts, 2, X'01', X'02', '\xe2\x80\xa6', 16)"
+        "SELECT kwsnip(section_fts)"
         " FROM section_fts WHERE section_fts MATCH :m AND rowid = :id";
     sqlite3_stmt *st = db_stmt(db, sql);
     struct strbuf sb = STRBUF_INIT;

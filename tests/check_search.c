@@ -30,6 +30,8 @@
 #include "searchcache.h"
 #include "searchcat.h"
 #include "searchlog.h"
+#include "snippet.h"
+#include "tokenizer.h"
 #include "strbuf.h"
 
 static struct db *wdb, *rdb;
@@ -1175,6 +1177,168 @@ START_TEST(test_kwdoc_window)
 }
 END_TEST
 
+/* snippet_window: the window with the most distinct phrases, centred on
+ * them, inside the column. */
+START_TEST(test_snippet_window)
+{
+    const int off1[] = {5, 100, 102}, len1[] = {1, 1, 1}, ph1[] = {0, 1, 0};
+    const int off2[] = {198}, len2[] = {1}, ph2[] = {0};
+    const int off3[] = {2, 40, 41, 42}, len3[] = {1, 2, 1, 1},
+              ph3[] = {0, 0, 0, 0};
+
+    ck_assert_int_eq(snippet_window(NULL, NULL, NULL, 0, 50, 16), 0);
+    /* both phrases at 100-102: 3 tokens centred in 16 */
+    ck_assert_int_eq(snippet_window(off1, len1, ph1, 3, 200, 16), 94);
+    /* near the end: the window ends with the column */
+    ck_assert_int_eq(snippet_window(off2, len2, ph2, 1, 200, 16), 184);
+    /* near the start: from 0 */
+    ck_assert_int_eq(snippet_window(off3, len3, ph3, 1, 200, 16), 0);
+    /* one phrase: where it occurs most (40-42, 4 tokens) */
+    ck_assert_int_eq(snippet_window(off3, len3, ph3, 4, 200, 16), 34);
+    /* a column shorter than the window */
+    ck_assert_int_eq(snippet_window(off1, len1, ph1, 1, 9, 16), 0);
+}
+END_TEST
+
+/* Marks of a snippet or highlight() text: the text without its marker
+ * bytes into out, each byte's mark into mk; returns the length. */
+static size_t
+unmark(const char *s, char *out, unsigned char *mk)
+{
+    size_t n = 0;
+    int open = 0;
+
+    for (; *s != '\0'; s++) {
+        if (*s == SNIPPET_OPEN) {
+            open = 1;
+        } else if (*s == SNIPPET_CLOSE) {
+            open = 0;
+        } else {
+            mk[n] = (unsigned char)open;
+            out[n++] = *s;
+        }
+    }
+    out[n] = '\0';
+    return n;
+}
+
+/* kwsnip against FTS5's highlight() on random rows (English words, an
+ * identifier with parts, Korean words, punctuation) and random queries:
+ * the snippet is a stretch of the body (from its start unless it begins
+ * with an ellipsis, to its end unless it ends with one), every word byte
+ * in it is marked exactly when highlight() marks it, and a row with a hit
+ * in its body shows one. */
+START_TEST(test_kwsnip)
+{
+    static const char *const vocab[] = {
+        "lock",  "locks",     "write", "ahead",  "log", "sqlite_omit_attach",
+        "omit",  "운영체제",  "체제",  "도서관", "(x)", "a&b,",
+        "page.", "checkpoint"};
+    static const char *const queries[] = {
+        "lock",          "write OR log",      "\"write ahead\"",    "omit",
+        "체제",          "운영체제",          "\"도서관\" OR lock", "check*",
+        "page OR ahead", "sqlite_omit_attach"};
+    enum { NV = 14, NQ = 10, NROW = 120, MAXW = 60 };
+    sqlite3 *m;
+    sqlite3_stmt *ins, *q;
+    unsigned seed = 777;
+    int r, i, k, rows = 0, marked_rows = 0;
+
+    ck_assert_int_eq(sqlite3_open(":memory:", &m), SQLITE_OK);
+    ck_assert_int_eq(tokenizer_register(m), SQLITE_OK);
+    ck_assert_int_eq(snippet_register(m), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(m,
+                                  "CREATE VIRTUAL TABLE t USING fts5(title,"
+                                  " heading, body, tokenize = 'porter kwtok')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(m, "INSERT INTO t VALUES ('t', 'h', ?)",
+                                        -1, &ins, NULL),
+                     SQLITE_OK);
+    for (r = 0; r < NROW; r++) {
+        char text[MAXW * 16];
+        size_t len = 0;
+        int nw;
+
+        seed = seed * 1103515245u + 12345u;
+        nw = (int)((seed >> 16) % MAXW);
+        for (i = 0; i < nw; i++) {
+            seed = seed * 1103515245u + 12345u;
+            len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%s",
+                                    i ? " " : "", vocab[(seed >> 16) % NV]);
+        }
+        text[len] = '\0';
+        sqlite3_bind_text(ins, 1, text, -1, SQLITE_TRANSIENT);
+        ck_assert_int_eq(sqlite3_step(ins), SQLITE_DONE);
+        sqlite3_reset(ins);
+    }
+    sqlite3_finalize(ins);
+    ck_assert_int_eq(
+        sqlite3_prepare_v2(m,
+                           "SELECT kwsnip(t), highlight(t, 2, X'01', X'02'),"
+                           " body FROM t WHERE t MATCH ?",
+                           -1, &q, NULL),
+        SQLITE_OK);
+    for (k = 0; k < NQ; k++) {
+        sqlite3_bind_text(q, 1, queries[k], -1, SQLITE_STATIC);
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            const char *snip = (const char *)sqlite3_column_text(q, 0);
+            const char *hl = (const char *)sqlite3_column_text(q, 1);
+            const char *body = (const char *)sqlite3_column_text(q, 2);
+            static char sp[MAXW * 16 + 64], hp[MAXW * 16 + 64];
+            static unsigned char sm[sizeof(sp)], hm[sizeof(hp)];
+            size_t ell = strlen(SNIPPET_ELLIPSIS), ns, nh, o, j;
+            int lead, trail, found = 0, any_s = 0, any_h = 0;
+            char buf[sizeof(sp)];
+
+            ck_assert(snip != NULL && hl != NULL && body != NULL);
+            ck_assert_uint_lt(strlen(snip), sizeof(buf));
+            strcpy(buf, snip);
+            lead = strncmp(buf, SNIPPET_ELLIPSIS, ell) == 0;
+            ns = strlen(buf);
+            trail = ns >= ell && strcmp(buf + ns - ell, SNIPPET_ELLIPSIS) == 0;
+            if (trail) {
+                buf[ns - ell] = '\0';
+            }
+            ns = unmark(buf + (lead ? ell : 0), sp, sm);
+            nh = unmark(hl, hp, hm);
+            ck_assert_str_eq(hp, body);
+            for (j = 0; j < ns; j++) {
+                any_s |= sm[j];
+            }
+            for (j = 0; j < nh; j++) {
+                any_h |= hm[j];
+            }
+            for (o = 0; o + ns <= nh && !found; o++) {
+                int same = memcmp(hp + o, sp, ns) == 0 && (lead || o == 0) &&
+                           (trail || o + ns == nh);
+
+                for (j = 0; same && j < ns; j++) {
+                    unsigned char c = (unsigned char)sp[j];
+
+                    if (c >= 0x80 || (c >= '0' && c <= '9') ||
+                        ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '_') {
+                        same = sm[j] == hm[o + j];
+                    }
+                }
+                found = same;
+            }
+            ck_assert_msg(found, "%s: snippet [%s] against [%s]", queries[k],
+                          snip, hl);
+            ck_assert_msg(any_s == any_h, "%s: [%s] against [%s]", queries[k],
+                          snip, hl);
+            rows++;
+            marked_rows += any_s;
+        }
+        sqlite3_reset(q);
+    }
+    ck_assert_int_gt(rows, 100);
+    ck_assert_int_gt(marked_rows, 100);
+    sqlite3_finalize(q);
+    sqlite3_close(m);
+}
+END_TEST
+
 /* Sketches: equal texts agree, unrelated ones do not, a text with a
  * sentence changed stays close. */
 START_TEST(test_sketch)
@@ -2078,6 +2242,8 @@ search_suite(void)
     tcase_add_test(limits, test_match_unbounded);
     tcase_add_test(limits, test_link_share);
     tcase_add_test(limits, test_kwdoc_window);
+    tcase_add_test(limits, test_snippet_window);
+    tcase_add_test(limits, test_kwsnip);
     tcase_add_test(limits, test_sketch);
     tcase_add_test(limits, test_duplicates_collapse);
     tcase_add_test(core, test_identifier_parts);
