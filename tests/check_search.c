@@ -1234,11 +1234,18 @@ START_TEST(test_kwsnip)
         "lock",  "locks",     "write", "ahead",  "log", "sqlite_omit_attach",
         "omit",  "운영체제",  "체제",  "도서관", "(x)", "a&b,",
         "page.", "checkpoint"};
-    static const char *const queries[] = {
-        "lock",          "write OR log",      "\"write ahead\"",    "omit",
-        "체제",          "운영체제",          "\"도서관\" OR lock", "check*",
-        "page OR ahead", "sqlite_omit_attach"};
-    enum { NV = 14, NQ = 10, NROW = 120, MAXW = 60 };
+    static const char *const queries[] = {"lock",
+                                          "write OR log",
+                                          "\"write ahead\"",
+                                          "omit",
+                                          "체제",
+                                          "운영체제",
+                                          "\"도서관\" OR lock",
+                                          "check*",
+                                          "page OR ahead",
+                                          "sqlite_omit_attach",
+                                          "title:t"};
+    enum { NV = 14, NQ = 11, NROW = 120, MAXW = 60 };
     sqlite3 *m;
     sqlite3_stmt *ins, *q;
     unsigned seed = 777;
@@ -1272,6 +1279,21 @@ START_TEST(test_kwsnip)
         ck_assert_int_eq(sqlite3_step(ins), SQLITE_DONE);
         sqlite3_reset(ins);
     }
+    /* Odd rows: no word in the body; more hits than kwsnip reads. */
+    {
+        static char many[5000 * 5 + 1];
+
+        for (i = 0; i < 5000; i++) {
+            memcpy(many + i * 5, "lock ", 5);
+        }
+        many[sizeof(many) - 2] = '\0';
+        sqlite3_bind_text(ins, 1, "... ,,, !!! ()", -1, SQLITE_STATIC);
+        ck_assert_int_eq(sqlite3_step(ins), SQLITE_DONE);
+        sqlite3_reset(ins);
+        sqlite3_bind_text(ins, 1, many, -1, SQLITE_STATIC);
+        ck_assert_int_eq(sqlite3_step(ins), SQLITE_DONE);
+        sqlite3_reset(ins);
+    }
     sqlite3_finalize(ins);
     ck_assert_int_eq(
         sqlite3_prepare_v2(m,
@@ -1285,14 +1307,14 @@ START_TEST(test_kwsnip)
             const char *snip = (const char *)sqlite3_column_text(q, 0);
             const char *hl = (const char *)sqlite3_column_text(q, 1);
             const char *body = (const char *)sqlite3_column_text(q, 2);
-            static char sp[MAXW * 16 + 64], hp[MAXW * 16 + 64];
+            static char sp[65536], hp[65536], buf[65536];
             static unsigned char sm[sizeof(sp)], hm[sizeof(hp)];
             size_t ell = strlen(SNIPPET_ELLIPSIS), ns, nh, o, j;
             int lead, trail, found = 0, any_s = 0, any_h = 0;
-            char buf[sizeof(sp)];
 
             ck_assert(snip != NULL && hl != NULL && body != NULL);
             ck_assert_uint_lt(strlen(snip), sizeof(buf));
+            ck_assert_uint_lt(strlen(hl), sizeof(hp));
             strcpy(buf, snip);
             lead = strncmp(buf, SNIPPET_ELLIPSIS, ell) == 0;
             ns = strlen(buf);
@@ -1308,6 +1330,17 @@ START_TEST(test_kwsnip)
             }
             for (j = 0; j < nh; j++) {
                 any_h |= hm[j];
+            }
+            if (ns == 0) {
+                /* Nothing shown: only for a body without a word. */
+                for (j = 0; j < nh; j++) {
+                    unsigned char c = (unsigned char)hp[j];
+
+                    ck_assert_msg(c < 0x80 && !(c >= '0' && c <= '9') &&
+                                      !((c | 0x20) >= 'a' && (c | 0x20) <= 'z'),
+                                  "%s: empty snippet of [%s]", queries[k], hl);
+                }
+                found = 1;
             }
             for (o = 0; o + ns <= nh && !found; o++) {
                 int same = memcmp(hp + o, sp, ns) == 0 && (lead || o == 0) &&
