@@ -47,7 +47,8 @@ struct query_term {
 /* Filled in place by query_build(); owns no heap memory, so it needs no
  * free function and may be copied.  term[0..n_terms) in input order. */
 struct query_info {
-    int empty;     /* 1: no positive term: run no MATCH, show no results */
+    int empty;     /* 1: nothing to look for: run no MATCH, show no results
+                      (a query of exclusions only looks for them) */
     int truncated; /* 1: input past QUERY_MAX_BYTES or terms past
                       QUERY_MAX_TERMS were ignored */
     int limited;   /* 1: a '*' was dropped (too short, too many) or a

@@ -196,7 +196,11 @@ START_TEST(test_expression)
     ck_expr("sqlite ( ) : ^ + * - \"\"", "\"sqlite\"");
     ck_expr("", "");
     ck_expr("   ", "");
-    ck_expr("-sqlite", "");
+    /* Only exclusions: options pasted from a command line, looked for. */
+    ck_expr("-sqlite", "\"sqlite\"");
+    ck_expr("-DSQLITE_OMIT_ATTACH", "\"DSQLITE_OMIT_ATTACH\"");
+    ck_expr("--enable-shared", "\"-enable-shared\"");
+    ck_expr("-O2 -\"x y\"", "\"O2\" AND \"x y\"");
     /* Controls and Unicode spaces separate; zero-width joins. */
     ck_expr("a\tb\xe3\x80\x80"
             "c\x01"
@@ -234,9 +238,17 @@ START_TEST(test_info)
     ck_assert_int_eq(query_build(NULL, 0, &m, &info), 0);
     ck_assert_int_eq(info.empty, 1);
     ck_assert_uint_eq(m.len, 0);
+    /* Exclusions only: pasted options, looked for as words. */
     ck_assert_int_eq(query_build("-a -b", 5, &m, &info), 0);
+    ck_assert_int_eq(info.empty, 0);
+    ck_assert_int_eq(info.n_negative, 0);
+    ck_assert_int_eq(info.n_positive, 2);
+    ck_assert_int_eq(info.term[0].exclude, 0);
+    ck_assert_str_eq(info.term[1].text, "b");
+    ck_assert_str_eq(m.buf, "\"a\" AND \"b\"");
+    strbuf_reset(&m);
+    ck_assert_int_eq(query_build("-- -", 4, &m, &info), 0);
     ck_assert_int_eq(info.empty, 1);
-    ck_assert_int_eq(info.n_negative, 2);
     ck_assert_uint_eq(m.len, 0);
     strbuf_free(&m);
 }
@@ -535,7 +547,7 @@ START_TEST(test_oom)
 
     /* Nothing to allocate for an empty result: no error. */
     alloc_set_fail_after(0);
-    ck_assert_int_eq(query_build("-x", 2, &m, &info), 0);
+    ck_assert_int_eq(query_build("- -", 3, &m, &info), 0);
     ck_assert_int_eq(query_normalize_title("", 0, &m), 0);
     alloc_set_fail_after(-1);
     strbuf_free(&m);
