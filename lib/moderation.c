@@ -264,6 +264,14 @@ moderation_approve_in_tx(struct db *w, int64_t doc, const char *actor,
                   batch);
 }
 
+/* Rounds of merging after the acts of one request (a form's bulk
+ * approval): at most this many times DOCINDEX_TIDY_PAGES pages of each
+ * index, tenths of a second.  A merge can reach the largest segment (the
+ * carry of a binary counter: a minute at 100,000 documents), and a reader
+ * waiting for the form must not wait for it; what is left goes on at the
+ * next act, ingest or reindex. */
+#define MOD_TIDY_ROUNDS 16
+
 /* After acts that changed the search indexes and committed: merge what
  * they added (docindex_tidy, max_rounds rounds).  The acts stand whatever
  * merging does: a merge that fails leaves its work to the next one. */
@@ -353,7 +361,7 @@ moderation_approve_many(struct db *w, const int64_t *ids, size_t n,
         ok += results[i] == MOD_OK;
     }
     if (ok > 0) {
-        tidied(w, MOD_OK, 0);
+        tidied(w, MOD_OK, MOD_TIDY_ROUNDS);
     }
     return ok;
 }
@@ -433,7 +441,7 @@ moderation_approve_batch(struct db *w, int64_t batch, const char *actor,
     }
     kw_free(ids);
     if (*approved > 0) {
-        tidied(w, MOD_OK, 0);
+        tidied(w, MOD_OK, MOD_TIDY_ROUNDS);
     }
     return res;
 }
