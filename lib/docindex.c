@@ -66,6 +66,9 @@ docindex_rebuild(struct db *w)
         "INSERT INTO doc_fts(rowid, title, heading, body)"
         " SELECT id, title, heading, body FROM doc_text"
         " WHERE id IN (SELECT id FROM document WHERE status = 'published')";
+    static const char bump[] =
+        "UPDATE setting SET value = CAST(value AS INTEGER) + 1"
+        " WHERE key = 'search_generation'";
     sqlite3_stmt *st = db_stmt(w, clear);
     struct impact_meta m;
     long n;
@@ -88,8 +91,7 @@ docindex_rebuild(struct db *w)
     /* A server's catalog and cached results are of the old index: the
      * search generation moves (migration 0002) so that they are made
      * anew. */
-    if (db_exec(w, "UPDATE setting SET value = CAST(value AS INTEGER) + 1"
-                   " WHERE key = 'search_generation'") != SQLITE_OK) {
+    if ((st = db_stmt(w, bump)) == NULL || db_step_done(st) < 0) {
         return -1;
     }
     /* The impact lists anew, with the last build's threshold. */
@@ -139,13 +141,8 @@ tidy_round(struct db *w, const char *sql)
     }
     before = sqlite3_total_changes(h);
     if ((st = db_stmt(w, sql)) == NULL ||
-        db_bind_int64(st, ":pages", DOCINDEX_TIDY_PAGES) != SQLITE_OK) {
-        db_write_rollback(w);
-        return -1;
-    }
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
+        db_bind_int64(st, ":pages", DOCINDEX_TIDY_PAGES) != SQLITE_OK ||
+        db_step_done(st) < 0) {
         db_write_rollback(w);
         return -1;
     }

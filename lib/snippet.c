@@ -26,8 +26,7 @@ popcount64(uint64_t x)
 }
 
 int
-snippet_window(const int *off, const int *len, const int *phrase, int nhit,
-               int ntok, int want)
+snippet_window(const struct snippet_hit *hits, int nhit, int ntok, int want)
 {
     int j, best = -1, best_last = 0, start;
     long best_score = -1;
@@ -35,15 +34,15 @@ snippet_window(const int *off, const int *len, const int *phrase, int nhit,
     for (j = 0; j < nhit; j++) {
         uint64_t seen = 0;
         long score;
-        int k, fit = 0, last = off[j];
+        int k, fit = 0, first = hits[j].off, last = first;
 
-        for (k = j; k < nhit && off[k] < off[j] + want; k++) {
-            int end = off[k] + (len[k] > 0 ? len[k] : 1) - 1;
+        for (k = j; k < nhit && hits[k].off < first + want; k++) {
+            int end = hits[k].off + (hits[k].len > 0 ? hits[k].len : 1) - 1;
 
-            if (end >= off[j] + want) {
+            if (end >= first + want) {
                 continue; /* does not fit whole */
             }
-            seen |= (uint64_t)1 << (phrase[k] & 63);
+            seen |= (uint64_t)1 << (hits[k].phrase & 63);
             fit++;
             if (end > last) {
                 last = end;
@@ -61,22 +60,17 @@ snippet_window(const int *off, const int *len, const int *phrase, int nhit,
         return 0;
     }
     /* Centred on what it holds, inside the column. */
-    start = off[best] - (want - (best_last - off[best] + 1)) / 2;
+    start = hits[best].off - (want - (best_last - hits[best].off + 1)) / 2;
     if (start + want > ntok) {
         start = ntok - want;
     }
     return start < 0 ? 0 : start;
 }
 
-/* One hit: a phrase's occurrence in the body column. */
-struct hit {
-    int off, len, phrase;
-};
-
 static int
 hit_cmp(const void *a, const void *b)
 {
-    const struct hit *x = a, *y = b;
+    const struct snippet_hit *x = a, *y = b;
 
     if (x->off != y->off) {
         return x->off < y->off ? -1 : 1;
@@ -187,10 +181,9 @@ kwsnip(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
        int nval, sqlite3_value **val)
 {
     int nphrase = api->xPhraseCount(fts), nhit = 0, ntok = 0, ntext = 0, i;
-    int *off = NULL, *len = NULL, *phrase = NULL;
     unsigned char marked[SNIPPET_TOKENS];
     struct strbuf sb = STRBUF_INIT;
-    struct hit *hits = NULL;
+    struct snippet_hit *hits = NULL;
     const char *text = NULL;
     struct window w;
     int rc;
@@ -233,31 +226,19 @@ kwsnip(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
         }
     }
     qsort(hits, (size_t)nhit, sizeof(*hits), hit_cmp);
-    off = sqlite3_malloc64(sizeof(int) * 3 * (size_t)(nhit + 1));
-    if (off == NULL) {
-        rc = SQLITE_NOMEM;
-        goto fail;
-    }
-    len = off + nhit + 1;
-    phrase = len + nhit + 1;
-    for (i = 0; i < nhit; i++) {
-        off[i] = hits[i].off;
-        len[i] = hits[i].len;
-        phrase[i] = hits[i].phrase;
-    }
     memset(&w, 0, sizeof(w));
-    w.start = snippet_window(off, len, phrase, nhit, ntok, SNIPPET_TOKENS);
+    w.start = snippet_window(hits, nhit, ntok, SNIPPET_TOKENS);
     w.end = w.start + SNIPPET_TOKENS;
     rc = api->xTokenize(fts, text, ntext, &w, window_token);
     if (rc != SQLITE_OK && rc != SQLITE_DONE) {
         goto fail;
     }
-    /* Every token inside an occurrence that starts or ends in the window. */
+    /* Every token of the window that an occurrence covers. */
     memset(marked, 0, sizeof(marked));
     for (i = 0; i < nhit; i++) {
         int p;
 
-        for (p = off[i]; p < off[i] + len[i]; p++) {
+        for (p = hits[i].off; p < hits[i].off + hits[i].len; p++) {
             if (p >= w.start && p < w.start + w.n) {
                 marked[p - w.start] = 1;
             }
@@ -270,12 +251,10 @@ kwsnip(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
     }
     sqlite3_result_text(ctx, strbuf_peek(&sb), (int)sb.len, SQLITE_TRANSIENT);
     strbuf_free(&sb);
-    sqlite3_free(off);
     sqlite3_free(hits);
     return;
 fail:
     strbuf_free(&sb);
-    sqlite3_free(off);
     sqlite3_free(hits);
     if (rc == SQLITE_NOMEM) {
         sqlite3_result_error_nomem(ctx);

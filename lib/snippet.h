@@ -16,11 +16,11 @@
  * What it does not do that FTS5's snippet() does, and why: snippet()
  * tokenizes the whole column twice for every row (once to score windows,
  * once to write one), which made snippets 60% of a typical search's time
- * (docs/benchmarks.md, "Snippets").  kwsnip finds the occurrences from the
- * index's positions (xPhraseFirst) without tokenizing, and tokenizes the
- * text once, only up to the window's end.  Like snippet(), it marks the
- * first token at each position (an identifier whole, not the parts beside
- * it), and a run of marked tokens is marked as one.
+ * (docs/benchmarks.md, "Index segments and snippets").  kwsnip finds the
+ * occurrences from the index's positions (xPhraseFirst) without tokenizing, and
+ * tokenizes the text once, only up to the window's end.  Like snippet(), it
+ * marks the first token at each position (an identifier whole, not the parts
+ * beside it), and a run of marked tokens is marked as one.
  */
 #ifndef KW_SNIPPET_H
 #define KW_SNIPPET_H
@@ -39,11 +39,16 @@
 /* Register kwsnip on db (after the tokenizer).  SQLITE_OK or an error. */
 int snippet_register(sqlite3 *db);
 
-/* The window's first token for hits (token offsets, each hit's phrase
- * covering off[i] .. off[i] + len[i] - 1, sorted by offset, phrase[i] its
- * phrase, below 64), in a column of ntok tokens, for a window of want
- * tokens.  Exposed for tests. */
-int snippet_window(const int *off, const int *len, const int *phrase, int nhit,
-                   int ntok, int want);
+/* One occurrence of a query phrase in the column: it covers the tokens
+ * off .. off + len - 1; phrase is its number (below 64 tell apart). */
+struct snippet_hit {
+    int off, len, phrase;
+};
+
+/* The window's first token for hits[0..nhit) (sorted by offset) in a
+ * column of ntok tokens, for a window of want tokens.  Exposed for
+ * tests. */
+int snippet_window(const struct snippet_hit *hits, int nhit, int ntok,
+                   int want);
 
 #endif

@@ -1183,22 +1183,22 @@ END_TEST
  * them, inside the column. */
 START_TEST(test_snippet_window)
 {
-    const int off1[] = {5, 100, 102}, len1[] = {1, 1, 1}, ph1[] = {0, 1, 0};
-    const int off2[] = {198}, len2[] = {1}, ph2[] = {0};
-    const int off3[] = {2, 40, 41, 42}, len3[] = {1, 2, 1, 1},
-              ph3[] = {0, 0, 0, 0};
+    const struct snippet_hit h1[] = {{5, 1, 0}, {100, 1, 1}, {102, 1, 0}};
+    const struct snippet_hit h2[] = {{198, 1, 0}};
+    const struct snippet_hit h3[] = {
+        {2, 1, 0}, {40, 2, 0}, {41, 1, 0}, {42, 1, 0}};
 
-    ck_assert_int_eq(snippet_window(NULL, NULL, NULL, 0, 50, 16), 0);
+    ck_assert_int_eq(snippet_window(NULL, 0, 50, 16), 0);
     /* both phrases at 100-102: 3 tokens centred in 16 */
-    ck_assert_int_eq(snippet_window(off1, len1, ph1, 3, 200, 16), 94);
+    ck_assert_int_eq(snippet_window(h1, 3, 200, 16), 94);
     /* near the end: the window ends with the column */
-    ck_assert_int_eq(snippet_window(off2, len2, ph2, 1, 200, 16), 184);
+    ck_assert_int_eq(snippet_window(h2, 1, 200, 16), 184);
     /* near the start: from 0 */
-    ck_assert_int_eq(snippet_window(off3, len3, ph3, 1, 200, 16), 0);
+    ck_assert_int_eq(snippet_window(h3, 1, 200, 16), 0);
     /* one phrase: where it occurs most (40-42, 4 tokens) */
-    ck_assert_int_eq(snippet_window(off3, len3, ph3, 4, 200, 16), 34);
+    ck_assert_int_eq(snippet_window(h3, 4, 200, 16), 34);
     /* a column shorter than the window */
-    ck_assert_int_eq(snippet_window(off1, len1, ph1, 1, 9, 16), 0);
+    ck_assert_int_eq(snippet_window(h1, 1, 9, 16), 0);
 }
 END_TEST
 
