@@ -111,9 +111,13 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--ko-ratio", type=float, default=0.3)
+    ap.add_argument("--median-bytes", type=int, default=7000,
+                    help="median text size of a page (log-normal, sigma 0.9)")
     a = ap.parse_args()
     if a.docs < 10:
         sys.exit("synth.py: --docs must be at least 10")
+    if not 600 <= a.median_bytes <= 200000:
+        sys.exit("synth.py: --median-bytes must be 600 to 200000")
 
     rng = random.Random(a.seed)
     en_syll = ["ka", "lo", "mi", "ne", "tu", "ra", "sen", "dor", "vek", "pi",
@@ -179,8 +183,9 @@ def main():
     for i in range(n):
         lang = langs[i]
         sent = en_sentence if lang == "en" else ko_sentence
-        # Log-normal text size: median ~7 KB, capped at ~200 KB.
-        target = min(int(math.exp(rng.gauss(math.log(7000), 0.9))), 200000)
+        # Log-normal text size: median 7 KB by default, capped at ~200 KB.
+        target = min(int(math.exp(rng.gauss(math.log(a.median_bytes), 0.9))),
+                     200000)
         target = max(target, 600)
         links = set()
         for _ in range(rng.randint(3, 25)):
@@ -254,6 +259,7 @@ def main():
     profile = {
         "generator": "bench/synth.py",
         "docs": n, "seed": a.seed, "ko_ratio": a.ko_ratio,
+        "median_bytes": a.median_bytes,
         "bytes": total_bytes,
         "documents_en": langs.count("en"), "documents_ko": langs.count("ko"),
         "doc_page": path(0),
