@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "strbuf.h"
 #include "tokenizer.h"
 
 #define RANK_K1 1.2
@@ -227,6 +228,24 @@ is_link_start(const char *t, size_t n)
     return 0;
 }
 
+/* The end of the tag whose text starts at html[i] (after its '<'): the
+ * index of its '>', outside quoted attribute values, or n. */
+static size_t
+tag_end(const char *html, size_t n, size_t i)
+{
+    char quote = 0;
+
+    while (i < n && (quote != 0 || html[i] != '>')) {
+        if (quote != 0 && html[i] == quote) {
+            quote = 0;
+        } else if (quote == 0 && (html[i] == '"' || html[i] == '\'')) {
+            quote = html[i];
+        }
+        i++;
+    }
+    return i;
+}
+
 double
 rank_link_share(const char *html, size_t n)
 {
@@ -237,18 +256,9 @@ rank_link_share(const char *html, size_t n)
         unsigned char c = (unsigned char)html[i];
 
         if (c == '<') {
-            /* A tag: to its '>', outside quoted attribute values. */
             size_t start = ++i;
-            char quote = 0;
 
-            while (i < n && (quote != 0 || html[i] != '>')) {
-                if (quote != 0 && html[i] == quote) {
-                    quote = 0;
-                } else if (quote == 0 && (html[i] == '"' || html[i] == '\'')) {
-                    quote = html[i];
-                }
-                i++;
-            }
+            i = tag_end(html, n, i);
             if (start < n && html[start] == '/') {
                 if (i - start >= 2 &&
                     (html[start + 1] == 'a' || html[start + 1] == 'A') &&
@@ -308,6 +318,138 @@ sql_link_share(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     }
     sqlite3_result_double(
         ctx, rank_link_share(h, (size_t)sqlite3_value_bytes(argv[0])));
+}
+
+/* 1 when the tag text t[0..n) (after '<', or after "</") names the
+ * element name (lower case): the name, then the end, a space or '/'. */
+static int
+tag_named(const char *t, size_t n, const char *name)
+{
+    size_t k = strlen(name);
+
+    return n >= k && strncasecmp(t, name, k) == 0 &&
+           (n == k || t[k] == ' ' || t[k] == '\t' || t[k] == '\n' ||
+            t[k] == '\r' || t[k] == '/');
+}
+
+/* End the term being read (term, its trailing space dropped): append it
+ * to sb after a 0x1e when it has text and fits; *used counts the bytes
+ * of terms so far, and *full turns 1 when one did not fit. */
+static void
+term_end(struct strbuf *term, struct strbuf *sb, size_t *used, int *full)
+{
+    size_t need = term->len + (*used > 0);
+
+    if (term->len == 0 || *full) {
+        strbuf_reset(term);
+        return;
+    }
+    if (*used + need > RANK_TERMS_MAX) {
+        *full = 1;
+    } else {
+        if (*used > 0) {
+            strbuf_putc(sb, 0x1e);
+        }
+        strbuf_append(sb, strbuf_peek(term), term->len);
+        *used += need;
+    }
+    strbuf_reset(term);
+}
+
+int
+rank_definition_terms(const char *html, size_t n, struct strbuf *sb)
+{
+    static const struct {
+        const char *e;
+        char c;
+    } ent[] = {{"&amp;", '&'},
+               {"&lt;", '<'},
+               {"&gt;", '>'},
+               {"&quot;", '"'},
+               {"&#39;", '\''}};
+    struct strbuf term = STRBUF_INIT;
+    size_t i = 0, used = 0, k;
+    int in = 0, space = 0, full = 0, ok;
+
+    while (i < n && !full) {
+        char c = html[i];
+
+        if (c == '<') {
+            size_t start = ++i;
+
+            i = tag_end(html, n, i);
+            if (start < n && html[start] == '/') {
+                if (in && (tag_named(html + start + 1, i - start - 1, "dt") ||
+                           tag_named(html + start + 1, i - start - 1, "dl"))) {
+                    term_end(&term, sb, &used, &full);
+                    in = 0;
+                }
+            } else if (tag_named(html + start, i - start, "dt")) {
+                /* A <dt> also ends one left open (HTML lets </dt> out). */
+                term_end(&term, sb, &used, &full);
+                in = 1;
+                space = 0;
+            } else if (in && (tag_named(html + start, i - start, "dd") ||
+                              tag_named(html + start, i - start, "dl"))) {
+                term_end(&term, sb, &used, &full);
+                in = 0;
+            }
+            i++;
+            continue;
+        }
+        if (!in) {
+            i++;
+            continue;
+        }
+        if ((unsigned char)c <= ' ' || c == 0x7f) {
+            space = term.len > 0;
+            i++;
+            continue;
+        }
+        if (space) {
+            strbuf_putc(&term, ' ');
+            space = 0;
+        }
+        for (k = 0; c == '&' && k < sizeof(ent) / sizeof(ent[0]); k++) {
+            size_t len = strlen(ent[k].e);
+
+            if (n - i >= len && memcmp(html + i, ent[k].e, len) == 0) {
+                break;
+            }
+        }
+        if (c == '&' && k < sizeof(ent) / sizeof(ent[0])) {
+            strbuf_putc(&term, ent[k].c);
+            i += strlen(ent[k].e);
+            continue;
+        }
+        strbuf_putc(&term, c);
+        i++;
+    }
+    if (in) {
+        term_end(&term, sb, &used, &full); /* an element left open at the end */
+    }
+    ok = strbuf_ok(&term);
+    strbuf_free(&term);
+    return ok && strbuf_ok(sb) ? 0 : -1;
+}
+
+/* definition_terms(html): rank_definition_terms of a text value, '' for
+ * NULL and for none. */
+static void
+sql_definition_terms(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char *h = (const char *)sqlite3_value_text(argv[0]);
+    struct strbuf sb = STRBUF_INIT;
+
+    (void)argc;
+    if (h != NULL && rank_definition_terms(
+                         h, (size_t)sqlite3_value_bytes(argv[0]), &sb) < 0) {
+        strbuf_free(&sb);
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    sqlite3_result_text(ctx, strbuf_peek(&sb), (int)sb.len, SQLITE_TRANSIENT);
+    strbuf_free(&sb);
 }
 
 /* 64-bit FNV-1a step. */
@@ -457,10 +599,16 @@ rank_register(sqlite3 *db)
             sql_link_share, NULL, NULL) != SQLITE_OK) {
         return SQLITE_ERROR;
     }
-    return sqlite3_create_function(db, "text_sketch", 1,
+    if (sqlite3_create_function(
+            db, "text_sketch", 1,
+            SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+            sql_text_sketch, NULL, NULL) != SQLITE_OK) {
+        return SQLITE_ERROR;
+    }
+    return sqlite3_create_function(db, "definition_terms", 1,
                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC |
                                        SQLITE_INNOCUOUS,
-                                   NULL, sql_text_sketch, NULL, NULL);
+                                   NULL, sql_definition_terms, NULL, NULL);
 }
 
 double

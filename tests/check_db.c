@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "docindex.h"
 #include "testdb.h"
 #include "version.h"
 
@@ -291,6 +292,83 @@ START_TEST(test_rollback)
 }
 END_TEST
 
+/* The number of rows of doc_fts that the expression m matches. */
+static int
+doc_matches(struct db *w, const char *m)
+{
+    sqlite3_stmt *st = db_stmt(w, "SELECT count(*) FROM doc_fts"
+                                  " WHERE doc_fts MATCH :m");
+    int n;
+
+    ck_assert_ptr_nonnull(st);
+    ck_assert_int_eq(db_bind_text(st, ":m", m), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    n = sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    return n;
+}
+
+/* A database indexed at schema 6 upgrades to 7 (0007_definition_terms):
+ * every row is indexed again with its definition terms, so a document
+ * deleted from the contentless index with the new view's values leaves
+ * nothing behind. */
+START_TEST(test_upgrade_definition_terms)
+{
+    char path[sizeof(tdb.mig) + 32], *sql, *view, *end;
+    struct db *w;
+    int64_t c, d1, d2;
+    FILE *f;
+    long n;
+
+    /* Schema 6: the view of 0004, user_version 6. */
+    snprintf(path, sizeof(path), "%s/0004_doc_index.sql", tdb.mig);
+    ck_assert_ptr_nonnull(f = fopen(path, "rb"));
+    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+    ck_assert_int_gt(n = ftell(f), 0);
+    rewind(f);
+    ck_assert_ptr_nonnull(sql = calloc(1, (size_t)n + 1));
+    ck_assert_uint_eq(fread(sql, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    ck_assert_ptr_nonnull(view = strstr(sql, "CREATE VIEW doc_text"));
+    ck_assert_ptr_nonnull(end = strstr(view, "FROM document d;"));
+    end[strlen("FROM document d;")] = '\0';
+    w = testdb_connect(&tdb, NULL, tdb.mig, DB_CREATE);
+    ck_assert_int_eq(db_write_begin(w), SQLITE_OK);
+    testdb_exec(w, "DROP VIEW doc_text");
+    testdb_exec(w, view);
+    c = testdb_add_collection(w, "up", "Upgrade", "en");
+    d1 =
+        testdb_add_document(w, c, "opts.html", "Options", "en", "published", 0);
+    d2 = testdb_add_document(w, c, "other.html", "Other", "en", "published", 0);
+    testdb_add_section(w, d1, 0, NULL, "Options", "Settings",
+                       "the zyzzyva option sets how far a wombat goes");
+    testdb_add_section(w, d2, 0, NULL, "Other", "", "a wombat stays home");
+    testdb_exec(w, "UPDATE document SET body_html = '<dl><dt>zyzzyva</dt>"
+                   "<dd>how far</dd></dl>' WHERE path = 'opts.html'");
+    testdb_exec(w, "INSERT INTO doc_fts(rowid, title, heading, body)"
+                   " SELECT id, title, heading, body FROM doc_text");
+    ck_assert_int_eq(db_write_commit(w), SQLITE_OK);
+    testdb_exec(w, "PRAGMA user_version = 6");
+    ck_assert_int_eq(doc_matches(w, "heading : zyzzyva"), 0);
+    db_close(w);
+    free(sql);
+
+    w = testdb_connect(&tdb, NULL, tdb.mig, DB_CREATE);
+    ck_assert_int_eq(db_user_version(w), KW_SCHEMA_VERSION);
+    ck_assert_int_eq(doc_matches(w, "heading : zyzzyva"), 1);
+    ck_assert_int_eq(doc_matches(w, "wombat"), 2);
+    ck_assert_int_eq(db_write_begin(w), SQLITE_OK);
+    ck_assert_int_eq(docindex_drop(w, d1), 1);
+    ck_assert_int_eq(db_write_commit(w), SQLITE_OK);
+    ck_assert_int_eq(doc_matches(w, "zyzzyva"), 0);
+    ck_assert_int_eq(doc_matches(w, "wombat"), 1);
+    ck_assert_int_eq(db_exec(w, "INSERT INTO doc_fts(doc_fts, rank)"
+                                " VALUES ('integrity-check', 0)"),
+                     SQLITE_OK);
+    db_close(w);
+}
+END_TEST
+
 /* db_changed: 1 on the first look, 0 while nothing is committed (reads,
  * checkpoints), 1 after a commit by another connection of this process
  * and after one by another process, each seen by the very next look. */
@@ -474,6 +552,7 @@ db_suite(void)
     tcase_add_test(core, test_rollback);
     tcase_add_test(core, test_changed);
     tcase_add_test(core, test_fts_tokenizer);
+    tcase_add_test(core, test_upgrade_definition_terms);
     tcase_add_test(limits, test_lock_across_processes);
     tcase_add_test(limits, test_deadline_interrupts);
     tcase_add_test(errors, test_newer_refused);

@@ -1055,6 +1055,112 @@ START_TEST(test_link_share)
 }
 END_TEST
 
+/* Definition terms: the text of each <dt>, as the heading column holds
+ * it (rank_definition_terms). */
+START_TEST(test_definition_terms)
+{
+    static const struct {
+        const char *html, *want;
+    } c[] = {
+        {"", ""},
+        {"<p>no terms</p><dl><dd>only a description</dd></dl>", ""},
+        {"<dl><dt>alpha</dt><dd>x</dd><dt id=\"os.walk\"><code>os.</code>"
+         "<code>walk</code>(<em>top</em>)</dt><dd>y</dd></dl>",
+         "alpha\x1eos.walk(top)"},
+        {"<dt>a &amp; b &lt;c&gt; &#39;d&#39; &quot;e&quot; &nbsp;</dt>",
+         "a & b <c> 'd' \"e\" &nbsp;"},
+        {"<dt>\n  multi \t line\n</dt>", "multi line"},
+        {"<dtx>no</dtx><dd>no</dd><p>dt</p>", ""},
+        {"<dl><dt>one<dd>its text<dt>two</dl><p>after</p>", "one\x1etwo"},
+        {"<dt title=\"a>b\" class='c>d'>t</dt>", "t"},
+        {"<DT>Up</DT>", "Up"},
+        {"<dt> </dt><dt></dt><dt>x</dt>", "x"},
+        {"<dt>a\x1e"
+         "b</dt>",
+         "a b"},
+        {"<dl><dt>open at the end", "open at the end"},
+    };
+    struct strbuf sb = STRBUF_INIT;
+    size_t i;
+
+    for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        strbuf_reset(&sb);
+        ck_assert_int_eq(
+            rank_definition_terms(c[i].html, strlen(c[i].html), &sb), 0);
+        ck_assert_msg(strcmp(strbuf_peek(&sb), c[i].want) == 0,
+                      "case %zu: got \"%s\"", i, strbuf_peek(&sb));
+    }
+    /* 1,000 terms of 99 bytes: whole terms up to RANK_TERMS_MAX. */
+    {
+        struct strbuf in = STRBUF_INIT;
+        const char *p;
+        size_t n = 0;
+
+        for (i = 0; i < 1000; i++) {
+            strbuf_printf(&in, "<dt>%099zu</dt>", i);
+        }
+        strbuf_reset(&sb);
+        ck_assert_int_eq(rank_definition_terms(strbuf_peek(&in), in.len, &sb),
+                         0);
+        ck_assert_uint_le(sb.len, RANK_TERMS_MAX);
+        ck_assert_uint_gt(sb.len, RANK_TERMS_MAX - 100);
+        for (p = strbuf_peek(&sb); (p = strchr(p, 0x1e)) != NULL; p++) {
+            n++;
+        }
+        ck_assert_uint_eq(sb.len, (n + 1) * 99 + n);
+        strbuf_free(&in);
+    }
+    strbuf_free(&sb);
+}
+END_TEST
+
+/* A glossary's entry outranks pages that use the word in passing: its
+ * <dt>s are in the heading column of the document index. */
+START_TEST(test_definition_terms_rank)
+{
+    sqlite3_int64 c, g, d;
+    char path[32], body[256];
+    json_t *m;
+    int i;
+
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    c = testdb_add_collection(wdb, "gl", "Glossary test", "en");
+    for (i = 0; i < 6; i++) {
+        snprintf(path, sizeof(path), "use%d.html", i);
+        snprintf(body, sizeof(body),
+                 "A wombat decorator in example %d of how the programs "
+                 "here are written.",
+                 i);
+        d = testdb_add_document(wdb, c, path, path, "en", "published", T2024);
+        testdb_add_section(wdb, d, 0, NULL, path, "Usage notes", body);
+    }
+    g = testdb_add_document(wdb, c, "glossary.html", "Terms", "en", "published",
+                            T2024);
+    testdb_add_section(wdb, g, 0, NULL, "Terms", "Glossary",
+                       "decorator A function returning another, applied "
+                       "with the at sign syntax. iterator An object that "
+                       "yields items one at a time.");
+    ck_assert_int_eq(
+        db_exec(wdb, "UPDATE document SET body_html = '<dl><dt>decorator</dt>"
+                     "<dd>A function returning another, applied with the at "
+                     "sign syntax.</dd><dt>iterator</dt><dd>An object that "
+                     "yields items one at a time.</dd></dl>' WHERE path ="
+                     " 'glossary.html'"),
+        SQLITE_OK);
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+    testdb_reindex(wdb);
+    m = run_q("decorator");
+    ck_assert_int_eq(total(m), 7);
+    ck_assert_int_eq(rid(m, 0), g);
+    json_decref(m);
+    /* The terms are in the heading column only: a heading-less query of
+     * the body's words finds the pages that use them more first. */
+    m = run_q("wombat");
+    ck_assert_int_eq(total(m), 6);
+    json_decref(m);
+}
+END_TEST
+
 /* kwdoc on rows of random words from a small vocabulary, three columns:
  * its counts and its window against a brute force over the same words,
  * for queries of two to four words (a repeated word included).  The
@@ -2276,6 +2382,8 @@ search_suite(void)
     tcase_add_test(limits, test_bounds);
     tcase_add_test(limits, test_match_unbounded);
     tcase_add_test(limits, test_link_share);
+    tcase_add_test(limits, test_definition_terms);
+    tcase_add_test(limits, test_definition_terms_rank);
     tcase_add_test(limits, test_kwdoc_window);
     tcase_add_test(limits, test_snippet_window);
     tcase_add_test(limits, test_kwsnip);
