@@ -332,9 +332,10 @@ tag_named(const char *t, size_t n, const char *name)
             t[k] == '\r' || t[k] == '/');
 }
 
-/* End the term being read (term, its trailing space dropped): append it
- * to sb after a 0x1e when it has text and fits; *used counts the bytes
- * of terms so far, and *full turns 1 when one did not fit. */
+/* End the term being read (term: a space is written only before a
+ * character, so none trails): append it to sb after a 0x1e when it has
+ * text and fits; *used counts the bytes of terms so far, and *full turns
+ * 1 when one did not fit. */
 static void
 term_end(struct strbuf *term, struct strbuf *sb, size_t *used, int *full)
 {
@@ -404,6 +405,10 @@ rank_definition_terms(const char *html, size_t n, struct strbuf *sb)
         if ((unsigned char)c <= ' ' || c == 0x7f) {
             space = term.len > 0;
             i++;
+            continue;
+        }
+        if (term.len > RANK_TERMS_MAX) {
+            i++; /* one term longer than all may be: it will not fit */
             continue;
         }
         if (space) {

@@ -1090,6 +1090,21 @@ START_TEST(test_definition_terms)
         ck_assert_msg(strcmp(strbuf_peek(&sb), c[i].want) == 0,
                       "case %zu: got \"%s\"", i, strbuf_peek(&sb));
     }
+    /* A term longer than RANK_TERMS_MAX is left out, and so is the rest. */
+    {
+        struct strbuf in = STRBUF_INIT;
+
+        strbuf_puts(&in, "<dt>");
+        for (i = 0; i < RANK_TERMS_MAX + 10; i++) {
+            strbuf_putc(&in, 'x');
+        }
+        strbuf_puts(&in, "</dt><dt>after</dt>");
+        strbuf_reset(&sb);
+        ck_assert_int_eq(rank_definition_terms(strbuf_peek(&in), in.len, &sb),
+                         0);
+        ck_assert_uint_eq(sb.len, 0);
+        strbuf_free(&in);
+    }
     /* 1,000 terms of 99 bytes: whole terms up to RANK_TERMS_MAX. */
     {
         struct strbuf in = STRBUF_INIT;
