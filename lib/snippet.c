@@ -78,20 +78,26 @@ hit_cmp(const void *a, const void *b)
     return x->phrase - y->phrase;
 }
 
+/* The most tokens a window holds, widened at both ends. */
+#define WINDOW_MAX (SNIPPET_TOKENS + 2 * SNIPPET_WORD_EXTRA)
+
 /* The window's tokens, collected by the tokenizer's callback. */
 struct window {
     int pos;        /* position of the next token (colocated ones share) */
     int start, end; /* the window: positions [start, end) */
     int n;
-    int s[SNIPPET_TOKENS], e[SNIPPET_TOKENS]; /* byte ranges */
-    int more;                                 /* a token follows the window */
+    int s[WINDOW_MAX], e[WINDOW_MAX]; /* byte ranges */
+    int more;                         /* a token follows the window */
+    /* The last SNIPPET_WORD_EXTRA tokens before the window (a ring, by
+     * position), for widening its start. */
+    int bs[SNIPPET_WORD_EXTRA], be[SNIPPET_WORD_EXTRA];
 };
 
 static int
 window_token(void *ctx, int tflags, const char *tok, int ntok, int s, int e)
 {
     struct window *w = ctx;
-    int p;
+    int p, k;
 
     (void)tok;
     (void)ntok;
@@ -101,12 +107,35 @@ window_token(void *ctx, int tflags, const char *tok, int ntok, int s, int e)
     }
     p = w->pos++;
     if (p < w->start) {
+        w->bs[p % SNIPPET_WORD_EXTRA] = s;
+        w->be[p % SNIPPET_WORD_EXTRA] = e;
         return SQLITE_OK;
     }
-    if (p >= w->end || w->n == SNIPPET_TOKENS) {
+    if (p == w->start) {
+        /* The first token overlaps the one before it (the syllable pairs
+         * of one Korean word): the window starts with the word. */
+        for (k = 0;
+             k < SNIPPET_WORD_EXTRA && w->start > 0 && w->pos - 2 - k >= 0 &&
+             w->be[(w->start - 1) % SNIPPET_WORD_EXTRA] >
+                 (k == 0 ? s : w->s[0]);
+             k++) {
+            int q = (w->start - 1) % SNIPPET_WORD_EXTRA;
+
+            memmove(w->s + 1, w->s, sizeof(w->s[0]) * (size_t)w->n);
+            memmove(w->e + 1, w->e, sizeof(w->e[0]) * (size_t)w->n);
+            w->s[0] = w->bs[q];
+            w->e[0] = w->be[q];
+            w->n++;
+            w->start--;
+        }
+    }
+    if ((p >= w->end && (w->n == 0 || s >= w->e[w->n - 1] ||
+                         p >= w->end + SNIPPET_WORD_EXTRA)) ||
+        w->n == WINDOW_MAX) {
         w->more = 1;
         return SQLITE_DONE; /* stop: the rest of the text is not needed */
     }
+    /* Past the end only while it overlaps the last (one word goes on). */
     w->s[w->n] = s;
     w->e[w->n] = e;
     w->n++;
@@ -181,7 +210,7 @@ kwsnip(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
        int nval, sqlite3_value **val)
 {
     int nphrase = api->xPhraseCount(fts), nhit = 0, ntok = 0, ntext = 0, i;
-    unsigned char marked[SNIPPET_TOKENS];
+    unsigned char marked[WINDOW_MAX];
     struct strbuf sb = STRBUF_INIT;
     struct snippet_hit *hits = NULL;
     const char *text = NULL;

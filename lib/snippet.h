@@ -6,7 +6,10 @@
  *   kwsnip(section_fts)
  *
  * returns SNIPPET_TOKENS consecutive tokens of the row's body column
- * (column 2) as its original text, each occurrence of the query's phrases
+ * (column 2) as its original text, widened to whole words (Korean words
+ * are indexed as overlapping syllable pairs: the window may take up to
+ * SNIPPET_WORD_EXTRA more at each end, so that no word is cut in two),
+ * each occurrence of the query's phrases
  * inside them between SNIPPET_OPEN and SNIPPET_CLOSE bytes, with
  * SNIPPET_ELLIPSIS where text was cut before or after them.  The window
  * holds the most distinct phrases (then the most occurrences; then the
@@ -30,6 +33,7 @@
 /* 16: a Hangul syllable pair is one token, so fewer would cut a Korean
  * snippet to a few words. */
 #define SNIPPET_TOKENS 16
+#define SNIPPET_WORD_EXTRA 8
 #define SNIPPET_OPEN '\x01'
 #define SNIPPET_CLOSE '\x02'
 #define SNIPPET_ELLIPSIS "\xe2\x80\xa6"

@@ -1495,6 +1495,102 @@ START_TEST(test_kwsnip)
 }
 END_TEST
 
+/* kwsnip cuts no Korean word in two: on rows of random Hangul words of
+ * one to nine syllables (up to eight overlapping syllable pairs), a
+ * snippet that begins or ends with an ellipsis begins or ends at a space
+ * of the body. */
+START_TEST(test_kwsnip_words)
+{
+    static const char *const syl[] = {"가", "나", "다", "라", "마",
+                                      "바", "사", "아", "자", "차"};
+    sqlite3 *m;
+    sqlite3_stmt *ins, *q;
+    unsigned seed = 4242;
+    int r, i, k, cut_start = 0, cut_end = 0;
+
+    ck_assert_int_eq(sqlite3_open(":memory:", &m), SQLITE_OK);
+    ck_assert_int_eq(tokenizer_register(m), SQLITE_OK);
+    ck_assert_int_eq(snippet_register(m), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(m,
+                                  "CREATE VIRTUAL TABLE t USING fts5(title,"
+                                  " heading, body, tokenize = 'porter kwtok')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(m, "INSERT INTO t VALUES ('t', 'h', ?)",
+                                        -1, &ins, NULL),
+                     SQLITE_OK);
+    for (r = 0; r < 60; r++) {
+        char text[4096];
+        size_t len = 0;
+
+        for (i = 0; i < 40; i++) {
+            int n;
+
+            seed = seed * 1103515245u + 12345u;
+            n = 1 + (int)((seed >> 16) % 9);
+            if (i > 0) {
+                text[len++] = ' ';
+            }
+            for (k = 0; k < n; k++) {
+                seed = seed * 1103515245u + 12345u;
+                memcpy(text + len, syl[(seed >> 16) % 10], 3);
+                len += 3;
+            }
+        }
+        text[len] = '\0';
+        sqlite3_bind_text(ins, 1, text, -1, SQLITE_TRANSIENT);
+        ck_assert_int_eq(sqlite3_step(ins), SQLITE_DONE);
+        sqlite3_reset(ins);
+    }
+    sqlite3_finalize(ins);
+    ck_assert_int_eq(sqlite3_prepare_v2(m,
+                                        "SELECT kwsnip(t), body FROM t"
+                                        " WHERE t MATCH ?",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    for (i = 0; i < 10; i++) {
+        char qs[8];
+
+        memcpy(qs, syl[i], 3);
+        memcpy(qs + 3, syl[(i + 3) % 10], 3);
+        qs[6] = '\0';
+        sqlite3_bind_text(q, 1, qs, -1, SQLITE_TRANSIENT);
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            const char *snip = (const char *)sqlite3_column_text(q, 0);
+            const char *body = (const char *)sqlite3_column_text(q, 1);
+            char core[8192];
+            unsigned char mk[8192];
+            size_t n = unmark(snip, core, mk), el = strlen(SNIPPET_ELLIPSIS);
+            int head = strncmp(core, SNIPPET_ELLIPSIS, el) == 0;
+            int tail = n >= el && strcmp(core + n - el, SNIPPET_ELLIPSIS) == 0;
+            const char *at;
+
+            if (tail) {
+                core[n - el] = '\0';
+            }
+            at = strstr(body, core + (head ? el : 0));
+            ck_assert_msg(at != NULL, "not a stretch of the body: %s", snip);
+            if (head) {
+                ck_assert_msg(at > body && at[-1] == ' ', "cut start: %s",
+                              snip);
+                cut_start++;
+            }
+            if (tail) {
+                ck_assert_msg(at[strlen(core + (head ? el : 0))] == ' ',
+                              "cut end: %s", snip);
+                cut_end++;
+            }
+        }
+        sqlite3_reset(q);
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(m);
+    /* Both ends were tested. */
+    ck_assert_int_gt(cut_start, 10);
+    ck_assert_int_gt(cut_end, 10);
+}
+END_TEST
+
 /* Sketches: equal texts agree, unrelated ones do not, a text with a
  * sentence changed stays close. */
 START_TEST(test_sketch)
@@ -2402,6 +2498,7 @@ search_suite(void)
     tcase_add_test(limits, test_kwdoc_window);
     tcase_add_test(limits, test_snippet_window);
     tcase_add_test(limits, test_kwsnip);
+    tcase_add_test(limits, test_kwsnip_words);
     tcase_add_test(limits, test_sketch);
     tcase_add_test(limits, test_duplicates_collapse);
     tcase_add_test(core, test_identifier_parts);
