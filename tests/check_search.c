@@ -1345,6 +1345,25 @@ unmark(const char *s, char *out, unsigned char *mk)
     return n;
 }
 
+/* An in-memory FTS5 table t(title, heading, body) with kwtok and kwsnip,
+ * and the statement that inserts a body (title 't', heading 'h'). */
+static void
+snip_table(sqlite3 **m, sqlite3_stmt **ins)
+{
+    ck_assert_int_eq(sqlite3_open(":memory:", m), SQLITE_OK);
+    ck_assert_int_eq(tokenizer_register(*m), SQLITE_OK);
+    ck_assert_int_eq(snippet_register(*m), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(*m,
+                                  "CREATE VIRTUAL TABLE t USING fts5(title,"
+                                  " heading, body, tokenize = 'porter kwtok')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(*m,
+                                        "INSERT INTO t VALUES ('t', 'h', ?)",
+                                        -1, ins, NULL),
+                     SQLITE_OK);
+}
+
 /* kwsnip against FTS5's highlight() on random rows (English words, an
  * identifier with parts, Korean words, punctuation) and random queries:
  * the snippet is a stretch of the body (from its start unless it begins
@@ -1374,17 +1393,7 @@ START_TEST(test_kwsnip)
     unsigned seed = 777;
     int r, i, k, rows = 0, marked_rows = 0;
 
-    ck_assert_int_eq(sqlite3_open(":memory:", &m), SQLITE_OK);
-    ck_assert_int_eq(tokenizer_register(m), SQLITE_OK);
-    ck_assert_int_eq(snippet_register(m), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_exec(m,
-                                  "CREATE VIRTUAL TABLE t USING fts5(title,"
-                                  " heading, body, tokenize = 'porter kwtok')",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    ck_assert_int_eq(sqlite3_prepare_v2(m, "INSERT INTO t VALUES ('t', 'h', ?)",
-                                        -1, &ins, NULL),
-                     SQLITE_OK);
+    snip_table(&m, &ins);
     for (r = 0; r < NROW; r++) {
         char text[MAXW * 16];
         size_t len = 0;
@@ -1508,17 +1517,7 @@ START_TEST(test_kwsnip_words)
     unsigned seed = 4242;
     int r, i, k, cut_start = 0, cut_end = 0;
 
-    ck_assert_int_eq(sqlite3_open(":memory:", &m), SQLITE_OK);
-    ck_assert_int_eq(tokenizer_register(m), SQLITE_OK);
-    ck_assert_int_eq(snippet_register(m), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_exec(m,
-                                  "CREATE VIRTUAL TABLE t USING fts5(title,"
-                                  " heading, body, tokenize = 'porter kwtok')",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    ck_assert_int_eq(sqlite3_prepare_v2(m, "INSERT INTO t VALUES ('t', 'h', ?)",
-                                        -1, &ins, NULL),
-                     SQLITE_OK);
+    snip_table(&m, &ins);
     for (r = 0; r < 60; r++) {
         char text[4096];
         size_t len = 0;
