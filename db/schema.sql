@@ -198,7 +198,7 @@ CREATE TABLE impact_meta (
     avg_body    REAL NOT NULL,
     min_df      INTEGER NOT NULL,
     built_at    TEXT NOT NULL
-);
+, rank_params TEXT NOT NULL DEFAULT '');
 CREATE TABLE ingest_batch (
     id            INTEGER PRIMARY KEY,
     collection_id INTEGER REFERENCES collection(id),

@@ -229,20 +229,23 @@ impact_build(struct db *w, long min_df)
         "SELECT term, doc FROM temp.impact_vocab WHERE doc >= :n";
     static const char meta_sql[] =
         "INSERT OR REPLACE INTO impact_meta(id, upto, avg_title, avg_heading,"
-        " avg_body, min_df, built_at)"
+        " avg_body, min_df, built_at, rank_params)"
         " VALUES (1, (SELECT coalesce(max(id), 0) FROM doc_fts_docsize),"
-        " :a0, :a1, :a2, :n, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))";
+        " :a0, :a1, :a2, :n, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
+        " :p)";
     struct searchcat *cat = NULL;
     struct term *terms = NULL;
     struct cand *heap = NULL;
     size_t nterm = 0, cap = 0, i;
     sqlite3_stmt *st;
     long built = -1, stored = 0;
+    char params[RANK_PARAMS_MAX];
     int rc;
 
     if (min_df <= 0) {
         min_df = IMPACT_MIN_DF;
     }
+    rank_params(params, sizeof(params));
     if (db_exec(w, "DELETE FROM term_impact; DELETE FROM impact_late;"
                    " DROP TABLE IF EXISTS temp.impact_vocab;"
                    " DROP TABLE IF EXISTS temp.impact_inst;"
@@ -306,7 +309,8 @@ impact_build(struct db *w, long min_df)
                             cat->avg_ntok[1]) != SQLITE_OK ||
         sqlite3_bind_double(st, sqlite3_bind_parameter_index(st, ":a2"),
                             cat->avg_ntok[2]) != SQLITE_OK ||
-        db_bind_int64(st, ":n", min_df) != SQLITE_OK) {
+        db_bind_int64(st, ":n", min_df) != SQLITE_OK ||
+        db_bind_text(st, ":p", params) != SQLITE_OK) {
         goto out;
     }
     rc = sqlite3_step(st);
@@ -331,12 +335,14 @@ impact_meta_read(struct db *db, struct impact_meta *m)
 {
     static const char sql[] =
         "SELECT upto, avg_title, avg_heading, avg_body, min_df"
-        " FROM impact_meta WHERE id = 1";
+        " FROM impact_meta WHERE id = 1 AND rank_params = :p";
     sqlite3_stmt *st = db_stmt(db, sql);
+    char params[RANK_PARAMS_MAX];
     int rc;
 
     memset(m, 0, sizeof(*m));
-    if (st == NULL) {
+    rank_params(params, sizeof(params));
+    if (st == NULL || db_bind_text(st, ":p", params) != SQLITE_OK) {
         return -1;
     }
     rc = sqlite3_step(st);

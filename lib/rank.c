@@ -6,14 +6,13 @@
 #include "rank.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "strbuf.h"
 #include "tokenizer.h"
-
-#define RANK_K1 1.2
 
 static void
 kwtf(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
@@ -318,6 +317,15 @@ sql_link_share(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     }
     sqlite3_result_double(
         ctx, rank_link_share(h, (size_t)sqlite3_value_bytes(argv[0])));
+}
+
+void
+rank_params(char *buf, size_t n)
+{
+    snprintf(buf, n, "k1 %g w %g %g %g b %g %g %g hub %g %g", RANK_K1,
+             RANK_DOC_W_TITLE, RANK_DOC_W_HEADING, RANK_DOC_W_BODY,
+             RANK_DOC_B_TITLE, RANK_DOC_B_HEADING, RANK_DOC_B_BODY,
+             RANK_HUB_FROM, RANK_HUB_CUT);
 }
 
 /* 1 when the tag text t[0..n) (after '<', or after "</") names the

@@ -2427,6 +2427,23 @@ START_TEST(test_topk_exact)
      * ones). */
     ck_assert_int_gt(planned, compared / 2);
     ck_assert_int_gt(walked, 0);
+    /* Lists built with other ranking constants are not used; the next
+     * refresh builds them again. */
+    {
+        struct search_params one = {"tables", NULL, NULL, 0, 1, 0, 0};
+        json_t *mo;
+
+        testdb_write(wdb, "UPDATE impact_meta SET rank_params = 'k1 9'");
+        ck_assert_int_eq(search_run(rdb, &one, "", &mo), 0);
+        ck_assert(json_object_get(mo, "topk") == NULL);
+        json_decref(mo);
+        ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+        ck_assert_int_gt(impact_refresh(wdb), 0);
+        ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+        ck_assert_int_eq(search_run(rdb, &one, "", &mo), 0);
+        ck_assert(json_is_true(json_object_get(mo, "topk")));
+        json_decref(mo);
+    }
     memo_checks();
 }
 END_TEST

@@ -37,12 +37,17 @@ SELECT id, title, heading, body FROM doc_text
  WHERE id IN (SELECT id FROM document WHERE status = 'published');
 INSERT INTO doc_fts(doc_fts) VALUES ('optimize');
 
--- The impact lists hold heading counts of the old index: dropped, so
--- every search scores its matches until `kwangmyong reindex` (or an
--- ingest that publishes a tenth of the corpus) builds them again.
+-- The impact lists hold heading counts of the old index and impacts made
+-- with the old constants: dropped, so every search scores its matches
+-- until the next `ingest --approve`, pack import or `kwangmyong reindex`
+-- builds them again.  From now on a build records the ranking constants
+-- it used (lib/rank.h, RANK_PARAMS), and lists built with others are not
+-- used: a program whose ranking changed cannot take stale impacts for
+-- bounds.
 DELETE FROM term_impact;
 DELETE FROM impact_meta;
 DELETE FROM impact_late;
+ALTER TABLE impact_meta ADD COLUMN rank_params TEXT NOT NULL DEFAULT '';
 
 -- Servers running on the database drop their catalogs and cached results.
 UPDATE setting SET value = CAST(value AS INTEGER) + 1
