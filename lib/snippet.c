@@ -114,10 +114,9 @@ window_token(void *ctx, int tflags, const char *tok, int ntok, int s, int e)
     if (p == w->start) {
         /* The first token overlaps the one before it (the syllable pairs
          * of one Korean word): the window starts with the word. */
-        for (k = 0;
-             k < SNIPPET_WORD_EXTRA && w->start > 0 && w->pos - 2 - k >= 0 &&
-             w->be[(w->start - 1) % SNIPPET_WORD_EXTRA] >
-                 (k == 0 ? s : w->s[0]);
+        for (k = 0; k < SNIPPET_WORD_EXTRA && w->start > 0 &&
+                    w->be[(w->start - 1) % SNIPPET_WORD_EXTRA] >
+                        (k == 0 ? s : w->s[0]);
              k++) {
             int q = (w->start - 1) % SNIPPET_WORD_EXTRA;
 
