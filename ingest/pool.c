@@ -600,14 +600,25 @@ worker_main(int in, int out, const struct pool_limits *lim)
     while (recv_frame(in, &p, &n) == 0) {
         struct convert_job cj;
         struct rusage ru;
+        struct itimerval it = {{0, 0}, {0, 0}};
         struct converted *res;
         const char *why;
+        long used;
 
-        /* RLIMIT_CPU counts the whole life of the process, so each job
-         * gets "used so far + cpu_seconds". */
+        /* The job's CPU budget counts on the kernel's profile clock
+         * (ITIMER_PROF, SIGPROF ends the worker), from now.  The budget
+         * was "used so far + cpu_seconds" in RLIMIT_CPU, which counts on
+         * that clock too; but getrusage() reports the scheduler's exact
+         * time, and on short jobs the tick-sampled profile clock runs
+         * about 10% ahead of it.  A worker that had converted for some
+         * 200 CPU seconds was killed in the middle of an easy job (44
+         * pages of a million-page ingest).  RLIMIT_CPU stays, with room
+         * for that drift, in case the timer is ever blocked. */
+        it.it_value.tv_sec = lim->cpu_seconds;
+        setitimer(ITIMER_PROF, &it, NULL);
         getrusage(RUSAGE_SELF, &ru);
-        rl.rlim_cur = (rlim_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-                               lim->cpu_seconds + 1);
+        used = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec;
+        rl.rlim_cur = (rlim_t)(used + used / 2 + 2 * lim->cpu_seconds + 1);
         rl.rlim_max = rl.rlim_cur + 1;
         setrlimit(RLIMIT_CPU, &rl);
         if (frame_get_job(p, n, &cj, &why) < 0) {
@@ -615,6 +626,8 @@ worker_main(int in, int out, const struct pool_limits *lim)
         } else {
             res = convert_file(&cj);
         }
+        it.it_value.tv_sec = 0;
+        setitimer(ITIMER_PROF, &it, NULL); /* the job is done */
         if (res == NULL || frame_put_result(&out_frame, res) < 0 ||
             send_frame(out, &out_frame) < 0) {
             _exit(3);
@@ -818,7 +831,7 @@ worker_failed(struct pool *p, int i, int timed_out)
     if (timed_out) {
         snprintf(why, sizeof(why), "too complex: time limit (%ld ms)",
                  p->lim.wall_ms);
-    } else if (sig == SIGXCPU || sig == SIGKILL) {
+    } else if (sig == SIGPROF || sig == SIGXCPU || sig == SIGKILL) {
         snprintf(why, sizeof(why), "too complex: CPU limit");
     } else if (sig != 0) {
         snprintf(why, sizeof(why), "too complex: worker killed by signal %d",
