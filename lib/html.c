@@ -136,6 +136,32 @@ encode(struct strbuf *sb, const char *s, size_t n, const char *keep)
     return strbuf_ok(sb) ? 0 : -1;
 }
 
+size_t
+html_unescape_at(const char *s, size_t n, char *c)
+{
+    static const struct {
+        const char *ent;
+        size_t len;
+        char c;
+    } ents[] = {{"&amp;", 5, '&'},
+                {"&lt;", 4, '<'},
+                {"&gt;", 4, '>'},
+                {"&quot;", 6, '"'},
+                {"&#39;", 5, '\''}};
+    size_t k;
+
+    if (n == 0 || s[0] != '&') {
+        return 0;
+    }
+    for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++) {
+        if (n >= ents[k].len && memcmp(s, ents[k].ent, ents[k].len) == 0) {
+            *c = ents[k].c;
+            return ents[k].len;
+        }
+    }
+    return 0;
+}
+
 int
 url_encode(struct strbuf *sb, const char *s, size_t n)
 {

@@ -14,6 +14,10 @@
 /* Escape for HTML text and quoted attribute values: & < > " ' (and `=`
  * stays as is).  Invalid UTF-8 bytes become U+FFFD; NUL is dropped. */
 int html_escape(struct strbuf *sb, const char *s, size_t n);
+/* The inverse of html_escape at one place: when s (n bytes) starts with
+ * one of the five entities html_escape writes, its length, with *c the
+ * character it stands for; 0 otherwise. */
+size_t html_unescape_at(const char *s, size_t n, char *c);
 /* Percent-encode everything except RFC 3986 unreserved characters. */
 int url_encode(struct strbuf *sb, const char *s, size_t n);
 /* Percent-encode a path, keeping '/' and unreserved characters. */

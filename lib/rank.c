@@ -1,7 +1,7 @@
 /*
  * rank: the kwtf and kwdoc FTS5 auxiliary functions and the score made
- * from them (see rank.h).  Layer: lib/, depends on sqlite3 and tokenizer.
- * Stateless: one registration serves every thread.
+ * from them (see rank.h).  Layer: lib/, depends on sqlite3, tokenizer,
+ * html and strbuf.  Stateless: one registration serves every thread.
  */
 #include "rank.h"
 
@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "html.h"
 #include "strbuf.h"
 #include "tokenizer.h"
 
@@ -368,16 +369,8 @@ term_end(struct strbuf *term, struct strbuf *sb, size_t *used, int *full)
 int
 rank_definition_terms(const char *html, size_t n, struct strbuf *sb)
 {
-    static const struct {
-        const char *e;
-        char c;
-    } ent[] = {{"&amp;", '&'},
-               {"&lt;", '<'},
-               {"&gt;", '>'},
-               {"&quot;", '"'},
-               {"&#39;", '\''}};
     struct strbuf term = STRBUF_INIT;
-    size_t i = 0, used = 0, k;
+    size_t i = 0, used = 0, el;
     int in = 0, space = 0, full = 0, ok;
 
     while (i < n && !full) {
@@ -423,16 +416,9 @@ rank_definition_terms(const char *html, size_t n, struct strbuf *sb)
             strbuf_putc(&term, ' ');
             space = 0;
         }
-        for (k = 0; c == '&' && k < sizeof(ent) / sizeof(ent[0]); k++) {
-            size_t len = strlen(ent[k].e);
-
-            if (n - i >= len && memcmp(html + i, ent[k].e, len) == 0) {
-                break;
-            }
-        }
-        if (c == '&' && k < sizeof(ent) / sizeof(ent[0])) {
-            strbuf_putc(&term, ent[k].c);
-            i += strlen(ent[k].e);
+        if ((el = html_unescape_at(html + i, n - i, &c)) > 0) {
+            strbuf_putc(&term, c);
+            i += el;
             continue;
         }
         strbuf_putc(&term, c);

@@ -142,8 +142,9 @@ void rank_params(char *buf, size_t n);
  * Such a term names what the text after it is about, as a heading does,
  * so the document index holds the text of every <dt> in the heading
  * column beside the headings (the view doc_text, migration 0007).
- * Measured on six manuals' back-of-book indexes: MRR@10 +0.006 to +0.026
- * on all six, success@10 -0.005 to +0.010 (docs/benchmarks.md).
+ * Measured on six manuals' back-of-book indexes (fresh ingests): MRR@10
+ * +0.007 to +0.021 on all six, success@10 -0.005 to +0.010
+ * (docs/benchmarks.md).
  */
 /* Text of each <dt> element of sanitized HTML html (n bytes, borrowed;
  * the sanitizer's entities decoded, tags dropped, white space and control

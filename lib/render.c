@@ -54,42 +54,21 @@ struct binder {
     const char *off_name;             /* off's collection name */
 };
 
-/* Undo html_escape for an attribute value (only the five forms it makes,
- * plus numeric ones the source may carry). */
+/* Undo html_escape for an attribute value (html_unescape_at). */
 static void
 unescape_attr(const char *s, size_t n, struct strbuf *out)
 {
-    size_t i = 0;
+    size_t i = 0, el;
+    char c;
 
     while (i < n) {
-        if (s[i] == '&') {
-            static const struct {
-                const char *ent;
-                char c;
-            } ents[] = {{"&amp;", '&'},
-                        {"&lt;", '<'},
-                        {"&gt;", '>'},
-                        {"&quot;", '"'},
-                        {"&#39;", '\''}};
-            size_t k;
-            int done = 0;
-
-            for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++) {
-                size_t el = strlen(ents[k].ent);
-
-                if (n - i >= el && memcmp(s + i, ents[k].ent, el) == 0) {
-                    strbuf_putc(out, ents[k].c);
-                    i += el;
-                    done = 1;
-                    break;
-                }
-            }
-            if (done) {
-                continue;
-            }
+        if ((el = html_unescape_at(s + i, n - i, &c)) > 0) {
+            strbuf_putc(out, c);
+            i += el;
+        } else {
+            strbuf_putc(out, s[i]);
+            i++;
         }
-        strbuf_putc(out, s[i]);
-        i++;
     }
 }
 

@@ -25,6 +25,32 @@ START_TEST(test_escape_specials)
 }
 END_TEST
 
+/* html_unescape_at undoes each of the five forms html_escape writes, and
+ * nothing else. */
+START_TEST(test_unescape_at)
+{
+    static const char src[] = "<script>\"'&x";
+    char *o = esc(src, strlen(src)), c;
+    size_t i = 0, k = 0, el;
+
+    while (o[i] != '\0') {
+        if ((el = html_unescape_at(o + i, strlen(o + i), &c)) > 0) {
+            i += el;
+        } else {
+            c = o[i++];
+        }
+        ck_assert_int_eq(c, src[k++]);
+    }
+    ck_assert_uint_eq(k, strlen(src));
+    kw_free(o);
+    ck_assert_uint_eq(html_unescape_at("&amp", 4, &c), 0);
+    ck_assert_uint_eq(html_unescape_at("&nbsp;", 6, &c), 0);
+    ck_assert_uint_eq(html_unescape_at("&#60;", 5, &c), 0);
+    ck_assert_uint_eq(html_unescape_at("amp;", 4, &c), 0);
+    ck_assert_uint_eq(html_unescape_at("", 0, &c), 0);
+}
+END_TEST
+
 START_TEST(test_escape_utf8)
 {
     const char *k = "한국어 café";
@@ -106,6 +132,7 @@ html_suite(void)
 
     tcase_add_test(core, test_escape_specials);
     tcase_add_test(core, test_escape_utf8);
+    tcase_add_test(core, test_unescape_at);
     tcase_add_test(core, test_utf8_valid);
     tcase_add_test(core, test_url_encode_decode);
     tcase_add_test(errors, test_url_decode_malformed);

@@ -41,7 +41,7 @@ INSERT INTO doc_fts(doc_fts) VALUES ('optimize');
 -- with the old constants: dropped, so every search scores its matches
 -- until the next `ingest --approve`, pack import or `kwangmyong reindex`
 -- builds them again.  From now on a build records the ranking constants
--- it used (lib/rank.h, RANK_PARAMS), and lists built with others are not
+-- it used (rank_params(), lib/rank.c), and lists built with others are not
 -- used: a program whose ranking changed cannot take stale impacts for
 -- bounds.
 DELETE FROM term_impact;
