@@ -100,11 +100,14 @@ static const struct command commands[] = {
      "chain, and that the document index holds the published documents.\n"
      "Exit 1 when anything is wrong.\n"},
     {"reindex", cmd_db_reindex,
-     "Usage: kwangmyong reindex [OPTIONS]\n"
+     "Usage: kwangmyong reindex [OPTIONS] [--lists]\n"
      "Rebuild the document-level search index from the published\n"
      "documents, in one transaction (after statuses or titles were changed\n"
      "with SQL by hand; `verify` says when it is needed).  Searches keep\n"
-     "running meanwhile.\n"},
+     "running meanwhile.\n"
+     "  --lists   build only search's impact lists anew (after an upgrade\n"
+     "            that changed the ranking; minutes, not the hour a\n"
+     "            rebuild takes at a million documents)\n"},
     {"backup", cmd_db_backup,
      "Usage: kwangmyong backup [OPTIONS] DEST\n"
      "Write a consistent copy of the database to DEST (which must not "
