@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "checkmain.h"
 #include "moderation.h"
 #include "pagefix.h"
 
@@ -421,11 +422,5 @@ admin_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(admin_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(admin_suite());
 }

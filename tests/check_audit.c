@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "checkmain.h"
 #include "testdb.h"
 
 static struct testdb tdb;
@@ -144,11 +145,5 @@ audit_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(audit_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(audit_suite());
 }

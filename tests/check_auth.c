@@ -13,6 +13,7 @@
 
 #include "audit.h"
 #include "auth.h"
+#include "checkmain.h"
 #include "gz.h"
 #include "testdb.h"
 
@@ -941,11 +942,5 @@ auth_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(auth_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(auth_suite());
 }

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "checkmain.h"
 #include "db.h"
 #include "docindex.h"
 #include "testdb.h"
@@ -573,11 +574,5 @@ db_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(db_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(db_suite());
 }

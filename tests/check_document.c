@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "checkmain.h"
 #include "document.h"
 #include "gz.h"
 #include "testdb.h"
@@ -905,11 +906,5 @@ document_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(document_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(document_suite());
 }

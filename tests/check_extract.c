@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "checkmain.h"
 #include "clock.h"
 #include "extract.h"
 #include "gz.h"
@@ -1398,11 +1399,5 @@ extract_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(extract_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(extract_suite());
 }

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "checkmain.h"
 #include "clock.h"
 #include "fetch.h"
 #include "fsutil.h"
@@ -1062,11 +1063,5 @@ fetch_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(fetch_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(fetch_suite());
 }

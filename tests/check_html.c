@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "checkmain.h"
 #include "html.h"
 
 static char *
@@ -145,11 +146,5 @@ html_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(html_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(html_suite());
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "checkmain.h"
 #include "lru.h"
 
 #define NVAL 256
@@ -231,11 +232,5 @@ lru_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(lru_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(lru_suite());
 }

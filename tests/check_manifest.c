@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "checkmain.h"
 #include "manifest.h"
 
 /* Path of a fixture, in a static buffer (tests run one at a time). */
@@ -716,11 +717,5 @@ manifest_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(manifest_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(manifest_suite());
 }

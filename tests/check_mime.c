@@ -7,6 +7,7 @@
 #include <check.h>
 #include <stddef.h>
 
+#include "checkmain.h"
 #include "mime.h"
 
 /* Every extension the table knows, with its type and whether ingest
@@ -91,11 +92,5 @@ mime_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(mime_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(mime_suite());
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "audit.h"
+#include "checkmain.h"
 #include "docindex.h"
 #include "document.h"
 #include "moderation.h"
@@ -1173,11 +1174,5 @@ moderation_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(moderation_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(moderation_suite());
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkmain.h"
 #include "gz.h"
 #include "pack.h"
 #include "packdb.h"
@@ -669,11 +670,5 @@ pack_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(pack_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(pack_suite());
 }

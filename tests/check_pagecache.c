@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "checkmain.h"
 #include "pagecache.h"
 
 static int released;
@@ -150,11 +151,5 @@ pagecache_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(pagecache_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(pagecache_suite());
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "checkmain.h"
 #include "finish.h"
 #include "pagefix.h"
 #include "render.h"
@@ -613,11 +614,5 @@ pages_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(pages_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(pages_suite());
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "checkmain.h"
 #include "policy.h"
 
 /* Parse text or fail the test; the policy is new (policy_free). */
@@ -599,11 +600,5 @@ policy_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(policy_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(policy_suite());
 }

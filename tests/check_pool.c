@@ -5,6 +5,7 @@
  * could send is refused (a per-file error) instead of read out of bounds.
  */
 #include "../ingest/pool.c"
+#include "checkmain.h"
 
 #include <check.h>
 #include <sys/stat.h>
@@ -641,11 +642,5 @@ pool_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(pool_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_main(pool_suite());
 }

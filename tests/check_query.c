@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "checkmain.h"
 #include "query.h"
 #include "strbuf.h"
 #include "tokenizer.h"
@@ -599,11 +600,5 @@ query_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(query_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(query_suite());
 }

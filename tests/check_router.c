@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "checkmain.h"
 #include "pages.h"
 #include "router.h"
 #include "pagefix.h"
@@ -272,11 +273,5 @@ router_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(router_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(router_suite());
 }

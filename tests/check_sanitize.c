@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "alloc.h"
+#include "checkmain.h"
 #include "html.h"
 #include "sanitize.h"
 #include "strbuf.h"
@@ -1517,11 +1518,5 @@ sanitize_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(sanitize_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(sanitize_suite());
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "checkmain.h"
 #include "docindex.h"
 #include "html.h"
 #include "impact.h"
@@ -2535,11 +2536,5 @@ search_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(search_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(search_suite());
 }

@@ -7,6 +7,7 @@
 
 #include "alloc.h"
 #include "arena.h"
+#include "checkmain.h"
 #include "strbuf.h"
 
 START_TEST(test_append_printf)
@@ -169,11 +170,5 @@ strbuf_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(strbuf_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(strbuf_suite());
 }

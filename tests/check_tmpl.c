@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "checkmain.h"
 #include "strbuf.h"
 #include "tmpl.h"
 
@@ -812,11 +813,5 @@ tmpl_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(tmpl_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(tmpl_suite());
 }

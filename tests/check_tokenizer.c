@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "checkmain.h"
 #include "html.h"
 #include "strbuf.h"
 #include "tokenizer.h"
@@ -821,11 +822,5 @@ tokenizer_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(tokenizer_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(tokenizer_suite());
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "checkmain.h"
 #include "strbuf.h"
 #include "url.h"
 
@@ -567,11 +568,5 @@ url_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(url_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(url_suite());
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "checkmain.h"
 #include "fetch.h"
 #include "gz.h"
 #include "policy.h"
@@ -783,11 +784,5 @@ warc_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(warc_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(warc_suite());
 }

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "checkmain.h"
 #include "workpool.h"
 
 static atomic_int ran, cancelled, nice_seen;
@@ -264,11 +265,5 @@ workpool_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(workpool_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(workpool_suite());
 }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "checkmain.h"
 #include "clock.h"
 #include "fetch.h"
 #include "strbuf.h"
@@ -939,11 +940,5 @@ zim_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(zim_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return check_main(zim_suite());
 }
