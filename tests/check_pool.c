@@ -452,6 +452,96 @@ text_job(struct convert_job *job, char *path, size_t n)
     extract_limits_default(&job->limits);
 }
 
+/* An HTML page of n paragraphs at path (for a job that costs CPU in
+ * proportion to n: no nesting, nothing the precheck refuses). */
+static void
+write_paragraphs(const char *path, long n)
+{
+    FILE *f = fopen(path, "w");
+    long i;
+
+    ck_assert_ptr_nonnull(f);
+    fputs("<html><head><title>T</title></head><body>\n", f);
+    for (i = 0; i < n; i++) {
+        fprintf(f,
+                "<p>paragraph %ld, <b>some</b> words and a <a href=\"p%ld."
+                "html\">link</a></p>\n",
+                i, i);
+    }
+    fputs("</body></html>\n", f);
+    fclose(f);
+}
+
+/* This process's CPU time in seconds. */
+static double
+cpu_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A worker's CPU budget holds for each job from the job's start: one
+ * worker converts jobs of about a quarter of its 1 s budget each, twice
+ * the budget in all, and none is cut; one job of four budgets is
+ * ("too complex: CPU limit").  Regression: the budget was RLIMIT_CPU at
+ * "CPU used so far + budget", which the kernel checks on a clock that
+ * runs ahead of getrusage's, and workers that had run long were killed
+ * in easy jobs.  The jobs' sizes come from one conversion timed here, so
+ * the test asks the same of a slow machine or a sanitizer build. */
+START_TEST(test_cpu_budget_per_job)
+{
+    struct pool_limits lim;
+    struct convert_job job;
+    struct converted *res;
+    struct pool *p;
+    char err[256], path[64];
+    const long probe = 2000;
+    double t0, per;
+    long n;
+    void *tag;
+    int i;
+
+    text_job(&job, path, sizeof(path));
+    job.rel = "a.html";
+    job.types = "html";
+    job.max_bytes = (size_t)1 << 30;
+    write_paragraphs(path, probe);
+    t0 = cpu_now();
+    res = convert_file(&job);
+    per = (cpu_now() - t0) / (double)probe;
+    ck_assert_msg(res != NULL && res->ok, "%s", res ? res->reason : "");
+    converted_free(res);
+    if (per < 1e-7) {
+        per = 1e-7;
+    }
+    pool_limits_default(&lim);
+    lim.cpu_seconds = 1;
+    lim.mem_bytes = 0;
+    ck_assert_int_eq(pool_start(1, &lim, &p, err, sizeof(err)), 0);
+    n = (long)(0.25 / per);
+    write_paragraphs(path, n);
+    for (i = 0; i < 8; i++) {
+        ck_assert_int_eq(pool_submit(p, &job, (void *)(intptr_t)(i + 1)), 0);
+        ck_assert_int_eq(pool_next(p, &res, &tag), 1);
+        ck_assert_msg(res->ok, "job %d of %ld paragraphs: %s", i, n,
+                      res->reason);
+        converted_free(res);
+    }
+    write_paragraphs(path, 16 * n);
+    ck_assert_int_eq(pool_submit(p, &job, (void *)9), 0);
+    ck_assert_int_eq(pool_next(p, &res, &tag), 1);
+    ck_assert_msg(!res->ok && strstr(res->reason, "CPU limit") != NULL,
+                  "a job of %ld paragraphs: %s", 16 * n,
+                  res->ok ? "converted" : res->reason);
+    converted_free(res);
+    pool_stop(p);
+    unlink(path);
+    ck_assert_int_eq(wild_kills, 0);
+}
+END_TEST
+
 /* A worker that died and could not be replaced (fork or pipe failed)
  * leaves a slot without a process: the next submission must start one or
  * fail, never kill(-1) nor write to a closed descriptor (regression: it
@@ -620,6 +710,8 @@ pool_suite(void)
     TCase *tc = tcase_create("frames");
     TCase *workers = tcase_create("workers");
 
+    tcase_set_timeout(workers, 60);
+
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_roundtrip);
     tcase_add_test(tc, test_job_roundtrip);
@@ -633,6 +725,7 @@ pool_suite(void)
     tcase_add_test(tc, test_every_byte);
     suite_add_tcase(s, tc);
     tcase_add_test(workers, test_dead_slot);
+    tcase_add_test(workers, test_cpu_budget_per_job);
     tcase_add_test(workers, test_tree_escape);
     tcase_add_test(workers, test_malformed_from_worker);
     suite_add_tcase(s, workers);
