@@ -72,21 +72,12 @@ docindex_rebuild(struct db *w)
     sqlite3_stmt *st = db_stmt(w, clear);
     struct impact_meta m;
     long n;
-    int rc;
 
-    if (st == NULL) {
+    if (st == NULL || db_step_done(st) < 0 || (st = db_stmt(w, fill)) == NULL ||
+        db_step_done(st) < 0) {
         return -1;
     }
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE || (st = db_stmt(w, fill)) == NULL) {
-        return -1;
-    }
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        return -1;
-    }
+    /* The rows the fill inserted (a reset keeps the count). */
     n = (long)sqlite3_changes(db_handle(w));
     /* A server's catalog and cached results are of the old index: the
      * search generation moves (migration 0002) so that they are made
