@@ -47,7 +47,8 @@ def _dedupe(paths):
 
 
 def kw_search(base, query, collection=None, depth=10, timeout=30, retries=3):
-    """{"paths": [...], "total": N, "status": HTTP status, "ms": ...,
+    """{"paths": [...], "total": N, "mode": "all" or "any" (the fallback to
+    documents with any of the words), "status": HTTP status, "ms": ...,
     "error": str or None}.  503 (busy, over the search budget) is asked
     again after Retry-After (at most 2 s), `retries` times."""
     params = {"q": query, "per_page": str(depth)}
@@ -77,6 +78,7 @@ def kw_search(base, query, collection=None, depth=10, timeout=30, retries=3):
         paths = [r.get("path") or _kw_url_path(r.get("url", ""), collection)
                  for r in d.get("results", [])]
         return {"paths": _dedupe(paths), "total": int(d.get("total", 0)),
+                "mode": d.get("mode", "all"),
                 "status": status, "ms": ms, "error": None}
     except (ValueError, TypeError, AttributeError) as e:
         return {"paths": [], "total": 0, "status": status, "ms": ms,

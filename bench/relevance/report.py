@@ -86,17 +86,19 @@ def markdown(meta, results):
             f3(x.get("success")), f3(x.get("mrr")), f3(x.get("ndcg"))))
     L.append("")
     L.append("| set | kw zero results | kiwix zero results | kw errors | kiwix errors "
-             "| kw index page first | kiwix index page first "
+             "| kw index page first | kiwix index page first | kw fallback (found) "
              "| kw median ms | kiwix median ms | ingest s | zimwriterfs s | judgments eligible |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         e = r.get("engines") or {}
         k = e.get("kwangmyong") or {}
         x = e.get("kiwix-serve") or {}
-        L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        fb = ("%s (%s)" % (k["fallback"], k.get("fallback_found", "–"))
+              if "fallback" in k else "–")
+        L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["name"], k.get("zero_results", "–"), x.get("zero_results", "–"),
             k.get("errors", "–"), x.get("errors", "–"),
-            k.get("index_page_first", "–"), x.get("index_page_first", "–"),
+            k.get("index_page_first", "–"), x.get("index_page_first", "–"), fb,
             k.get("median_ms", "–"), x.get("median_ms", "–"),
             (r.get("ingest") or {}).get("seconds", "–"),
             (r.get("zim") or {}).get("seconds", "–"), r.get("eligible", "–")))
@@ -105,7 +107,10 @@ def markdown(meta, results):
              "match in kwangmyong). Index page first: queries whose first "
              "result is the manual's own index page, which holds every "
              "entry's words; it stays in the tree, as it would on a real "
-             "mirror, and costs both engines the first place.\n")
+             "mirror, and costs both engines the first place. Fallback: "
+             "queries kwangmyong answered with documents holding any of the "
+             "words, as fewer than a page held them all (in brackets, those "
+             "with a relevant page in the first 10).\n")
     L.append("### kwangmyong's misses at 10, by cause\n")
     L.append("Causes (bench/relevance/diagnose.py): **spread**: no longer "
              "a cause (search matches whole documents since issue #12; the "
