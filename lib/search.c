@@ -1046,6 +1046,10 @@ out:
  * (count_matches): exact up to TOPK_COUNT_BUDGET matches, else a sample of
  * each sixteenth of the id range, scaled ("total_approx").
  *
+ * A query's fallback to documents with any of its words, when every
+ * word but one is in no document (a misspelling beside a right word), is
+ * that one word's ranking, and walks its list (fallback_one_word).
+ *
  * Queries of two or more words are ranked exhaustively.  The threshold
  * algorithm was measured on them and is slower (docs/benchmarks.md,
  * "Top k"): the saturation of BM25 makes a common word's impacts flat
@@ -1549,6 +1553,98 @@ topk_rank(struct db *db, const struct searchcat *cat,
     }
 }
 
+/* Empty sc and t for another ranking of the query (after a walk that did
+ * not close, or before the fallback). */
+static void
+start_over(struct scan *sc, struct tally *t, const struct searchcat *cat)
+{
+    tally_free(t);
+    scan_free(sc);
+    sc->cat = cat;
+}
+
+/* The fallback of a query in which every positive word but one is in no
+ * document at all (a misspelt word beside a right one: "pyhton
+ * decorator").  Every document of the fallback then holds that one word
+ * and nothing else of the query, with no proximity bonus, so its ranking
+ * is the one word's, which its impact list gives (Top k) without scoring
+ * every document that holds it; the counts are the word's too.  0 with
+ * sc's first *shown hits the page's (collapsed) and t the total and
+ * facets, 1 when the query is not such a one or the walk did not close
+ * (score every match), -1. */
+static int
+fallback_one_word(struct db *db, const struct searchcat *cat,
+                  const struct search_filter *f, const struct query_info *info,
+                  const char *tn1, const char *tn2, size_t want,
+                  struct scan *sc, size_t *shown, struct tally *t)
+{
+    struct strbuf term = STRBUF_INIT, expr = STRBUF_INIT;
+    struct query_info *one = kw_malloc(sizeof(*one));
+    struct rank_corpus corpus;
+    struct topk_plan plan;
+    int k, got, rc = -1;
+
+    memset(&plan, 0, sizeof(plan));
+    if (one == NULL) {
+        goto out;
+    }
+    *one = *info;
+    one->n_terms = 0;
+    one->n_positive = 0;
+    for (k = 0; k < info->n_terms; k++) {
+        const struct query_term *q = &info->term[k];
+        long df = 1;
+
+        if (!q->exclude) {
+            strbuf_reset(&term);
+            query_term_expr(q, &term);
+            if (!strbuf_ok(&term)) {
+                goto out;
+            }
+            if (!f->memo ||
+                !searchcat_df_get(cat, strbuf_peek(&term), term.len, &df)) {
+                if ((df = doc_count(db, strbuf_peek(&term))) < 0) {
+                    goto out;
+                }
+            }
+            if (df == 0) {
+                continue; /* in no document: it changes nothing */
+            }
+            one->n_positive++;
+        }
+        one->term[one->n_terms++] = *q;
+    }
+    if (one->n_positive != 1) {
+        rc = 1;
+        goto out;
+    }
+    if (query_expr(one, 0, &expr) < 0 ||
+        (got = topk_plan_make(db, cat, one, &plan)) < 0) {
+        goto out;
+    }
+    if (got == 0) {
+        rc = 1; /* the word has no list */
+        goto out;
+    }
+    if (f->exhaustive < 0) {
+        plan.force = 1;
+    }
+    if (corpus_stats(db, cat, f->memo, one, &corpus) < 0) {
+        goto out;
+    }
+    rc = topk_rank(db, cat, f, &corpus, &plan, strbuf_peek(&expr), 1, tn1, tn2,
+                   want, sc, shown);
+    if (rc == 0 && count_matches(db, cat, f, strbuf_peek(&expr), t) < 0) {
+        rc = -1;
+    }
+out:
+    topk_plan_free(&plan);
+    strbuf_free(&expr);
+    strbuf_free(&term);
+    kw_free(one);
+    return rc;
+}
+
 /* One page of results, the facets and the total.  The match set is every
  * document that contains all the words, ranked exactly: by the top-k
  * lists when every word has one ("Top k" above), else by scoring every
@@ -1598,9 +1694,7 @@ run_search(struct db *db, const struct searchcat *cat,
         planned = r == 0;
     }
     if (!planned) {
-        tally_free(&tally);
-        scan_free(&sc);
-        sc.cat = cat;
+        start_over(&sc, &tally, cat);
         if (scan_docs(db, f, x->all, one, &corpus, &sc) < 0) {
             goto out;
         }
@@ -1616,8 +1710,7 @@ run_search(struct db *db, const struct searchcat *cat,
                  i++) {
                 whole[nwhole++] = sc.hits[i];
             }
-            scan_free(&sc);
-            sc.cat = cat;
+            start_over(&sc, &tally, cat);
             any = 1;
             if (x->parts != NULL) {
                 /* Words with parts: ranked as the query of the parts. */
@@ -1628,7 +1721,19 @@ run_search(struct db *db, const struct searchcat *cat,
                     goto out;
                 }
             }
-            if (scan_docs(db, f, any_expr, 0, &corpus, &sc) < 0) {
+            if (!parts && f->exhaustive != 1) {
+                int r = fallback_one_word(db, cat, f, info, tn1, tn2, want, &sc,
+                                          &shown, &tally);
+
+                if (r < 0) {
+                    goto out;
+                }
+                planned = r == 0;
+                if (!planned) {
+                    start_over(&sc, &tally, cat);
+                }
+            }
+            if (!planned && scan_docs(db, f, any_expr, 0, &corpus, &sc) < 0) {
                 goto out;
             }
             for (i = 0; parts && nwhole > 0 && i < sc.n; i++) {
@@ -1641,8 +1746,9 @@ run_search(struct db *db, const struct searchcat *cat,
                 }
             }
         }
-        if (mark_exact(db, &sc, tn1, tn2) < 0 || tally_scan(&sc, &tally) < 0 ||
-            collapse(db, cat, &sc, want, &shown) < 0) {
+        if (!planned &&
+            (mark_exact(db, &sc, tn1, tn2) < 0 || tally_scan(&sc, &tally) < 0 ||
+             collapse(db, cat, &sc, want, &shown) < 0)) {
             goto out;
         }
     }

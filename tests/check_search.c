@@ -2323,11 +2323,24 @@ memo_checks(void)
 START_TEST(test_topk_exact)
 {
     static const char *const extra[] = {
-        "\"tables response\"", "tables -data", "데이터베이스",     "관리자",
-        "\"data pages\"",      "tables*",      "response -관리자",
+        "\"tables response\"",
+        "tables -data",
+        "데이터베이스",
+        "관리자",
+        "\"data pages\"",
+        "tables*",
+        "response -관리자",
+        /* Misspelt words beside a right one: the fallback is that
+         * word's ranking (fallback_one_word). */
+        "zzqxq tables",
+        "tables zzqxq -data",
+        "zzqxq yyqxq response",
+        "zzqxq 데이터베이스",
+        "zzqxq \"data pages\"",
     };
     sqlite3_int64 c1, c2, pend[8], ids[3000];
     int i, np = 0, planned = 0, compared = 0, walked = 0, n = 3000;
+    int fell_walked = 0;
     long built;
 
     ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
@@ -2408,6 +2421,13 @@ START_TEST(test_topk_exact)
             if (q[0] == '"' && strchr(q, ' ') != NULL) {
                 ck_assert(json_object_get(mc, "topk") == NULL);
             }
+            if (strncmp(q, "zzqxq ", 6) == 0 || strstr(q, " zzqxq ")) {
+                ck_assert_str_eq(json_string_value(json_object_get(ma, "mode")),
+                                 "any");
+                ck_assert_str_eq(json_string_value(json_object_get(mb, "mode")),
+                                 "any");
+                fell_walked += json_is_true(json_object_get(ma, "topk"));
+            }
             topk_ids(ma, x, sizeof(x));
             topk_ids(mb, y, sizeof(y));
             topk_ids(mc, z, sizeof(z));
@@ -2428,6 +2448,8 @@ START_TEST(test_topk_exact)
      * ones). */
     ck_assert_int_gt(planned, compared / 2);
     ck_assert_int_gt(walked, 0);
+    /* The misspelt queries' fallback of one listed word was walked. */
+    ck_assert_int_ge(fell_walked, 2 * 7);
     /* Lists built with other ranking constants are not used; the next
      * refresh builds them again. */
     {
