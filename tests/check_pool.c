@@ -499,7 +499,7 @@ START_TEST(test_cpu_budget_per_job)
     char err[256], path[64];
     const long probe = 2000;
     double t0, per;
-    long n;
+    long n, heavy;
     void *tag;
     int i;
 
@@ -508,11 +508,20 @@ START_TEST(test_cpu_budget_per_job)
     job.types = "html";
     job.max_bytes = (size_t)1 << 30;
     write_paragraphs(path, probe);
-    t0 = cpu_now();
-    res = convert_file(&job);
-    per = (cpu_now() - t0) / (double)probe;
-    ck_assert_msg(res != NULL && res->ok, "%s", res ? res->reason : "");
-    converted_free(res);
+    /* The fastest of three: the first conversion of a process pays for
+     * what it sets up once, and an inflated probe would shrink the job
+     * meant to pass the budget. */
+    per = 1.0;
+    for (i = 0; i < 3; i++) {
+        t0 = cpu_now();
+        res = convert_file(&job);
+        t0 = (cpu_now() - t0) / (double)probe;
+        ck_assert_msg(res != NULL && res->ok, "%s", res ? res->reason : "");
+        converted_free(res);
+        if (t0 < per) {
+            per = t0;
+        }
+    }
     if (per < 1e-7) {
         per = 1e-7;
     }
@@ -529,13 +538,19 @@ START_TEST(test_cpu_budget_per_job)
                       res->reason);
         converted_free(res);
     }
-    write_paragraphs(path, 16 * n);
-    ck_assert_int_eq(pool_submit(p, &job, (void *)9), 0);
-    ck_assert_int_eq(pool_next(p, &res, &tag), 1);
-    ck_assert_msg(!res->ok && strstr(res->reason, "CPU limit") != NULL,
-                  "a job of %ld paragraphs: %s", 16 * n,
-                  res->ok ? "converted" : res->reason);
-    converted_free(res);
+    /* Four budgets' worth, under the sanitizer's element limit (three
+     * elements a paragraph: past it the page is refused before any CPU is
+     * spent).  A machine so fast that the limit comes first skips this. */
+    heavy = 4 * n < 300000 ? 4 * n : 300000;
+    if ((double)heavy * per >= 1.5) {
+        write_paragraphs(path, heavy);
+        ck_assert_int_eq(pool_submit(p, &job, (void *)9), 0);
+        ck_assert_int_eq(pool_next(p, &res, &tag), 1);
+        ck_assert_msg(!res->ok && strstr(res->reason, "CPU limit") != NULL,
+                      "a job of %ld paragraphs: %s", heavy,
+                      res->ok ? "converted" : res->reason);
+        converted_free(res);
+    }
     pool_stop(p);
     unlink(path);
     ck_assert_int_eq(wild_kills, 0);
