@@ -387,6 +387,29 @@ doc_count(struct db *db, const char *m)
     return n;
 }
 
+/* The documents holding term t: from the catalog's memo when memo is set
+ * and it has the count, else counted (and, with memo, remembered); buf is
+ * scratch.  -1 on error. */
+static long
+term_df(struct db *db, const struct searchcat *cat, int memo,
+        const struct query_term *t, struct strbuf *buf)
+{
+    long df;
+
+    strbuf_reset(buf);
+    query_term_expr(t, buf);
+    if (!strbuf_ok(buf)) {
+        return -1;
+    }
+    if (memo && searchcat_df_get(cat, strbuf_peek(buf), buf->len, &df)) {
+        return df;
+    }
+    if ((df = doc_count(db, strbuf_peek(buf))) >= 0 && memo) {
+        searchcat_df_put(cat, strbuf_peek(buf), buf->len, df);
+    }
+    return df;
+}
+
 /* The corpus statistics of the query: an idf for each positive phrase
  * (phrase k is term k of the expressions query_expr builds: positive
  * terms first), 0 for the excluded ones.  A term's count of documents
@@ -416,20 +439,9 @@ corpus_stats(struct db *db, const struct searchcat *cat, int memo,
             c->idf[ph++] = 1.0;
             continue;
         }
-        strbuf_reset(&one);
-        query_term_expr(&info->term[k], &one);
-        if (!strbuf_ok(&one)) {
+        if ((df = term_df(db, cat, memo, &info->term[k], &one)) < 0) {
             rc = -1;
             break;
-        }
-        if (!memo || !searchcat_df_get(cat, strbuf_peek(&one), one.len, &df)) {
-            if ((df = doc_count(db, strbuf_peek(&one))) < 0) {
-                rc = -1;
-                break;
-            }
-            if (memo) {
-                searchcat_df_put(cat, strbuf_peek(&one), one.len, df);
-            }
         }
         c->idf[ph++] = rank_idf((double)cat->npublished, (double)df);
     }
@@ -1113,16 +1125,19 @@ several_words(const char *s, size_t n)
 }
 
 /* The plan of a one-word query: 1 when its word (or a token of it) has a
- * list, 0 when not (rank exhaustively), -1. */
+ * list, 0 when not (rank exhaustively), -1.  f->exhaustive < 0 (tests)
+ * forces the walk. */
 static int
 topk_plan_make(struct db *db, const struct searchcat *cat,
-               const struct query_info *info, struct topk_plan *p)
+               const struct search_filter *f, const struct query_info *info,
+               struct topk_plan *p)
 {
     char tok[TOPK_MAX_TOKENS][IMPACT_MAX_TERM + 1];
     const struct query_term *q = NULL;
     int k, n, got;
 
     memset(p, 0, sizeof(*p));
+    p->force = f->exhaustive < 0;
     for (k = 0; k < info->n_terms; k++) {
         if (!info->term[k].exclude) {
             q = &info->term[k];
@@ -1593,19 +1608,11 @@ fallback_one_word(struct db *db, const struct searchcat *cat,
     one->n_positive = 0;
     for (k = 0; k < info->n_terms; k++) {
         const struct query_term *q = &info->term[k];
-        long df = 1;
+        long df;
 
         if (!q->exclude) {
-            strbuf_reset(&term);
-            query_term_expr(q, &term);
-            if (!strbuf_ok(&term)) {
+            if ((df = term_df(db, cat, f->memo, q, &term)) < 0) {
                 goto out;
-            }
-            if (!f->memo ||
-                !searchcat_df_get(cat, strbuf_peek(&term), term.len, &df)) {
-                if ((df = doc_count(db, strbuf_peek(&term))) < 0) {
-                    goto out;
-                }
             }
             if (df == 0) {
                 continue; /* in no document: it changes nothing */
@@ -1619,15 +1626,12 @@ fallback_one_word(struct db *db, const struct searchcat *cat,
         goto out;
     }
     if (query_expr(one, 0, &expr) < 0 ||
-        (got = topk_plan_make(db, cat, one, &plan)) < 0) {
+        (got = topk_plan_make(db, cat, f, one, &plan)) < 0) {
         goto out;
     }
     if (got == 0) {
         rc = 1; /* the word has no list */
         goto out;
-    }
-    if (f->exhaustive < 0) {
-        plan.force = 1;
     }
     if (corpus_stats(db, cat, f->memo, one, &corpus) < 0) {
         goto out;
@@ -1674,11 +1678,8 @@ run_search(struct db *db, const struct searchcat *cat,
     memset(&plan, 0, sizeof(plan));
     sc.cat = cat;
     if (f->exhaustive != 1 &&
-        (planned = topk_plan_make(db, cat, info, &plan)) < 0) {
+        (planned = topk_plan_make(db, cat, f, info, &plan)) < 0) {
         goto out;
-    }
-    if (f->exhaustive < 0) {
-        plan.force = 1;
     }
     if (corpus_stats(db, cat, f->memo, info, &corpus) < 0) {
         goto out;
