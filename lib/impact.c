@@ -13,6 +13,7 @@
 #include "heap.h"
 #include "rank.h"
 #include "searchcat.h"
+#include "strbuf.h"
 #include "tokenizer.h"
 
 #define ENTRY IMPACT_ENTRY_BYTES
@@ -96,8 +97,8 @@ cand_best_first(const void *a, const void *b)
 
 /* Offer document did (its counts t) to the list being built: heap holds
  * the best IMPACT_LIST_MAX so far (*n of them), *bound the best of those
- * pushed out. */
-static void
+ * pushed out.  Its impact, or -1 for an id the catalog does not have. */
+static double
 offer(const struct searchcat *cat, const double avg[3], int64_t did,
       const uint16_t t[3], struct cand *heap, size_t *n, double *bound)
 {
@@ -107,7 +108,7 @@ offer(const struct searchcat *cat, const double avg[3], int64_t did,
     size_t i;
 
     if (did <= 0 || (size_t)did >= cat->ndoc || did > UINT32_MAX) {
-        return;
+        return -1.0;
     }
     d = &cat->doc[did];
     len[0] = d->ntok[0];
@@ -132,12 +133,48 @@ offer(const struct searchcat *cat, const double avg[3], int64_t did,
     } else if (c.impact > *bound) {
         *bound = c.impact;
     }
+    return c.impact;
+}
+
+/* Append to sb term_docs' entry (migration 0008) of document did after
+ * document prev, with impact x in [0, 1]. */
+static void
+docs_put(struct strbuf *sb, uint32_t prev, uint32_t did, double x)
+{
+    uint32_t gap = did - prev;
+    double q = ceil(x * IMPACT_DOCS_SCALE);
+    unsigned v;
+
+    while (gap >= 0x80) {
+        strbuf_putc(sb, (int)(0x80 | (gap & 0x7f)));
+        gap >>= 7;
+    }
+    strbuf_putc(sb, (int)gap);
+    /* ceil leaves q / scale >= x; clamped, x <= 1 keeps it so. */
+    v = q < 0.0 ? 0 : q > IMPACT_DOCS_SCALE ? IMPACT_DOCS_SCALE : (unsigned)q;
+    strbuf_putc(sb, (int)(v & 0xff));
+    strbuf_putc(sb, (int)(v >> 8));
+}
+
+/* Take the document cur (counts t) into the list being built and into
+ * term_docs' entries docs (*prev: the last id there). */
+static void
+take(const struct searchcat *cat, const double avg[3], int64_t cur,
+     const uint16_t t[3], struct cand *heap, size_t *n, double *bound,
+     struct strbuf *docs, uint32_t *prev)
+{
+    double x = offer(cat, avg, cur, t, heap, n, bound);
+
+    if (x >= 0.0) {
+        docs_put(docs, *prev, (uint32_t)cur, x);
+        *prev = (uint32_t)cur;
+    }
 }
 
 /* Build the list of one term (the token tok, df documents by the
- * vocabulary) and store it.  Its occurrences come from the index itself
- * (fts5vocab's instances), not from a query, which would stem the token
- * again.  0 or -1. */
+ * vocabulary) and its row of term_docs, and store them.  Its occurrences
+ * come from the index itself (fts5vocab's instances), not from a query,
+ * which would stem the token again.  0 or -1. */
 static int
 build_one(struct db *w, const struct searchcat *cat, const double avg[3],
           const char *tok, long df, struct cand *heap)
@@ -147,11 +184,15 @@ build_one(struct db *w, const struct searchcat *cat, const double avg[3],
     static const char put_sql[] =
         "INSERT INTO term_impact(term, df, bound, list)"
         " VALUES (:t, :df, :b, :l)";
+    static const char docs_sql[] =
+        "INSERT INTO term_docs(term, docs) VALUES (:t, :d)";
     sqlite3_stmt *st = db_stmt(w, inst_sql);
+    struct strbuf docs = STRBUF_INIT;
     size_t n = 0, i;
     double bound = 0.0;
     unsigned char *blob = NULL;
     int64_t cur = 0;
+    uint32_t prev = 0;
     uint16_t t[3] = {0, 0, 0};
     int rc;
 
@@ -165,7 +206,7 @@ build_one(struct db *w, const struct searchcat *cat, const double avg[3],
 
         if (did != cur) {
             if (cur != 0) {
-                offer(cat, avg, cur, t, heap, &n, &bound);
+                take(cat, avg, cur, t, heap, &n, &bound, &docs, &prev);
             }
             cur = did;
             t[0] = t[1] = t[2] = 0;
@@ -176,14 +217,17 @@ build_one(struct db *w, const struct searchcat *cat, const double avg[3],
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
+        strbuf_free(&docs);
         return -1;
     }
     if (cur != 0) {
-        offer(cat, avg, cur, t, heap, &n, &bound);
+        take(cat, avg, cur, t, heap, &n, &bound, &docs, &prev);
     }
     qsort(heap, n, sizeof(*heap), cand_best_first);
     blob = kw_malloc(n * ENTRY + 1);
-    if (blob == NULL) {
+    if (blob == NULL || !strbuf_ok(&docs)) {
+        kw_free(blob);
+        strbuf_free(&docs);
         return -1;
     }
     for (i = 0; i < n; i++) {
@@ -212,7 +256,19 @@ build_one(struct db *w, const struct searchcat *cat, const double avg[3],
     if (st != NULL) {
         sqlite3_reset(st);
     }
+    if (rc == SQLITE_DONE) {
+        st = db_stmt(w, docs_sql);
+        rc = st == NULL || db_bind_text(st, ":t", tok) != SQLITE_OK ||
+                     db_bind_blob(st, ":d", strbuf_peek(&docs), docs.len) !=
+                         SQLITE_OK
+                 ? SQLITE_ERROR
+                 : sqlite3_step(st);
+        if (st != NULL) {
+            sqlite3_reset(st);
+        }
+    }
     kw_free(blob);
+    strbuf_free(&docs);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -246,7 +302,8 @@ impact_build(struct db *w, long min_df)
         min_df = IMPACT_MIN_DF;
     }
     rank_params(params, sizeof(params));
-    if (db_exec(w, "DELETE FROM term_impact; DELETE FROM impact_late;"
+    if (db_exec(w, "DELETE FROM term_impact; DELETE FROM term_docs;"
+                   " DELETE FROM impact_late;"
                    " DROP TABLE IF EXISTS temp.impact_vocab;"
                    " DROP TABLE IF EXISTS temp.impact_inst;"
                    " CREATE VIRTUAL TABLE temp.impact_vocab"
@@ -438,6 +495,21 @@ impact_late_read(struct db *db, int64_t **ids, size_t *n)
     return 0;
 }
 
+/* A copy of column col of st's row (*len bytes; one more allocated, so
+ * an empty blob is not NULL), or NULL when out of memory. */
+static unsigned char *
+copy_blob(sqlite3_stmt *st, int col, size_t *len)
+{
+    const void *p = sqlite3_column_blob(st, col);
+    unsigned char *c;
+
+    *len = (size_t)sqlite3_column_bytes(st, col);
+    if ((c = kw_malloc(*len + 1)) != NULL && *len > 0) {
+        memcpy(c, p, *len);
+    }
+    return c;
+}
+
 int
 impact_list_read(struct db *db, const char *term, size_t n,
                  struct impact_list *out)
@@ -453,17 +525,14 @@ impact_list_read(struct db *db, const char *term, size_t n,
     }
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        size_t bytes = (size_t)sqlite3_column_bytes(st, 1);
-        const void *p = sqlite3_column_blob(st, 1);
+        size_t bytes;
 
         out->bound = sqlite3_column_double(st, 0);
         out->df = (long)sqlite3_column_int64(st, 2);
+        out->entries = copy_blob(st, 1, &bytes);
         out->n = bytes / ENTRY;
-        out->entries = kw_malloc(out->n * ENTRY + 1);
         if (out->entries == NULL) {
             rc = SQLITE_NOMEM;
-        } else if (out->n > 0) {
-            memcpy(out->entries, p, out->n * ENTRY);
         }
     }
     sqlite3_reset(st);
@@ -475,6 +544,66 @@ impact_list_free(struct impact_list *l)
 {
     kw_free(l->entries);
     memset(l, 0, sizeof(*l));
+}
+
+int
+impact_docs_read(struct db *db, const char *term, size_t n,
+                 struct impact_docs *out)
+{
+    static const char sql[] = "SELECT docs FROM term_docs WHERE term = :t";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (st == NULL || db_bind_textn(st, ":t", term, n) != SQLITE_OK) {
+        return -1;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && (out->data = copy_blob(st, 0, &out->len)) == NULL) {
+        rc = SQLITE_NOMEM;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+impact_docs_next(struct impact_docs *d, uint32_t *doc, double *impact)
+{
+    uint64_t gap = 0;
+    int shift = 0;
+
+    if (d->pos == d->len) {
+        return 0;
+    }
+    for (;;) {
+        unsigned char c;
+
+        if (d->pos == d->len || shift > 28) {
+            return -1;
+        }
+        c = d->data[d->pos++];
+        gap |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            break;
+        }
+        shift += 7;
+    }
+    if (d->len - d->pos < 2 || gap == 0 || gap > UINT32_MAX - d->doc) {
+        return -1;
+    }
+    d->doc += (uint32_t)gap;
+    *doc = d->doc;
+    *impact = (double)(d->data[d->pos] | d->data[d->pos + 1] << 8) /
+              IMPACT_DOCS_SCALE;
+    d->pos += 2;
+    return 1;
+}
+
+void
+impact_docs_free(struct impact_docs *d)
+{
+    kw_free(d->data);
+    memset(d, 0, sizeof(*d));
 }
 
 /* What impact_tokens' callback collects. */

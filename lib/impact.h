@@ -100,6 +100,36 @@ int impact_list_read(struct db *db, const char *term, size_t n,
                      struct impact_list *out);
 void impact_list_free(struct impact_list *l);
 
+/*
+ * Every document of a term with a list, in id order, each with its impact
+ * rounded up to a multiple of 1/IMPACT_DOCS_SCALE (term_docs, migration
+ * 0008; written by impact_build beside the list).  What a search of
+ * several common words needs: from these alone it bounds each document's
+ * score without reading the index, and reads the index only for the
+ * documents whose bound could reach its page (search.c, "Top k").  About
+ * 3 bytes a document and term.
+ */
+#define IMPACT_DOCS_SCALE 65535.0
+
+/* A term's row of term_docs, read by impact_docs_read (owns data), and
+ * where impact_docs_next is in it. */
+struct impact_docs {
+    unsigned char *data;
+    size_t len, pos;
+    uint32_t doc; /* the last entry's id (0 before the first) */
+};
+
+/* The row of term (n bytes, as doc_fts holds it): 1 with *out filled
+ * (free with impact_docs_free), 0 when the term has none (no list, or
+ * lists built before migration 0008), -1. */
+int impact_docs_read(struct db *db, const char *term, size_t n,
+                     struct impact_docs *out);
+
+/* The next entry of d: 1 with *doc (ascending) and *impact, 0 at the
+ * end, -1 when the row is malformed (the caller scores every match). */
+int impact_docs_next(struct impact_docs *d, uint32_t *doc, double *impact);
+void impact_docs_free(struct impact_docs *d);
+
 /* The tokens doc_fts holds for the query word w (wn bytes), through the
  * index's own tokenizer (porter over kwtok) in its query mode, into
  * out[0..max) (each NUL-terminated): their number, 0 when there are none,

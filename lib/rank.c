@@ -698,7 +698,11 @@ rank_doc_score(const void *tf, size_t n, uint32_t span,
         }
     }
     if (m >= 2 && span > 0 && span <= (uint32_t)(RANK_PROX_MAX_SPAN * m)) {
-        score += RANK_PROX_WEIGHT * near * m / span;
+        /* m phrases side by side span m tokens; a shorter window means
+         * colocated tokens (the parts of one identifier), no closer than
+         * that: the bonus is at most RANK_PROX_WEIGHT * near. */
+        score += RANK_PROX_WEIGHT * near *
+                 (span < (uint32_t)m ? 1.0 : (double)m / span);
     }
     *matched = m;
     return score;

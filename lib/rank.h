@@ -42,8 +42,12 @@ struct strbuf;
  * with N the published documents and df those containing t (Lucene's
  * non-negative form), plus a proximity bonus when two or more phrases
  * occur close together in one column: RANK_PROX_WEIGHT * (sum of their
- * idf) * m / span, for m phrases whose nearest occurrences lie within a
- * window of span tokens (span <= RANK_PROX_MAX_SPAN * m).  The FTS5
+ * idf) * min(1, m / span), for m phrases whose nearest occurrences lie
+ * within a window of span tokens (span <= RANK_PROX_MAX_SPAN * m; a window
+ * shorter than m holds colocated tokens, the parts of one identifier, and
+ * counts as m side by side).  So the bonus is at most RANK_PROX_WEIGHT
+ * times the sum of the idf, the bound the top k of several words needs
+ * (search.c).  The FTS5
  * function kwdoc(doc_fts) gives what the score needs per row: kwtf's
  * counts followed by a uint32_t, the smallest such window (0: none).
  */

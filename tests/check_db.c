@@ -321,8 +321,8 @@ START_TEST(test_upgrade_definition_terms)
     FILE *f;
     long n;
 
-    /* Schema 6: the view of 0004, impact_meta without rank_params,
-     * user_version 6. */
+    /* Schema 6: the view of 0004, impact_meta without rank_params, no
+     * term_docs (0008), user_version 6. */
     snprintf(path, sizeof(path), "%s/0004_doc_index.sql", tdb.mig);
     ck_assert_ptr_nonnull(f = fopen(path, "rb"));
     ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
@@ -339,6 +339,7 @@ START_TEST(test_upgrade_definition_terms)
     testdb_exec(w, "DROP VIEW doc_text");
     testdb_exec(w, view);
     testdb_exec(w, "ALTER TABLE impact_meta DROP COLUMN rank_params");
+    testdb_exec(w, "DROP TABLE term_docs");
     c = testdb_add_collection(w, "up", "Upgrade", "en");
     d1 =
         testdb_add_document(w, c, "opts.html", "Options", "en", "published", 0);

@@ -2337,10 +2337,17 @@ START_TEST(test_topk_exact)
         "zzqxq yyqxq response",
         "zzqxq 데이터베이스",
         "zzqxq \"data pages\"",
+        /* Several words: bounded by term_docs (multi_plan). */
+        "tables response",
+        "response tables -data",
+        "data value rows",
+        "tables 데이터베이스",
+        "running indexes query journal",
+        "wombat quokka",
     };
     sqlite3_int64 c1, c2, pend[8], ids[3000];
     int i, np = 0, planned = 0, compared = 0, walked = 0, n = 3000;
-    int fell_walked = 0;
+    int fell_walked = 0, multi = 0, multi_walked = 0;
     long built;
 
     ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
@@ -2354,6 +2361,22 @@ START_TEST(test_topk_exact)
         if (pending) {
             pend[np++] = ids[i];
         }
+    }
+    /* Where the proximity bonus alone decides: 80 pages with the two
+     * words six apart, then 60 a token longer (a lower score without the
+     * bonus) with them side by side, which lead.  A multi-word walk that
+     * left the bonus out of its bound would stop before them. */
+    for (i = 0; i < 140; i++) {
+        char path[32];
+        sqlite3_int64 d;
+
+        snprintf(path, sizeof(path), "marsupial%d.html", i);
+        d = testdb_add_document(wdb, c1, path, "Marsupial notes", "en",
+                                "published", T2023);
+        testdb_add_section(
+            wdb, d, 0, NULL, "Marsupial notes", "",
+            i < 80 ? "wombat alpha beta gamma delta epsilon quokka"
+                   : "wombat quokka alpha beta gamma delta epsilon zeta");
     }
     ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
     testdb_reindex(wdb);
@@ -2409,7 +2432,8 @@ START_TEST(test_topk_exact)
             c.exhaustive = -1;
             ck_assert_int_eq(search_run(rdb, &a, "", &ma), 0);
             ck_assert_int_eq(search_run(rdb, &b, "", &mb), 0);
-            ck_assert_int_eq(search_run(rdb, &c, "", &mc), 0);
+            ck_assert_msg(search_run(rdb, &c, "", &mc) == 0, "%s (variant %zu)",
+                          q, k);
             ck_assert(json_object_get(mb, "topk") == NULL);
             planned += json_is_true(json_object_get(ma, "topk"));
             /* Walks that cost more than scoring every match (Korean
@@ -2427,6 +2451,9 @@ START_TEST(test_topk_exact)
                 ck_assert_str_eq(json_string_value(json_object_get(mb, "mode")),
                                  "any");
                 fell_walked += json_is_true(json_object_get(ma, "topk"));
+            } else if (q[0] != '"' && strchr(q, ' ') != NULL) {
+                multi++;
+                multi_walked += json_is_true(json_object_get(mc, "topk"));
             }
             topk_ids(ma, x, sizeof(x));
             topk_ids(mb, y, sizeof(y));
@@ -2450,6 +2477,9 @@ START_TEST(test_topk_exact)
     ck_assert_int_gt(walked, 0);
     /* The misspelt queries' fallback of one listed word was walked. */
     ck_assert_int_ge(fell_walked, 2 * 7);
+    /* Most of the queries of several words were walked (not those a
+     * filter leaves too few documents of). */
+    ck_assert_int_gt(multi_walked, multi / 2);
     /* Lists built with other ranking constants are not used; the next
      * refresh builds them again. */
     {
