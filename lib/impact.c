@@ -461,7 +461,8 @@ impact_note_put(struct db *w, int64_t doc)
 int
 impact_late_read(struct db *db, int64_t **ids, size_t *n)
 {
-    static const char sql[] = "SELECT document_id FROM impact_late";
+    static const char sql[] =
+        "SELECT document_id FROM impact_late ORDER BY document_id";
     sqlite3_stmt *st = db_stmt(db, sql);
     size_t cap = 0;
     int rc;
@@ -604,6 +605,97 @@ impact_docs_free(struct impact_docs *d)
 {
     kw_free(d->data);
     memset(d, 0, sizeof(*d));
+}
+
+/* 1 when id is in the ascending ids[0..n). */
+static int
+sorted_has(const int64_t *ids, size_t n, int64_t id)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (ids[mid] < id) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo < n && ids[lo] == id;
+}
+
+/* Whether document doc of cat is published. */
+static int
+cat_published(const struct searchcat *cat, int64_t doc)
+{
+    return doc > 0 && (uint64_t)doc < cat->ndoc && cat->doc[doc].coll != 0;
+}
+
+long
+impact_docs_df(struct db *db, const struct searchcat *cat, const char *term,
+               size_t n, const char *m)
+{
+    static const char new_sql[] = "SELECT count(*) FROM doc_fts"
+                                  " WHERE doc_fts MATCH :m AND rowid > :u";
+    static const char one_sql[] = "SELECT count(*) FROM doc_fts"
+                                  " WHERE doc_fts MATCH :m AND rowid = :d";
+    struct impact_meta meta;
+    struct impact_docs d;
+    sqlite3_stmt *st;
+    int64_t *late = NULL, c = 0;
+    size_t nlate = 0, i;
+    long df = 0;
+    uint32_t doc;
+    double x;
+    int got;
+
+    if ((got = impact_meta_read(db, &meta)) <= 0) {
+        return got < 0 ? -1 : -2;
+    }
+    if (impact_late_read(db, &late, &nlate) < 0) {
+        return -1;
+    }
+    if (nlate > IMPACT_DF_LATE_MAX ||
+        (got = impact_docs_read(db, term, n, &d)) <= 0) {
+        kw_free(late);
+        return nlate > IMPACT_DF_LATE_MAX || got == 0 ? -2 : -1;
+    }
+    /* The row's documents still in the index: published, and not indexed
+     * again since the build (their words may have changed). */
+    while ((got = impact_docs_next(&d, &doc, &x)) == 1) {
+        df += cat_published(cat, doc) && !sorted_has(late, nlate, doc);
+    }
+    impact_docs_free(&d);
+    if (got < 0) {
+        kw_free(late);
+        return -2; /* malformed: count the index */
+    }
+    /* Those indexed since: past the build's ids, and again below them. */
+    st = db_stmt(db, new_sql);
+    if (st == NULL || db_bind_text(st, ":m", m) != SQLITE_OK ||
+        db_bind_int64(st, ":u", meta.upto) != SQLITE_OK ||
+        db_one_int64(st, &c) < 0) {
+        df = -1;
+    } else {
+        df += (long)c;
+    }
+    for (i = 0; i < nlate && df >= 0; i++) {
+        if (!cat_published(cat, late[i])) {
+            continue;
+        }
+        st = db_stmt(db, one_sql);
+        c = 0;
+        if (st == NULL || db_bind_text(st, ":m", m) != SQLITE_OK ||
+            db_bind_int64(st, ":d", late[i]) != SQLITE_OK ||
+            db_one_int64(st, &c) < 0) {
+            df = -1;
+        } else {
+            df += (long)c;
+        }
+    }
+    kw_free(late);
+    return df;
 }
 
 /* What impact_tokens' callback collects. */

@@ -33,6 +33,8 @@
 
 #include "db.h"
 
+struct searchcat;
+
 /* At most this many entries in a list (IMPACT_ENTRY_BYTES each): past them, the
  * bound. */
 #define IMPACT_LIST_MAX 2048
@@ -129,6 +131,22 @@ int impact_docs_read(struct db *db, const char *term, size_t n,
  * end, -1 when the row is malformed (the caller scores every match). */
 int impact_docs_next(struct impact_docs *d, uint32_t *doc, double *impact);
 void impact_docs_free(struct impact_docs *d);
+
+/* Documents indexed again since the build (impact_late) up to which
+ * impact_docs_df counts from a row: each costs a lookup in the index. */
+#define IMPACT_DF_LATE_MAX 256
+
+/* How many documents of the index hold term (n bytes, a token with a row
+ * in term_docs; m: its MATCH expression), without reading its postings in
+ * the index, which at a million documents costs some 30 ms for a common
+ * word: the row's documents that cat says are published and that were not
+ * indexed again since the build, plus those indexed since that hold it
+ * (a count past the build's ids, a lookup for each of impact_late).  cat
+ * must be at the generation of db's snapshot.  -2 when the term has no
+ * row, the row is malformed or more than IMPACT_DF_LATE_MAX documents were
+ * indexed again (count the index instead); -1 on error. */
+long impact_docs_df(struct db *db, const struct searchcat *cat,
+                    const char *term, size_t n, const char *m);
 
 /* The tokens doc_fts holds for the query word w (wn bytes), through the
  * index's own tokenizer (porter over kwtok) in its query mode, into

@@ -387,9 +387,26 @@ doc_count(struct db *db, const char *m)
     return n;
 }
 
+/* The documents holding term t (m: its expression) counted from its row
+ * of term_docs when it is one token with one (impact_docs_df; cat must be
+ * at the snapshot's generation), -2 when not, -1. */
+static long
+token_df(struct db *db, const struct searchcat *cat, const struct query_term *t,
+         const char *m)
+{
+    char tok[2][IMPACT_MAX_TERM + 1];
+    int n = t->prefix ? 0 : impact_tokens(db, t->text, t->len, tok, 2);
+
+    if (n != 1) {
+        return n < 0 ? -1 : -2;
+    }
+    return impact_docs_df(db, cat, tok[0], strlen(tok[0]), m);
+}
+
 /* The documents holding term t: from the catalog's memo when memo is set
- * and it has the count, else counted (and, with memo, remembered); buf is
- * scratch.  -1 on error. */
+ * and it has the count, else counted (from its row of term_docs when it
+ * has one and memo is set, else in the index; with memo, remembered); buf
+ * is scratch.  -1 on error. */
 static long
 term_df(struct db *db, const struct searchcat *cat, int memo,
         const struct query_term *t, struct strbuf *buf)
@@ -404,7 +421,11 @@ term_df(struct db *db, const struct searchcat *cat, int memo,
     if (memo && searchcat_df_get(cat, strbuf_peek(buf), buf->len, &df)) {
         return df;
     }
-    if ((df = doc_count(db, strbuf_peek(buf))) >= 0 && memo) {
+    df = memo ? token_df(db, cat, t, strbuf_peek(buf)) : -2;
+    if (df == -2) {
+        df = doc_count(db, strbuf_peek(buf));
+    }
+    if (df >= 0 && memo) {
         searchcat_df_put(cat, strbuf_peek(buf), buf->len, df);
     }
     return df;
@@ -1094,8 +1115,9 @@ out:
  * up. */
 #define TOPK_LOOKUP_RATIO 192
 #define TOPK_WALK_PAST 2
-/* Positive words of a query a multi-word walk takes. */
+/* Positive words of a query a multi-word walk takes, and their tokens. */
 #define TOPK_MULTI_MAX 8
+#define TOPK_MULTI_ROWS 16
 /* A multi-word walk's lookup (walk_score) against scoring one match in a
  * scan of every match of the same words: 12-21 us against 0.5-0.7 us,
  * measured on two-word queries at 100,000 documents.  Such a walk may
@@ -1205,6 +1227,11 @@ topk_plan_make(struct db *db, const struct searchcat *cat,
     if (n <= 0 || (n > 1 && several_words(q->text, q->len))) {
         return n < 0 ? -1 : 0;
     }
+    /* A word of several tokens: bounded by all of them when it can be,
+     * else walked by its rarest token's list. */
+    if (n > 1 && (got = multi_plan(db, cat, f, info, corpus, p)) != 0) {
+        return got;
+    }
     for (k = 0; k < n; k++) {
         struct impact_list l;
 
@@ -1257,13 +1284,14 @@ multi_plan(struct db *db, const struct searchcat *cat,
     /* The bound is a sum of products rounded to nearest: a margin far
      * above its rounding keeps it a bound. */
     const double up = 1.0 + 1e-9;
-    char tok[2][IMPACT_MAX_TERM + 1];
-    struct impact_docs d[TOPK_MULTI_MAX];
-    uint32_t at[TOPK_MULTI_MAX];
-    double x[TOPK_MULTI_MAX], near = 0.0;
+    char tok[TOPK_MAX_TOKENS][IMPACT_MAX_TERM + 1];
+    struct impact_docs d[TOPK_MULTI_ROWS];
+    uint32_t at[TOPK_MULTI_ROWS];
+    double x[TOPK_MULTI_ROWS], xt[TOPK_MULTI_MAX], near = 0.0;
+    int term_of[TOPK_MULTI_ROWS];
     int64_t *late = NULL;
     size_t nlate = 0, cap = 0;
-    int nt = 0, k, i, got, rc = -1, lang = filter_lang(cat, f);
+    int nt = 0, nr = 0, k, i, n, got, rc = -1, lang = filter_lang(cat, f);
 
     memset(d, 0, sizeof(d));
     if (corpus == NULL || info->n_positive > TOPK_MULTI_MAX || lang == -2) {
@@ -1278,19 +1306,34 @@ multi_plan(struct db *db, const struct searchcat *cat,
         if (q->exclude) {
             continue;
         }
-        got = q->prefix ? 0 : impact_tokens(db, q->text, q->len, tok, 2);
-        if (got == 1) {
-            got = impact_docs_read(db, tok[0], strlen(tok[0]), &d[nt]);
-        } else if (got > 1) {
-            got = 0; /* several tokens: a phrase, bounded loosely */
+        n = q->prefix
+                ? 0
+                : impact_tokens(db, q->text, q->len, tok, TOPK_MAX_TOKENS);
+        if (n < 0 || n > TOPK_MULTI_ROWS - nr ||
+            (n > 1 && several_words(q->text, q->len))) {
+            n = n < 0 ? -1 : 0; /* several words: a phrase, bounded loosely */
         }
-        if (got <= 0) {
-            rc = got;
+        if (n <= 0) {
+            rc = n;
             goto out;
         }
-        at[nt] = 0;
+        /* A word of several tokens (a Korean word's syllable pairs) is a
+         * phrase: in no column more often than any of its tokens, so its
+         * impact is at most the least of theirs. */
+        for (i = 0; i < n; i++, nr++) {
+            if ((got = impact_docs_read(db, tok[i], strlen(tok[i]), &d[nr])) <=
+                0) {
+                rc = got;
+                goto out;
+            }
+            at[nr] = 0;
+            term_of[nr] = nt;
+        }
         near += corpus->idf[nt];
         nt++;
+    }
+    if (nt < 2) {
+        near = 0.0; /* no proximity bonus for one word */
     }
     p->drift = impact_drift(&p->meta, cat->avg_ntok);
     for (;;) {
@@ -1302,18 +1345,26 @@ multi_plan(struct db *db, const struct searchcat *cat,
         }
         did = at[0];
         for (i = 1;
-             i < nt && (got = docs_seek(&d[i], did, &at[i], &x[i])) == 1 &&
+             i < nr && (got = docs_seek(&d[i], did, &at[i], &x[i])) == 1 &&
              at[i] == did;
              i++) {
         }
         if (got <= 0) {
             break; /* a row ended (or is malformed) */
         }
-        if (i < nt || !doc_passes(cat, f, lang, did)) {
+        if (i < nr || !doc_passes(cat, f, lang, did)) {
             continue;
         }
-        for (i = 0; i < nt; i++) {
-            ub += corpus->idf[i] * x[i] * p->drift;
+        for (k = 0; k < nt; k++) {
+            xt[k] = 1.0;
+        }
+        for (i = 0; i < nr; i++) {
+            if (x[i] < xt[term_of[i]]) {
+                xt[term_of[i]] = x[i];
+            }
+        }
+        for (k = 0; k < nt; k++) {
+            ub += corpus->idf[k] * xt[k] * p->drift;
         }
         ub = (ub + cat->doc[did].hub * RANK_PROX_WEIGHT * near) * up;
         if (p->ncand == cap) {
@@ -1357,7 +1408,7 @@ multi_plan(struct db *db, const struct searchcat *cat,
     p->lookups = p->ncand / TOPK_MULTI_RATIO;
     rc = 1;
 out:
-    for (i = 0; i < nt; i++) {
+    for (i = 0; i < nr; i++) {
         impact_docs_free(&d[i]);
     }
     kw_free(late);

@@ -2296,6 +2296,49 @@ memo_checks(void)
         json_decref(t);
     }
     ck_assert_int_eq(df, n);
+    /* Counted from term_docs (with the documents published, approved,
+     * withdrawn and re-signalled since the build), each word's count is
+     * the index's. */
+    {
+        size_t w;
+        int rows = 0;
+
+        for (w = 0; w < TOPK_NWORDS; w++) {
+            struct query_info wi;
+            struct strbuf wm = STRBUF_INIT, we = STRBUF_INIT;
+            char tok[2][IMPACT_MAX_TERM + 1];
+            const char *word = topk_words[w];
+            sqlite3_stmt *st;
+            int64_t count = -1;
+            long got;
+
+            ck_assert_int_eq(query_build(word, strlen(word), &wm, &wi), 0);
+            query_term_expr(&wi.term[0], &we);
+            ck_assert(strbuf_ok(&we));
+            if (impact_tokens(rdb, word, strlen(word), tok, 2) != 1) {
+                strbuf_free(&wm);
+                strbuf_free(&we);
+                continue;
+            }
+            got = impact_docs_df(rdb, cat, tok[0], strlen(tok[0]),
+                                 strbuf_peek(&we));
+            st = db_stmt(rdb, "SELECT count(*) FROM doc_fts"
+                              " WHERE doc_fts MATCH :m");
+            ck_assert_int_eq(db_bind_text(st, ":m", strbuf_peek(&we)),
+                             SQLITE_OK);
+            ck_assert_int_eq(db_one_int64(st, &count), 1);
+            if (got != -2) {
+                ck_assert_msg(got == (long)count, "%s: %ld, index %lld", word,
+                              got, (long long)count);
+                rows++;
+            }
+            strbuf_free(&wm);
+            strbuf_free(&we);
+        }
+        /* The words in 2,000 documents or more have rows (what the
+         * refresh before memo_checks built). */
+        ck_assert_int_ge(rows, 8);
+    }
     topk_ids(a, x, sizeof(x));
     topk_ids(b, y, sizeof(y));
     ck_assert_str_eq(x, y);
