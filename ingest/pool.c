@@ -613,14 +613,25 @@ worker_main(int in, int out, const struct pool_limits *lim)
          * about 10% ahead of it.  A worker that had converted for some
          * 200 CPU seconds was killed in the middle of an easy job (44
          * pages of a million-page ingest).  RLIMIT_CPU stays, with room
-         * for that drift, in case the timer is ever blocked. */
+         * for that drift, in case the timer is ever blocked: its soft
+         * limit only (SIGXCPU ends the worker).  The hard limit is left as
+         * inherited: raising one needs CAP_SYS_RESOURCE, which a worker
+         * of an ordinary user (or of root in a container) lacks, so a
+         * hard limit set at the first job stayed, and each worker died in
+         * whatever job it was in once its life's CPU passed that first
+         * backstop (3 pages of 300,000 on a 2-core machine). */
         it.it_value.tv_sec = lim->cpu_seconds;
         setitimer(ITIMER_PROF, &it, NULL);
         getrusage(RUSAGE_SELF, &ru);
         used = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec;
-        rl.rlim_cur = (rlim_t)(used + used / 2 + 2 * lim->cpu_seconds + 1);
-        rl.rlim_max = rl.rlim_cur + 1;
-        setrlimit(RLIMIT_CPU, &rl);
+        if (getrlimit(RLIMIT_CPU, &rl) == 0) {
+            rlim_t want = (rlim_t)(used + used / 2 + 2 * lim->cpu_seconds + 1);
+
+            rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || want < rl.rlim_max
+                              ? want
+                              : rl.rlim_max;
+            setrlimit(RLIMIT_CPU, &rl);
+        }
         if (frame_get_job(p, n, &cj, &why) < 0) {
             res = converted_fail("bad job");
         } else {

@@ -483,12 +483,15 @@ cpu_now(void)
 }
 
 /* A worker's CPU budget holds for each job from the job's start: one
- * worker converts jobs of about a quarter of its 1 s budget each, twice
- * the budget in all, and none is cut; one job of four budgets is
- * ("too complex: CPU limit").  Regression: the budget was RLIMIT_CPU at
+ * worker converts jobs of about a quarter of its 1 s budget each, five
+ * times the budget in all, and none is cut; one job of four budgets is
+ * ("too complex: CPU limit").  Regressions: the budget was RLIMIT_CPU at
  * "CPU used so far + budget", which the kernel checks on a clock that
  * runs ahead of getrusage's, and workers that had run long were killed
- * in easy jobs.  The jobs' sizes come from one conversion timed here, so
+ * in easy jobs; then the backstop RLIMIT_CPU set its hard limit at each
+ * job, which a process without CAP_SYS_RESOURCE cannot raise again, and
+ * a worker died in the job during which its CPU passed the first job's
+ * backstop (3 s here).  The jobs' sizes come from one conversion timed here, so
  * the test asks the same of a slow machine or a sanitizer build. */
 START_TEST(test_cpu_budget_per_job)
 {
@@ -531,7 +534,7 @@ START_TEST(test_cpu_budget_per_job)
     ck_assert_int_eq(pool_start(1, &lim, &p, err, sizeof(err)), 0);
     n = (long)(0.25 / per);
     write_paragraphs(path, n);
-    for (i = 0; i < 8; i++) {
+    for (i = 0; i < 20; i++) {
         ck_assert_int_eq(pool_submit(p, &job, (void *)(intptr_t)(i + 1)), 0);
         ck_assert_int_eq(pool_next(p, &res, &tag), 1);
         ck_assert_msg(res->ok, "job %d of %ld paragraphs: %s", i, n,
@@ -544,7 +547,7 @@ START_TEST(test_cpu_budget_per_job)
     heavy = 4 * n < 300000 ? 4 * n : 300000;
     if ((double)heavy * per >= 1.5) {
         write_paragraphs(path, heavy);
-        ck_assert_int_eq(pool_submit(p, &job, (void *)9), 0);
+        ck_assert_int_eq(pool_submit(p, &job, (void *)21), 0);
         ck_assert_int_eq(pool_next(p, &res, &tag), 1);
         ck_assert_msg(!res->ok && strstr(res->reason, "CPU limit") != NULL,
                       "a job of %ld paragraphs: %s", heavy,
