@@ -1227,11 +1227,6 @@ topk_plan_make(struct db *db, const struct searchcat *cat,
     if (n <= 0 || (n > 1 && several_words(q->text, q->len))) {
         return n < 0 ? -1 : 0;
     }
-    /* A word of several tokens: bounded by all of them when it can be,
-     * else walked by its rarest token's list. */
-    if (n > 1 && (got = multi_plan(db, cat, f, info, corpus, p)) != 0) {
-        return got;
-    }
     for (k = 0; k < n; k++) {
         struct impact_list l;
 
@@ -1975,6 +1970,19 @@ run_search(struct db *db, const struct searchcat *cat,
     if (planned) {
         int r = topk_rank(db, cat, f, &corpus, &plan, x->all, one, tn1, tn2,
                           want, &sc, &shown);
+
+        /* One word whose list did not close (the list ran out, or its
+         * lookups passed their budget: the longest Korean words): its
+         * rows of term_docs bound every document that holds its tokens. */
+        if (r == 1 && one && !plan.multi) {
+            topk_plan_free(&plan);
+            memset(&plan, 0, sizeof(plan));
+            plan.force = f->exhaustive < 0;
+            r = multi_plan(db, cat, f, info, &corpus, &plan);
+            r = r <= 0 ? (r < 0 ? -1 : 1)
+                       : topk_rank(db, cat, f, &corpus, &plan, x->all, one, tn1,
+                                   tn2, want, &sc, &shown);
+        }
 
         if (r < 0 ||
             (r == 0 && count_matches(db, cat, f, x->all, &tally) < 0)) {
