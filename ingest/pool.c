@@ -892,7 +892,7 @@ pool_next(struct pool *p, struct converted **result, void **tag)
     for (;;) {
         struct timespec now;
         long wait_ms = -1;
-        int n = 0, i, rc;
+        int n = 0, i, rc, overdue = -1;
 
         clock_gettime(CLOCK_MONOTONIC, &now);
         for (i = 0; i < p->n; i++) {
@@ -903,14 +903,11 @@ pool_next(struct pool *p, struct converted **result, void **tag)
             }
             left = (p->w[i].deadline.tv_sec - now.tv_sec) * 1000 +
                    (p->w[i].deadline.tv_nsec - now.tv_nsec) / 1000000L;
-            if (left <= 0) {
-                *tag = p->w[i].tag;
-                p->w[i].busy = 0;
-                *result = worker_failed(p, i, 1);
-                return 1;
+            if (left <= 0 && overdue < 0) {
+                overdue = i;
             }
             if (wait_ms < 0 || left < wait_ms) {
-                wait_ms = left;
+                wait_ms = left < 0 ? 0 : left;
             }
             fds[n].fd = p->w[i].from;
             fds[n].events = POLLIN;
@@ -920,7 +917,11 @@ pool_next(struct pool *p, struct converted **result, void **tag)
         if (n == 0) {
             return 0;
         }
-        rc = poll(fds, (nfds_t)n, (int)(wait_ms > 1000 ? 1000 : wait_ms));
+        /* A result waiting in a pipe is read before any deadline is
+         * judged: a caller that was busy elsewhere past a deadline must
+         * not fail a job its worker finished in time. */
+        rc = poll(fds, (nfds_t)n,
+                  overdue >= 0 ? 0 : (int)(wait_ms > 1000 ? 1000 : wait_ms));
         if (rc < 0 && errno != EINTR) {
             return -1;
         }
@@ -934,6 +935,12 @@ pool_next(struct pool *p, struct converted **result, void **tag)
             p->w[w].busy = 0;
             *result = worker_result(p, w);
             return *result != NULL ? 1 : -1;
+        }
+        if (overdue >= 0) {
+            *tag = p->w[overdue].tag;
+            p->w[overdue].busy = 0;
+            *result = worker_failed(p, overdue, 1);
+            return 1;
         }
     }
 }

@@ -560,6 +560,47 @@ START_TEST(test_cpu_budget_per_job)
 }
 END_TEST
 
+/* A job whose worker finished in time is not failed because the caller
+ * came for its result after the wall-clock deadline (regression: the
+ * deadlines were judged before the pipes were read, so a parent busy
+ * with a long commit turned finished jobs into "time limit"); a job
+ * still running past it is. */
+START_TEST(test_result_after_deadline)
+{
+    struct pool_limits lim;
+    struct convert_job job;
+    struct converted *res;
+    struct pool *p;
+    char err[256], path[64];
+    void *tag;
+
+    pool_limits_default(&lim);
+    lim.wall_ms = 300;
+    ck_assert_int_eq(pool_start(1, &lim, &p, err, sizeof(err)), 0);
+    text_job(&job, path, sizeof(path));
+    ck_assert_int_eq(pool_submit(p, &job, (void *)1), 0);
+    usleep(800 * 1000); /* the caller is elsewhere past the deadline */
+    ck_assert_int_eq(pool_next(p, &res, &tag), 1);
+    ck_assert_ptr_eq(tag, (void *)1);
+    ck_assert_msg(res->ok, "%s", res->reason);
+    converted_free(res);
+    /* A job of some seconds is still cut at the deadline. */
+    job.rel = "a.html";
+    job.types = "html";
+    job.max_bytes = (size_t)1 << 30;
+    write_paragraphs(path, 250000);
+    ck_assert_int_eq(pool_submit(p, &job, (void *)2), 0);
+    ck_assert_int_eq(pool_next(p, &res, &tag), 1);
+    ck_assert_ptr_eq(tag, (void *)2);
+    ck_assert_msg(!res->ok && strstr(res->reason, "time limit") != NULL, "%s",
+                  res->ok ? "converted" : res->reason);
+    converted_free(res);
+    pool_stop(p);
+    unlink(path);
+    ck_assert_int_eq(wild_kills, 0);
+}
+END_TEST
+
 /* A worker that died and could not be replaced (fork or pipe failed)
  * leaves a slot without a process: the next submission must start one or
  * fail, never kill(-1) nor write to a closed descriptor (regression: it
@@ -743,6 +784,7 @@ pool_suite(void)
     tcase_add_test(tc, test_every_byte);
     suite_add_tcase(s, tc);
     tcase_add_test(workers, test_dead_slot);
+    tcase_add_test(workers, test_result_after_deadline);
     tcase_add_test(workers, test_cpu_budget_per_job);
     tcase_add_test(workers, test_tree_escape);
     tcase_add_test(workers, test_malformed_from_worker);
