@@ -1051,7 +1051,7 @@ out:
  *   alone (a word of several tokens such as a Korean one walks the list of
  *   its rarest token: the word occurs no more often than any of its
  *   tokens, so the token's impact bounds the word's; a phrase of several
- *   words is ranked by the scan, see several_words());
+ *   words is bounded by its words' rows instead, see several_words());
  * - and it stops as soon as the k-th best score is above what any
  *   document not yet read could reach: idf times the next entry's impact,
  *   scaled by impact_drift.
@@ -1119,11 +1119,13 @@ out:
 #define TOPK_MULTI_MAX 8
 #define TOPK_MULTI_ROWS 16
 /* A multi-word walk's lookup (walk_score) against scoring one match in a
- * scan of every match of the same words: 12-21 us against 0.5-0.7 us,
- * measured on two-word queries at 100,000 documents.  Such a walk may
- * look up one in this many of its documents, about what ranking every
- * match would cost, and gives up when it has and is still open. */
-#define TOPK_MULTI_RATIO 24
+ * scan of every match of the same words: 12-21 us against 0.5-0.7 us at
+ * 100,000 documents, 30-40 us against 0.6 us at 300,000 (two-word
+ * queries).  Such a walk may look up one in this many of its documents,
+ * about what ranking every match would cost, and gives up when it has and
+ * is still open.  The walks measured at 300,000 documents looked up one in
+ * 125 to 20,000 (two words, phrases). */
+#define TOPK_MULTI_RATIO 64
 
 /* A document of several words' walk and the bound of its score. */
 struct cand_ub {
@@ -1168,8 +1170,11 @@ topk_plan_free(struct topk_plan *p)
  * than a letter or digit separates them ("write lock", "per-type").  Each
  * word occurs far more often than the phrase, so a word's list bounds the
  * phrase loosely: no walk of such a phrase was seen to close (17 measured
- * at 20,000 and 100,000 documents).  The tokens of one Korean word
- * (overlapping syllable pairs) mostly occur in it, and its walks close. */
+ * at 20,000 and 100,000 documents).  Such a phrase is bounded by its
+ * words' rows of term_docs instead (multi_plan: the least of its words'
+ * impacts, in every document, and not only the rarest word's best 2,048).
+ * The tokens of one Korean word (overlapping syllable pairs) mostly occur
+ * in it, and their lists' walks close. */
 static int
 several_words(const char *s, size_t n)
 {
@@ -1224,7 +1229,12 @@ topk_plan_make(struct db *db, const struct searchcat *cat,
         return got;
     }
     n = impact_tokens(db, q->text, q->len, tok, TOPK_MAX_TOKENS);
-    if (n <= 0 || (n > 1 && several_words(q->text, q->len))) {
+    if (n > 1 && several_words(q->text, q->len)) {
+        /* A phrase of several words: its words' lists bound it loosely,
+         * their rows of term_docs tightly enough. */
+        return multi_plan(db, cat, f, info, corpus, p);
+    }
+    if (n <= 0) {
         return n < 0 ? -1 : 0;
     }
     for (k = 0; k < n; k++) {
@@ -1304,17 +1314,16 @@ multi_plan(struct db *db, const struct searchcat *cat,
         n = q->prefix
                 ? 0
                 : impact_tokens(db, q->text, q->len, tok, TOPK_MAX_TOKENS);
-        if (n < 0 || n > TOPK_MULTI_ROWS - nr ||
-            (n > 1 && several_words(q->text, q->len))) {
-            n = n < 0 ? -1 : 0; /* several words: a phrase, bounded loosely */
+        if (n > TOPK_MULTI_ROWS - nr) {
+            n = 0;
         }
         if (n <= 0) {
             rc = n;
             goto out;
         }
-        /* A word of several tokens (a Korean word's syllable pairs) is a
-         * phrase: in no column more often than any of its tokens, so its
-         * impact is at most the least of theirs. */
+        /* A word of several tokens (a Korean word's syllable pairs) or a
+         * phrase of several words is in no column more often than any of
+         * its tokens, so its impact is at most the least of theirs. */
         for (i = 0; i < n; i++, nr++) {
             if ((got = impact_docs_read(db, tok[i], strlen(tok[i]), &d[nr])) <=
                 0) {
