@@ -640,6 +640,8 @@ impact_docs_df(struct db *db, const struct searchcat *cat, const char *term,
                                   " WHERE doc_fts MATCH :m AND rowid > :u";
     static const char one_sql[] = "SELECT count(*) FROM doc_fts"
                                   " WHERE doc_fts MATCH :m AND rowid = :d";
+    static const char nlate_sql[] =
+        "SELECT count(*) FROM (SELECT 1 FROM impact_late LIMIT :n)";
     struct impact_meta meta;
     struct impact_docs d;
     sqlite3_stmt *st;
@@ -653,13 +655,23 @@ impact_docs_df(struct db *db, const struct searchcat *cat, const char *term,
     if ((got = impact_meta_read(db, &meta)) <= 0) {
         return got < 0 ? -1 : -2;
     }
+    /* Too many indexed again: the index is counted, and impact_late (a
+     * tenth of the corpus before a rebuild) is not read. */
+    st = db_stmt(db, nlate_sql);
+    if (st == NULL ||
+        db_bind_int64(st, ":n", IMPACT_DF_LATE_MAX + 1) != SQLITE_OK ||
+        db_one_int64(st, &c) < 0) {
+        return -1;
+    }
+    if (c > IMPACT_DF_LATE_MAX) {
+        return -2;
+    }
     if (impact_late_read(db, &late, &nlate) < 0) {
         return -1;
     }
-    if (nlate > IMPACT_DF_LATE_MAX ||
-        (got = impact_docs_read(db, term, n, &d)) <= 0) {
+    if ((got = impact_docs_read(db, term, n, &d)) <= 0) {
         kw_free(late);
-        return nlate > IMPACT_DF_LATE_MAX || got == 0 ? -2 : -1;
+        return got == 0 ? -2 : -1;
     }
     /* The row's documents still in the index: published, and not indexed
      * again since the build (their words may have changed). */

@@ -1096,8 +1096,10 @@ out:
  * bound first until the k-th best score passes the next bound: at
  * 100,000 documents some 80-700 of 27,000-57,000 matches for two common
  * words, 13 us each.  Documents published since the build are scored by
- * walk_start as for one word.  Phrases of several words, prefixes and
- * words without a row are ranked exhaustively.
+ * walk_start as for one word.  A phrase of several words, or a word of
+ * several tokens, is bounded by the least of its tokens' impacts; a word
+ * whose list's walk did not close is walked so too.  Prefixes and words
+ * without a row are ranked exhaustively.
  */
 
 /* Matches counted exactly up to this many, then sampled. */
@@ -1190,17 +1192,26 @@ several_words(const char *s, size_t n)
     return 0;
 }
 
-/* The plan of a query of several words (multi_plan): 1 made, 0 not such
- * a query (rank exhaustively), -1. */
+/* The plan of a query by its terms' rows of term_docs (multi_plan): 1
+ * made, 0 not such a query (rank exhaustively), -1. */
 static int multi_plan(struct db *db, const struct searchcat *cat,
                       const struct search_filter *f,
                       const struct query_info *info,
                       const struct rank_corpus *corpus, struct topk_plan *p);
 
+/* An empty plan for the filter f: f->exhaustive < 0 (tests) forces the
+ * walk. */
+static void
+topk_plan_init(struct topk_plan *p, const struct search_filter *f)
+{
+    memset(p, 0, sizeof(*p));
+    p->force = f->exhaustive < 0;
+}
+
 /* The plan of a query: of one word, 1 when its word (or a token of it) has
- * a list; of several, 1 when multi_plan can bound them (corpus: the
- * query's statistics, unused for one word); 0 when not (rank
- * exhaustively), -1.  f->exhaustive < 0 (tests) forces the walk. */
+ * a list; of several, or of a phrase of several words, 1 when multi_plan
+ * can bound them (corpus: the query's statistics, NULL to leave
+ * multi_plan out); 0 when not (rank exhaustively), -1. */
 static int
 topk_plan_make(struct db *db, const struct searchcat *cat,
                const struct search_filter *f, const struct query_info *info,
@@ -1210,8 +1221,7 @@ topk_plan_make(struct db *db, const struct searchcat *cat,
     const struct query_term *q = NULL;
     int k, n, got;
 
-    memset(p, 0, sizeof(*p));
-    p->force = f->exhaustive < 0;
+    topk_plan_init(p, f);
     if (info->n_positive >= 2) {
         return multi_plan(db, cat, f, info, corpus, p);
     }
@@ -1274,13 +1284,13 @@ docs_seek(struct impact_docs *d, uint32_t target, uint32_t *at, double *x)
     return got;
 }
 
-/* The plan of a query of two to TOPK_MULTI_MAX positive words, each one
- * token with a row in term_docs (no prefix, no phrase of several words):
- * the documents every row holds that pass the filters, each with the
- * bound of its score (multi-word walk, "Top k" above).  0 (rank
- * exhaustively) for any other query, for a malformed row, and when fewer
- * such documents than the fallback's SEARCH_ANY_BELOW might match.  1
- * made, -1. */
+/* The plan of a query of one to TOPK_MULTI_MAX positive terms (words or
+ * phrases, no prefix) whose tokens, TOPK_MULTI_ROWS at most, all have a
+ * row in term_docs: the documents every row holds that pass the filters,
+ * each with the bound of its score (multi-word walk, "Top k" above).  0
+ * (rank exhaustively) for any other query, for a malformed row, and when
+ * fewer such documents than the fallback's SEARCH_ANY_BELOW might match.
+ * 1 made, -1. */
 static int
 multi_plan(struct db *db, const struct searchcat *cat,
            const struct search_filter *f, const struct query_info *info,
@@ -1631,17 +1641,16 @@ topk_docs(struct walk *w, struct topk_plan *p, size_t k, const char *tn1,
     size_t looked = 0, budget = SIZE_MAX, nheap = p->ncand, i;
     int rc = -1;
 
-    if (p->multi && !p->force) {
-        if (p->lookups < k) {
-            return 1;
-        }
-        budget = p->lookups;
-    } else if (!p->direct && !p->force) {
+    if (!p->direct && !p->force) {
         if (p->lookups < k) {
             return 1; /* k lookups: more than scoring every match */
         }
-        budget =
-            p->lookups < TOPK_WALK_PAST * k ? p->lookups : TOPK_WALK_PAST * k;
+        /* A list's walk that has not closed after TOPK_WALK_PAST * k
+         * entries will not; a multi-word walk's bound is every document's
+         * own, and its budget alone stops it. */
+        budget = p->multi || p->lookups < TOPK_WALK_PAST * k
+                     ? p->lookups
+                     : TOPK_WALK_PAST * k;
     }
     w->top.k = k;
     w->top.n = 0;
@@ -1985,8 +1994,7 @@ run_search(struct db *db, const struct searchcat *cat,
          * rows of term_docs bound every document that holds its tokens. */
         if (r == 1 && one && !plan.multi) {
             topk_plan_free(&plan);
-            memset(&plan, 0, sizeof(plan));
-            plan.force = f->exhaustive < 0;
+            topk_plan_init(&plan, f);
             r = multi_plan(db, cat, f, info, &corpus, &plan);
             r = r <= 0 ? (r < 0 ? -1 : 1)
                        : topk_rank(db, cat, f, &corpus, &plan, x->all, one, tn1,

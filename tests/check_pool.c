@@ -472,6 +472,16 @@ write_paragraphs(const char *path, long n)
     fclose(f);
 }
 
+/* Job turned into one of an HTML page of any size at its path
+ * (write_paragraphs). */
+static void
+html_job(struct convert_job *job)
+{
+    job->rel = "a.html";
+    job->types = "html";
+    job->max_bytes = (size_t)1 << 30;
+}
+
 /* This process's CPU time in seconds. */
 static double
 cpu_now(void)
@@ -507,9 +517,7 @@ START_TEST(test_cpu_budget_per_job)
     int i;
 
     text_job(&job, path, sizeof(path));
-    job.rel = "a.html";
-    job.types = "html";
-    job.max_bytes = (size_t)1 << 30;
+    html_job(&job);
     write_paragraphs(path, probe);
     /* The fastest of three: the first conversion of a process pays for
      * what it sets up once, and an inflated probe would shrink the job
@@ -585,9 +593,7 @@ START_TEST(test_result_after_deadline)
     ck_assert_msg(res->ok, "%s", res->reason);
     converted_free(res);
     /* A job of some seconds is still cut at the deadline. */
-    job.rel = "a.html";
-    job.types = "html";
-    job.max_bytes = (size_t)1 << 30;
+    html_job(&job);
     write_paragraphs(path, 250000);
     ck_assert_int_eq(pool_submit(p, &job, (void *)2), 0);
     ck_assert_int_eq(pool_next(p, &res, &tag), 1);
