@@ -29,9 +29,11 @@ printf '%%PDF-1.4\n%%%%EOF\n' >"$T/magic-only.pdf"
 # its size, never read.
 { printf '%%PDF-1.4\n'; } >"$T/huge-size.pdf"
 truncate -s 70M "$T/huge-size.pdf"
-# Huge by work: a content stream of 40 million no-op operators (pdftotext
-# needs ~30 s of CPU: the 15 s CPU limit ends it), and 8000 pages of text
-# (65 MB of output: the 32 MB output cap ends it).
+# Huge by work: a content stream of 120 million no-op operators (pdftotext
+# needs ~39 s of CPU on the 2-core test machine: the 15 s CPU limit or the
+# 20 s wall clock ends it; the 40 million it had took 12.9 s there, under
+# the limit, and the check failed on an idle machine), and 8000 pages of
+# text (65 MB of output: the 32 MB output cap ends it).
 python3 - "$T/cpu-bomb.pdf" "$T/text-bomb.pdf" <<'PY'
 import sys, zlib
 def write(path, content, pages):
@@ -52,7 +54,7 @@ def write(path, content, pages):
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offs)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, x)
     open(path, "wb").write(out)
-write(sys.argv[1], (b"1 0 0 1 0 0 cm " * 10000 for _ in range(4000)), 1)
+write(sys.argv[1], (b"1 0 0 1 0 0 cm " * 10000 for _ in range(12000)), 1)
 line = b"(" + b"W" * 90 + b") ' "
 write(sys.argv[2], [b"BT /F1 6 Tf 8 TL 10 780 Td " + line * 90 + b"ET"], 8000)
 PY
