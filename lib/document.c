@@ -385,19 +385,24 @@ document_neighbour(struct db *db, int64_t collection, const char *path,
     return lookup(st, d);
 }
 
+/* The document's collection and path come first, by its id, in scalar
+ * subqueries; then one probe of the partial index of published paths.
+ * Written as a join, the plan depended on the statistics: those of a
+ * first small ingest (one document) made the planner scan every published
+ * row for each document a large ingest approved. */
 int
 document_neighbour_ids(struct db *db, int64_t doc, int64_t ids[2])
 {
-    static const char prev_sql[] =
-        "SELECT n.id FROM document d JOIN document n"
-        " ON n.collection_id = d.collection_id WHERE d.id = :d"
-        " AND n.status = '" DOC_PUBLISHED "' AND n.path < d.path"
-        " ORDER BY n.path DESC LIMIT 1";
-    static const char next_sql[] =
-        "SELECT n.id FROM document d JOIN document n"
-        " ON n.collection_id = d.collection_id WHERE d.id = :d"
-        " AND n.status = '" DOC_PUBLISHED "' AND n.path > d.path"
-        " ORDER BY n.path LIMIT 1";
+#define NEIGHBOUR_SQL(cmp, order)                                              \
+    "SELECT n.id FROM document n INDEXED BY document_one_published"            \
+    " WHERE n.status = '" DOC_PUBLISHED "'"                                    \
+    " AND n.collection_id = (SELECT collection_id FROM document"               \
+    "  WHERE id = :d)"                                                         \
+    " AND n.path " cmp " (SELECT path FROM document WHERE id = :d)"            \
+    " ORDER BY n.path " order " LIMIT 1"
+    static const char prev_sql[] = NEIGHBOUR_SQL("<", "DESC");
+    static const char next_sql[] = NEIGHBOUR_SQL(">", "ASC");
+#undef NEIGHBOUR_SQL
     const char *const sql[2] = {prev_sql, next_sql};
     int i;
 
