@@ -322,7 +322,7 @@ START_TEST(test_upgrade_definition_terms)
     long n;
 
     /* Schema 6: the view of 0004, impact_meta without rank_params, no
-     * term_docs (0008), user_version 6. */
+     * term_docs (0008) nor document_catalog (0009), user_version 6. */
     snprintf(path, sizeof(path), "%s/0004_doc_index.sql", tdb.mig);
     ck_assert_ptr_nonnull(f = fopen(path, "rb"));
     ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
@@ -340,6 +340,7 @@ START_TEST(test_upgrade_definition_terms)
     testdb_exec(w, view);
     testdb_exec(w, "ALTER TABLE impact_meta DROP COLUMN rank_params");
     testdb_exec(w, "DROP TABLE term_docs");
+    testdb_exec(w, "DROP INDEX document_catalog");
     c = testdb_add_collection(w, "up", "Upgrade", "en");
     d1 =
         testdb_add_document(w, c, "opts.html", "Options", "en", "published", 0);
