@@ -31,6 +31,7 @@
 #include "exitcode.h"
 #include "db.h"
 #include "docindex.h"
+#include "document.h"
 #include "fetch.h"
 #include "fsutil.h"
 #include "html.h"
@@ -661,6 +662,13 @@ group_begin(struct run *r, struct group *g)
         return 0;
     }
     if (write_start(r) < 0) {
+        return -1;
+    }
+    /* Statistics from a small first run would turn this run's lookups
+     * into scans as it grows the table (document_stats_refresh). */
+    if (document_stats_refresh(r->db) < 0) {
+        fprintf(stderr, "kwangmyong ingest: analyze: %s\n", db_errmsg(r->db));
+        db_write_rollback(r->db);
         return -1;
     }
     g->open = 1;
@@ -1330,10 +1338,7 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
         /* Fresh statistics let the planner pick the partial indexes of
          * the reader's listings; analysis_limit keeps this quick. */
         if (write_start(&r) == 0) {
-            write_finish(&r,
-                         db_exec(r.db, "PRAGMA analysis_limit = 400; "
-                                       "ANALYZE") == SQLITE_OK,
-                         "analyze: ");
+            write_finish(&r, db_analyze(r.db) == SQLITE_OK, "analyze: ");
         }
         /* Search's impact lists (impact.h), when this run published
          * enough to make them stale. */

@@ -625,6 +625,12 @@ db_write_rollback(struct db *db)
     write_end(db);
 }
 
+int
+db_analyze(struct db *w)
+{
+    return db_exec(w, "PRAGMA analysis_limit = 400; ANALYZE");
+}
+
 long long
 db_wal_size(const struct db *db)
 {

@@ -422,6 +422,38 @@ document_neighbour_ids(struct db *db, int64_t doc, int64_t ids[2])
 }
 
 int
+document_stats_refresh(struct db *w)
+{
+    static const char have_sql[] =
+        "SELECT count(*) FROM sqlite_schema"
+        " WHERE type = 'table' AND name = 'sqlite_stat1'";
+    /* An index's figure starts with the rows it counted; CAST reads
+     * that leading integer. */
+    static const char seen_sql[] =
+        "SELECT max(CAST(stat AS INTEGER)) FROM sqlite_stat1"
+        " WHERE tbl = 'document'";
+    static const char rows_sql[] = "SELECT max(id) FROM document";
+    int64_t have = 0, seen = 0, rows = 0;
+    sqlite3_stmt *st = db_stmt(w, have_sql);
+
+    if (st == NULL || db_one_int64(st, &have) < 0) {
+        return -1;
+    }
+    if (have == 0) {
+        return 0; /* never analyzed: the planner's defaults suit a table
+                     of any size */
+    }
+    if ((st = db_stmt(w, seen_sql)) == NULL || db_one_int64(st, &seen) < 0 ||
+        (st = db_stmt(w, rows_sql)) == NULL || db_one_int64(st, &rows) < 0) {
+        return -1;
+    }
+    if (rows < DOCUMENT_STATS_MIN || rows / 4 <= seen) {
+        return 0;
+    }
+    return db_analyze(w) == SQLITE_OK ? 1 : -1;
+}
+
+int
 document_find_url(struct db *db, const char *url_norm, struct document *d)
 {
     static const char sql[] =

@@ -132,6 +132,18 @@ int document_alias_published(struct db *db, int64_t collection,
  * published, withdrawn or retitled.  ids[0] the one before, ids[1] the one
  * after, 0 for none.  0, or -1 on a database error. */
 int document_neighbour_ids(struct db *db, int64_t doc, int64_t ids[2]);
+/* Keep the planner's statistics near the document table's size: when
+ * sqlite_stat1 describes the table (an ANALYZE ran) with fewer than a
+ * quarter of the rows it has now (its largest id, ids being given in
+ * order), run db_analyze.  A first ingest of a few documents leaves
+ * figures under which the planner scans where it should probe, and a
+ * large ingest after it slowed down with every document (17 times
+ * slower at 15,000).  For writers that add many documents, every few
+ * hundred; inside a write.  1 when it analyzed, 0 when not needed, -1 on
+ * a database error. */
+int document_stats_refresh(struct db *w);
+/* Below this many rows no figure is stale enough to matter. */
+#define DOCUMENT_STATS_MIN 256
 /* The published document just before (next 0) or after (next 1) path in
  * its collection, by path: path and title. */
 int document_neighbour(struct db *db, int64_t collection, const char *path,

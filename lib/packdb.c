@@ -28,6 +28,10 @@
  * version (withdrawals), changed since :since.  The one statement here on
  * the document table (a bulk read in one snapshot, like search's); every
  * other read and write of a document goes through document.h. */
+/* Records imported between two looks at the planner's statistics
+ * (document_stats_refresh): the import is one transaction. */
+#define PACKDB_STATS_EVERY 256
+
 #define EXPORT_WHERE                                                           \
     " d.collection_id = :c AND d.updated_at >= :since"                         \
     " AND (d.status = '" DOC_PUBLISHED "'"                                     \
@@ -1329,7 +1333,7 @@ import_all(struct imp *im, int64_t *exported_at, json_t **since)
 {
     json_t *rec = NULL;
     long records = 0;
-    int end = 0, rc;
+    int end = 0, since_stats = 0, rc;
 
     rc = next_json(im, &rec);
     if (rc <= 0 || !same_text(jstr(rec, "type"), "pack") ||
@@ -1353,6 +1357,10 @@ import_all(struct imp *im, int64_t *exported_at, json_t **since)
         records++;
         if (end) {
             pack_error_set(im->err, "a record after the end record");
+            rc = -1;
+        } else if (++since_stats >= PACKDB_STATS_EVERY &&
+                   (since_stats = 0, document_stats_refresh(im->w) < 0)) {
+            pack_error_set(im->err, "database: %s", db_errmsg(im->w));
             rc = -1;
         } else {
             rc = import_record(im, rec, records, &end);
@@ -1423,8 +1431,7 @@ packdb_import(struct db *w, struct pack_reader *r, const char *operator_name,
     /* Search's impact lists when this import made them stale (as
      * ingest --approve does); fresh statistics for the planner. */
     if ((n->documents > 0 && impact_refresh(w) < 0) ||
-        audit_append_json(w, &e, detail) < 0 ||
-        db_exec(w, "PRAGMA analysis_limit = 400; ANALYZE") != SQLITE_OK) {
+        audit_append_json(w, &e, detail) < 0 || db_analyze(w) != SQLITE_OK) {
         pack_error_set(err, "database: %s", db_errmsg(w));
         goto out;
     }

@@ -280,6 +280,35 @@ START_TEST(test_latest_and_published_id)
 }
 END_TEST
 
+/* The query plans of the statements db has prepared whose SQL holds
+ * `sql_has`, their lines joined by "; " into out; how many statements. */
+static int
+plans(const char *sql_has, char *out, size_t size)
+{
+    sqlite3_stmt *st = NULL, *plan;
+    char sql[1024];
+    size_t len = 0;
+    int n = 0;
+
+    out[0] = '\0';
+    while ((st = sqlite3_next_stmt(db_handle(db), st)) != NULL) {
+        if (strstr(sqlite3_sql(st), sql_has) == NULL ||
+            strncmp(sqlite3_sql(st), "EXPLAIN", 7) == 0) {
+            continue;
+        }
+        n++;
+        snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", sqlite3_sql(st));
+        ck_assert_int_eq(
+            sqlite3_prepare_v2(db_handle(db), sql, -1, &plan, NULL), SQLITE_OK);
+        while (sqlite3_step(plan) == SQLITE_ROW && len + 1 < size) {
+            len += (size_t)snprintf(out + len, size - len, "%s; ",
+                                    sqlite3_column_text(plan, 3));
+        }
+        sqlite3_finalize(plan);
+    }
+    return n;
+}
+
 START_TEST(test_neighbour_url_random)
 {
     int64_t a = add(1, "a.html", 1, "A", "u:a");
@@ -314,30 +343,13 @@ START_TEST(test_neighbour_url_random)
     /* Each is one probe of the published paths, whatever the statistics
      * say (those of one document once made it a scan per call). */
     {
-        sqlite3_stmt *st = NULL, *plan;
-        char sql[1024];
-        int n = 0;
+        char plan[1024];
 
-        while ((st = sqlite3_next_stmt(db_handle(db), st)) != NULL) {
-            if (strstr(sqlite3_sql(st), "document_one_published") == NULL) {
-                continue;
-            }
-            n++;
-            snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s",
-                     sqlite3_sql(st));
-            ck_assert_int_eq(
-                sqlite3_prepare_v2(db_handle(db), sql, -1, &plan, NULL),
-                SQLITE_OK);
-            while (sqlite3_step(plan) == SQLITE_ROW) {
-                const char *p = (const char *)sqlite3_column_text(plan, 3);
-
-                ck_assert_msg(strncmp(p, "SCAN", 4) != 0 &&
-                                  strstr(p, "TEMP B-TREE") == NULL,
-                              "%s", p);
-            }
-            sqlite3_finalize(plan);
-        }
-        ck_assert_int_eq(n, 2);
+        ck_assert_int_eq(plans("document_one_published", plan, sizeof(plan)),
+                         2);
+        ck_assert_msg(strstr(plan, "SCAN") == NULL &&
+                          strstr(plan, "TEMP B-TREE") == NULL,
+                      "%s", plan);
     }
 
     ck_assert_int_eq(document_find_url(db, "u:b", &d), 1);
@@ -408,6 +420,72 @@ START_TEST(test_state_machine)
     ck_assert_int_eq(d.decided_at, 302);
     ck_assert_str_eq(d.reason, "no");
     document_free(&d);
+}
+END_TEST
+
+/* Statistics taken with one document describe a table of one row, and
+ * the planner reads every row of the collection for each lookup by path
+ * (document_list_live runs for every document an ingest stores).  Once
+ * the table holds four times as many rows as the figures say and at least
+ * DOCUMENT_STATS_MIN, they are taken again and the lookup probes the
+ * index on (collection_id, path). */
+static void
+count_live(void *ctx, const struct document *d)
+{
+    (void)d;
+    (*(int *)ctx)++;
+}
+
+START_TEST(test_stats_refresh)
+{
+    char plan[1024], p[32];
+    int64_t seen = 0;
+    int i, live = 0;
+
+    /* Never analyzed: nothing to refresh, however large the table. */
+    for (i = 0; i < DOCUMENT_STATS_MIN + 10; i++) {
+        snprintf(p, sizeof(p), "n%03d.html", i);
+        add(2, p, 1, "N", NULL);
+    }
+    ck_assert_int_eq(db_write_begin(db), SQLITE_OK);
+    ck_assert_int_eq(document_stats_refresh(db), 0);
+    /* Figures of one row, as a first ingest of one page leaves them. */
+    testdb_exec(db, "DELETE FROM document");
+    ck_assert_int_eq(db_write_commit(db), SQLITE_OK);
+    add(1, "first.html", 1, "First", NULL);
+    ck_assert_int_eq(db_write_begin(db), SQLITE_OK);
+    ck_assert_int_eq(db_analyze(db), SQLITE_OK);
+    ck_assert_int_eq(db_write_commit(db), SQLITE_OK);
+    for (i = 0; i < DOCUMENT_STATS_MIN; i++) {
+        snprintf(p, sizeof(p), "p%03d.html", i);
+        add(1, p, 1, "P", NULL);
+    }
+    ck_assert_int_eq(
+        document_list_live(db, 1, "p001.html", 0, count_live, &live), 0);
+    ck_assert_int_eq(live, 1);
+    ck_assert_int_eq(plans("path = :p AND id <> :id", plan, sizeof(plan)), 1);
+    /* every row of the collection, or of the table, for each lookup */
+    ck_assert_msg(strstr(plan, "(collection_id=? AND path=?") == NULL, "%s",
+                  plan);
+
+    ck_assert_int_eq(db_write_begin(db), SQLITE_OK);
+    ck_assert_int_eq(document_stats_refresh(db), 1);
+    ck_assert_int_eq(document_stats_refresh(db), 0);
+    ck_assert_int_eq(db_write_commit(db), SQLITE_OK);
+    ck_assert_int_eq(
+        db_one_int64(db_stmt(db, "SELECT max(CAST(stat AS INTEGER))"
+                                 " FROM sqlite_stat1 WHERE tbl = 'document'"),
+                     &seen),
+        1);
+    ck_assert_int_gt(seen, DOCUMENT_STATS_MIN / 2);
+    live = 0;
+    ck_assert_int_eq(
+        document_list_live(db, 1, "p001.html", 0, count_live, &live), 0);
+    ck_assert_int_eq(live, 1);
+    ck_assert_int_eq(plans("path = :p AND id <> :id", plan, sizeof(plan)), 1);
+    ck_assert_msg(strstr(plan, "SCAN") == NULL &&
+                      strstr(plan, "(collection_id=? AND path=?") != NULL,
+                  "%s", plan);
 }
 END_TEST
 
@@ -923,6 +1001,7 @@ document_suite(void)
     tcase_add_test(core, test_neighbour_url_random);
     tcase_add_test(core, test_state_machine);
     tcase_add_test(core, test_supersede_and_live);
+    tcase_add_test(core, test_stats_refresh);
     tcase_add_test(core, test_title_and_language);
     tcase_add_test(core, test_collection_listing);
     tcase_add_test(core, test_site_listings);
