@@ -665,9 +665,11 @@ group_begin(struct run *r, struct group *g)
         return -1;
     }
     /* Statistics from a small first run would turn this run's lookups
-     * into scans as it grows the table (document_stats_refresh). */
-    if (document_stats_refresh(r->db) < 0) {
-        fprintf(stderr, "kwangmyong ingest: analyze: %s\n", db_errmsg(r->db));
+     * into scans as it grows the table (document_stats_refresh); the
+     * catalog's change log keeps its last generations only. */
+    if (document_stats_refresh(r->db) < 0 ||
+        docindex_changes_prune(r->db) < 0) {
+        fprintf(stderr, "kwangmyong ingest: %s\n", db_errmsg(r->db));
         db_write_rollback(r->db);
         return -1;
     }

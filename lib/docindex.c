@@ -57,6 +57,37 @@ docindex_drop(struct db *w, int64_t doc)
     return db_run_int64(w, sql, ":d", doc) < 0 ? -1 : 1;
 }
 
+/* search_change's rows of generations up to f deleted, and the floor
+ * raised to f: a catalog of a generation before f is built anew.  The rows
+ * deleted, or -1. */
+static long
+changes_cut(struct db *w, int64_t f)
+{
+    static const char del[] = "DELETE FROM search_change WHERE gen <= :f";
+    static const char floor[] =
+        "UPDATE setting SET value = :f WHERE key = 'search_change_floor'"
+        " AND CAST(value AS INTEGER) < :f";
+    long n;
+
+    if (db_run_int64(w, del, ":f", f) < 0) {
+        return -1;
+    }
+    n = (long)sqlite3_changes(db_handle(w));
+    return db_run_int64(w, floor, ":f", f) < 0 ? -1 : n;
+}
+
+/* The search generation (0 without one), or -1. */
+static int64_t
+generation(struct db *w)
+{
+    static const char sql[] = "SELECT CAST(value AS INTEGER) FROM setting"
+                              " WHERE key = 'search_generation'";
+    sqlite3_stmt *st = db_stmt(w, sql);
+    int64_t g = 0;
+
+    return st != NULL && db_one_int64(st, &g) >= 0 ? g : -1;
+}
+
 long
 docindex_rebuild(struct db *w)
 {
@@ -85,11 +116,32 @@ docindex_rebuild(struct db *w)
     if ((st = db_stmt(w, bump)) == NULL || db_step_done(st) < 0) {
         return -1;
     }
+    /* Every document's index row is new: no catalog is brought up to
+     * date by changes; each is built anew. */
+    {
+        int64_t g = generation(w);
+
+        if (g < 0 || changes_cut(w, g) < 0) {
+            return -1;
+        }
+    }
     /* The impact lists anew, with the last build's threshold. */
     if (impact_meta_read(w, &m) < 0 || impact_build(w, m.min_df) < 0) {
         return -1;
     }
     return n;
+}
+
+long
+docindex_changes_prune(struct db *w)
+{
+    int64_t g = generation(w);
+
+    if (g < 0) {
+        return -1;
+    }
+    return g > DOCINDEX_CHANGES_KEEP ? changes_cut(w, g - DOCINDEX_CHANGES_KEEP)
+                                     : 0;
 }
 
 long

@@ -48,6 +48,15 @@ long docindex_rebuild(struct db *w);
  * `kwangmyong verify` checks. */
 long docindex_check(struct db *db);
 
+/* search_change (db/migrations/0010_search_change.sql) keeps the
+ * documents changed in the last DOCINDEX_CHANGES_KEEP generations:
+ * docindex_changes_prune deletes older rows and raises
+ * search_change_floor to the newest generation deleted, so that a server
+ * whose catalog is older builds it anew.  For writers, every few hundred
+ * documents; inside a write.  The rows deleted, or -1. */
+long docindex_changes_prune(struct db *w);
+#define DOCINDEX_CHANGES_KEEP 100000
+
 /* Pages of merge work one round of docindex_tidy() may write to each
  * index: a write transaction of a few milliseconds. */
 #define DOCINDEX_TIDY_PAGES 256

@@ -29,7 +29,8 @@
  * the document table (a bulk read in one snapshot, like search's); every
  * other read and write of a document goes through document.h. */
 /* Records imported between two looks at the planner's statistics
- * (document_stats_refresh): the import is one transaction. */
+ * (document_stats_refresh) and the catalog's change log
+ * (docindex_changes_prune): the import is one transaction. */
 #define PACKDB_STATS_EVERY 256
 
 #define EXPORT_WHERE                                                           \
@@ -1359,7 +1360,8 @@ import_all(struct imp *im, int64_t *exported_at, json_t **since)
             pack_error_set(im->err, "a record after the end record");
             rc = -1;
         } else if (++since_stats >= PACKDB_STATS_EVERY &&
-                   (since_stats = 0, document_stats_refresh(im->w) < 0)) {
+                   (since_stats = 0, document_stats_refresh(im->w) < 0 ||
+                                         docindex_changes_prune(im->w) < 0)) {
             pack_error_set(im->err, "database: %s", db_errmsg(im->w));
             rc = -1;
         } else {

@@ -37,11 +37,12 @@
 struct searchcache;
 
 struct searchcache_stats {
-    uint64_t hits, misses; /* lookups since start */
-    uint64_t entries;      /* entries held now */
-    uint64_t bytes;        /* their serialised size */
-    uint64_t drops;        /* whole-cache drops on a new generation */
-    uint64_t catalogs;     /* search catalogs built (searchcat.h) */
+    uint64_t hits, misses;    /* lookups since start */
+    uint64_t entries;         /* entries held now */
+    uint64_t bytes;           /* their serialised size */
+    uint64_t drops;           /* whole-cache drops on a new generation */
+    uint64_t catalogs;        /* search catalogs made (searchcat.h) */
+    uint64_t catalog_updates; /* of them, from the one before */
 };
 
 /* A new cache holding at most max_bytes of results (0: disabled).  NULL

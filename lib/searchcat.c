@@ -57,6 +57,45 @@ searchcat_lang(const struct searchcat *c, const char *l)
     return -1;
 }
 
+/* Document id's entry from its row: collection coll, language l (NULL:
+ * none), publication time (NULL column: none), link share.  -1 only when
+ * out of memory. */
+static int
+fill_doc(struct searchcat *c, int64_t id, int64_t coll, const char *l,
+         sqlite3_stmt *st, int col_published, int col_share)
+{
+    struct searchcat_doc *d;
+    int li;
+
+    if (id <= 0 || (size_t)id >= c->ndoc || coll <= 0 ||
+        coll > SEARCHCAT_MAX_ID) {
+        return 0; /* cannot happen in one snapshot; never index out */
+    }
+    d = &c->doc[id];
+    d->coll = (uint32_t)coll;
+    d->hub = (float)rank_hub_factor(sqlite3_column_double(st, col_share));
+    d->lang = SEARCHCAT_NO_LANG;
+    if (l != NULL) {
+        li = searchcat_lang(c, l);
+        if (li < 0 && c->nlang < SEARCHCAT_MAX_LANGS) {
+            c->langs[c->nlang] = kw_strdup(l);
+            if (c->langs[c->nlang] == NULL) {
+                return -1;
+            }
+            li = (int)c->nlang++;
+        }
+        if (li >= 0) {
+            d->lang = (uint8_t)li;
+        }
+    }
+    if (sqlite3_column_type(st, col_published) != SQLITE_NULL) {
+        int y = year_of(sqlite3_column_int64(st, col_published));
+
+        d->year = (uint16_t)(y > 0 && y <= 9999 ? y : 0);
+    }
+    return 0;
+}
+
 /* The published documents, from the covering index document_catalog: a
  * document's row holds its body, so reading the table would read them all
  * (db/migrations/0009_document_catalog.sql). */
@@ -75,41 +114,35 @@ load_docs(struct db *db, struct searchcat *c)
         return -1;
     }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(st, 0);
-        int64_t coll = sqlite3_column_int64(st, 1);
-        const char *l = (const char *)sqlite3_column_text(st, 2);
-        struct searchcat_doc *d;
-        int li;
-
-        if (id <= 0 || (size_t)id >= c->ndoc || coll <= 0 ||
-            coll > SEARCHCAT_MAX_ID) {
-            continue; /* cannot happen in one snapshot; never index out */
-        }
-        d = &c->doc[id];
-        d->coll = (uint32_t)coll;
-        d->hub = (float)rank_hub_factor(sqlite3_column_double(st, 4));
-        d->lang = SEARCHCAT_NO_LANG;
-        if (l != NULL) {
-            li = searchcat_lang(c, l);
-            if (li < 0 && c->nlang < SEARCHCAT_MAX_LANGS) {
-                c->langs[c->nlang] = kw_strdup(l);
-                if (c->langs[c->nlang] == NULL) {
-                    break;
-                }
-                li = (int)c->nlang++;
-            }
-            if (li >= 0) {
-                d->lang = (uint8_t)li;
-            }
-        }
-        if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
-            int y = year_of(sqlite3_column_int64(st, 3));
-
-            d->year = (uint16_t)(y > 0 && y <= 9999 ? y : 0);
+        if (fill_doc(c, sqlite3_column_int64(st, 0),
+                     sqlite3_column_int64(st, 1),
+                     (const char *)sqlite3_column_text(st, 2), st, 3, 4) < 0) {
+            break;
         }
     }
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Section id of document doc, its body n bytes long. */
+static void
+fill_section(struct searchcat *c, int64_t id, int64_t doc, int64_t n)
+{
+    struct searchcat_doc *d;
+
+    if (id <= 0 || (size_t)id >= c->nsec || doc <= 0 ||
+        (size_t)doc >= c->ndoc) {
+        return;
+    }
+    d = &c->doc[doc];
+    c->sec_doc[id] = (uint32_t)doc;
+    c->sec_bytes[id] = (uint16_t)(n < 0 ? 0 : n > 0xffff ? 0xffff : n);
+    if (d->sec_lo == 0 || (uint32_t)id < d->sec_lo) {
+        d->sec_lo = (uint32_t)id;
+    }
+    if ((uint32_t)id > d->sec_hi) {
+        d->sec_hi = (uint32_t)id;
+    }
 }
 
 /* The sections of the published documents, from the covering index
@@ -133,20 +166,7 @@ load_sections(struct db *db, struct searchcat *c)
         int64_t doc = sqlite3_column_int64(st, 1);
         int64_t n = sqlite3_column_int64(st, 2);
 
-        if (id <= 0 || (size_t)id >= c->nsec || doc <= 0 ||
-            (size_t)doc >= c->ndoc) {
-            continue;
-        }
-        struct searchcat_doc *d = &c->doc[doc];
-
-        c->sec_doc[id] = (uint32_t)doc;
-        c->sec_bytes[id] = (uint16_t)(n < 0 ? 0 : n > 0xffff ? 0xffff : n);
-        if (d->sec_lo == 0 || (uint32_t)id < d->sec_lo) {
-            d->sec_lo = (uint32_t)id;
-        }
-        if ((uint32_t)id > d->sec_hi) {
-            d->sec_hi = (uint32_t)id;
-        }
+        fill_section(c, id, doc, n);
     }
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : -1;
@@ -173,6 +193,23 @@ varint(const unsigned char *p, size_t n, uint64_t *v)
     return 0;
 }
 
+/* Document id's length in tokens per column from its docsize row p[0..n)
+ * (a varint per column). */
+static void
+fill_lengths(struct searchcat *c, int64_t id, const unsigned char *p, size_t n)
+{
+    size_t off = 0, k, col;
+    uint64_t v;
+
+    if (id <= 0 || (size_t)id >= c->ndoc || c->doc[id].coll == 0 || p == NULL) {
+        return;
+    }
+    for (col = 0; col < 3 && (k = varint(p + off, n - off, &v)) > 0; col++) {
+        c->doc[id].ntok[col] = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+        off += k;
+    }
+}
+
 /* Each published document's length in tokens per column of the document
  * index, from FTS5's own docsize table (one row per indexed document: a
  * varint per column), so that ranking normalises by tokens, as BM25
@@ -188,20 +225,8 @@ load_lengths(struct db *db, struct searchcat *c)
         return -1;
     }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(st, 0);
-        const unsigned char *p = sqlite3_column_blob(st, 1);
-        size_t n = (size_t)sqlite3_column_bytes(st, 1), off = 0, k, col;
-        uint64_t v;
-
-        if (id <= 0 || (size_t)id >= c->ndoc || c->doc[id].coll == 0 ||
-            p == NULL) {
-            continue;
-        }
-        for (col = 0; col < 3 && (k = varint(p + off, n - off, &v)) > 0;
-             col++) {
-            c->doc[id].ntok[col] = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
-            off += k;
-        }
+        fill_lengths(c, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
+                     (size_t)sqlite3_column_bytes(st, 1));
     }
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : -1;
@@ -281,21 +306,22 @@ searchcat_df_put(const struct searchcat *c, const char *term, size_t n, long df)
     pthread_mutex_unlock(&m->mu);
 }
 
-int
-searchcat_build(struct db *db, int64_t gen, struct searchcat **out)
+/* A catalog of generation gen with zeroed arrays sized for the largest
+ * section and document ids now in db; NULL on error. */
+static struct searchcat *
+cat_new(struct db *db, int64_t gen)
 {
     static const char sec_max[] = "SELECT max(id) FROM section";
     static const char doc_max[] = "SELECT max(id) FROM document";
     struct searchcat *c;
     int64_t ms = max_id(db, sec_max), md = max_id(db, doc_max);
 
-    *out = NULL;
     if (ms < 0 || md < 0 || ms >= SEARCHCAT_MAX_ID || md >= SEARCHCAT_MAX_ID) {
-        return -1;
+        return NULL;
     }
     c = kw_calloc(1, sizeof(*c));
     if (c == NULL) {
-        return -1;
+        return NULL;
     }
     c->refs = 1;
     c->gen = gen;
@@ -304,34 +330,214 @@ searchcat_build(struct db *db, int64_t gen, struct searchcat **out)
     c->sec_doc = kw_calloc(c->nsec, sizeof(*c->sec_doc));
     c->sec_bytes = kw_calloc(c->nsec, sizeof(*c->sec_bytes));
     c->doc = kw_calloc(c->ndoc, sizeof(*c->doc));
-    if (c->sec_doc == NULL || c->sec_bytes == NULL || c->doc == NULL ||
-        load_docs(db, c) < 0 || load_sections(db, c) < 0 ||
+    if (c->sec_doc == NULL || c->sec_bytes == NULL || c->doc == NULL) {
+        searchcat_unref(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* The counts and means over the documents, and an empty memo. */
+static void
+cat_finish(struct searchcat *c)
+{
+    double tok[3] = {0.0, 0.0, 0.0};
+    size_t i, k;
+
+    c->npublished = 0;
+    for (i = 0; i < c->ndoc; i++) {
+        if (c->doc[i].coll != 0) {
+            c->npublished++;
+            for (k = 0; k < 3; k++) {
+                tok[k] += c->doc[i].ntok[k];
+            }
+        }
+    }
+    for (k = 0; k < 3; k++) {
+        c->avg_ntok[k] = c->npublished > 0 && tok[k] > 0.0
+                             ? tok[k] / (double)c->npublished
+                             : 1.0;
+    }
+    /* Without its memo a catalog still works: every count is made. */
+    c->memo = memo_new();
+}
+
+int
+searchcat_build(struct db *db, int64_t gen, struct searchcat **out)
+{
+    struct searchcat *c = cat_new(db, gen);
+
+    *out = NULL;
+    if (c == NULL || load_docs(db, c) < 0 || load_sections(db, c) < 0 ||
         load_lengths(db, c) < 0) {
         searchcat_unref(c);
         return -1;
     }
-    {
-        double tok[3] = {0.0, 0.0, 0.0};
-        size_t i, k;
-
-        for (i = 0; i < c->ndoc; i++) {
-            if (c->doc[i].coll != 0) {
-                c->npublished++;
-                for (k = 0; k < 3; k++) {
-                    tok[k] += c->doc[i].ntok[k];
-                }
-            }
-        }
-        for (k = 0; k < 3; k++) {
-            c->avg_ntok[k] = c->npublished > 0 && tok[k] > 0.0
-                                 ? tok[k] / (double)c->npublished
-                                 : 1.0;
-        }
-    }
-    /* Without its memo a catalog still works: every count is made. */
-    c->memo = memo_new();
+    cat_finish(c);
     *out = c;
     return 0;
+}
+
+/* The documents of search_change after generation gen, distinct and in
+ * order, into *ids (new, kw_free) and *n; 1 instead when there are more
+ * than max; 0, or -1 on error. */
+static int
+changed_docs(struct db *db, int64_t gen, size_t max, int64_t **ids, size_t *n)
+{
+    static const char sql[] = "SELECT DISTINCT document_id FROM search_change"
+                              " WHERE gen > :g ORDER BY document_id";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    size_t cap = 0;
+    int rc;
+
+    *ids = NULL;
+    *n = 0;
+    if (st == NULL || db_bind_int64(st, ":g", gen) != SQLITE_OK) {
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == max) {
+            sqlite3_reset(st);
+            return 1;
+        }
+        if (*n == cap) {
+            size_t c2 = cap ? 2 * cap : 64;
+            int64_t *p = kw_realloc(*ids, c2 * sizeof(*p));
+
+            if (p == NULL) {
+                sqlite3_reset(st);
+                return -1;
+            }
+            *ids = p;
+            cap = c2;
+        }
+        (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Document id of c read again: its entry, sections and lengths as a full
+ * build would give them (nothing when it is not published). */
+static int
+reload_doc(struct db *db, struct searchcat *c, int64_t id)
+{
+    static const char doc_sql[] =
+        "SELECT d.collection_id, d.language, d.published_at, s.link_share"
+        " FROM document d LEFT JOIN doc_signal s ON s.document_id = d.id"
+        " WHERE d.id = :d AND d.status = 'published'";
+    static const char sec_sql[] =
+        "SELECT id, body_bytes FROM section INDEXED BY section_catalog"
+        " WHERE document_id = :d";
+    static const char len_sql[] = "SELECT sz FROM doc_fts_docsize"
+                                  " WHERE id = :d";
+    sqlite3_stmt *st;
+    int rc;
+
+    if (id <= 0 || (size_t)id >= c->ndoc) {
+        return 0;
+    }
+    if ((st = db_stmt(db, doc_sql)) == NULL ||
+        db_bind_int64(st, ":d", id) != SQLITE_OK) {
+        return -1;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW &&
+        fill_doc(c, id, sqlite3_column_int64(st, 0),
+                 (const char *)sqlite3_column_text(st, 1), st, 2, 3) < 0) {
+        rc = SQLITE_NOMEM;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW) {
+        return rc == SQLITE_DONE ? 0 : -1; /* not published */
+    }
+    if ((st = db_stmt(db, sec_sql)) == NULL ||
+        db_bind_int64(st, ":d", id) != SQLITE_OK) {
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fill_section(c, sqlite3_column_int64(st, 0), id,
+                     sqlite3_column_int64(st, 1));
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE || (st = db_stmt(db, len_sql)) == NULL ||
+        db_bind_int64(st, ":d", id) != SQLITE_OK) {
+        return -1;
+    }
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fill_lengths(c, id, sqlite3_column_blob(st, 0),
+                     (size_t)sqlite3_column_bytes(st, 0));
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+searchcat_update(struct db *db, const struct searchcat *old, int64_t gen,
+                 struct searchcat **out)
+{
+    static const char floor_sql[] = "SELECT CAST(value AS INTEGER) FROM setting"
+                                    " WHERE key = 'search_change_floor'";
+    sqlite3_stmt *st = db_stmt(db, floor_sql);
+    struct searchcat *c;
+    int64_t floor = -1, *ids = NULL;
+    size_t n = 0, i, nd, ns;
+    int rc;
+
+    *out = NULL;
+    if (st == NULL || db_one_int64(st, &floor) < 0) {
+        return -1;
+    }
+    if (floor < 0 || old->gen < floor) {
+        return 1; /* changes since old deleted, or never recorded */
+    }
+    rc = changed_docs(db, old->gen,
+                      old->ndoc / SEARCHCAT_UPDATE_SHARE + SEARCHCAT_UPDATE_MIN,
+                      &ids, &n);
+    if (rc != 0 || (c = cat_new(db, gen)) == NULL) {
+        kw_free(ids);
+        return rc != 0 ? rc : -1;
+    }
+    /* What has not changed, as it was; ids only grow, but the largest
+     * may have been deleted. */
+    nd = old->ndoc < c->ndoc ? old->ndoc : c->ndoc;
+    ns = old->nsec < c->nsec ? old->nsec : c->nsec;
+    memcpy(c->doc, old->doc, nd * sizeof(*c->doc));
+    memcpy(c->sec_doc, old->sec_doc, ns * sizeof(*c->sec_doc));
+    memcpy(c->sec_bytes, old->sec_bytes, ns * sizeof(*c->sec_bytes));
+    for (i = 0; i < old->nlang; i++) {
+        if ((c->langs[i] = kw_strdup(old->langs[i])) == NULL) {
+            goto fail;
+        }
+        c->nlang = i + 1;
+    }
+    for (i = 0; i < n; i++) {
+        int64_t id = ids[i];
+
+        if (id > 0 && (size_t)id < nd) {
+            struct searchcat_doc *d = &c->doc[id];
+            uint32_t s;
+
+            for (s = d->sec_lo; s != 0 && s <= d->sec_hi && s < ns; s++) {
+                if (c->sec_doc[s] == (uint32_t)id) {
+                    c->sec_doc[s] = 0;
+                    c->sec_bytes[s] = 0;
+                }
+            }
+            memset(d, 0, sizeof(*d));
+        }
+        if (reload_doc(db, c, id) < 0) {
+            goto fail;
+        }
+    }
+    kw_free(ids);
+    cat_finish(c);
+    *out = c;
+    return 0;
+fail:
+    kw_free(ids);
+    searchcat_unref(c);
+    return -1;
 }
 
 struct searchcat *

@@ -162,6 +162,11 @@ page_metrics_get(struct req *req, json_t **model)
                   "built (one per publication that a search then saw).\n"
                   "# TYPE kwangmyong_search_catalogs_total counter\n"
                   "kwangmyong_search_catalogs_total %llu\n"
+                  "# HELP kwangmyong_search_catalog_updates_total Of them, "
+                  "those made from the one before with the documents that "
+                  "changed.\n"
+                  "# TYPE kwangmyong_search_catalog_updates_total counter\n"
+                  "kwangmyong_search_catalog_updates_total %llu\n"
                   "# HELP kwangmyong_search_cache_entries Results held.\n"
                   "# TYPE kwangmyong_search_cache_entries gauge\n"
                   "kwangmyong_search_cache_entries %llu\n"
@@ -171,6 +176,7 @@ page_metrics_get(struct req *req, json_t **model)
                   "kwangmyong_search_cache_bytes %llu\n",
                   (unsigned long long)cs.hits, (unsigned long long)cs.misses,
                   (unsigned long long)cs.drops, (unsigned long long)cs.catalogs,
+                  (unsigned long long)cs.catalog_updates,
                   (unsigned long long)cs.entries, (unsigned long long)cs.bytes);
     pagecache_stats(app->pagecache, &ps);
     strbuf_printf(&sb,

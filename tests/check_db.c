@@ -309,21 +309,15 @@ doc_matches(struct db *w, const char *m)
     return n;
 }
 
-/* A database indexed at schema 6 upgrades to 7 (0007_definition_terms):
- * every row is indexed again with its definition terms, so a document
- * deleted from the contentless index with the new view's values leaves
- * nothing behind. */
-START_TEST(test_upgrade_definition_terms)
+/* The text of migration file name (new, free). */
+static char *
+read_migration(const char *name)
 {
-    char path[sizeof(tdb.mig) + 32], *sql, *view, *end;
-    struct db *w;
-    int64_t c, d1, d2;
+    char path[sizeof(tdb.mig) + 64], *sql;
     FILE *f;
     long n;
 
-    /* Schema 6: the view of 0004, impact_meta without rank_params, no
-     * term_docs (0008) nor document_catalog (0009), user_version 6. */
-    snprintf(path, sizeof(path), "%s/0004_doc_index.sql", tdb.mig);
+    snprintf(path, sizeof(path), "%s/%s", tdb.mig, name);
     ck_assert_ptr_nonnull(f = fopen(path, "rb"));
     ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
     ck_assert_int_gt(n = ftell(f), 0);
@@ -331,6 +325,23 @@ START_TEST(test_upgrade_definition_terms)
     ck_assert_ptr_nonnull(sql = calloc(1, (size_t)n + 1));
     ck_assert_uint_eq(fread(sql, 1, (size_t)n, f), (size_t)n);
     fclose(f);
+    return sql;
+}
+
+/* A database indexed at schema 6 upgrades to 7 (0007_definition_terms):
+ * every row is indexed again with its definition terms, so a document
+ * deleted from the contentless index with the new view's values leaves
+ * nothing behind. */
+START_TEST(test_upgrade_definition_terms)
+{
+    char *sql, *view, *end;
+    struct db *w;
+    int64_t c, d1, d2;
+
+    /* Schema 6: the view of 0004, impact_meta without rank_params, no
+     * term_docs (0008), document_catalog (0009) nor search_change (0010),
+     * user_version 6. */
+    sql = read_migration("0004_doc_index.sql");
     ck_assert_ptr_nonnull(view = strstr(sql, "CREATE VIEW doc_text"));
     ck_assert_ptr_nonnull(end = strstr(view, "FROM document d;"));
     end[strlen("FROM document d;")] = '\0';
@@ -341,6 +352,24 @@ START_TEST(test_upgrade_definition_terms)
     testdb_exec(w, "ALTER TABLE impact_meta DROP COLUMN rank_params");
     testdb_exec(w, "DROP TABLE term_docs");
     testdb_exec(w, "DROP INDEX document_catalog");
+    /* 0010: its table, its triggers, and 0002's triggers back. */
+    testdb_exec(w, "DROP TRIGGER search_change_signal_ins");
+    testdb_exec(w, "DROP TRIGGER search_change_signal_upd");
+    testdb_exec(w, "DROP TRIGGER search_generation_doc_insert");
+    testdb_exec(w, "DROP TRIGGER search_generation_doc_update");
+    testdb_exec(w, "DROP TRIGGER search_generation_doc_delete");
+    testdb_exec(w, "DROP TABLE search_change");
+    testdb_exec(w, "DELETE FROM setting WHERE key = 'search_change_floor'");
+    {
+        char *gen = read_migration("0002_search_generation.sql"), *t;
+
+        ck_assert_ptr_nonnull(t = strstr(gen, "CREATE TRIGGER"));
+        ck_assert_ptr_nonnull(
+            end = strstr(t, "CREATE TRIGGER search_generation_collection"));
+        *end = '\0';
+        testdb_exec(w, t);
+        free(gen);
+    }
     c = testdb_add_collection(w, "up", "Upgrade", "en");
     d1 =
         testdb_add_document(w, c, "opts.html", "Options", "en", "published", 0);

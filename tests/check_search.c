@@ -2286,6 +2286,170 @@ topk_set_status(sqlite3_int64 d, const char *status)
     ck_assert_int_eq(db_exec(wdb, sql), SQLITE_OK);
 }
 
+/* Catalogs a and b hold the same: every document's entry (its language
+ * by code: an update keeps a language no document has any more), every
+ * section's, the counts and the means. */
+static void
+same_catalog(const struct searchcat *a, const struct searchcat *b)
+{
+    size_t i;
+
+    ck_assert_uint_eq(a->ndoc, b->ndoc);
+    ck_assert_uint_eq(a->nsec, b->nsec);
+    ck_assert_uint_eq(a->npublished, b->npublished);
+    for (i = 0; i < a->ndoc; i++) {
+        const struct searchcat_doc *x = &a->doc[i], *y = &b->doc[i];
+
+        ck_assert_msg(x->coll == y->coll && x->year == y->year &&
+                          x->hub == y->hub && x->sec_lo == y->sec_lo &&
+                          x->sec_hi == y->sec_hi &&
+                          memcmp(x->ntok, y->ntok, sizeof(x->ntok)) == 0,
+                      "document %zu differs", i);
+        if (x->coll == 0) {
+            continue; /* not published: nothing else is read */
+        }
+        ck_assert_msg((x->lang == SEARCHCAT_NO_LANG) ==
+                          (y->lang == SEARCHCAT_NO_LANG),
+                      "document %zu's language", i);
+        if (x->lang != SEARCHCAT_NO_LANG) {
+            ck_assert_str_eq(a->langs[x->lang], b->langs[y->lang]);
+        }
+    }
+    ck_assert(memcmp(a->sec_doc, b->sec_doc, a->nsec * sizeof(*a->sec_doc)) ==
+              0);
+    ck_assert(memcmp(a->sec_bytes, b->sec_bytes,
+                     a->nsec * sizeof(*a->sec_bytes)) == 0);
+    ck_assert(memcmp(a->avg_ntok, b->avg_ntok, sizeof(a->avg_ntok)) == 0);
+}
+
+/* A catalog brought to a new generation by the documents that changed
+ * (searchcat_update) equals a catalog built anew, after every kind of
+ * change: documents published with new ids, pending ones approved,
+ * published ones withdrawn, deleted, retitled, given another language or
+ * date, re-signalled; a language new to the catalog; one with no
+ * document left.  Past the kept generations (search_change_floor), and
+ * after a full reindex, it declines and a build is made; the server's
+ * cache counts the updates. */
+START_TEST(test_catalog_update)
+{
+    sqlite3_int64 c1, c2, ids[400], pend[20], d;
+    struct searchcat *a = NULL, *b = NULL, *f = NULL;
+    struct searchcache *sc;
+    struct searchcache_stats st;
+    int64_t g0, g1;
+    int i, np = 0, n = 400, hit;
+    json_t *m;
+
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    c1 = testdb_add_collection(wdb, "cu1", "Update one", "en");
+    c2 = testdb_add_collection(wdb, "cu2", "Update two", "ko");
+    for (i = 0; i < n; i++) {
+        int pending = i % 20 == 1;
+
+        ids[i] =
+            topk_doc(i % 3 ? c1 : c2, i, pending ? "pending" : "published");
+        if (pending) {
+            pend[np++] = ids[i];
+        }
+    }
+    d = testdb_add_simple(wdb, c1, "fr.html", "Notes", "fr", "published", T2023,
+                          "the only page in French");
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+    testdb_reindex(wdb);
+
+    sc = searchcache_new(1 << 20);
+    ck_assert_ptr_nonnull(sc);
+    m = cached_q(sc, "tables", 1, &hit);
+    json_decref(m);
+    ck_assert_int_eq(db_read_begin(rdb), SQLITE_OK);
+    ck_assert_int_eq(search_generation(rdb, &g0), 0);
+    ck_assert_int_eq(searchcat_build(rdb, g0, &a), 0);
+    db_read_end(rdb);
+
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    for (i = 0; i < 30; i++) {
+        ck_assert_int_eq(
+            docindex_put(wdb, topk_doc(i % 2 ? c1 : c2, n + i, "published")),
+            0);
+    }
+    ck_assert_int_eq(
+        docindex_put(wdb, testdb_add_simple(wdb, c2, "de.html", "Hinweise",
+                                            "de", "published", T2023,
+                                            "die einzige Seite auf Deutsch")),
+        0);
+    for (i = 0; i < np; i += 2) {
+        topk_set_status(pend[i], "published");
+        ck_assert_int_eq(docindex_put(wdb, pend[i]), 0);
+    }
+    for (i = 4; i < n; i += 37) {
+        ck_assert_int_ge(docindex_drop(wdb, ids[i]), 0);
+        topk_set_status(ids[i], "withdrawn");
+    }
+    ck_assert_int_ge(docindex_drop(wdb, d), 0);
+    topk_set_status(d, "withdrawn");
+    ck_assert_int_eq(
+        db_exec(wdb, "UPDATE document SET language = 'ko', published_at = 0"
+                     " WHERE id IN (SELECT id FROM document WHERE status ="
+                     " 'published' AND language = 'en' ORDER BY id LIMIT 5)"),
+        SQLITE_OK);
+    ck_assert_int_eq(db_exec(wdb, "UPDATE doc_signal SET link_share = 0.9"
+                                  " WHERE document_id % 3 = 0"),
+                     SQLITE_OK);
+    ck_assert_int_ge(docindex_drop(wdb, ids[n - 2]), 0);
+    ck_assert_int_eq(db_run_int64(wdb, "DELETE FROM document WHERE id = :d",
+                                  ":d", ids[n - 2]),
+                     0);
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+
+    ck_assert_int_eq(db_read_begin(rdb), SQLITE_OK);
+    ck_assert_int_eq(search_generation(rdb, &g1), 0);
+    ck_assert_int_gt(g1, g0);
+    ck_assert_int_eq(searchcat_update(rdb, a, g1, &b), 0);
+    ck_assert_int_eq(searchcat_build(rdb, g1, &f), 0);
+    ck_assert_int_eq(b->gen, g1);
+    same_catalog(b, f);
+    ck_assert_int_ge(searchcat_lang(b, "de"), 0);
+    db_read_end(rdb);
+    /* The server's cache made the new catalog from the old one. */
+    m = cached_q(sc, "tables", 1, &hit);
+    json_decref(m);
+    searchcache_stats(sc, &st);
+    ck_assert_int_eq(st.catalogs, 2);
+    ck_assert_int_eq(st.catalog_updates, 1);
+    searchcache_free(sc);
+
+    /* Generations past those kept: the rows are gone, the floor says so. */
+    searchcat_unref(f);
+    f = NULL;
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    ck_assert_int_eq(db_exec(wdb,
+                             "UPDATE setting SET value = CAST(value AS INTEGER)"
+                             " + 200000 WHERE key = 'search_generation'"),
+                     SQLITE_OK);
+    ck_assert_int_gt(docindex_changes_prune(wdb), 0);
+    ck_assert_int_eq(docindex_changes_prune(wdb), 0);
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+    ck_assert_int_eq(db_read_begin(rdb), SQLITE_OK);
+    ck_assert_int_eq(search_generation(rdb, &g1), 0);
+    ck_assert_int_eq(searchcat_update(rdb, b, g1, &f), 1);
+    ck_assert_ptr_null(f);
+    ck_assert_int_eq(searchcat_build(rdb, g1, &f), 0);
+    db_read_end(rdb);
+    /* A catalog of the present generation updates; after a full reindex
+     * it does not. */
+    testdb_reindex(wdb);
+    ck_assert_int_eq(db_read_begin(rdb), SQLITE_OK);
+    ck_assert_int_eq(search_generation(rdb, &g1), 0);
+    searchcat_unref(b);
+    b = NULL;
+    ck_assert_int_eq(searchcat_update(rdb, f, g1, &b), 1);
+    ck_assert_ptr_null(b);
+    db_read_end(rdb);
+    searchcat_unref(a);
+    searchcat_unref(f);
+}
+END_TEST
+
 /* The catalog's memo of document counts (searchcat.h), on
  * test_topk_exact's 3,000 documents: a search whose snapshot is at
  * another generation leaves it alone; one at the catalog's fills it with
@@ -2652,6 +2816,7 @@ search_suite(void)
     tcase_add_test(core, test_identifier_parts);
     tcase_add_test(core, test_searchlog);
     tcase_add_test(limits, test_topk_exact);
+    tcase_add_test(limits, test_catalog_update);
     tcase_add_test(errors, test_page_html);
     tcase_add_test(errors, test_page_api);
     tcase_add_test(errors, test_page_bad_params);
