@@ -303,6 +303,29 @@ searchcache_prepare(struct searchcache *c, struct db *db)
 }
 
 void
+searchcache_forget(struct searchcache *c)
+{
+    struct searchcat *cat;
+
+    if (c == NULL) {
+        return;
+    }
+    /* build_mu first: a build in flight would store its catalog after. */
+    pthread_mutex_lock(&c->build_mu);
+    pthread_mutex_lock(&c->mu);
+    if (c->lru.entries > 0) {
+        c->st.drops++;
+    }
+    lru_drop_all(&c->lru);
+    c->have_gen = 0;
+    cat = c->cat;
+    c->cat = NULL;
+    pthread_mutex_unlock(&c->mu);
+    pthread_mutex_unlock(&c->build_mu);
+    searchcat_unref(cat);
+}
+
+void
 searchcache_stats(struct searchcache *c, struct searchcache_stats *st)
 {
     memset(st, 0, sizeof(*st));

@@ -64,6 +64,12 @@ int searchcache_run(struct searchcache *c, struct db *db,
  * it could not be built (the next search tries again). */
 int searchcache_prepare(struct searchcache *c, struct db *db);
 
+/* Forget every result and the catalog: the database file was replaced
+ * (a replica's new snapshot), whose generation and change log need not
+ * follow the old file's.  The next search builds a catalog anew.  c may
+ * be NULL. */
+void searchcache_forget(struct searchcache *c);
+
 /* Counters for /metrics.  c may be NULL (all zero). */
 void searchcache_stats(struct searchcache *c, struct searchcache_stats *st);
 

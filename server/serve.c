@@ -97,8 +97,11 @@ roll_over(struct app *app, const struct config *cfg, struct stat *ident,
     db_close(probe);
     file_identity(cfg->db, ident);
     atomic_fetch_add(&app->db_gen, 1);
-    /* Pages of the old snapshot go at once, not thread by thread. */
+    /* Pages of the old snapshot go at once, not thread by thread; so do
+     * search results and the catalog, whose generation and change log
+     * belong to the old file. */
     pagecache_bump(app->pagecache);
+    searchcache_forget(app->searchcache);
     LOG_INFO("%s: readers move to the database file as it is now", why);
 }
 

@@ -2416,6 +2416,17 @@ START_TEST(test_catalog_update)
     searchcache_stats(sc, &st);
     ck_assert_int_eq(st.catalogs, 2);
     ck_assert_int_eq(st.catalog_updates, 1);
+    /* A replaced file: results and catalog forgotten, built anew. */
+    m = cached_q(sc, "tables", 1, &hit);
+    json_decref(m);
+    ck_assert_int_eq(hit, 1);
+    searchcache_forget(sc);
+    m = cached_q(sc, "tables", 1, &hit);
+    json_decref(m);
+    ck_assert_int_eq(hit, 0);
+    searchcache_stats(sc, &st);
+    ck_assert_int_eq(st.catalogs, 3);
+    ck_assert_int_eq(st.catalog_updates, 1);
     searchcache_free(sc);
 
     /* Generations past those kept: the rows are gone, the floor says so. */
