@@ -628,7 +628,28 @@ db_write_rollback(struct db *db)
 int
 db_analyze(struct db *w)
 {
-    return db_exec(w, "PRAGMA analysis_limit = 400; ANALYZE");
+    /* The ordinary tables, not the full-text indexes' shadow tables:
+     * SQLite reads those by key only, and counting their rows (ANALYZE
+     * counts every table's, whatever analysis_limit) read the whole of
+     * both indexes, 12 to 40 s at a million documents. */
+    static const char tables[] = "SELECT name FROM pragma_table_list"
+                                 " WHERE schema = 'main' AND type = 'table'"
+                                 " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
+    sqlite3_stmt *st = db_stmt(w, tables);
+    int rc = db_exec(w, "PRAGMA analysis_limit = 400");
+
+    if (st == NULL) {
+        return SQLITE_ERROR;
+    }
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char *sql = sqlite3_mprintf("ANALYZE main.\"%w\"",
+                                    (const char *)sqlite3_column_text(st, 0));
+
+        rc = sql != NULL ? db_exec(w, sql) : SQLITE_NOMEM;
+        sqlite3_free(sql);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 long long
