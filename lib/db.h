@@ -139,9 +139,10 @@ int db_changed(struct db *db);
 /* Run SQL text without results inside or outside a write. */
 int db_exec(struct db *db, const char *sql);
 
-/* Fresh statistics for the query planner: ANALYZE with analysis_limit
- * 400 (each index sampled, not read: milliseconds at a million rows).
- * Inside a write.  SQLITE_OK or the error code. */
+/* Fresh statistics for the query planner: ANALYZE of the ordinary tables
+ * with analysis_limit 400 (each index sampled, not read: 2 s at a million
+ * documents from a cold disk).  Inside a write.  SQLITE_OK or the error
+ * code. */
 int db_analyze(struct db *w);
 
 /* Checkpoint under the write lock; restart also resets the WAL. */

@@ -57,13 +57,14 @@ searchcat_lang(const struct searchcat *c, const char *l)
     return -1;
 }
 
-/* Document id's entry from its row: collection coll, language l (NULL:
- * none), publication time (NULL column: none), link share.  -1 only when
- * out of memory. */
+/* Document id's entry from the row of st whose column col is its
+ * collection, and the next three its language (NULL: none), publication
+ * time (NULL: none) and link share.  -1 only when out of memory. */
 static int
-fill_doc(struct searchcat *c, int64_t id, int64_t coll, const char *l,
-         sqlite3_stmt *st, int col_published, int col_share)
+fill_doc(struct searchcat *c, int64_t id, sqlite3_stmt *st, int col)
 {
+    int64_t coll = sqlite3_column_int64(st, col);
+    const char *l = (const char *)sqlite3_column_text(st, col + 1);
     struct searchcat_doc *d;
     int li;
 
@@ -73,7 +74,7 @@ fill_doc(struct searchcat *c, int64_t id, int64_t coll, const char *l,
     }
     d = &c->doc[id];
     d->coll = (uint32_t)coll;
-    d->hub = (float)rank_hub_factor(sqlite3_column_double(st, col_share));
+    d->hub = (float)rank_hub_factor(sqlite3_column_double(st, col + 3));
     d->lang = SEARCHCAT_NO_LANG;
     if (l != NULL) {
         li = searchcat_lang(c, l);
@@ -88,8 +89,8 @@ fill_doc(struct searchcat *c, int64_t id, int64_t coll, const char *l,
             d->lang = (uint8_t)li;
         }
     }
-    if (sqlite3_column_type(st, col_published) != SQLITE_NULL) {
-        int y = year_of(sqlite3_column_int64(st, col_published));
+    if (sqlite3_column_type(st, col + 2) != SQLITE_NULL) {
+        int y = year_of(sqlite3_column_int64(st, col + 2));
 
         d->year = (uint16_t)(y > 0 && y <= 9999 ? y : 0);
     }
@@ -114,9 +115,7 @@ load_docs(struct db *db, struct searchcat *c)
         return -1;
     }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (fill_doc(c, sqlite3_column_int64(st, 0),
-                     sqlite3_column_int64(st, 1),
-                     (const char *)sqlite3_column_text(st, 2), st, 3, 4) < 0) {
+        if (fill_doc(c, sqlite3_column_int64(st, 0), st, 1) < 0) {
             break;
         }
     }
@@ -442,9 +441,7 @@ reload_doc(struct db *db, struct searchcat *c, int64_t id)
         return -1;
     }
     rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW &&
-        fill_doc(c, id, sqlite3_column_int64(st, 0),
-                 (const char *)sqlite3_column_text(st, 1), st, 2, 3) < 0) {
+    if (rc == SQLITE_ROW && fill_doc(c, id, st, 0) < 0) {
         rc = SQLITE_NOMEM;
     }
     sqlite3_reset(st);

@@ -17,9 +17,8 @@
  * it.  It is valid for one search generation (searchcache.h): when the
  * generation moves, the server makes the next one from it and the
  * documents that changed (searchcat_update), or builds it anew.  Memory:
- * 6 bytes per section id
- * and 28 per document id up to the largest (1M sections in 100k
- * documents: about 9 MB).
+ * 6 bytes per section id and 28 per document id up to the largest (1M
+ * sections in 100k documents: about 9 MB).
  *
  * The one part that changes after the build is its memo: the number of
  * published documents each query term matched (the IDF's df), counted by

@@ -280,35 +280,6 @@ START_TEST(test_latest_and_published_id)
 }
 END_TEST
 
-/* The query plans of the statements db has prepared whose SQL holds
- * `sql_has`, their lines joined by "; " into out; how many statements. */
-static int
-plans(const char *sql_has, char *out, size_t size)
-{
-    sqlite3_stmt *st = NULL, *plan;
-    char sql[1024];
-    size_t len = 0;
-    int n = 0;
-
-    out[0] = '\0';
-    while ((st = sqlite3_next_stmt(db_handle(db), st)) != NULL) {
-        if (strstr(sqlite3_sql(st), sql_has) == NULL ||
-            strncmp(sqlite3_sql(st), "EXPLAIN", 7) == 0) {
-            continue;
-        }
-        n++;
-        snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", sqlite3_sql(st));
-        ck_assert_int_eq(
-            sqlite3_prepare_v2(db_handle(db), sql, -1, &plan, NULL), SQLITE_OK);
-        while (sqlite3_step(plan) == SQLITE_ROW && len + 1 < size) {
-            len += (size_t)snprintf(out + len, size - len, "%s; ",
-                                    sqlite3_column_text(plan, 3));
-        }
-        sqlite3_finalize(plan);
-    }
-    return n;
-}
-
 START_TEST(test_neighbour_url_random)
 {
     int64_t a = add(1, "a.html", 1, "A", "u:a");
@@ -345,8 +316,8 @@ START_TEST(test_neighbour_url_random)
     {
         char plan[1024];
 
-        ck_assert_int_eq(plans("document_one_published", plan, sizeof(plan)),
-                         2);
+        ck_assert_int_eq(
+            testdb_plans(db, "document_one_published", plan, sizeof(plan)), 2);
         ck_assert_msg(strstr(plan, "SCAN") == NULL &&
                           strstr(plan, "TEMP B-TREE") == NULL,
                       "%s", plan);
@@ -463,7 +434,8 @@ START_TEST(test_stats_refresh)
     ck_assert_int_eq(
         document_list_live(db, 1, "p001.html", 0, count_live, &live), 0);
     ck_assert_int_eq(live, 1);
-    ck_assert_int_eq(plans("path = :p AND id <> :id", plan, sizeof(plan)), 1);
+    ck_assert_int_eq(
+        testdb_plans(db, "path = :p AND id <> :id", plan, sizeof(plan)), 1);
     /* every row of the collection, or of the table, for each lookup */
     ck_assert_msg(strstr(plan, "(collection_id=? AND path=?") == NULL, "%s",
                   plan);
@@ -490,7 +462,8 @@ START_TEST(test_stats_refresh)
     ck_assert_int_eq(
         document_list_live(db, 1, "p001.html", 0, count_live, &live), 0);
     ck_assert_int_eq(live, 1);
-    ck_assert_int_eq(plans("path = :p AND id <> :id", plan, sizeof(plan)), 1);
+    ck_assert_int_eq(
+        testdb_plans(db, "path = :p AND id <> :id", plan, sizeof(plan)), 1);
     ck_assert_msg(strstr(plan, "SCAN") == NULL &&
                       strstr(plan, "(collection_id=? AND path=?") != NULL,
                   "%s", plan);

@@ -579,38 +579,19 @@ START_TEST(test_snippets)
 }
 END_TEST
 
-/* The plan of the statement rdb has prepared whose SQL holds `sql_has`
- * (the first parameter bound to "x"): it holds a line with `want`, and no
- * temporary B-tree (a sort). */
+/* The plan of the statements rdb has prepared whose SQL holds `sql_has`
+ * (testdb_plans): there is one, it holds `want`, and no temporary B-tree
+ * (a sort). */
 static void
 assert_plan(const char *sql_has, const char *want)
 {
-    sqlite3_stmt *st = NULL, *plan;
-    char sql[2048];
-    int used = 0;
+    char plan[4096];
 
-    while ((st = sqlite3_next_stmt(db_handle(rdb), st)) != NULL) {
-        if (strstr(sqlite3_sql(st), sql_has) != NULL) {
-            break;
-        }
-    }
-    ck_assert_msg(st != NULL, "no statement with %s", sql_has);
-    snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", sqlite3_sql(st));
-    ck_assert_int_eq(sqlite3_prepare_v2(db_handle(rdb), sql, -1, &plan, NULL),
-                     SQLITE_OK);
-    if (sqlite3_bind_parameter_count(plan) > 0) {
-        sqlite3_bind_text(plan, 1, "x", -1, SQLITE_STATIC);
-    }
-    while (sqlite3_step(plan) == SQLITE_ROW) {
-        const char *d = (const char *)sqlite3_column_text(plan, 3);
-
-        if (strstr(d, want) != NULL) {
-            used = 1;
-        }
-        ck_assert_msg(strstr(d, "TEMP B-TREE") == NULL, "%s", d);
-    }
-    sqlite3_finalize(plan);
-    ck_assert_msg(used, "plan of '%s' without '%s'", sql_has, want);
+    ck_assert_msg(testdb_plans(rdb, sql_has, plan, sizeof(plan)) > 0,
+                  "no statement with %s", sql_has);
+    ck_assert_msg(strstr(plan, want) != NULL, "plan of '%s' without '%s': %s",
+                  sql_has, want, plan);
+    ck_assert_msg(strstr(plan, "TEMP B-TREE") == NULL, "%s", plan);
 }
 
 START_TEST(test_suggest)

@@ -232,3 +232,33 @@ testdb_reindex(struct db *w)
     ck_assert_int_ge(docindex_rebuild(w), 0);
     ck_assert_int_eq(db_write_commit(w), SQLITE_OK);
 }
+
+int
+testdb_plans(struct db *db, const char *sql_has, char *out, size_t size)
+{
+    sqlite3_stmt *st = NULL, *plan;
+    char sql[2048];
+    size_t len = 0;
+    int n = 0;
+
+    out[0] = '\0';
+    while ((st = sqlite3_next_stmt(db_handle(db), st)) != NULL) {
+        if (strstr(sqlite3_sql(st), sql_has) == NULL ||
+            strncmp(sqlite3_sql(st), "EXPLAIN", 7) == 0) {
+            continue;
+        }
+        n++;
+        snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", sqlite3_sql(st));
+        ck_assert_int_eq(
+            sqlite3_prepare_v2(db_handle(db), sql, -1, &plan, NULL), SQLITE_OK);
+        if (sqlite3_bind_parameter_count(plan) > 0) {
+            sqlite3_bind_text(plan, 1, "x", -1, SQLITE_STATIC);
+        }
+        while (sqlite3_step(plan) == SQLITE_ROW && len + 1 < size) {
+            len += (size_t)snprintf(out + len, size - len, "%s; ",
+                                    sqlite3_column_text(plan, 3));
+        }
+        sqlite3_finalize(plan);
+    }
+    return n;
+}

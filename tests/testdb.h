@@ -107,4 +107,9 @@ int64_t testdb_add_simple(struct db *db, int64_t collection, const char *path,
  * publishes through moderation.c, which keeps the index in step. */
 void testdb_reindex(struct db *w);
 
+/* The query plans of the statements db has prepared whose SQL holds
+ * sql_has (their first parameter, if any, bound to "x"), their lines
+ * joined by "; " into out (size bytes, cut to fit); how many statements. */
+int testdb_plans(struct db *db, const char *sql_has, char *out, size_t size);
+
 #endif
