@@ -157,11 +157,17 @@ cmd_db_verify(struct cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
-/* Every impact list anew, with the default threshold. */
+/* kwangmyong reindex --lists: every impact list anew, with the default
+ * threshold, in short write transactions (impact_build online): the
+ * server's moderation and logins go on meanwhile.  The number of lists,
+ * IMPACT_GAVE_WAY or -1. */
 static long
 build_lists(struct db *db)
 {
-    return impact_build(db, 0);
+    struct impact_online o;
+
+    memset(&o, 0, sizeof(o));
+    return impact_build(db, 0, &o);
 }
 
 /* kwangmyong reindex: the document index rebuilt from the published
@@ -173,7 +179,6 @@ int
 cmd_db_reindex(struct cli *c, int argc, char **argv)
 {
     int lists = argc == 2 && strcmp(argv[1], "--lists") == 0;
-    long (*fn)(struct db *) = lists ? build_lists : docindex_rebuild;
     struct db *db;
     long n = -1;
 
@@ -184,13 +189,23 @@ cmd_db_reindex(struct cli *c, int argc, char **argv)
     if (cli_open_writer(c, &db) < 0) {
         return EXIT_FATAL;
     }
-    if (db_write_begin(db) == SQLITE_OK) {
-        n = fn(db);
+    if (lists) {
+        n = build_lists(db);
+    } else if (db_write_begin(db) == SQLITE_OK) {
+        n = docindex_rebuild(db);
         if (n < 0) {
             db_write_rollback(db);
         } else if (db_write_commit(db) != SQLITE_OK) {
             n = -1;
         }
+    }
+    if (n == IMPACT_GAVE_WAY) {
+        fprintf(stderr,
+                "kwangmyong reindex: the new impact lists were not swapped "
+                "in: another build began meanwhile (its lists will be), or "
+                "a reindex cut the change log; the lists in use stand\n");
+        db_close(db);
+        return EXIT_FATAL;
     }
     /* The rebuild wrote the index in many segments: one, or few, again. */
     if (n < 0 || (!lists && docindex_tidy(db, 0) < 0)) {

@@ -1149,6 +1149,7 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
     dbo.busy_timeout_ms = cfg->busy_timeout_ms;
     dbo.lock_timeout_ms = cfg->lock_timeout_ms;
     dbo.query_timeout_ms = 600000;
+    dbo.wal_max = r.wal_max;
     snprintf(path, sizeof(path), "%s/db/migrations", data_dir);
     dbo.migrations_dir = path;
     dbo.flags = DB_CREATE;
@@ -1343,13 +1344,28 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
             write_finish(&r, db_analyze(r.db) == SQLITE_OK, "analyze: ");
         }
         /* Search's impact lists (impact.h), when this run published
-         * enough to make them stale. */
-        if (r.o.approve && write_start(&r) == 0) {
-            long n = impact_refresh(r.db);
+         * enough to make them stale: built in short write transactions,
+         * so that moderation and logins go on beside it (minutes at a
+         * million documents). */
+        if (r.o.approve) {
+            struct impact_online o;
+            double t0 = elapsed(&r);
+            long n;
 
-            if (write_finish(&r, n >= 0, "impact lists: ") == 0 && n > 0) {
-                printf("%s: search impact lists rebuilt (%ld terms)\n",
-                       r.o.collection, n);
+            memset(&o, 0, sizeof(o));
+            n = impact_refresh(r.db, &o);
+            if (n == IMPACT_GAVE_WAY) {
+                printf("%s: search impact lists left to a newer build\n",
+                       r.o.collection);
+            } else if (n < 0) {
+                fprintf(stderr,
+                        "kwangmyong ingest: impact lists: %s (the documents "
+                        "are stored; searches score every match until the "
+                        "next build)\n",
+                        db_errmsg(r.db));
+            } else if (n > 0) {
+                printf("%s: search impact lists rebuilt (%ld terms, %.1f s)\n",
+                       r.o.collection, n, elapsed(&r) - t0);
             }
         }
         if (db_checkpoint(r.db, 0) != SQLITE_OK) {

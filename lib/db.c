@@ -44,6 +44,7 @@ struct db {
     int lock_fd;
     int flags;
     long lock_timeout_ms;
+    long long wal_max;
     long query_timeout_ms;
     struct timespec deadline; /* tv_sec 0: none */
     long budget_ms;           /* of the last db_deadline_start */
@@ -663,6 +664,12 @@ db_wal_size(const struct db *db)
     return stat(p, &st) == 0 ? (long long)st.st_size : 0;
 }
 
+long long
+db_wal_max(const struct db *db)
+{
+    return db->wal_max;
+}
+
 int
 db_checkpoint(struct db *db, int restart)
 {
@@ -893,6 +900,7 @@ db_open(const struct db_opts *o, struct db **out, struct db_error *err)
     db->lock_fd = -1;
     db->flags = o->flags;
     db->lock_timeout_ms = o->lock_timeout_ms > 0 ? o->lock_timeout_ms : 10000;
+    db->wal_max = o->wal_max > 0 ? o->wal_max : 0;
     db->query_timeout_ms = o->query_timeout_ms > 0 ? o->query_timeout_ms : 2000;
     pthread_mutex_init(&db->write_mu, NULL);
     n = strlen(o->path);
@@ -979,6 +987,7 @@ db_open_writer(const struct config *cfg, const char *data_dir, struct db **out,
     o.busy_timeout_ms = cfg->busy_timeout_ms;
     o.lock_timeout_ms = cfg->lock_timeout_ms;
     o.query_timeout_ms = cfg->query_timeout_ms;
+    o.wal_max = cfg->wal_restart_bytes;
     return db_open(&o, out, err);
 }
 

@@ -38,6 +38,7 @@ struct db_opts {
     long busy_timeout_ms;
     long lock_timeout_ms;
     long query_timeout_ms; /* default deadline per db_deadline_start() */
+    long long wal_max;     /* db_wal_max (0: none) */
 };
 
 struct db_error {
@@ -49,7 +50,8 @@ struct db_error {
 int db_open(const struct db_opts *opts, struct db **out, struct db_error *err);
 /* db_open for a command's writer: cfg's database file (created when
  * missing and migrated from data_dir/db/migrations) with cfg's busy, lock
- * and query timeouts.  cfg and data_dir are borrowed.  As db_open. */
+ * and query timeouts and its wal_restart_bytes as wal_max.  cfg and data_dir
+ * are borrowed.  As db_open. */
 int db_open_writer(const struct config *cfg, const char *data_dir,
                    struct db **out, struct db_error *err);
 void db_close(struct db *db);
@@ -149,6 +151,10 @@ int db_analyze(struct db *w);
 int db_checkpoint(struct db *db, int restart);
 /* Size of the -wal file in bytes (0 when absent). */
 long long db_wal_size(const struct db *db);
+/* The WAL size past which a long job of many write transactions
+ * checkpoints between them (the opts' wal_max: wal_restart_bytes for a
+ * command's writer), or 0 when it should not. */
+long long db_wal_max(const struct db *db);
 
 /* Bound the run time of the statements that follow: the progress handler
  * interrupts any statement after `ms` (0: the connection's default). */

@@ -126,7 +126,7 @@ docindex_rebuild(struct db *w)
         }
     }
     /* The impact lists anew, with the last build's threshold. */
-    if (impact_meta_read(w, &m) < 0 || impact_build(w, m.min_df) < 0) {
+    if (impact_meta_read(w, &m) < 0 || impact_build(w, m.min_df, NULL) < 0) {
         return -1;
     }
     return n;

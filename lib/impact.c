@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "heap.h"
 #include "rank.h"
 #include "searchcat.h"
@@ -171,31 +172,92 @@ take(const struct searchcat *cat, const double avg[3], int64_t cur,
     }
 }
 
+/* The statements on the two pairs of tables (migration 0011): slot 0 is
+ * term_impact and term_docs, slot 1 term_impact_1 and term_docs_1. */
+static const char *const list_put_sql[2] = {
+    "INSERT INTO term_impact(term, df, bound, list) VALUES (:t, :df, :b, :l)",
+    "INSERT INTO term_impact_1(term, df, bound, list)"
+    " VALUES (:t, :df, :b, :l)"};
+static const char *const docs_put_sql[2] = {
+    "INSERT INTO term_docs(term, docs) VALUES (:t, :d)",
+    "INSERT INTO term_docs_1(term, docs) VALUES (:t, :d)"};
+static const char *const list_get_sql[2] = {
+    "SELECT bound, list, df FROM term_impact WHERE term = :t",
+    "SELECT bound, list, df FROM term_impact_1 WHERE term = :t"};
+static const char *const docs_get_sql[2] = {
+    "SELECT docs FROM term_docs WHERE term = :t",
+    "SELECT docs FROM term_docs_1 WHERE term = :t"};
+/* A slot emptied a few rows at a time (a build outside a transaction
+ * does it in many short ones), or at once (inside one). */
+static const char *const clear_some_sql[2][2] = {
+    {"DELETE FROM term_impact WHERE term IN"
+     " (SELECT term FROM term_impact LIMIT 8)",
+     "DELETE FROM term_docs WHERE rowid IN"
+     " (SELECT rowid FROM term_docs LIMIT 8)"},
+    {"DELETE FROM term_impact_1 WHERE term IN"
+     " (SELECT term FROM term_impact_1 LIMIT 8)",
+     "DELETE FROM term_docs_1 WHERE rowid IN"
+     " (SELECT rowid FROM term_docs_1 LIMIT 8)"}};
+static const char *const clear_all_sql[2] = {
+    "DELETE FROM term_impact; DELETE FROM term_docs",
+    "DELETE FROM term_impact_1; DELETE FROM term_docs_1"};
+
+/* A build under way (impact_build). */
+struct build {
+    struct db *w;
+    const struct impact_online *o; /* NULL: inside the caller's transaction */
+    int slot;                      /* the pair it fills */
+    int live;                      /* the pair in use when it began, or -1 */
+    int64_t seq;                   /* its number (setting impact_build) */
+    int64_t gen;  /* the search generation of the catalog it read */
+    int64_t upto; /* the largest document id indexed then */
+    struct searchcat *cat;
+    struct cand *heap;
+};
+
+/* One term's list and row of term_docs, built and not yet stored. */
+struct row {
+    char *term;
+    long df;
+    double bound;
+    unsigned char *list;
+    size_t nlist; /* bytes */
+    char *docs;
+    size_t ndocs; /* bytes */
+};
+
+static void
+row_free(struct row *r)
+{
+    kw_free(r->term);
+    kw_free(r->list);
+    kw_free(r->docs);
+    memset(r, 0, sizeof(*r));
+}
+
 /* Build the list of one term (the token tok, df documents by the
- * vocabulary) and its row of term_docs, and store them.  Its occurrences
- * come from the index itself (fts5vocab's instances), not from a query,
- * which would stem the token again.  0 or -1. */
+ * vocabulary) and its row of term_docs into *out.  Its occurrences come
+ * from the index itself (fts5vocab's instances), not from a query, which
+ * would stem the token again.  Documents past b->upto were indexed after
+ * the catalog was read: searches score them by their ids (impact_meta's
+ * upto), so they are left out.  0 or -1. */
 static int
-build_one(struct db *w, const struct searchcat *cat, const double avg[3],
-          const char *tok, long df, struct cand *heap)
+build_one(struct build *b, const char *tok, long df, struct row *out)
 {
     static const char inst_sql[] =
         "SELECT doc, col FROM temp.impact_inst WHERE term = :t";
-    static const char put_sql[] =
-        "INSERT INTO term_impact(term, df, bound, list)"
-        " VALUES (:t, :df, :b, :l)";
-    static const char docs_sql[] =
-        "INSERT INTO term_docs(term, docs) VALUES (:t, :d)";
-    sqlite3_stmt *st = db_stmt(w, inst_sql);
+    sqlite3_stmt *st = db_stmt(b->w, inst_sql);
     struct strbuf docs = STRBUF_INIT;
+    struct cand *heap = b->heap;
     size_t n = 0, i;
     double bound = 0.0;
-    unsigned char *blob = NULL;
+    const double *avg = b->cat->avg_ntok;
     int64_t cur = 0;
     uint32_t prev = 0;
     uint16_t t[3] = {0, 0, 0};
     int rc;
 
+    memset(out, 0, sizeof(*out));
     if (st == NULL || db_bind_text(st, ":t", tok) != SQLITE_OK) {
         return -1;
     }
@@ -205,8 +267,8 @@ build_one(struct db *w, const struct searchcat *cat, const double avg[3],
         int k = col == NULL ? -1 : col[0] == 't' ? 0 : col[0] == 'h' ? 1 : 2;
 
         if (did != cur) {
-            if (cur != 0) {
-                take(cat, avg, cur, t, heap, &n, &bound, &docs, &prev);
+            if (cur != 0 && cur <= b->upto) {
+                take(b->cat, avg, cur, t, heap, &n, &bound, &docs, &prev);
             }
             cur = did;
             t[0] = t[1] = t[2] = 0;
@@ -220,24 +282,25 @@ build_one(struct db *w, const struct searchcat *cat, const double avg[3],
         strbuf_free(&docs);
         return -1;
     }
-    if (cur != 0) {
-        take(cat, avg, cur, t, heap, &n, &bound, &docs, &prev);
+    if (cur != 0 && cur <= b->upto) {
+        take(b->cat, avg, cur, t, heap, &n, &bound, &docs, &prev);
     }
     qsort(heap, n, sizeof(*heap), cand_best_first);
-    blob = kw_malloc(n * ENTRY + 1);
-    if (blob == NULL || !strbuf_ok(&docs)) {
-        kw_free(blob);
-        strbuf_free(&docs);
+    out->term = kw_strdup(tok);
+    out->list = kw_malloc(n * ENTRY + 1);
+    out->docs = strbuf_detach(&docs, &out->ndocs);
+    if (out->term == NULL || out->list == NULL || out->docs == NULL ||
+        !strbuf_ok(&docs)) {
+        row_free(out);
         return -1;
     }
     for (i = 0; i < n; i++) {
         float f = float_up(heap[i].impact);
+        unsigned char *e = out->list + i * ENTRY;
         uint32_t u;
-
-        memcpy(&u, &f, sizeof(u));
-        unsigned char *e = blob + i * ENTRY;
         int k;
 
+        memcpy(&u, &f, sizeof(u));
         put_le32(e, heap[i].doc);
         put_le32(e + 4, u);
         for (k = 0; k < 3; k++) {
@@ -245,31 +308,261 @@ build_one(struct db *w, const struct searchcat *cat, const double avg[3],
             e[9 + 2 * k] = (unsigned char)(heap[i].tf[k] >> 8);
         }
     }
-    st = db_stmt(w, put_sql);
-    rc = st == NULL || db_bind_text(st, ":t", tok) != SQLITE_OK ||
-                 db_bind_int64(st, ":df", df) != SQLITE_OK ||
-                 sqlite3_bind_double(st, sqlite3_bind_parameter_index(st, ":b"),
-                                     (double)float_up(bound)) != SQLITE_OK ||
-                 db_bind_blob(st, ":l", blob, n * ENTRY) != SQLITE_OK
-             ? SQLITE_ERROR
-             : sqlite3_step(st);
-    if (st != NULL) {
-        sqlite3_reset(st);
+    out->nlist = n * ENTRY;
+    out->df = df;
+    out->bound = (double)float_up(bound);
+    return 0;
+}
+
+/* Store r in slot.  0 or -1. */
+static int
+row_put(struct db *w, int slot, const struct row *r)
+{
+    sqlite3_stmt *st = db_stmt(w, list_put_sql[slot]);
+
+    if (st == NULL || db_bind_text(st, ":t", r->term) != SQLITE_OK ||
+        db_bind_int64(st, ":df", r->df) != SQLITE_OK ||
+        sqlite3_bind_double(st, sqlite3_bind_parameter_index(st, ":b"),
+                            r->bound) != SQLITE_OK ||
+        db_bind_blob(st, ":l", r->list, r->nlist) != SQLITE_OK ||
+        db_step_done(st) < 0) {
+        return -1;
     }
-    if (rc == SQLITE_DONE) {
-        st = db_stmt(w, docs_sql);
-        rc = st == NULL || db_bind_text(st, ":t", tok) != SQLITE_OK ||
-                     db_bind_blob(st, ":d", strbuf_peek(&docs), docs.len) !=
-                         SQLITE_OK
-                 ? SQLITE_ERROR
-                 : sqlite3_step(st);
-        if (st != NULL) {
-            sqlite3_reset(st);
+    st = db_stmt(w, docs_put_sql[slot]);
+    if (st == NULL || db_bind_text(st, ":t", r->term) != SQLITE_OK ||
+        db_bind_blob(st, ":d", r->docs, r->ndocs) != SQLITE_OK ||
+        db_step_done(st) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* A setting as an integer into *v (0 without the row).  0 or -1. */
+static int
+setting_int(struct db *db, const char *key, int64_t *v)
+{
+    static const char sql[] = "SELECT CAST(value AS INTEGER) FROM setting"
+                              " WHERE key = :k";
+    sqlite3_stmt *st = db_stmt(db, sql);
+
+    *v = 0;
+    return st == NULL || db_bind_text(st, ":k", key) != SQLITE_OK ||
+                   db_one_int64(st, v) < 0
+               ? -1
+               : 0;
+}
+
+/* Take the next build number and choose the slot: the pair not in use.
+ * Inside a write. */
+static int
+claim(struct build *b)
+{
+    static const char next[] =
+        "UPDATE setting SET value = CAST(value AS INTEGER) + 1"
+        " WHERE key = 'impact_build'";
+    static const char live[] = "SELECT slot FROM impact_meta WHERE id = 1";
+    sqlite3_stmt *st;
+    int64_t s = -1;
+    int got;
+
+    if ((st = db_stmt(b->w, next)) == NULL || db_step_done(st) < 0 ||
+        setting_int(b->w, "impact_build", &b->seq) < 0 ||
+        (st = db_stmt(b->w, live)) == NULL ||
+        (got = db_one_int64(st, &s)) < 0) {
+        return -1;
+    }
+    b->live = got == 1 && (s == 0 || s == 1) ? (int)s : -1;
+    b->slot = b->live == 0 ? 1 : 0;
+    return 0;
+}
+
+/* Begin one of an online build's write transactions (nothing inside the
+ * caller's): 1 when the build is still the newest, 0 when a newer one
+ * began (nothing held then), -1. */
+static int
+step_begin(struct build *b)
+{
+    int64_t seq;
+    int rc, tries;
+
+    if (b->o == NULL) {
+        return 1;
+    }
+    /* An ingest beside it holds the lock for a group at a time. */
+    for (tries = 0; (rc = db_write_begin(b->w)) == SQLITE_BUSY && tries < 12;
+         tries++) {
+    }
+    if (rc != SQLITE_OK) {
+        return -1;
+    }
+    if (setting_int(b->w, "impact_build", &seq) < 0) {
+        db_write_rollback(b->w);
+        return -1;
+    }
+    if (seq != b->seq) {
+        db_write_rollback(b->w);
+        return 0;
+    }
+    return 1;
+}
+
+/* End what step_begin began: commit when ok, else roll back; then a
+ * checkpoint when the WAL has grown past db_wal_max, and o->between.
+ * 0 or -1. */
+static int
+step_end(struct build *b, int ok)
+{
+    const struct impact_online *o = b->o;
+
+    if (o == NULL) {
+        return ok ? 0 : -1;
+    }
+    if (!ok) {
+        db_write_rollback(b->w);
+        return -1;
+    }
+    if (db_write_commit(b->w) != SQLITE_OK) {
+        return -1;
+    }
+    /* A reader's snapshot makes the restart partial (SQLITE_BUSY); the
+     * next step tries again. */
+    if (db_wal_max(b->w) > 0 && db_wal_size(b->w) > db_wal_max(b->w)) {
+        int rc = db_checkpoint(b->w, 1);
+
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+            return -1;
         }
     }
-    kw_free(blob);
-    strbuf_free(&docs);
-    return rc == SQLITE_DONE ? 0 : -1;
+    if (o->between != NULL) {
+        o->between(o->ctx);
+    }
+    return 0;
+}
+
+/* Empty slot: at once inside the caller's transaction, else a few rows at
+ * a time in transactions of about o->write_ms.  0, IMPACT_GAVE_WAY, or
+ * -1. */
+static long
+clear_slot(struct build *b, int slot)
+{
+    long ms;
+    int k;
+
+    if (b->o == NULL) {
+        return db_exec(b->w, clear_all_sql[slot]) == SQLITE_OK ? 0 : -1;
+    }
+    ms = b->o->write_ms > 0 ? b->o->write_ms : IMPACT_WRITE_MS;
+    for (k = 0; k < 2; k++) {
+        int more = 1;
+
+        while (more) {
+            long long t0 = clock_now_ms();
+            int got = step_begin(b), ok = 1;
+
+            if (got <= 0) {
+                return got == 0 ? IMPACT_GAVE_WAY : -1;
+            }
+            do {
+                sqlite3_stmt *st = db_stmt(b->w, clear_some_sql[slot][k]);
+
+                ok = st != NULL && db_step_done(st) == 0;
+                more = ok && sqlite3_changes(db_handle(b->w)) > 0;
+            } while (more && clock_now_ms() - t0 < ms);
+            if (step_end(b, ok) < 0) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Make b's slot the one in use: impact_meta, and impact_late anew.  What
+ * was indexed again after the catalog was read (gen) may be in the new
+ * lists as it was or as it is: every such document with an id they cover
+ * is in search_change past gen, and goes to impact_late, so searches score
+ * it and skip its entries.  A signal's row is logged at the next
+ * generation, so one set just before the read is taken too, which costs a
+ * lookup and never a wrong page.  Online, IMPACT_GAVE_WAY when the change
+ * log no longer reaches back to gen (pruned, or cut by a reindex).  Inside
+ * a write. */
+static long
+flip(struct build *b, long min_df)
+{
+    static const char meta_sql[] =
+        "INSERT OR REPLACE INTO impact_meta(id, upto, avg_title, avg_heading,"
+        " avg_body, min_df, built_at, rank_params, slot)"
+        " VALUES (1, :u, :a0, :a1, :a2, :n,"
+        " strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), :p, :s)";
+    static const char late_sql[] =
+        "INSERT INTO impact_late(document_id)"
+        " SELECT DISTINCT document_id FROM search_change"
+        " WHERE gen > :g AND document_id <= :u";
+    const struct searchcat *cat = b->cat;
+    char params[RANK_PARAMS_MAX];
+    sqlite3_stmt *st;
+    int64_t floor;
+    int k;
+
+    /* Inside one transaction, nothing changed since the read. */
+    if (b->o != NULL) {
+        if (setting_int(b->w, "search_change_floor", &floor) < 0) {
+            return -1;
+        }
+        if (floor > b->gen) {
+            return IMPACT_GAVE_WAY;
+        }
+    }
+    rank_params(params, sizeof(params));
+    st = db_stmt(b->w, meta_sql);
+    if (st == NULL || db_bind_int64(st, ":u", b->upto) != SQLITE_OK ||
+        db_bind_int64(st, ":n", min_df) != SQLITE_OK ||
+        db_bind_text(st, ":p", params) != SQLITE_OK ||
+        db_bind_int64(st, ":s", b->slot) != SQLITE_OK) {
+        return -1;
+    }
+    for (k = 0; k < 3; k++) {
+        char name[4] = {':', 'a', (char)('0' + k), '\0'};
+
+        if (sqlite3_bind_double(st, sqlite3_bind_parameter_index(st, name),
+                                cat->avg_ntok[k]) != SQLITE_OK) {
+            sqlite3_reset(st);
+            return -1;
+        }
+    }
+    if (db_step_done(st) < 0 ||
+        db_exec(b->w, "DELETE FROM impact_late") != SQLITE_OK ||
+        (st = db_stmt(b->w, late_sql)) == NULL ||
+        db_bind_int64(st, ":g", b->gen) != SQLITE_OK ||
+        db_bind_int64(st, ":u", b->upto) != SQLITE_OK || db_step_done(st) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* The catalog, the search generation and the largest indexed id, read in
+ * one snapshot (inside the caller's transaction, or a read of its own).
+ * 0 or -1. */
+static int
+snapshot(struct build *b)
+{
+    static const char upto_sql[] =
+        "SELECT coalesce(max(id), 0) FROM doc_fts_docsize";
+    sqlite3_stmt *st;
+    int rc = -1;
+
+    if (b->o != NULL && db_exec(b->w, "BEGIN") != SQLITE_OK) {
+        return -1;
+    }
+    if (setting_int(b->w, "search_generation", &b->gen) == 0 &&
+        (st = db_stmt(b->w, upto_sql)) != NULL &&
+        db_one_int64(st, &b->upto) >= 0 &&
+        searchcat_build(b->w, b->gen, &b->cat) == 0) {
+        rc = 0;
+    }
+    if (b->o != NULL) {
+        db_exec(b->w, rc == 0 ? "COMMIT" : "ROLLBACK");
+    }
+    return rc;
 }
 
 /* The vocabulary's frequent terms. */
@@ -278,44 +571,19 @@ struct term {
     long df;
 };
 
-long
-impact_build(struct db *w, long min_df)
+/* The tokens held by at least min_df documents into *terms and *nterm.
+ * 0 or -1. */
+static int
+frequent_terms(struct db *w, long min_df, struct term **terms, size_t *nterm)
 {
     static const char vocab_sql[] =
         "SELECT term, doc FROM temp.impact_vocab WHERE doc >= :n";
-    static const char meta_sql[] =
-        "INSERT OR REPLACE INTO impact_meta(id, upto, avg_title, avg_heading,"
-        " avg_body, min_df, built_at, rank_params)"
-        " VALUES (1, (SELECT coalesce(max(id), 0) FROM doc_fts_docsize),"
-        " :a0, :a1, :a2, :n, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
-        " :p)";
-    struct searchcat *cat = NULL;
-    struct term *terms = NULL;
-    struct cand *heap = NULL;
-    size_t nterm = 0, cap = 0, i;
-    sqlite3_stmt *st;
-    long built = -1, stored = 0;
-    char params[RANK_PARAMS_MAX];
+    sqlite3_stmt *st = db_stmt(w, vocab_sql);
+    size_t cap = 0;
     int rc;
 
-    if (min_df <= 0) {
-        min_df = IMPACT_MIN_DF;
-    }
-    rank_params(params, sizeof(params));
-    if (db_exec(w, "DELETE FROM term_impact; DELETE FROM term_docs;"
-                   " DELETE FROM impact_late;"
-                   " DROP TABLE IF EXISTS temp.impact_vocab;"
-                   " DROP TABLE IF EXISTS temp.impact_inst;"
-                   " CREATE VIRTUAL TABLE temp.impact_vocab"
-                   " USING fts5vocab(main, doc_fts, row);"
-                   " CREATE VIRTUAL TABLE temp.impact_inst"
-                   " USING fts5vocab(main, doc_fts, instance)") != SQLITE_OK ||
-        searchcat_build(w, 0, &cat) < 0) {
-        goto out;
-    }
-    st = db_stmt(w, vocab_sql);
     if (st == NULL || db_bind_int64(st, ":n", min_df) != SQLITE_OK) {
-        goto out;
+        return -1;
     }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *t = (const char *)sqlite3_column_text(st, 0);
@@ -326,54 +594,140 @@ impact_build(struct db *w, long min_df)
             memchr(t, TOKENIZER_SECTION_BREAK, tn) != NULL) {
             continue;
         }
-        if (nterm == cap) {
+        if (*nterm == cap) {
             struct term *g;
 
             cap = cap ? 2 * cap : 256;
-            g = kw_realloc(terms, cap * sizeof(*terms));
+            g = kw_realloc(*terms, cap * sizeof(**terms));
             if (g == NULL) {
-                sqlite3_reset(st);
-                goto out;
+                break;
             }
-            terms = g;
+            *terms = g;
         }
-        terms[nterm].tok = kw_malloc(tn + 1);
-        if (terms[nterm].tok == NULL) {
-            sqlite3_reset(st);
-            goto out;
+        if (((*terms)[*nterm].tok = kw_strndup(t, tn)) == NULL) {
+            break;
         }
-        memcpy(terms[nterm].tok, t, tn);
-        terms[nterm].tok[tn] = '\0';
-        terms[nterm++].df = (long)sqlite3_column_int64(st, 1);
+        (*terms)[(*nterm)++].df = (long)sqlite3_column_int64(st, 1);
     }
     sqlite3_reset(st);
-    if (rc != SQLITE_DONE ||
-        (heap = kw_malloc(IMPACT_LIST_MAX * sizeof(*heap))) == NULL) {
-        goto out;
-    }
-    for (i = 0; i < nterm; i++) {
-        if (build_one(w, cat, cat->avg_ntok, terms[i].tok, terms[i].df, heap) <
-            0) {
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The lists of terms[0..nterm) built and stored in b's slot, in
+ * transactions of about o->batch_bytes when online.  The number stored,
+ * IMPACT_GAVE_WAY, or -1. */
+static long
+fill(struct build *b, const struct term *terms, size_t nterm)
+{
+    size_t max = b->o == NULL            ? 1
+                 : b->o->batch_bytes > 0 ? b->o->batch_bytes
+                                         : IMPACT_BATCH_BYTES;
+    struct row *rows = NULL;
+    size_t cap = 0, nrow = 0, i = 0, j;
+    long stored = 0;
+
+    while (i < nterm) {
+        size_t bytes = 0;
+        int got, ok = 1;
+
+        /* Built outside any write: the lock is held only to store them. */
+        while (i < nterm && bytes < max) {
+            if (nrow == cap) {
+                struct row *g;
+
+                cap = cap ? 2 * cap : 16;
+                if ((g = kw_realloc(rows, cap * sizeof(*rows))) == NULL) {
+                    goto fail;
+                }
+                rows = g;
+            }
+            if (build_one(b, terms[i].tok, terms[i].df, &rows[nrow]) < 0) {
+                goto fail;
+            }
+            bytes += rows[nrow].nlist + rows[nrow].ndocs + 1;
+            nrow++;
+            i++;
+        }
+        if ((got = step_begin(b)) <= 0) {
+            stored = got == 0 ? IMPACT_GAVE_WAY : -1;
             goto out;
         }
-        stored++;
+        for (j = 0; j < nrow && ok; j++) {
+            ok = row_put(b->w, b->slot, &rows[j]) == 0;
+        }
+        if (step_end(b, ok) < 0) {
+            goto fail;
+        }
+        stored += (long)nrow;
+        for (j = 0; j < nrow; j++) {
+            row_free(&rows[j]);
+        }
+        nrow = 0;
     }
-    st = db_stmt(w, meta_sql);
-    if (st == NULL ||
-        sqlite3_bind_double(st, sqlite3_bind_parameter_index(st, ":a0"),
-                            cat->avg_ntok[0]) != SQLITE_OK ||
-        sqlite3_bind_double(st, sqlite3_bind_parameter_index(st, ":a1"),
-                            cat->avg_ntok[1]) != SQLITE_OK ||
-        sqlite3_bind_double(st, sqlite3_bind_parameter_index(st, ":a2"),
-                            cat->avg_ntok[2]) != SQLITE_OK ||
-        db_bind_int64(st, ":n", min_df) != SQLITE_OK ||
-        db_bind_text(st, ":p", params) != SQLITE_OK) {
+    goto out;
+fail:
+    stored = -1;
+out:
+    for (j = 0; j < nrow; j++) {
+        row_free(&rows[j]);
+    }
+    kw_free(rows);
+    return stored;
+}
+
+long
+impact_build(struct db *w, long min_df, const struct impact_online *o)
+{
+    struct build b;
+    struct term *terms = NULL;
+    size_t nterm = 0, i;
+    long built = -1, got;
+
+    memset(&b, 0, sizeof(b));
+    b.w = w;
+    b.o = o;
+    if (min_df <= 0) {
+        min_df = IMPACT_MIN_DF;
+    }
+    if (o != NULL && db_write_begin(w) != SQLITE_OK) {
+        return -1;
+    }
+    got = claim(&b);
+    if (o != NULL && (got < 0 ? (db_write_rollback(w), 1)
+                              : db_write_commit(w) != SQLITE_OK)) {
+        return -1;
+    }
+    if (got < 0 || snapshot(&b) < 0 ||
+        (b.heap = kw_malloc(IMPACT_LIST_MAX * sizeof(*b.heap))) == NULL ||
+        db_exec(w, "DROP TABLE IF EXISTS temp.impact_vocab;"
+                   " DROP TABLE IF EXISTS temp.impact_inst;"
+                   " CREATE VIRTUAL TABLE temp.impact_vocab"
+                   " USING fts5vocab(main, doc_fts, row);"
+                   " CREATE VIRTUAL TABLE temp.impact_inst"
+                   " USING fts5vocab(main, doc_fts, instance)") != SQLITE_OK ||
+        frequent_terms(w, min_df, &terms, &nterm) < 0) {
         goto out;
     }
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE) {
-        built = stored;
+    /* What a build that stopped halfway left there. */
+    if ((got = clear_slot(&b, b.slot)) != 0 ||
+        (got = fill(&b, terms, nterm)) < 0) {
+        built = got;
+        goto out;
+    }
+    built = got;
+    if ((got = step_begin(&b)) <= 0) {
+        built = got == 0 ? IMPACT_GAVE_WAY : -1;
+        goto out;
+    }
+    got = flip(&b, min_df);
+    if (step_end(&b, got == 0) < 0) {
+        built = got == IMPACT_GAVE_WAY ? got : -1;
+        goto out;
+    }
+    /* The lists in use before: emptied (a newer build that began meanwhile
+     * fills that pair, and this stops at its next step). */
+    if (b.live >= 0 && clear_slot(&b, b.live) == -1) {
+        built = -1;
     }
 out:
     db_exec(w, "DROP TABLE IF EXISTS temp.impact_vocab;"
@@ -382,8 +736,8 @@ out:
         kw_free(terms[i].tok);
     }
     kw_free(terms);
-    kw_free(heap);
-    searchcat_unref(cat);
+    kw_free(b.heap);
+    searchcat_unref(b.cat);
     return built;
 }
 
@@ -391,7 +745,7 @@ int
 impact_meta_read(struct db *db, struct impact_meta *m)
 {
     static const char sql[] =
-        "SELECT upto, avg_title, avg_heading, avg_body, min_df"
+        "SELECT upto, avg_title, avg_heading, avg_body, min_df, slot"
         " FROM impact_meta WHERE id = 1 AND rank_params = :p";
     sqlite3_stmt *st = db_stmt(db, sql);
     char params[RANK_PARAMS_MAX];
@@ -409,13 +763,14 @@ impact_meta_read(struct db *db, struct impact_meta *m)
         m->avg[1] = sqlite3_column_double(st, 2);
         m->avg[2] = sqlite3_column_double(st, 3);
         m->min_df = (long)sqlite3_column_int64(st, 4);
+        m->slot = sqlite3_column_int(st, 5) == 1;
     }
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 long
-impact_refresh(struct db *w)
+impact_refresh(struct db *w, const struct impact_online *o)
 {
     static const char counts[] =
         "SELECT (SELECT count(*) FROM doc_fts_docsize),"
@@ -440,10 +795,10 @@ impact_refresh(struct db *w)
         return -1;
     }
     if (!have) {
-        return all >= IMPACT_MIN_DF ? impact_build(w, IMPACT_MIN_DF) : 0;
+        return all >= IMPACT_MIN_DF ? impact_build(w, IMPACT_MIN_DF, o) : 0;
     }
     if (late > IMPACT_STALE_MIN && late > (all - late) / IMPACT_STALE_PART) {
-        return impact_build(w, m.min_df);
+        return impact_build(w, m.min_df, o);
     }
     return 0;
 }
@@ -512,12 +867,10 @@ copy_blob(sqlite3_stmt *st, int col, size_t *len)
 }
 
 int
-impact_list_read(struct db *db, const char *term, size_t n,
-                 struct impact_list *out)
+impact_list_read(struct db *db, const struct impact_meta *m, const char *term,
+                 size_t n, struct impact_list *out)
 {
-    static const char sql[] =
-        "SELECT bound, list, df FROM term_impact WHERE term = :t";
-    sqlite3_stmt *st = db_stmt(db, sql);
+    sqlite3_stmt *st = db_stmt(db, list_get_sql[m->slot]);
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -548,11 +901,10 @@ impact_list_free(struct impact_list *l)
 }
 
 int
-impact_docs_read(struct db *db, const char *term, size_t n,
-                 struct impact_docs *out)
+impact_docs_read(struct db *db, const struct impact_meta *m, const char *term,
+                 size_t n, struct impact_docs *out)
 {
-    static const char sql[] = "SELECT docs FROM term_docs WHERE term = :t";
-    sqlite3_stmt *st = db_stmt(db, sql);
+    sqlite3_stmt *st = db_stmt(db, docs_get_sql[m->slot]);
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -669,7 +1021,7 @@ impact_docs_df(struct db *db, const struct searchcat *cat, const char *term,
     if (impact_late_read(db, &late, &nlate) < 0) {
         return -1;
     }
-    if ((got = impact_docs_read(db, term, n, &d)) <= 0) {
+    if ((got = impact_docs_read(db, &meta, term, n, &d)) <= 0) {
         kw_free(late);
         return got == 0 ? -2 : -1;
     }

@@ -18,10 +18,13 @@
  *
  * The lists are built in one pass (impact_build: `kwangmyong reindex`, and
  * an ingest that published many documents, through impact_refresh) and
- * never updated in place.  What was published since is scored by every
- * search that matches it (impact_meta.upto and impact_late); what was
- * withdrawn stays in a list and is skipped, because search checks every
- * document it reads there against the index; statistics that moved since
+ * never updated in place.  A build fills the pair of tables not in use
+ * (migration 0011) and swaps it in with impact_meta's row; outside a
+ * transaction it does so in short ones, so that other writers wait for
+ * the lock no longer than a batch (impact_online).  What was published since is
+ * scored by every search that matches it (impact_meta.upto and impact_late);
+ * what was withdrawn stays in a list and is skipped, because search checks
+ * every document it reads there against the index; statistics that moved since
  * (the mean lengths) scale the bounds (impact_drift).  So the lists make
  * search faster and never change what it finds.
  */
@@ -54,6 +57,8 @@ struct impact_meta {
     int64_t upto;  /* the largest document id it covers */
     double avg[3]; /* mean title, heading and body lengths it used */
     long min_df;
+    int slot; /* its pair of tables: 0 term_impact and term_docs, 1 the
+                 same names with _1 (migration 0011) */
 };
 
 /* Bytes of a list entry: the document id (uint32), the impact (float32,
@@ -74,16 +79,51 @@ uint32_t impact_entry_doc(const struct impact_list *l, size_t i);
 double impact_entry_impact(const struct impact_list *l, size_t i);
 void impact_entry_tf(const struct impact_list *l, size_t i, uint16_t tf[3]);
 
-/* Build every list anew from doc_fts (w: a writer inside a write
- * transaction), for the terms held by at least min_df documents (<= 0:
- * IMPACT_MIN_DF).  The number of lists, or -1. */
-long impact_build(struct db *w, long min_df);
+/* Bytes of lists an online build stores per write transaction, and how
+ * long one of its transactions that empties a pair may take. */
+#define IMPACT_BATCH_BYTES (4u << 20)
+#define IMPACT_WRITE_MS 200
+
+/* How a build outside any transaction writes (impact_build's o). */
+struct impact_online {
+    size_t batch_bytes; /* per transaction (0: IMPACT_BATCH_BYTES) */
+    long write_ms;      /* per emptying transaction (0: IMPACT_WRITE_MS) */
+    /* Called after each commit, outside any transaction (tests). */
+    void (*between)(void *ctx);
+    void *ctx;
+};
+
+/* impact_build's answer when another build began after it (it stops at
+ * its next transaction and leaves the lists to the newer one), or when
+ * search_change no longer reaches back to the generation it read (pruned,
+ * or cut by a reindex): the lists in use stay as they were. */
+#define IMPACT_GAVE_WAY (-2)
+
+/*
+ * Build every list anew from doc_fts, for the terms held by at least
+ * min_df documents (<= 0: IMPACT_MIN_DF), into the pair of tables not in
+ * use, and swap it in.  The number of lists, IMPACT_GAVE_WAY, or -1.
+ *
+ * o NULL: w is inside a write transaction, and the build is all of it.
+ *
+ * Otherwise w is in no transaction, and the build takes the write lock
+ * only to store o->batch_bytes of lists at a time (and checkpoints when
+ * the WAL passes db_wal_max): it reads the catalog
+ * and generation G in one snapshot, builds each list from the index as
+ * it is then, and at the swap puts in impact_late every document of
+ * search_change past G with an id the lists cover (a document that
+ * changed meanwhile may be in them as it was or as it is; searches score
+ * it and skip its entries).  Any writer may write between its
+ * transactions.  At a million documents a build takes about ten minutes;
+ * in one transaction, every other writer waited that long.
+ */
+long impact_build(struct db *w, long min_df, const struct impact_online *o);
 
 /* impact_build when the lists are missing (and the index holds at least
  * IMPACT_MIN_DF documents) or stale (IMPACT_STALE_*), with the last
- * build's min_df.  The number of lists built, 0 when nothing was due, or
- * -1.  A writer inside a write transaction. */
-long impact_refresh(struct db *w);
+ * build's min_df.  The number of lists built, 0 when nothing was due,
+ * IMPACT_GAVE_WAY, or -1.  o as for impact_build. */
+long impact_refresh(struct db *w, const struct impact_online *o);
 
 /* The last build: 1 with *m set, 0 when there is none, -1. */
 int impact_meta_read(struct db *db, struct impact_meta *m);
@@ -96,10 +136,11 @@ int impact_note_put(struct db *w, int64_t doc);
  * covers): 0 with *ids (new array, kw_free) and *n, or -1. */
 int impact_late_read(struct db *db, int64_t **ids, size_t *n);
 
-/* The list of term (n bytes, the token as doc_fts holds it): 1 with *out
- * filled (free with impact_list_free), 0 when the term has none, -1. */
-int impact_list_read(struct db *db, const char *term, size_t n,
-                     struct impact_list *out);
+/* The list of term (n bytes, the token as doc_fts holds it) in the build
+ * m (read by impact_meta_read in the same snapshot): 1 with *out filled
+ * (free with impact_list_free), 0 when the term has none, -1. */
+int impact_list_read(struct db *db, const struct impact_meta *m,
+                     const char *term, size_t n, struct impact_list *out);
 void impact_list_free(struct impact_list *l);
 
 /*
@@ -121,11 +162,12 @@ struct impact_docs {
     uint32_t doc; /* the last entry's id (0 before the first) */
 };
 
-/* The row of term (n bytes, as doc_fts holds it): 1 with *out filled
- * (free with impact_docs_free), 0 when the term has none (no list, or
- * lists built before migration 0008), -1. */
-int impact_docs_read(struct db *db, const char *term, size_t n,
-                     struct impact_docs *out);
+/* The row of term (n bytes, as doc_fts holds it) in the build m (as for
+ * impact_list_read): 1 with *out filled (free with impact_docs_free), 0
+ * when the term has none (no list, or lists built before migration 0008),
+ * -1. */
+int impact_docs_read(struct db *db, const struct impact_meta *m,
+                     const char *term, size_t n, struct impact_docs *out);
 
 /* The next entry of d: 1 with *doc (ascending) and *impact, 0 at the
  * end, -1 when the row is malformed (the caller scores every match). */

@@ -1430,10 +1430,8 @@ packdb_import(struct db *w, struct pack_reader *r, const char *operator_name,
         "batches", (int)n->batches);
     e.actor = actor;
     e.object_id = im.collection;
-    /* Search's impact lists when this import made them stale (as
-     * ingest --approve does); fresh statistics for the planner. */
-    if ((n->documents > 0 && impact_refresh(w) < 0) ||
-        audit_append_json(w, &e, detail) < 0 || db_analyze(w) != SQLITE_OK) {
+    /* Fresh statistics for the planner. */
+    if (audit_append_json(w, &e, detail) < 0 || db_analyze(w) != SQLITE_OK) {
         pack_error_set(err, "database: %s", db_errmsg(w));
         goto out;
     }
@@ -1444,9 +1442,17 @@ packdb_import(struct db *w, struct pack_reader *r, const char *operator_name,
         memset(n, 0, sizeof(*n));
         return -1;
     }
-    /* The pack is in; merging what it added to the search indexes can
-     * fail without undoing it (the next writer merges). */
+    /* The pack is in; merging what it added to the search indexes, and
+     * search's impact lists when it made them stale (as ingest --approve
+     * does: in short write transactions), can fail without undoing it
+     * (the next writer merges, the next build builds). */
     (void)docindex_tidy(w, 0);
+    if (n->documents > 0) {
+        struct impact_online o;
+
+        memset(&o, 0, sizeof(o));
+        (void)impact_refresh(w, &o);
+    }
     return 0;
 out:
     db_write_rollback(w);

@@ -1250,7 +1250,7 @@ topk_plan_make(struct db *db, const struct searchcat *cat,
     for (k = 0; k < n; k++) {
         struct impact_list l;
 
-        got = impact_list_read(db, tok[k], strlen(tok[k]), &l);
+        got = impact_list_read(db, &p->meta, tok[k], strlen(tok[k]), &l);
         if (got < 0) {
             topk_plan_free(p);
             return -1;
@@ -1335,8 +1335,8 @@ multi_plan(struct db *db, const struct searchcat *cat,
          * phrase of several words is in no column more often than any of
          * its tokens, so its impact is at most the least of theirs. */
         for (i = 0; i < n; i++, nr++) {
-            if ((got = impact_docs_read(db, tok[i], strlen(tok[i]), &d[nr])) <=
-                0) {
+            if ((got = impact_docs_read(db, &p->meta, tok[i], strlen(tok[i]),
+                                        &d[nr])) <= 0) {
                 rc = got;
                 goto out;
             }

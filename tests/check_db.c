@@ -339,8 +339,8 @@ START_TEST(test_upgrade_definition_terms)
     int64_t c, d1, d2;
 
     /* Schema 6: the view of 0004, impact_meta without rank_params, no
-     * term_docs (0008), document_catalog (0009) nor search_change (0010),
-     * user_version 6. */
+     * term_docs (0008), document_catalog (0009), search_change (0010) nor
+     * the second pair of lists (0011), user_version 6. */
     sql = read_migration("0004_doc_index.sql");
     ck_assert_ptr_nonnull(view = strstr(sql, "CREATE VIEW doc_text"));
     ck_assert_ptr_nonnull(end = strstr(view, "FROM document d;"));
@@ -349,6 +349,10 @@ START_TEST(test_upgrade_definition_terms)
     ck_assert_int_eq(db_write_begin(w), SQLITE_OK);
     testdb_exec(w, "DROP VIEW doc_text");
     testdb_exec(w, view);
+    testdb_exec(w, "DROP TABLE term_impact_1");
+    testdb_exec(w, "DROP TABLE term_docs_1");
+    testdb_exec(w, "ALTER TABLE impact_meta DROP COLUMN slot");
+    testdb_exec(w, "DELETE FROM setting WHERE key = 'impact_build'");
     testdb_exec(w, "ALTER TABLE impact_meta DROP COLUMN rank_params");
     testdb_exec(w, "DROP TABLE term_docs");
     testdb_exec(w, "DROP INDEX document_catalog");

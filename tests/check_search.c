@@ -2552,7 +2552,101 @@ memo_checks(void)
  * page sizes; with documents published after the lists were built (new
  * ids, and an old pending one approved), withdrawn ones still in the
  * lists, hubs and exact titles. */
-START_TEST(test_topk_exact)
+/* The top-k corpus: 3,000 documents of topk_doc (8 of them pending),
+ * and 140 where the proximity bonus alone decides; indexed.  Its ids into
+ * t. */
+struct topk_corpus {
+    sqlite3_int64 c1, c2, ids[3000], pend[8];
+    int n, np;
+};
+
+static void
+topk_corpus(struct topk_corpus *t)
+{
+    int i;
+
+    memset(t, 0, sizeof(*t));
+    t->n = 3000;
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    t->c1 = testdb_add_collection(wdb, "tk1", "Top k one", "en");
+    t->c2 = testdb_add_collection(wdb, "tk2", "Top k two", "ko");
+    for (i = 0; i < t->n; i++) {
+        int pending = i % 400 == 3 && t->np < 8;
+
+        t->ids[i] = topk_doc(i % 3 ? t->c1 : t->c2, i,
+                             pending ? "pending" : "published");
+        if (pending) {
+            t->pend[t->np++] = t->ids[i];
+        }
+    }
+    /* Where the proximity bonus alone decides: 80 pages with the two
+     * words six apart, then 60 a token longer (a lower score without the
+     * bonus) with them side by side, which lead.  A multi-word walk that
+     * left the bonus out of its bound would stop before them. */
+    for (i = 0; i < 140; i++) {
+        char path[32];
+        sqlite3_int64 d;
+
+        snprintf(path, sizeof(path), "marsupial%d.html", i);
+        d = testdb_add_document(wdb, t->c1, path, "Marsupial notes", "en",
+                                "published", T2023);
+        testdb_add_section(
+            wdb, d, 0, NULL, "Marsupial notes", "",
+            i < 80 ? "wombat alpha beta gamma delta epsilon quokka"
+                   : "wombat quokka alpha beta gamma delta epsilon zeta");
+    }
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+    testdb_reindex(wdb);
+}
+
+/* The changes after (or during) a build of the lists, each kind in its
+ * own write transaction: part 0 publishes new documents, 1 approves the
+ * old pending ones, 2 withdraws some, 3 makes hubs stop being hubs (their
+ * entries no longer bound them). */
+static void
+topk_change(struct topk_corpus *t, int part)
+{
+    int i;
+
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    switch (part) {
+    case 0:
+        for (i = 0; i < 60; i++) {
+            ck_assert_int_eq(
+                docindex_put(wdb, topk_doc(t->c1, t->n + i, "published")), 0);
+        }
+        break;
+    case 1:
+        for (i = 0; i < t->np; i++) {
+            topk_set_status(t->pend[i], "published");
+            ck_assert_int_eq(docindex_put(wdb, t->pend[i]), 0);
+        }
+        break;
+    case 2:
+        for (i = 10; i < t->n; i += 150) {
+            ck_assert_int_ge(docindex_drop(wdb, t->ids[i]), 0);
+            topk_set_status(t->ids[i], "withdrawn");
+        }
+        break;
+    default:
+        ck_assert_int_eq(db_exec(wdb, "UPDATE doc_signal SET link_share = 0"
+                                      " WHERE document_id % 2 = 0"),
+                         SQLITE_OK);
+    }
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+}
+
+/* What topk_compare saw. */
+struct topk_seen {
+    int planned, compared, walked, fell_walked, multi, multi_walked;
+    int phrase_walked;
+};
+
+/* Every query of the corpus in several variants (filters, pages), ranked
+ * three ways: as a server would, exhaustively, and with a walk forced
+ * where one is possible; the three first pages and totals are equal. */
+static void
+topk_compare(struct topk_seen *seen)
 {
     static const char *const extra[] = {
         "\"tables response\"",
@@ -2577,65 +2671,9 @@ START_TEST(test_topk_exact)
         "running indexes query journal",
         "wombat quokka",
     };
-    sqlite3_int64 c1, c2, pend[8], ids[3000];
-    int i, np = 0, planned = 0, compared = 0, walked = 0, n = 3000;
-    int fell_walked = 0, multi = 0, multi_walked = 0, phrase_walked = 0;
-    long built;
+    int i;
 
-    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
-    c1 = testdb_add_collection(wdb, "tk1", "Top k one", "en");
-    c2 = testdb_add_collection(wdb, "tk2", "Top k two", "ko");
-    for (i = 0; i < n; i++) {
-        int pending = i % 400 == 3 && np < 8;
-
-        ids[i] =
-            topk_doc(i % 3 ? c1 : c2, i, pending ? "pending" : "published");
-        if (pending) {
-            pend[np++] = ids[i];
-        }
-    }
-    /* Where the proximity bonus alone decides: 80 pages with the two
-     * words six apart, then 60 a token longer (a lower score without the
-     * bonus) with them side by side, which lead.  A multi-word walk that
-     * left the bonus out of its bound would stop before them. */
-    for (i = 0; i < 140; i++) {
-        char path[32];
-        sqlite3_int64 d;
-
-        snprintf(path, sizeof(path), "marsupial%d.html", i);
-        d = testdb_add_document(wdb, c1, path, "Marsupial notes", "en",
-                                "published", T2023);
-        testdb_add_section(
-            wdb, d, 0, NULL, "Marsupial notes", "",
-            i < 80 ? "wombat alpha beta gamma delta epsilon quokka"
-                   : "wombat quokka alpha beta gamma delta epsilon zeta");
-    }
-    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
-    testdb_reindex(wdb);
-    /* Lists for every word in 40 documents or more. */
-    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
-    built = impact_build(wdb, 40);
-    ck_assert_int_gt(built, 10);
-    /* After the build: new documents, old pending ones approved, some
-     * withdrawn. */
-    for (i = 0; i < 60; i++) {
-        ck_assert_int_eq(docindex_put(wdb, topk_doc(c1, n + i, "published")),
-                         0);
-    }
-    for (i = 0; i < np; i++) {
-        topk_set_status(pend[i], "published");
-        ck_assert_int_eq(docindex_put(wdb, pend[i]), 0);
-    }
-    for (i = 10; i < n; i += 150) {
-        ck_assert_int_ge(docindex_drop(wdb, ids[i]), 0);
-        topk_set_status(ids[i], "withdrawn");
-    }
-    /* Hubs that stop being hubs: their entries no longer bound them. */
-    ck_assert_int_eq(db_exec(wdb, "UPDATE doc_signal SET link_share = 0"
-                                  " WHERE document_id % 2 = 0"),
-                     SQLITE_OK);
-    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
-
+    memset(seen, 0, sizeof(*seen));
     for (i = 0; i < (int)(TOPK_NWORDS + sizeof(extra) / sizeof(extra[0]));
          i++) {
         const char *q =
@@ -2652,13 +2690,9 @@ START_TEST(test_topk_exact)
         for (k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
             struct search_params a = {
                 q, v[k].c, v[k].lang, v[k].year, v[k].page, v[k].per_page, 0};
-            struct search_params b = a;
-            char x[2048], y[2048];
-            json_t *ma = NULL, *mb = NULL;
-
-            struct search_params c = a;
-            char z[2048];
-            json_t *mc = NULL;
+            struct search_params b = a, c = a;
+            char x[2048], y[2048], z[2048];
+            json_t *ma = NULL, *mb = NULL, *mc = NULL;
 
             b.exhaustive = 1;
             c.exhaustive = -1;
@@ -2667,26 +2701,27 @@ START_TEST(test_topk_exact)
             ck_assert_msg(search_run(rdb, &c, "", &mc) == 0, "%s (variant %zu)",
                           q, k);
             ck_assert(json_object_get(mb, "topk") == NULL);
-            planned += json_is_true(json_object_get(ma, "topk"));
+            seen->planned += json_is_true(json_object_get(ma, "topk"));
             /* Walks that cost more than scoring every match (Korean
              * words, exclusions in 3,000 documents) are not taken; forced,
              * they must give the same page. */
-            walked += json_is_true(json_object_get(mc, "topk")) &&
-                      !json_is_true(json_object_get(ma, "topk"));
+            seen->walked += json_is_true(json_object_get(mc, "topk")) &&
+                            !json_is_true(json_object_get(ma, "topk"));
             /* A phrase of several words is walked by its words' rows of
              * term_docs (multi_plan). */
             if (q[0] == '"' && strchr(q, ' ') != NULL) {
-                phrase_walked += json_is_true(json_object_get(mc, "topk"));
+                seen->phrase_walked +=
+                    json_is_true(json_object_get(mc, "topk"));
             }
             if (strncmp(q, "zzqxq ", 6) == 0 || strstr(q, " zzqxq ")) {
                 ck_assert_str_eq(json_string_value(json_object_get(ma, "mode")),
                                  "any");
                 ck_assert_str_eq(json_string_value(json_object_get(mb, "mode")),
                                  "any");
-                fell_walked += json_is_true(json_object_get(ma, "topk"));
+                seen->fell_walked += json_is_true(json_object_get(ma, "topk"));
             } else if (q[0] != '"' && strchr(q, ' ') != NULL) {
-                multi++;
-                multi_walked += json_is_true(json_object_get(mc, "topk"));
+                seen->multi++;
+                seen->multi_walked += json_is_true(json_object_get(mc, "topk"));
             }
             topk_ids(ma, x, sizeof(x));
             topk_ids(mb, y, sizeof(y));
@@ -2698,22 +2733,39 @@ START_TEST(test_topk_exact)
             if (!json_is_true(json_object_get(ma, "total_approx"))) {
                 ck_assert_int_eq(total(ma), total(mb));
             }
-            compared++;
+            seen->compared++;
             json_decref(ma);
             json_decref(mb);
             json_decref(mc);
         }
     }
+}
+
+START_TEST(test_topk_exact)
+{
+    static struct topk_corpus t;
+    struct topk_seen seen;
+    int part;
+
+    topk_corpus(&t);
+    /* Lists for every word in 40 documents or more. */
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    ck_assert_int_gt(impact_build(wdb, 40, NULL), 10);
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+    for (part = 0; part < 4; part++) {
+        topk_change(&t, part);
+    }
+    topk_compare(&seen);
     /* Most of them were ranked from a list (not prefixes, not the two-word
      * ones). */
-    ck_assert_int_gt(planned, compared / 2);
-    ck_assert_int_gt(walked, 0);
+    ck_assert_int_gt(seen.planned, seen.compared / 2);
+    ck_assert_int_gt(seen.walked, 0);
     /* The misspelt queries' fallback of one listed word was walked. */
-    ck_assert_int_ge(fell_walked, 2 * 7);
+    ck_assert_int_ge(seen.fell_walked, 2 * 7);
     /* Most of the queries of several words were walked (not those a
      * filter leaves too few documents of). */
-    ck_assert_int_gt(multi_walked, multi / 2);
-    ck_assert_int_gt(phrase_walked, 0);
+    ck_assert_int_gt(seen.multi_walked, seen.multi / 2);
+    ck_assert_int_gt(seen.phrase_walked, 0);
     /* Lists built with other ranking constants are not used; the next
      * refresh builds them again. */
     {
@@ -2725,13 +2777,212 @@ START_TEST(test_topk_exact)
         ck_assert(json_object_get(mo, "topk") == NULL);
         json_decref(mo);
         ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
-        ck_assert_int_gt(impact_refresh(wdb), 0);
+        ck_assert_int_gt(impact_refresh(wdb, NULL), 0);
         ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
         ck_assert_int_eq(search_run(rdb, &one, "", &mo), 0);
         ck_assert(json_is_true(json_object_get(mo, "topk")));
         json_decref(mo);
     }
     memo_checks();
+}
+END_TEST
+
+/* What test_topk_online's build does between its transactions. */
+struct topk_hook {
+    struct topk_corpus *t;
+    int calls;
+    int change_at[4]; /* after which call each part of topk_change is made */
+    int newer_at;     /* after which another build begins (0: none) */
+    sqlite3_int64 tail[4]; /* pending, with ids past every indexed one */
+    int tail_at;           /* after which they are approved */
+    int cut_at;            /* after which the change log is cut (0: none) */
+};
+
+static void
+topk_between(void *ctx)
+{
+    struct topk_hook *h = ctx;
+    int part;
+
+    h->calls++;
+    for (part = 0; part < 4; part++) {
+        if (h->calls == h->change_at[part]) {
+            topk_change(h->t, part);
+        }
+    }
+    if (h->calls == h->tail_at) {
+        ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+        for (part = 0; part < 4; part++) {
+            topk_set_status(h->tail[part], "published");
+            ck_assert_int_eq(docindex_put(wdb, h->tail[part]), 0);
+        }
+        ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+    }
+    if (h->calls == h->newer_at) {
+        testdb_write(wdb, "UPDATE setting SET value = value + 1"
+                          " WHERE key = 'impact_build'");
+    }
+    /* As a reindex does (docindex_rebuild). */
+    if (h->calls == h->cut_at) {
+        testdb_write(wdb, "UPDATE setting SET value = value + 1"
+                          " WHERE key = 'search_generation'");
+        testdb_write(wdb, "UPDATE setting SET value = (SELECT value FROM"
+                          " setting WHERE key = 'search_generation')"
+                          " WHERE key = 'search_change_floor'");
+    }
+}
+
+/* Rows in the lists of slot k (lists and term_docs). */
+static int64_t
+slot_rows(int k)
+{
+    int64_t n = -1;
+    sqlite3_stmt *st =
+        db_stmt(wdb, k == 0 ? "SELECT (SELECT count(*) FROM term_impact)"
+                              " + (SELECT count(*) FROM term_docs)"
+                            : "SELECT (SELECT count(*) FROM term_impact_1)"
+                              " + (SELECT count(*) FROM term_docs_1)");
+
+    ck_assert_ptr_nonnull(st);
+    ck_assert_int_eq(db_one_int64(st, &n), 1);
+    return n;
+}
+
+/* The largest document id in the lists and rows of build m. */
+static int64_t
+lists_max_doc(const struct impact_meta *m)
+{
+    sqlite3_stmt *st =
+        db_stmt(wdb, m->slot == 0 ? "SELECT term FROM term_impact"
+                                  : "SELECT term FROM term_impact_1");
+    int64_t max = 0;
+    int rc;
+
+    ck_assert_ptr_nonnull(st);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *term = (const char *)sqlite3_column_text(st, 0);
+        size_t n = (size_t)sqlite3_column_bytes(st, 0), i;
+        struct impact_list l;
+        struct impact_docs d;
+        uint32_t doc;
+        double x;
+
+        ck_assert_int_eq(impact_list_read(wdb, m, term, n, &l), 1);
+        for (i = 0; i < l.n; i++) {
+            max = impact_entry_doc(&l, i) > max ? impact_entry_doc(&l, i) : max;
+        }
+        impact_list_free(&l);
+        ck_assert_int_eq(impact_docs_read(wdb, m, term, n, &d), 1);
+        while (impact_docs_next(&d, &doc, &x) == 1) {
+            max = doc > max ? doc : max;
+        }
+        impact_docs_free(&d);
+    }
+    ck_assert_int_eq(rc, SQLITE_DONE);
+    sqlite3_reset(st);
+    return max;
+}
+
+/* A build outside a transaction (impact_build online) while documents are
+ * published, approved, withdrawn and re-signalled between its
+ * transactions: every first page is still the exhaustive ranking's, the
+ * new lists are in the other pair of tables and the old pair is empty.  A
+ * build that a newer one overtakes, or whose change log was cut, gives way
+ * and the lists in use stay; the next build clears what it left. */
+START_TEST(test_topk_online)
+{
+    static struct topk_corpus t;
+    struct topk_hook h;
+    struct impact_online o;
+    struct impact_meta m;
+    struct topk_seen seen;
+    long built;
+    int64_t late = 0, upto = 0;
+
+    topk_corpus(&t);
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    built = impact_build(wdb, 40, NULL);
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+    ck_assert_int_gt(built, 10);
+    ck_assert_int_eq(impact_meta_read(wdb, &m), 1);
+    ck_assert_int_eq(m.slot, 0);
+    ck_assert_int_eq(slot_rows(1), 0);
+
+    /* One list per transaction; the changes among the lists' builds. */
+    memset(&o, 0, sizeof(o));
+    memset(&h, 0, sizeof(h));
+    o.batch_bytes = 1;
+    o.write_ms = 1;
+    o.between = topk_between;
+    o.ctx = &h;
+    h.t = &t;
+    h.change_at[0] = 3;
+    h.change_at[1] = 5;
+    h.change_at[2] = 7;
+    h.change_at[3] = 9;
+    /* Pending pages past every indexed id, approved during it: the
+     * catalog it read has them, unpublished. */
+    {
+        sqlite3_stmt *st = db_stmt(wdb, "SELECT max(id) FROM doc_fts_docsize");
+        int k;
+
+        ck_assert_int_eq(db_one_int64(st, &upto), 1);
+        ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+        for (k = 0; k < 4; k++) {
+            h.tail[k] = topk_doc(t.c1, 5000 + k, "pending");
+        }
+        ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+        h.tail_at = 4;
+    }
+    ck_assert_int_eq(impact_build(wdb, 40, &o), built);
+    ck_assert_int_gt(h.calls, built); /* a transaction per list, at least */
+    ck_assert_int_eq(impact_meta_read(wdb, &m), 1);
+    ck_assert_int_eq(m.slot, 1);
+    ck_assert_int_eq(slot_rows(0), 0);
+    ck_assert_int_eq(slot_rows(1), 2 * built);
+    /* The documents changed during it, those it covers: 8 approved, 20
+     * withdrawn, and the even ones of the hubs. */
+    {
+        sqlite3_stmt *st = db_stmt(wdb, "SELECT count(*) FROM impact_late");
+
+        ck_assert_int_eq(db_one_int64(st, &late), 1);
+        ck_assert_int_gt(late, t.np + 20);
+    }
+    /* The documents published after it read the catalog (the new ones,
+     * and the pending ones past every indexed id) are past upto, scored
+     * by their ids, and in no list. */
+    ck_assert_int_eq(m.upto, upto);
+    ck_assert_int_gt(h.tail[0], upto);
+    ck_assert_int_le(lists_max_doc(&m), m.upto);
+    topk_compare(&seen);
+    ck_assert_int_gt(seen.planned, seen.compared / 2);
+    ck_assert_int_gt(seen.multi_walked, seen.multi / 2);
+
+    /* Overtaken by a newer build halfway, and then with its change log
+     * cut: the lists in use stay, slot 1. */
+    memset(&h, 0, sizeof(h));
+    h.t = &t;
+    h.newer_at = 6;
+    ck_assert_int_eq(impact_build(wdb, 40, &o), IMPACT_GAVE_WAY);
+    ck_assert_int_eq(h.calls, 6); /* no commit after the newer began */
+    memset(&h, 0, sizeof(h));
+    h.t = &t;
+    h.cut_at = 4;
+    ck_assert_int_eq(impact_build(wdb, 40, &o), IMPACT_GAVE_WAY);
+    ck_assert_int_gt(slot_rows(0), 0); /* what it had stored */
+    ck_assert_int_eq(impact_meta_read(wdb, &m), 1);
+    ck_assert_int_eq(m.slot, 1);
+    ck_assert_int_eq(slot_rows(1), 2 * built);
+    topk_compare(&seen);
+    ck_assert_int_gt(seen.planned, seen.compared / 2);
+    /* The next build clears it first, and swaps. */
+    memset(&h, 0, sizeof(h));
+    h.t = &t;
+    ck_assert_int_gt(impact_build(wdb, 40, &o), 10);
+    ck_assert_int_eq(impact_meta_read(wdb, &m), 1);
+    ck_assert_int_eq(m.slot, 0);
+    ck_assert_int_eq(slot_rows(1), 0);
+    topk_compare(&seen);
 }
 END_TEST
 
@@ -2808,6 +3059,7 @@ search_suite(void)
     tcase_add_test(core, test_identifier_parts);
     tcase_add_test(core, test_searchlog);
     tcase_add_test(limits, test_topk_exact);
+    tcase_add_test(limits, test_topk_online);
     tcase_add_test(limits, test_catalog_update);
     tcase_add_test(errors, test_page_html);
     tcase_add_test(errors, test_page_api);

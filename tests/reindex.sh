@@ -16,10 +16,15 @@ for i in $(seq 1 2100); do
 done
 K ingest --collection c --approve --jobs 2 "$TMP/tree" >"$TMP/ingest.out" 2>&1
 check "the ingest published 2,100 pages" grep -q "2100 new" "$TMP/ingest.out"
-lists=$(Q "SELECT count(*) FROM term_impact")
+# The lists in use: the pair of tables impact_meta.slot names (0011).
+LIVE="(SELECT * FROM term_impact WHERE (SELECT slot FROM impact_meta) = 0
+       UNION ALL
+       SELECT * FROM term_impact_1 WHERE (SELECT slot FROM impact_meta) = 1)"
+lists=$(Q "SELECT count(*) FROM $LIVE")
 params=$(Q "SELECT rank_params FROM impact_meta")
+slot=$(Q "SELECT slot FROM impact_meta")
 # What identifies the lists: how many, their bytes, counts and bounds.
-LISTS_SQL="SELECT count(*), sum(length(list)), sum(df), total(bound) FROM term_impact"
+LISTS_SQL="SELECT count(*), sum(length(list)), sum(df), total(bound) FROM $LIVE"
 sum=$(Q "$LISTS_SQL")
 check "the ingest built impact lists ($lists)" test "${lists:-0}" -gt 0
 check "they record the ranking constants ($params)" test -n "$params"
@@ -35,6 +40,13 @@ check "the lists carry this program's constants again" \
     test "$(Q "SELECT rank_params FROM impact_meta")" = "$params"
 check "the same lists as the ingest's" \
     test "$(Q "$LISTS_SQL")" = "$sum"
+check "in the other pair of tables" \
+    test "$(Q "SELECT slot FROM impact_meta")" = "$((1 - slot))"
+check "and the pair used before is empty" \
+    test "$(Q "SELECT (SELECT count(*) FROM term_impact)
+                    + (SELECT count(*) FROM term_docs)
+                    + (SELECT count(*) FROM term_impact_1)
+                    + (SELECT count(*) FROM term_docs_1)")" = "$((2 * lists))"
 
 K reindex >"$TMP/re.out" 2>&1
 rc=$?
@@ -43,7 +55,7 @@ check "it indexed every published page ($(cat "$TMP/re.out"))" \
     grep -q "^reindex: 2100 published document(s) indexed" "$TMP/re.out"
 check "the database verifies" K verify
 check "the lists are there after it" \
-    test "$(Q "SELECT count(*) FROM term_impact")" = "$lists"
+    test "$(Q "SELECT count(*) FROM $LIVE")" = "$lists"
 
 K reindex --bogus >"$TMP/bad.out" 2>&1
 rc=$?
