@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""lockprobe DB [--seconds N] [--every MS] [--pid PID]
+"""lockprobe DB [--seconds N] [--every MS] [--pid PID] [--show MS]
 
 How long a writer beside a running job waits for kwangmyong's write lock:
 the moderation form, a login, another ingest.  Every --every ms the probe
@@ -39,12 +39,16 @@ def main():
     ap.add_argument("--seconds", type=float, default=600.0)
     ap.add_argument("--every", type=float, default=200.0)
     ap.add_argument("--pid", type=int, default=0)
+    ap.add_argument("--show", type=float, default=0.0,
+                    help="print each wait longer than this many ms, with "
+                    "the second it began at")
     a = ap.parse_args()
 
     con = sqlite3.connect(a.db, timeout=600.0, isolation_level=None)
     lock = os.open(a.db + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
     waits = []
-    end = time.monotonic() + a.seconds
+    start = time.monotonic()
+    end = start + a.seconds
     while time.monotonic() < end and (a.pid == 0 or alive(a.pid)):
         t0 = time.monotonic()
         while True:
@@ -63,6 +67,8 @@ def main():
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
         waits.append((time.monotonic() - t0) * 1000.0)
+        if a.show > 0 and waits[-1] > a.show:
+            print("%.1f s: waited %.1f ms" % (t0 - start, waits[-1]))
         time.sleep(a.every / 1000.0)
     if not waits:
         print("lockprobe: no probe made", file=sys.stderr)

@@ -147,7 +147,9 @@ int db_exec(struct db *db, const char *sql);
  * code. */
 int db_analyze(struct db *w);
 
-/* Checkpoint under the write lock; restart also resets the WAL. */
+/* Checkpoint: passive (pages copied beside other processes' writers, not
+ * under the cross-process write lock; SQLITE_BUSY when another checkpoint
+ * runs), or with restart under the write lock, truncating the WAL. */
 int db_checkpoint(struct db *db, int restart);
 /* Size of the -wal file in bytes (0 when absent). */
 long long db_wal_size(const struct db *db);

@@ -81,8 +81,8 @@ void impact_entry_tf(const struct impact_list *l, size_t i, uint16_t tf[3]);
 
 /* Bytes of lists an online build stores per write transaction, and how
  * long one of its transactions that empties a pair may take. */
-#define IMPACT_BATCH_BYTES (4u << 20)
-#define IMPACT_WRITE_MS 200
+#define IMPACT_BATCH_BYTES (1u << 20)
+#define IMPACT_WRITE_MS 100
 
 /* How a build outside any transaction writes (impact_build's o). */
 struct impact_online {
