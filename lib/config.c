@@ -56,6 +56,10 @@ const struct config_key config_keys[] = {
      "how long a writer waits for the cross-process write lock"},
     {"checkpoint_interval", CONFIG_INT, OFF(checkpoint_interval), "30", 1,
      86400, "seconds between the server's WAL checkpoints"},
+    {"lists_interval", CONFIG_INT, OFF(lists_interval), "600", 0, 86400,
+     "seconds between the server's looks at whether search's impact lists "
+     "are stale, which it then builds anew beside the ones in use (0: "
+     "never)"},
     {"wal_restart_bytes", CONFIG_SIZE, OFF(wal_restart_bytes), "64M", 0,
      1073741824, "WAL size above which a checkpoint restarts the log"},
     {"shutdown_timeout", CONFIG_INT, OFF(shutdown_timeout), "10", 0, 600,

@@ -29,6 +29,7 @@ struct config {
     long busy_timeout_ms;
     long lock_timeout_ms;
     long checkpoint_interval;
+    long lists_interval;
     long wal_restart_bytes;
     long shutdown_timeout;
     long session_idle;

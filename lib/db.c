@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ struct db {
     int flags;
     long lock_timeout_ms;
     long long wal_max;
+    atomic_int cancelled; /* db_cancel */
     long query_timeout_ms;
     struct timespec deadline; /* tv_sec 0: none */
     long budget_ms;           /* of the last db_deadline_start */
@@ -89,7 +91,16 @@ db_deadline_passed(struct db *db)
 static int
 progress_cb(void *arg)
 {
-    return db_deadline_passed(arg);
+    struct db *db = arg;
+
+    return atomic_load_explicit(&db->cancelled, memory_order_relaxed) ||
+           db_deadline_passed(db);
+}
+
+void
+db_cancel(struct db *db)
+{
+    atomic_store(&db->cancelled, 1);
 }
 
 long

@@ -170,6 +170,12 @@ long db_deadline_budget(const struct db *db);
  * SQLITE_INTERRUPT ran out of time rather than into an error. */
 int db_deadline_passed(struct db *db);
 
+/* From now on every statement on db is interrupted (SQLITE_INTERRUPT)
+ * within DB_PROGRESS_OPS steps, the one running included: how a thread
+ * stops another's long work on a connection about to be closed.  Safe
+ * from any thread. */
+void db_cancel(struct db *db);
+
 /* Human message for the last error on this connection (borrowed). */
 const char *db_errmsg(struct db *db);
 

@@ -214,6 +214,8 @@ struct build {
     int64_t upto; /* the largest document id indexed then */
     struct searchcat *cat;
     struct cand *heap;
+    int stopped; /* o->between said stop */
+    int swapped; /* its lists are in use */
 };
 
 /* One term's list and row of term_docs, built and not yet stored. */
@@ -392,6 +394,10 @@ step_begin(struct build *b)
     /* An ingest beside it holds the lock for a group at a time. */
     for (tries = 0; (rc = db_write_begin(b->w)) == SQLITE_BUSY && tries < 12;
          tries++) {
+        if (b->o->between != NULL && b->o->between(b->o->ctx) != 0) {
+            b->stopped = 1;
+            return -1;
+        }
     }
     if (rc != SQLITE_OK) {
         return -1;
@@ -409,7 +415,7 @@ step_begin(struct build *b)
 
 /* End what step_begin began: commit when ok, else roll back; then a
  * checkpoint when the WAL has grown past db_wal_max, and o->between.
- * 0 or -1. */
+ * 0 or -1 (b->stopped set when o->between said stop). */
 static int
 step_end(struct build *b, int ok)
 {
@@ -436,8 +442,9 @@ step_end(struct build *b, int ok)
             return -1;
         }
     }
-    if (o->between != NULL) {
-        o->between(o->ctx);
+    if (o->between != NULL && o->between(o->ctx) != 0) {
+        b->stopped = 1;
+        return -1;
     }
     return 0;
 }
@@ -723,16 +730,21 @@ impact_build(struct db *w, long min_df, const struct impact_online *o)
         goto out;
     }
     got = flip(&b, min_df);
-    if (step_end(&b, got == 0) < 0) {
+    if (step_end(&b, got == 0) < 0 && !b.stopped) {
         built = got == IMPACT_GAVE_WAY ? got : -1;
         goto out;
     }
+    b.swapped = 1;
     /* The lists in use before: emptied (a newer build that began meanwhile
      * fills that pair, and this stops at its next step). */
-    if (b.live >= 0 && clear_slot(&b, b.live) == -1) {
+    if (b.live >= 0 && !b.stopped && clear_slot(&b, b.live) == -1 &&
+        !b.stopped) {
         built = -1;
     }
 out:
+    if (b.stopped && !b.swapped) {
+        built = IMPACT_STOPPED;
+    }
     db_exec(w, "DROP TABLE IF EXISTS temp.impact_vocab;"
                " DROP TABLE IF EXISTS temp.impact_inst");
     for (i = 0; i < nterm; i++) {

@@ -88,10 +88,15 @@ void impact_entry_tf(const struct impact_list *l, size_t i, uint16_t tf[3]);
 struct impact_online {
     size_t batch_bytes; /* per transaction (0: IMPACT_BATCH_BYTES) */
     long write_ms;      /* per emptying transaction (0: IMPACT_WRITE_MS) */
-    /* Called after each commit, outside any transaction (tests). */
-    void (*between)(void *ctx);
+    /* Called after each commit, outside any transaction: nonzero stops
+     * the build (IMPACT_STOPPED; a server shutting down). */
+    int (*between)(void *ctx);
     void *ctx;
 };
+
+/* impact_build's answer when o->between stopped it before the swap: the
+ * lists in use stay, and the next build clears what it left. */
+#define IMPACT_STOPPED (-3)
 
 /* impact_build's answer when another build began after it (it stops at
  * its next transaction and leaves the lists to the newer one), or when
@@ -102,7 +107,8 @@ struct impact_online {
 /*
  * Build every list anew from doc_fts, for the terms held by at least
  * min_df documents (<= 0: IMPACT_MIN_DF), into the pair of tables not in
- * use, and swap it in.  The number of lists, IMPACT_GAVE_WAY, or -1.
+ * use, and swap it in.  The number of lists, IMPACT_GAVE_WAY,
+ * IMPACT_STOPPED, or -1.
  *
  * o NULL: w is inside a write transaction, and the build is all of it.
  *
@@ -122,7 +128,7 @@ long impact_build(struct db *w, long min_df, const struct impact_online *o);
 /* impact_build when the lists are missing (and the index holds at least
  * IMPACT_MIN_DF documents) or stale (IMPACT_STALE_*), with the last
  * build's min_df.  The number of lists built, 0 when nothing was due,
- * IMPACT_GAVE_WAY, or -1.  o as for impact_build. */
+ * IMPACT_GAVE_WAY, IMPACT_STOPPED, or -1.  o as for impact_build. */
 long impact_refresh(struct db *w, const struct impact_online *o);
 
 /* The last build: 1 with *m set, 0 when there is none, -1. */

@@ -22,6 +22,7 @@
 #include "db.h"
 #include "exitcode.h"
 #include "http.h"
+#include "listkeeper.h"
 #include "log.h"
 #include "router.h"
 #include "version.h"
@@ -114,6 +115,7 @@ serve_main(struct config *cfg, const char *data_dir, int argc, char **argv)
     struct app app;
     struct http_server *srv;
     struct db *wdb = NULL;
+    struct listkeeper *keeper = NULL;
     struct db_error dberr;
     char err[1024];
     sigset_t set;
@@ -216,6 +218,10 @@ serve_main(struct config *cfg, const char *data_dir, int argc, char **argv)
         db_close(wdb);
         return EXIT_FATAL;
     }
+    if (!cfg->read_only &&
+        listkeeper_start(cfg, data_dir, &keeper, err, sizeof(err)) < 0) {
+        LOG_WARN("impact lists will not be kept fresh: %s", err);
+    }
     printf("kwangmyong %s serving %s%s at %s://%s%s/\n", KW_VERSION, cfg->db,
            cfg->read_only ? " read-only" : "",
            cfg->tls_cert[0] != '\0' ? "https" : "http", cfg->listen,
@@ -279,6 +285,7 @@ serve_main(struct config *cfg, const char *data_dir, int argc, char **argv)
         }
     }
     http_stop(srv);
+    listkeeper_stop(keeper);
     log_access_flusher_stop();
     log_access_flush();
     if (!cfg->read_only) {

@@ -2795,10 +2795,11 @@ struct topk_hook {
     int newer_at;     /* after which another build begins (0: none) */
     sqlite3_int64 tail[4]; /* pending, with ids past every indexed one */
     int tail_at;           /* after which they are approved */
+    int stop_at;           /* after which it says stop (0: never) */
     int cut_at;            /* after which the change log is cut (0: none) */
 };
 
-static void
+static int
 topk_between(void *ctx)
 {
     struct topk_hook *h = ctx;
@@ -2830,6 +2831,7 @@ topk_between(void *ctx)
                           " setting WHERE key = 'search_generation')"
                           " WHERE key = 'search_change_floor'");
     }
+    return h->calls == h->stop_at;
 }
 
 /* Rows in the lists of slot k (lists and term_docs). */
@@ -2888,7 +2890,8 @@ lists_max_doc(const struct impact_meta *m)
  * transactions: every first page is still the exhaustive ranking's, the
  * new lists are in the other pair of tables and the old pair is empty.  A
  * build that a newer one overtakes, or whose change log was cut, gives way
- * and the lists in use stay; the next build clears what it left. */
+ * and the lists in use stay, as they do when it is stopped; the next
+ * build clears what it left. */
 START_TEST(test_topk_online)
 {
     static struct topk_corpus t;
@@ -2975,6 +2978,15 @@ START_TEST(test_topk_online)
     ck_assert_int_eq(slot_rows(1), 2 * built);
     topk_compare(&seen);
     ck_assert_int_gt(seen.planned, seen.compared / 2);
+    /* Stopped (a server shutting down): the same. */
+    memset(&h, 0, sizeof(h));
+    h.t = &t;
+    h.stop_at = 7;
+    ck_assert_int_eq(impact_build(wdb, 40, &o), IMPACT_STOPPED);
+    ck_assert_int_eq(h.calls, 7);
+    ck_assert_int_eq(impact_meta_read(wdb, &m), 1);
+    ck_assert_int_eq(m.slot, 1);
+    ck_assert_int_eq(slot_rows(1), 2 * built);
     /* The next build clears it first, and swaps. */
     memset(&h, 0, sizeof(h));
     h.t = &t;
