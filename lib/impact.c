@@ -381,7 +381,8 @@ claim(struct build *b)
 
 /* Begin one of an online build's write transactions (nothing inside the
  * caller's): 1 when the build is still the newest, 0 when a newer one
- * began (nothing held then), -1. */
+ * began (nothing held then), -1 (b->stopped when o->between, asked while
+ * the lock was busy, said stop). */
 static int
 step_begin(struct build *b)
 {
@@ -449,9 +450,9 @@ step_end(struct build *b, int ok)
     return 0;
 }
 
-/* Empty slot: at once inside the caller's transaction, else a few rows at
- * a time in transactions of about o->write_ms.  0, IMPACT_GAVE_WAY, or
- * -1. */
+/* Empty slot: at once inside the caller's transaction, else a row at a
+ * time in transactions of about o->write_ms.  0, IMPACT_GAVE_WAY, or -1
+ * (b->stopped when told to stop). */
 static long
 clear_slot(struct build *b, int slot)
 {

@@ -88,8 +88,9 @@ void impact_entry_tf(const struct impact_list *l, size_t i, uint16_t tf[3]);
 struct impact_online {
     size_t batch_bytes; /* per transaction (0: IMPACT_BATCH_BYTES) */
     long write_ms;      /* per emptying transaction (0: IMPACT_WRITE_MS) */
-    /* Called after each commit, outside any transaction: nonzero stops
-     * the build (IMPACT_STOPPED; a server shutting down). */
+    /* Called after each commit, and between tries while another writer
+     * holds the lock, outside any transaction: nonzero stops the build
+     * (IMPACT_STOPPED; a server shutting down). */
     int (*between)(void *ctx);
     void *ctx;
 };
