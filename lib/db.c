@@ -47,6 +47,7 @@ struct db {
     long lock_timeout_ms;
     long long wal_max;
     atomic_int cancelled; /* db_cancel */
+    int wal_frames;       /* db_wal_frames */
     long query_timeout_ms;
     struct timespec deadline; /* tv_sec 0: none */
     long budget_ms;           /* of the last db_deadline_start */
@@ -95,6 +96,26 @@ progress_cb(void *arg)
 
     return atomic_load_explicit(&db->cancelled, memory_order_relaxed) ||
            db_deadline_passed(db);
+}
+
+/* After each commit this connection makes: how many frames the WAL
+ * holds. */
+static int
+wal_cb(void *arg, sqlite3 *h, const char *name, int frames)
+{
+    struct db *db = arg;
+
+    (void)h;
+    if (strcmp(name, "main") == 0) {
+        db->wal_frames = frames;
+    }
+    return SQLITE_OK;
+}
+
+int
+db_wal_frames(const struct db *db)
+{
+    return db->wal_frames;
 }
 
 void
@@ -689,12 +710,13 @@ db_checkpoint(struct db *db, int restart)
     if (db->flags & DB_READONLY) {
         return SQLITE_READONLY;
     }
+    /* Under the cross-process lock, passive ones too: SQLite 3.40.1 lacks
+     * the WAL-reset fix (hostile-world trap 1), and a checkpoint beside
+     * another process's write can lose committed data.  So a checkpoint's
+     * length is a wait for every other writer: long jobs checkpoint often
+     * and little (impact.c, IMPACT_CHECKPOINT_BYTES). */
     pthread_mutex_lock(&db->write_mu);
-    /* A passive checkpoint copies pages beside writers and never waits
-     * for them: other processes may write meanwhile (copying 64 MB took
-     * 0.1 to 4 s, which they had waited).  A truncation waits for them,
-     * and they for it. */
-    if (restart && lock_acquire(db) < 0) {
+    if (lock_acquire(db) < 0) {
         pthread_mutex_unlock(&db->write_mu);
         return SQLITE_BUSY;
     }
@@ -702,9 +724,7 @@ db_checkpoint(struct db *db, int restart)
                                    restart ? SQLITE_CHECKPOINT_TRUNCATE
                                            : SQLITE_CHECKPOINT_PASSIVE,
                                    &nlog, &nckpt);
-    if (restart) {
-        lock_release(db);
-    }
+    lock_release(db);
     pthread_mutex_unlock(&db->write_mu);
     return rc;
 }
@@ -825,6 +845,8 @@ configure(struct db *db, const struct db_opts *o, struct db_error *err)
     sqlite3_db_config(db->h, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, &on);
     sqlite3_busy_timeout(db->h, (int)o->busy_timeout_ms);
     sqlite3_wal_autocheckpoint(db->h, 0);
+    /* After the line above, which sets a hook of its own. */
+    sqlite3_wal_hook(db->h, wal_cb, db);
     sqlite3_progress_handler(db->h, DB_PROGRESS_OPS, progress_cb, db);
     if (tokenizer_register(db->h) != SQLITE_OK ||
         rank_register(db->h) != SQLITE_OK ||

@@ -147,10 +147,13 @@ int db_exec(struct db *db, const char *sql);
  * code. */
 int db_analyze(struct db *w);
 
-/* Checkpoint: passive (pages copied beside other processes' writers, not
- * under the cross-process write lock; SQLITE_BUSY when another checkpoint
- * runs), or with restart under the write lock, truncating the WAL. */
+/* Checkpoint under the write lock (the WAL-reset trap): passive, or with
+ * restart truncating the WAL. */
 int db_checkpoint(struct db *db, int restart);
+/* The frames (pages) the WAL held after this connection's last commit:
+ * what a checkpoint then would copy, less what one copied since.  A
+ * write after a checkpoint that copied them all starts the WAL again. */
+int db_wal_frames(const struct db *db);
 /* Size of the -wal file in bytes (0 when absent). */
 long long db_wal_size(const struct db *db);
 /* The WAL size past which a long job of many write transactions

@@ -83,6 +83,12 @@ void impact_entry_tf(const struct impact_list *l, size_t i, uint16_t tf[3]);
  * long one of its transactions that empties a pair may take. */
 #define IMPACT_BATCH_BYTES (1u << 20)
 #define IMPACT_WRITE_MS 100
+/* WAL pages past which an online build checkpoints (4 MB of 4 KiB pages):
+ * a checkpoint is under the write lock, so it copies little at a time. */
+#define IMPACT_CHECKPOINT_PAGES 1024
+/* How long an online build waits after it let go of the write lock, so
+ * that a writer waiting for it gets it (lib/db.c polls every 2 ms). */
+#define IMPACT_YIELD_MS 5
 
 /* How a build outside any transaction writes (impact_build's o). */
 struct impact_online {
@@ -114,8 +120,8 @@ struct impact_online {
  * o NULL: w is inside a write transaction, and the build is all of it.
  *
  * Otherwise w is in no transaction, and the build takes the write lock
- * only to store o->batch_bytes of lists at a time (and checkpoints when
- * the WAL passes db_wal_max): it reads the catalog
+ * only to store o->batch_bytes of lists at a time (and to checkpoint
+ * every IMPACT_CHECKPOINT_PAGES): it reads the catalog
  * and generation G in one snapshot, builds each list from the index as
  * it is then, and at the swap puts in impact_late every document of
  * search_change past G with an id the lists cover (a document that

@@ -489,15 +489,52 @@ START_TEST(test_lock_across_processes)
     ck_assert_int_eq(read(pipefd[0], &c, 1), 1);
     w = open_db(0, 300);
     /* the child holds the write lock: ours times out with BUSY, and so
-     * does a truncating checkpoint; a passive one copies beside it */
+     * does a checkpoint, passive or not (the WAL-reset trap) */
     ck_assert_int_eq(db_write_begin(w), SQLITE_BUSY);
-    ck_assert_int_eq(db_checkpoint(w, 1), SQLITE_BUSY);
-    ck_assert_int_eq(db_checkpoint(w, 0), SQLITE_OK);
+    ck_assert_int_eq(db_checkpoint(w, 0), SQLITE_BUSY);
     waitpid(pid, &status, 0);
     ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     ck_assert_int_eq(db_write_begin(w), SQLITE_OK);
     ck_assert_int_eq(db_write_commit(w), SQLITE_OK);
     ck_assert_int_eq(db_checkpoint(w, 1), SQLITE_OK);
+    db_close(w);
+}
+END_TEST
+
+/* db_wal_frames: the WAL's frames after a commit; after a checkpoint that
+ * copied them all, the next commit starts the WAL again.  db_cancel: every
+ * statement from then on is interrupted. */
+START_TEST(test_wal_frames_cancel)
+{
+    struct db *w = open_db(DB_CREATE, 1000);
+    sqlite3_stmt *st;
+    int before;
+
+    ck_assert_int_eq(db_write_begin(w), SQLITE_OK);
+    ck_assert_int_eq(db_exec(w,
+                             "CREATE TABLE big(x BLOB);"
+                             " WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL"
+                             " SELECT i + 1 FROM c WHERE i < 200)"
+                             " INSERT INTO big SELECT zeroblob(4000) FROM c"),
+                     SQLITE_OK);
+    ck_assert_int_eq(db_write_commit(w), SQLITE_OK);
+    before = db_wal_frames(w);
+    ck_assert_int_gt(before, 200);
+    ck_assert_int_eq(db_checkpoint(w, 0), SQLITE_OK);
+    ck_assert_int_eq(db_write_begin(w), SQLITE_OK);
+    ck_assert_int_eq(db_exec(w, "INSERT INTO big VALUES (x'00')"), SQLITE_OK);
+    ck_assert_int_eq(db_write_commit(w), SQLITE_OK);
+    ck_assert_int_gt(db_wal_frames(w), 0);
+    ck_assert_int_lt(db_wal_frames(w), 10);
+
+    /* Enough steps for the progress handler to look. */
+    st = db_stmt(w, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1"
+                    " FROM c WHERE x < 100000) SELECT count(*) FROM c");
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    sqlite3_reset(st);
+    db_cancel(w);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_INTERRUPT);
+    sqlite3_reset(st);
     db_close(w);
 }
 END_TEST
@@ -595,6 +632,7 @@ db_suite(void)
     tcase_add_test(core, test_upgrade_definition_terms);
     tcase_add_test(limits, test_lock_across_processes);
     tcase_add_test(limits, test_deadline_interrupts);
+    tcase_add_test(limits, test_wal_frames_cancel);
     tcase_add_test(errors, test_newer_refused);
     tcase_add_test(errors, test_missing_file_and_migrations);
 #ifdef NDEBUG
