@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "alloc.h"
 #include "clock.h"
@@ -415,19 +414,6 @@ step_begin(struct build *b)
     return 1;
 }
 
-/* A pause after the build let go of the write lock.  Waiters poll the
- * lock every 2 ms (lib/db.c) and nothing queues them, so a build that
- * took it again at once kept it from them for seconds when its steps
- * followed each other (emptying the old pair: waits of 3 to 8 s at
- * 300,000 documents); a pause of two of their polls lets one in. */
-static void
-yield_lock(void)
-{
-    struct timespec nap = {0, IMPACT_YIELD_MS * 1000000L};
-
-    nanosleep(&nap, NULL);
-}
-
 /* End what step_begin began: commit when ok, else roll back; then a
  * checkpoint when the WAL has grown past db_wal_max, and o->between.
  * 0 or -1 (b->stopped set when o->between said stop). */
@@ -446,7 +432,6 @@ step_end(struct build *b, int ok)
     if (db_write_commit(b->w) != SQLITE_OK) {
         return -1;
     }
-    yield_lock();
     /* Every writer waits for a checkpoint (it is under the lock), so a
      * little at a time: copying 64 MB at wal_restart_bytes had taken up to
      * 4 s at 300,000 documents.  A passive one, after which the next write
@@ -459,7 +444,6 @@ step_end(struct build *b, int ok)
         if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
             return -1;
         }
-        yield_lock();
     }
     if (o->between != NULL && o->between(o->ctx) != 0) {
         b->stopped = 1;

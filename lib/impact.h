@@ -86,9 +86,6 @@ void impact_entry_tf(const struct impact_list *l, size_t i, uint16_t tf[3]);
 /* WAL pages past which an online build checkpoints (4 MB of 4 KiB pages):
  * a checkpoint is under the write lock, so it copies little at a time. */
 #define IMPACT_CHECKPOINT_PAGES 1024
-/* How long an online build waits after it let go of the write lock, so
- * that a writer waiting for it gets it (lib/db.c polls every 2 ms). */
-#define IMPACT_YIELD_MS 5
 
 /* How a build outside any transaction writes (impact_build's o). */
 struct impact_online {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "checkmain.h"
@@ -539,6 +540,60 @@ START_TEST(test_wal_frames_cancel)
 }
 END_TEST
 
+/* A writer that lets go of the lock and takes it again at once leaves a
+ * waiting writer its turn (DB_LOCK_YIELD_MS): without the yield the
+ * child's next transaction took it back within microseconds, and the
+ * parent's polls every 2 ms found it free too rarely for its 500 ms. */
+START_TEST(test_lock_yields)
+{
+    struct db *w = open_db(DB_CREATE, 1000);
+    int pipefd[2], status;
+    pid_t pid;
+    char c;
+
+    ck_assert_int_eq(db_exec(w, "CREATE TABLE churn(x)"), SQLITE_OK);
+    db_close(w);
+    ck_assert_int_eq(pipe(pipefd), 0);
+    pid = fork();
+    if (pid == 0) {
+        struct db *cw = open_db(0, 1000);
+        struct timespec t0, now;
+
+        int n = 0;
+
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        now = t0;
+        /* back-to-back transactions of 20 ms for 3 s; the parent tries
+         * from the fifth on */
+        while (now.tv_sec - t0.tv_sec < 3) {
+            struct timespec hold = {0, 20000000L};
+
+            if (db_write_begin(cw) != SQLITE_OK ||
+                db_exec(cw, "INSERT INTO churn VALUES (1)") != SQLITE_OK) {
+                _exit(3);
+            }
+            if (++n == 5 && write(pipefd[1], "x", 1) != 1) {
+                _exit(4);
+            }
+            nanosleep(&hold, NULL);
+            if (db_write_commit(cw) != SQLITE_OK) {
+                _exit(3);
+            }
+            clock_gettime(CLOCK_MONOTONIC, &now);
+        }
+        db_close(cw);
+        _exit(0);
+    }
+    ck_assert_int_eq(read(pipefd[0], &c, 1), 1);
+    w = open_db(0, 500);
+    ck_assert_int_eq(db_write_begin(w), SQLITE_OK);
+    ck_assert_int_eq(db_write_commit(w), SQLITE_OK);
+    waitpid(pid, &status, 0);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    db_close(w);
+}
+END_TEST
+
 START_TEST(test_deadline_interrupts)
 {
     static const char sql[] =
@@ -631,6 +686,7 @@ db_suite(void)
     tcase_add_test(core, test_fts_tokenizer);
     tcase_add_test(core, test_upgrade_definition_terms);
     tcase_add_test(limits, test_lock_across_processes);
+    tcase_add_test(limits, test_lock_yields);
     tcase_add_test(limits, test_deadline_interrupts);
     tcase_add_test(limits, test_wal_frames_cancel);
     tcase_add_test(errors, test_newer_refused);
