@@ -105,7 +105,6 @@ struct run {
     int tty;
     size_t done, total;
     struct timespec start;
-    long long wal_max; /* checkpoint when the WAL grows past this */
 };
 
 static double
@@ -609,7 +608,7 @@ group_commit(struct run *r, struct group *g)
      * 100,000-document ingest grew the WAL to 23 GB.  A reader holding an
      * old snapshot makes the restart partial (SQLITE_BUSY); the next group
      * tries again. */
-    if (db_wal_size(r->db) > r->wal_max) {
+    if (db_wal_size(r->db) > db_wal_max(r->db)) {
         int rc = db_checkpoint(r->db, 1);
 
         if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
@@ -1143,13 +1142,14 @@ ingest_main(const struct config *cfg, const char *data_dir, int argc,
 #ifdef KW_TEST_HOOKS
     test_after_walk();
 #endif
-    r.wal_max = cfg->wal_restart_bytes > 0 ? cfg->wal_restart_bytes
-                                           : 64LL * 1024 * 1024;
     dbo.path = cfg->db;
     dbo.busy_timeout_ms = cfg->busy_timeout_ms;
     dbo.lock_timeout_ms = cfg->lock_timeout_ms;
     dbo.query_timeout_ms = 600000;
-    dbo.wal_max = r.wal_max;
+    /* The groups checkpoint past it (group_commit), as does the build of
+     * the lists (impact.h). */
+    dbo.wal_max = cfg->wal_restart_bytes > 0 ? cfg->wal_restart_bytes
+                                             : 64LL * 1024 * 1024;
     snprintf(path, sizeof(path), "%s/db/migrations", data_dir);
     dbo.migrations_dir = path;
     dbo.flags = DB_CREATE;

@@ -532,6 +532,18 @@ db_one_int64(sqlite3_stmt *st, int64_t *v)
     return db_one(st, read_int64, v);
 }
 
+int
+db_setting_int(struct db *db, const char *key, int64_t *v)
+{
+    static const char sql[] = "SELECT CAST(value AS INTEGER) FROM setting"
+                              " WHERE key = :k";
+    sqlite3_stmt *st = db_stmt(db, sql);
+
+    return st == NULL || db_bind_text(st, ":k", key) != SQLITE_OK
+               ? -1
+               : db_one_int64(st, v);
+}
+
 static int
 read_text(sqlite3_stmt *st, void *s)
 {
@@ -749,7 +761,7 @@ db_checkpoint(struct db *db, int restart)
      * the WAL-reset fix (hostile-world trap 1), and a checkpoint beside
      * another process's write can lose committed data.  So a checkpoint's
      * length is a wait for every other writer: long jobs checkpoint often
-     * and little (impact.c, IMPACT_CHECKPOINT_BYTES). */
+     * and little (impact.h, IMPACT_CHECKPOINT_PAGES). */
     pthread_mutex_lock(&db->write_mu);
     if (lock_acquire(db) < 0) {
         pthread_mutex_unlock(&db->write_mu);

@@ -98,6 +98,10 @@ int db_one(sqlite3_stmt *st, int (*read)(sqlite3_stmt *st, void *ctx),
            void *ctx);
 int db_one_int64(sqlite3_stmt *st, int64_t *v);
 int db_one_text(sqlite3_stmt *st, char **s);
+/* The row key of table setting (migration 0001) as an integer into *v:
+ * as db_one_int64 (1, 0 when there is no such row and *v is left alone,
+ * -1).  One statement for every key. */
+int db_setting_int(struct db *db, const char *key, int64_t *v);
 /* Copy of a text column (new, kw_free), NULL for SQL NULL or OOM. */
 char *db_column_dup(sqlite3_stmt *st, int col);
 /* A text column as a new JSON string (a copy, so it outlives the step),

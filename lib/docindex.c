@@ -80,12 +80,9 @@ changes_cut(struct db *w, int64_t f)
 static int64_t
 generation(struct db *w)
 {
-    static const char sql[] = "SELECT CAST(value AS INTEGER) FROM setting"
-                              " WHERE key = 'search_generation'";
-    sqlite3_stmt *st = db_stmt(w, sql);
     int64_t g = 0;
 
-    return st != NULL && db_one_int64(st, &g) >= 0 ? g : -1;
+    return db_setting_int(w, "search_generation", &g) >= 0 ? g : -1;
 }
 
 long

@@ -340,21 +340,6 @@ row_put(struct db *w, int slot, const struct row *r)
     return 0;
 }
 
-/* A setting as an integer into *v (0 without the row).  0 or -1. */
-static int
-setting_int(struct db *db, const char *key, int64_t *v)
-{
-    static const char sql[] = "SELECT CAST(value AS INTEGER) FROM setting"
-                              " WHERE key = :k";
-    sqlite3_stmt *st = db_stmt(db, sql);
-
-    *v = 0;
-    return st == NULL || db_bind_text(st, ":k", key) != SQLITE_OK ||
-                   db_one_int64(st, v) < 0
-               ? -1
-               : 0;
-}
-
 /* Take the next build number and choose the slot: the pair not in use.
  * Inside a write. */
 static int
@@ -369,7 +354,7 @@ claim(struct build *b)
     int got;
 
     if ((st = db_stmt(b->w, next)) == NULL || db_step_done(st) < 0 ||
-        setting_int(b->w, "impact_build", &b->seq) < 0 ||
+        db_setting_int(b->w, "impact_build", &b->seq) < 0 ||
         (st = db_stmt(b->w, live)) == NULL ||
         (got = db_one_int64(st, &s)) < 0) {
         return -1;
@@ -386,7 +371,7 @@ claim(struct build *b)
 static int
 step_begin(struct build *b)
 {
-    int64_t seq;
+    int64_t seq = 0;
     int rc, tries;
 
     if (b->o == NULL) {
@@ -403,7 +388,7 @@ step_begin(struct build *b)
     if (rc != SQLITE_OK) {
         return -1;
     }
-    if (setting_int(b->w, "impact_build", &seq) < 0) {
+    if (db_setting_int(b->w, "impact_build", &seq) < 0) {
         db_write_rollback(b->w);
         return -1;
     }
@@ -513,12 +498,12 @@ flip(struct build *b, long min_df)
     const struct searchcat *cat = b->cat;
     char params[RANK_PARAMS_MAX];
     sqlite3_stmt *st;
-    int64_t floor;
+    int64_t floor = 0;
     int k;
 
     /* Inside one transaction, nothing changed since the read. */
     if (b->o != NULL) {
-        if (setting_int(b->w, "search_change_floor", &floor) < 0) {
+        if (db_setting_int(b->w, "search_change_floor", &floor) < 0) {
             return -1;
         }
         if (floor > b->gen) {
@@ -566,7 +551,7 @@ snapshot(struct build *b)
     if (b->o != NULL && db_exec(b->w, "BEGIN") != SQLITE_OK) {
         return -1;
     }
-    if (setting_int(b->w, "search_generation", &b->gen) == 0 &&
+    if (db_setting_int(b->w, "search_generation", &b->gen) >= 0 &&
         (st = db_stmt(b->w, upto_sql)) != NULL &&
         db_one_int64(st, &b->upto) >= 0 &&
         searchcat_build(b->w, b->gen, &b->cat) == 0) {
@@ -702,13 +687,17 @@ impact_build(struct db *w, long min_df, const struct impact_online *o)
     if (min_df <= 0) {
         min_df = IMPACT_MIN_DF;
     }
+    /* Online, the claim is a write transaction of its own. */
     if (o != NULL && db_write_begin(w) != SQLITE_OK) {
         return -1;
     }
     got = claim(&b);
-    if (o != NULL && (got < 0 ? (db_write_rollback(w), 1)
-                              : db_write_commit(w) != SQLITE_OK)) {
-        return -1;
+    if (o != NULL) {
+        if (got < 0) {
+            db_write_rollback(w);
+        } else if (db_write_commit(w) != SQLITE_OK) {
+            got = -1;
+        }
     }
     if (got < 0 || snapshot(&b) < 0 ||
         (b.heap = kw_malloc(IMPACT_LIST_MAX * sizeof(*b.heap))) == NULL ||

@@ -342,9 +342,5 @@ searchcache_stats(struct searchcache *c, struct searchcache_stats *st)
 int
 search_generation(struct db *db, int64_t *gen)
 {
-    static const char sql[] = "SELECT CAST(value AS INTEGER) FROM setting"
-                              " WHERE key = 'search_generation'";
-    sqlite3_stmt *st = db_stmt(db, sql);
-
-    return st != NULL && db_one_int64(st, gen) == 1 ? 0 : -1;
+    return db_setting_int(db, "search_generation", gen) == 1 ? 0 : -1;
 }

@@ -473,16 +473,13 @@ int
 searchcat_update(struct db *db, const struct searchcat *old, int64_t gen,
                  struct searchcat **out)
 {
-    static const char floor_sql[] = "SELECT CAST(value AS INTEGER) FROM setting"
-                                    " WHERE key = 'search_change_floor'";
-    sqlite3_stmt *st = db_stmt(db, floor_sql);
     struct searchcat *c;
     int64_t floor = -1, *ids = NULL;
     size_t n = 0, i, nd, ns;
     int rc;
 
     *out = NULL;
-    if (st == NULL || db_one_int64(st, &floor) < 0) {
+    if (db_setting_int(db, "search_change_floor", &floor) < 0) {
         return -1;
     }
     if (floor < 0 || old->gen < floor) {

@@ -540,8 +540,8 @@ START_TEST(test_wal_frames_cancel)
 }
 END_TEST
 
-/* A writer that lets go of the lock and takes it again at once leaves a
- * waiting writer its turn (DB_LOCK_YIELD_MS): without the yield the
+/* A writer that keeps taking the lock back leaves a waiting writer its
+ * turn (DB_LOCK_FAIR_MS, DB_LOCK_YIELD_MS): without the pause the
  * child's next transaction took it back within microseconds, and the
  * parent's polls every 2 ms found it free too rarely for its 500 ms. */
 START_TEST(test_lock_yields)
