@@ -340,8 +340,11 @@ query_parts(const struct query_info *in, struct query_info *out)
             continue;
         }
         if (!w->phrase && !w->prefix) {
+            int at = -1;
+
             /* The word as written first, then its parts. */
             if (!is_repeat(o.term, o.n_terms, w)) {
+                at = o.n_terms;
                 o.term[o.n_terms++] = *w;
                 o.n_positive++;
             }
@@ -351,6 +354,10 @@ query_parts(const struct query_info *in, struct query_info *out)
                 return 0;
             }
             if (pc.added >= 2) {
+                if (at >= 0) {
+                    o.term[at].code = memchr(w->text, '.', w->len) != NULL ||
+                                      memchr(w->text, '_', w->len) != NULL;
+                }
                 split++;
                 continue;
             }

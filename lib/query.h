@@ -42,6 +42,12 @@ struct query_term {
     int prefix;  /* 1: ended with '*' */
     int exclude; /* 1: started with '-' */
     int part;    /* 1: a part of an identifier typed (query_parts()) */
+    int code;    /* 1: an identifier joined by '.' or '_' that query_parts()
+                    split ("curses.window", "SQLITE_OMIT_ATTACH"): a
+                    document holding all of its parts holds it, written
+                    another way ("window.getkey" on the page of module
+                    curses).  Not for a compound joined by '-' only, whose
+                    parts are words of their own ("analyze-stmt") */
 };
 
 /* Filled in place by query_build(); owns no heap memory, so it needs no
@@ -89,7 +95,8 @@ int query_expr(const struct query_info *info, int how, struct strbuf *out);
  * identifier the tokenizer splits into two or more parts
  * ("DSQLITE_OMIT_ATTACH", "PyConfig.PyConfig_SetString", "e-mail"), fill
  * *out with in's terms where that term is followed by its distinct parts,
- * folded as the index holds them (dsqlite, omit, attach; marked .part),
+ * folded as the index holds them (dsqlite, omit, attach; marked .part,
+ * and the term .code when it is code),
  * the excluded terms kept, at most QUERY_MAX_TERMS in all, and return the
  * number of terms split.  The index keeps each part of an identifier
  * beside the whole, so a document that holds the identifier holds every

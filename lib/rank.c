@@ -667,7 +667,8 @@ rank_doc_score(const void *tf, size_t n, uint32_t span,
     const unsigned char *p = tf;
     size_t rowbytes = RANK_NCOL * sizeof(uint16_t);
     double wn[RANK_NCOL], score = 0.0, near = 0.0;
-    int k, nph, col, m = 0;
+    uint64_t held = 0;
+    int k, nph, col, m = 0, words = 0, parts = 0;
 
     *matched = 0;
     if (tf == NULL || n % rowbytes != 0) {
@@ -693,8 +694,27 @@ rank_doc_score(const void *tf, size_t n, uint32_t span,
         }
         if (f > 0.0) {
             m++;
+            held |= (uint64_t)1 << k;
             score += c->idf[k] * f / (RANK_K1 + f);
             near += c->idf[k];
+        }
+    }
+    /* The words asked: an identifier is held as written or as all of its
+     * parts ("window.getkey" on the page of module curses), and its parts
+     * are not words of their own; of an identifier not held, the parts
+     * held tell documents with as many words apart. */
+    for (k = 0; c->part != 0 && k < nph && k < c->nphrase; k++) {
+        uint64_t bit = (uint64_t)1 << k, of = c->parts_of[k];
+
+        if (c->idf[k] <= 0.0 || (c->part & bit)) {
+            continue;
+        }
+        if ((held & bit) || (of != 0 && (held & of) == of)) {
+            words++;
+        } else {
+            for (of &= held; of != 0; of &= of - 1) {
+                parts++;
+            }
         }
     }
     if (m >= 2 && span > 0 && span <= (uint32_t)(RANK_PROX_MAX_SPAN * m)) {
@@ -704,6 +724,6 @@ rank_doc_score(const void *tf, size_t n, uint32_t span,
         score += RANK_PROX_WEIGHT * near *
                  (span < (uint32_t)m ? 1.0 : (double)m / span);
     }
-    *matched = m;
+    *matched = c->part != 0 ? words * RANK_MAX_PHRASES + parts : m;
     return score;
 }

@@ -82,11 +82,18 @@ struct strbuf;
 #define RANK_NCOL 3
 
 /* What the document score needs beyond the row: per phrase its idf (0 for
- * an excluded phrase) and the mean length of each column. */
+ * an excluded phrase) and the mean length of each column.  When the
+ * phrases hold the parts of identifiers (query_parts()), part marks them
+ * (bit k: phrase k is a part) and parts_of[k] the parts of identifier
+ * phrase k: *matched then counts the words asked, an identifier being
+ * held when it is or when all of its parts are (memset 0: every phrase
+ * counts). */
 struct rank_corpus {
     int nphrase;
     double idf[RANK_MAX_PHRASES];
     double avg_len[RANK_NCOL];
+    uint64_t part;
+    uint64_t parts_of[RANK_MAX_PHRASES];
 };
 
 /* idf from the number of documents n and the number containing the
@@ -97,7 +104,9 @@ double rank_idf(double n, double df);
  * rank_kwdoc_span; n bytes, borrowed), the proximity window span (0:
  * none) and its column lengths (in the unit of c->avg_len); *matched gets
  * how many of the corpus's phrases with idf > 0 occur in it (the OR
- * fallback's first key).  Higher is better; malformed counts score 0 with
+ * fallback's first key), or, when the corpus has parts (struct
+ * rank_corpus), the words held times RANK_MAX_PHRASES plus the parts held
+ * of the identifiers not held.  Higher is better; malformed counts score 0 with
  * *matched 0. */
 double rank_doc_score(const void *tf, size_t n, uint32_t span,
                       const double len[RANK_NCOL], const struct rank_corpus *c,

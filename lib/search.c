@@ -7,6 +7,7 @@
  */
 #include "search.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,7 +187,7 @@ struct hit {
     int64_t did;
     int64_t sid;  /* its best section: found for the page's rows only */
     double score; /* rank_doc_score: higher is better */
-    int matched;  /* positive phrases it contains */
+    int matched;  /* positive phrases it contains (rank_doc_score) */
     int exact;    /* title equals the query */
 };
 
@@ -442,7 +443,7 @@ corpus_stats(struct db *db, const struct searchcat *cat, int memo,
              const struct query_info *info, struct rank_corpus *c)
 {
     struct strbuf one = STRBUF_INIT;
-    int k, ph = 0, rc = 0;
+    int k, ph = 0, rc = 0, whole = -1;
 
     memset(c, 0, sizeof(*c));
     for (k = 0; k < RANK_NCOL; k++) {
@@ -453,6 +454,14 @@ corpus_stats(struct db *db, const struct searchcat *cat, int memo,
 
         if (info->term[k].exclude) {
             continue;
+        }
+        /* query_parts(): an identifier's parts follow it, and stand for
+         * it when it is code (struct query_term). */
+        if (!info->term[k].part) {
+            whole = info->term[k].code ? ph : -1;
+        } else if (whole >= 0) {
+            c->part |= (uint64_t)1 << ph;
+            c->parts_of[whole] |= (uint64_t)1 << ph;
         }
         /* One word: every score is its idf times a factor of the
          * document's, so any idf ranks alike, and none is counted. */
@@ -2053,7 +2062,10 @@ run_search(struct db *db, const struct searchcat *cat,
             for (i = 0; parts && nwhole > 0 && i < sc.n; i++) {
                 for (j = 0; j < nwhole; j++) {
                     if (sc.hits[i].did == whole[j].did) {
-                        sc.hits[i].matched = RANK_MAX_PHRASES + 1;
+                        if (cat->doc[whole[j].did].hub < 1.0) {
+                            break; /* a hub's copy is a link to the page */
+                        }
+                        sc.hits[i].matched = INT_MAX;
                         sc.hits[i].score = whole[j].score;
                         break;
                     }

@@ -360,12 +360,17 @@ START_TEST(test_parts)
                      "DSQLITE_OMIT_ATTACH +dsqlite +omit +attach");
     ck_assert_int_eq(n, 1);
     ck_assert_int_eq(out.n_positive, 4);
+    /* code: its parts stand for it (struct query_term) */
+    ck_assert(out.term[0].code && !out.term[1].code);
     ck_assert_str_eq(parts_of("e-mail address -spam", &out, &n),
                      "e-mail +e +mail address -spam");
     ck_assert_int_eq(out.n_positive, 4);
     ck_assert_int_eq(out.n_negative, 1);
+    /* a compound joined by '-' only: its parts are words of their own */
+    ck_assert(!out.term[0].code && !out.term[3].code);
     ck_assert_str_eq(parts_of("PyConfig.PyConfig_SetString", &out, &n),
                      "PyConfig.PyConfig_SetString +pyconfig +setstring");
+    ck_assert(out.term[0].code);
     ck_assert_int_eq(query_expr(&out, QUERY_ANY, &e), 0);
     ck_assert_str_eq(strbuf_peek(&e),
                      "\"PyConfig.PyConfig_SetString\" OR \"pyconfig\" OR "

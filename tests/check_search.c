@@ -1806,6 +1806,69 @@ START_TEST(test_identifier_parts)
 }
 END_TEST
 
+/* An identifier joined by '.' or '_' is held by a page that holds all of
+ * its parts (query_parts(): .code): the page of module curses writes
+ * "window.getkey", the index writes "getkey (curses.window method)".  In
+ * the OR fallback both hold every word, so the score orders them and the
+ * index, a hub, follows; the index holds the words as written, which
+ * leads only for a page that is no hub. */
+START_TEST(test_identifier_hub)
+{
+    sqlite3_int64 c, hub, page, other;
+    json_t *m;
+    char sql[128];
+
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    c = testdb_add_collection(wdb, "mods", "Modules", "en");
+    hub = testdb_add_document(wdb, c, "genindex.html", "Index", "en",
+                              "published", T2024);
+    testdb_add_section(wdb, hub, 0, NULL, "Index", "",
+                       "getkey (curses.window method), getch (curses.window "
+                       "method), addstr (curses.window method), flash "
+                       "(curses module function), ungetch (curses module "
+                       "function), close (socket.socket method)");
+    page = testdb_add_document(wdb, c, "curses.html", "Terminal handling", "en",
+                               "published", T2024);
+    testdb_add_section(wdb, page, 0, NULL, "Terminal handling", "Windows",
+                       "The curses module draws on the terminal.  Window "
+                       "objects have the following methods.  The method "
+                       "window.getkey() reads one key; window.getch() reads "
+                       "one character.");
+    other = testdb_add_document(wdb, c, "keys.html", "Keys", "en", "published",
+                                T2024);
+    testdb_add_section(wdb, other, 0, NULL, "Keys", "",
+                       "Each method that reads a key, getkey among them, "
+                       "waits for the terminal.");
+    snprintf(sql, sizeof(sql),
+             "INSERT OR REPLACE INTO doc_signal(document_id, link_share)"
+             " VALUES (%lld, 0.95)",
+             (long long)hub);
+    ck_assert_int_eq(db_exec(wdb, sql), SQLITE_OK);
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+    testdb_reindex(wdb);
+
+    m = run_q("getkey curses.window method");
+    ck_assert_str_eq(json_string_value(json_object_get(m, "mode")), "any");
+    ck_assert_int_eq(json_integer_value(json_object_get(m, "all_total")), 1);
+    ck_assert_int_eq(rid(m, 0), page);
+    ck_assert(has_doc(m, hub) && has_doc(m, other));
+    /* holding every part is holding the identifier; two of three words
+     * (keys.html) come after both */
+    ck_assert_int_eq(rid(m, 1), hub);
+    json_decref(m);
+
+    /* no hub: the page with the words as written leads */
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    ck_assert_int_eq(db_exec(wdb, "UPDATE doc_signal SET link_share = 0"),
+                     SQLITE_OK);
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+    m = run_q("getkey curses.window method");
+    ck_assert_int_eq(rid(m, 0), hub);
+    ck_assert_int_eq(rid(m, 1), page);
+    json_decref(m);
+}
+END_TEST
+
 /* The search log: counts kept in memory, written in one transaction;
  * a flush that cannot write keeps its counts (merged with what was noted
  * meanwhile), and the next one writes them all. */
@@ -3069,6 +3132,7 @@ search_suite(void)
     tcase_add_test(limits, test_sketch);
     tcase_add_test(limits, test_duplicates_collapse);
     tcase_add_test(core, test_identifier_parts);
+    tcase_add_test(core, test_identifier_hub);
     tcase_add_test(core, test_searchlog);
     tcase_add_test(limits, test_topk_exact);
     tcase_add_test(limits, test_topk_online);
