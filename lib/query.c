@@ -495,3 +495,157 @@ query_normalize_title(const char *s, size_t n, struct strbuf *out)
     }
     return strbuf_ok(out) ? 0 : -1;
 }
+
+/* 1 when the n bytes at w hold no letter or digit (TOKENIZER_SEP only). */
+static int
+no_word_char(const char *w, size_t n)
+{
+    size_t i = 0;
+    unsigned long cp;
+
+    while (i < n) {
+        i += tokenizer_decode(w + i, n - i, &cp);
+        if (tokenizer_class_of(cp) != TOKENIZER_SEP) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Where the last k words of title s (n bytes) start, or n + 1 when it
+ * has no more than k words (no word of its own would be left). */
+static size_t
+tail_start(const char *s, size_t n, int k)
+{
+    size_t i = n;
+
+    while (i > 0) {
+        if (s[--i] == ' ' && --k == 0) {
+            return i + 1;
+        }
+    }
+    return n + 1;
+}
+
+/* Where the first k words of title s (n bytes) end, or n + 1 when it has
+ * no more than k words. */
+static size_t
+head_end(const char *s, size_t n, int k)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] == ' ' && --k == 0) {
+            return i;
+        }
+    }
+    return n + 1;
+}
+
+/* Of the n titles, the most frequent run of their last (suffix 1) or
+ * first k words: its title index into *best, its count returned. */
+static size_t
+affix_mode(const char *const *t, const size_t *len, size_t n, int k, int suffix,
+           size_t *best)
+{
+    size_t i, j, top = 0;
+
+    for (i = 0; i < n; i++) {
+        size_t a =
+            suffix ? tail_start(t[i], len[i], k) : head_end(t[i], len[i], k);
+        size_t an = suffix ? len[i] - a : a, c = 0;
+
+        if (a > len[i]) {
+            continue;
+        }
+        for (j = 0; j < n; j++) {
+            size_t b = suffix ? tail_start(t[j], len[j], k)
+                              : head_end(t[j], len[j], k);
+            size_t bn = suffix ? len[j] - b : b;
+
+            if (b <= len[j] && an == bn &&
+                memcmp(t[i] + (suffix ? a : 0), t[j] + (suffix ? b : 0), an) ==
+                    0) {
+                c++;
+            }
+        }
+        if (c > top) {
+            top = c;
+            *best = i;
+        }
+    }
+    return top;
+}
+
+/* The longest set-off run of words (suffix 1: at the end) that enough of
+ * the titles share, appended to out. */
+static void
+affix_side(const char *const *t, const size_t *len, size_t n, int suffix,
+           struct strbuf *out)
+{
+    size_t need = (n * QUERY_AFFIX_MIN_SHARE + 99) / 100, found = 0;
+    int k, kfound = 0;
+
+    if (need < QUERY_AFFIX_MIN_TITLES) {
+        need = QUERY_AFFIX_MIN_TITLES;
+    }
+    for (k = 1; k <= QUERY_AFFIX_MAX_WORDS; k++) {
+        size_t best = 0, a, w0, w1;
+
+        if (affix_mode(t, len, n, k, suffix, &best) < need) {
+            break; /* a longer run is no more frequent */
+        }
+        if (suffix) {
+            a = tail_start(t[best], len[best], k);
+            /* its first word */
+            w0 = a;
+            w1 = head_end(t[best] + a, len[best] - a, 1);
+            w1 = w1 > len[best] - a ? len[best] : a + w1;
+            if (t[best][w0] == '(' || t[best][w0] == '[' ||
+                no_word_char(t[best] + w0, w1 - w0)) {
+                found = best;
+                kfound = k;
+            }
+        } else {
+            a = head_end(t[best], len[best], k);
+            /* its last word */
+            w1 = a;
+            w0 = tail_start(t[best], a, 1);
+            w0 = w0 > a ? 0 : w0;
+            if (t[best][w1 - 1] == ':' || no_word_char(t[best] + w0, w1 - w0)) {
+                found = best;
+                kfound = k;
+            }
+        }
+    }
+    if (kfound > 0) {
+        size_t a = suffix ? tail_start(t[found], len[found], kfound)
+                          : head_end(t[found], len[found], kfound);
+
+        if (suffix) {
+            strbuf_append(out, t[found] + a, len[found] - a);
+        } else {
+            strbuf_append(out, t[found], a);
+        }
+    }
+}
+
+int
+query_title_affix(const char *const *t, size_t n, struct strbuf *prefix,
+                  struct strbuf *suffix)
+{
+    size_t len[QUERY_AFFIX_MAX_TITLES], i;
+
+    if (n > QUERY_AFFIX_MAX_TITLES) {
+        n = QUERY_AFFIX_MAX_TITLES;
+    }
+    if (n < QUERY_AFFIX_MIN_TITLES) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        len[i] = strlen(t[i]);
+    }
+    affix_side(t, len, n, 1, suffix);
+    affix_side(t, len, n, 0, prefix);
+    return strbuf_ok(prefix) && strbuf_ok(suffix) ? 0 : -1;
+}

@@ -120,4 +120,32 @@ void query_term_expr(const struct query_term *t, struct strbuf *out);
  * Returns 0, or -1 when out of memory. */
 int query_normalize_title(const char *s, size_t n, struct strbuf *out);
 
+/*
+ * A site's part of its page titles.  Mirrored pages carry the site's name
+ * in every title ("Oct-Files (GNU Octave (version 7.3.0))", "Glossary —
+ * Python 3.11.2 documentation"), so no title equals what a reader types
+ * ("oct-files") and the exact-title rule never fires.  The affix of a
+ * collection is the longest run of whole words that at least
+ * QUERY_AFFIX_MIN_SHARE percent of a sample of its titles, and at least
+ * QUERY_AFFIX_MIN_TITLES, end with after words of their own (the suffix),
+ * or begin with before them (the prefix); at most QUERY_AFFIX_MAX_WORDS
+ * words, and set off by a separator: the suffix's first word holds no
+ * letter or digit ("—", "|", "-") or opens a bracket, the prefix's last
+ * holds none or ends with ':'.  A word the titles share that is no
+ * separator ("String Functions", "Math Functions") is the pages' own.
+ */
+#define QUERY_AFFIX_MIN_TITLES 8
+#define QUERY_AFFIX_MIN_SHARE 50
+#define QUERY_AFFIX_MAX_WORDS 8
+/* Titles read (the rest are not): the work is quadratic in them. */
+#define QUERY_AFFIX_MAX_TITLES 128
+
+/* The affix of the n titles t[] (query_normalize_title()'s output,
+ * borrowed; the first QUERY_AFFIX_MAX_TITLES): its prefix appended to prefix
+ * and its suffix to suffix (caller-owned, empty; nothing appended where there
+ * is none), each without the space between it and the title's own words.
+ * Returns 0, or -1 when out of memory. */
+int query_title_affix(const char *const *t, size_t n, struct strbuf *prefix,
+                      struct strbuf *suffix);
+
 #endif

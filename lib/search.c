@@ -302,34 +302,89 @@ static const char exact_sql[] = "SELECT id FROM document"
                                 " WHERE status = 'published'"
                                 " AND title_norm IN (:tn1, :tn2)";
 
-/* Mark the hits whose document's normalised title is tn1 or tn2. */
+/* Call fn(ctx, id) for each published document whose title is tn1 or tn2
+ * (normalised), with or without the title affix of its collection (the
+ * catalog's, searchcat.h): "oct-files" is the title of "Oct-Files (GNU
+ * Octave (version 7.3.0))".  Stops at fn's first nonzero return, which it
+ * returns; 0 when all were called, -1 on a database error. */
+static int
+exact_titles(struct db *db, const struct searchcat *cat, const char *tn1,
+             const char *tn2, int (*fn)(void *ctx, int64_t did), void *ctx)
+{
+    struct strbuf a1 = STRBUF_INIT, a2 = STRBUF_INIT;
+    size_t k;
+    int r = 0;
+
+    for (k = 0; k <= cat->naffix && r == 0; k++) {
+        const struct searchcat_affix *x = k > 0 ? &cat->affix[k - 1] : NULL;
+        const char *t1 = tn1, *t2 = tn2;
+        sqlite3_stmt *st = db_stmt(db, exact_sql);
+        int rc = SQLITE_DONE;
+
+        if (x != NULL) {
+            strbuf_reset(&a1);
+            strbuf_reset(&a2);
+            strbuf_printf(&a1, "%s%s%s%s%s", x->prefix, *x->prefix ? " " : "",
+                          tn1, *x->suffix ? " " : "", x->suffix);
+            strbuf_printf(&a2, "%s%s%s%s%s", x->prefix, *x->prefix ? " " : "",
+                          tn2, *x->suffix ? " " : "", x->suffix);
+            if (!strbuf_ok(&a1) || !strbuf_ok(&a2)) {
+                r = -1;
+                break;
+            }
+            t1 = strbuf_peek(&a1);
+            t2 = strbuf_peek(&a2);
+        }
+        if (st == NULL || db_bind_text(st, ":tn1", t1) != SQLITE_OK ||
+            db_bind_text(st, ":tn2", t2) != SQLITE_OK) {
+            r = -1;
+            break;
+        }
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            int64_t did = sqlite3_column_int64(st, 0);
+
+            /* With an affix: only in a collection that has that one. */
+            if (x == NULL ||
+                (did > 0 && (size_t)did < cat->ndoc &&
+                 searchcat_affix_of(cat, cat->doc[did].coll) == x)) {
+                r = fn(ctx, did);
+            }
+        }
+        sqlite3_reset(st);
+        if (r == 0 && rc != SQLITE_DONE) {
+            r = -1;
+        }
+    }
+    strbuf_free(&a1);
+    strbuf_free(&a2);
+    return r;
+}
+
+/* exact_titles()'s fn for mark_exact: marks the hit of did, if any. */
+static int
+mark_one(void *ctx, int64_t did)
+{
+    struct scan *sc = ctx;
+    size_t k;
+
+    if (sc->nslot == 0) {
+        return 0;
+    }
+    for (k = did_hash(did, sc->nslot); sc->slot[k] != 0;
+         k = (k + 1) & (sc->nslot - 1)) {
+        if (sc->hits[sc->slot[k] - 1].did == did) {
+            sc->hits[sc->slot[k] - 1].exact = 1;
+            break;
+        }
+    }
+    return 0;
+}
+
+/* Mark the hits whose document's title is tn1 or tn2 (exact_titles()). */
 static int
 mark_exact(struct db *db, struct scan *sc, const char *tn1, const char *tn2)
 {
-    sqlite3_stmt *st = db_stmt(db, exact_sql);
-    int rc;
-
-    if (st == NULL || db_bind_text(st, ":tn1", tn1) != SQLITE_OK ||
-        db_bind_text(st, ":tn2", tn2) != SQLITE_OK) {
-        return -1;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t did = sqlite3_column_int64(st, 0);
-        size_t k;
-
-        if (sc->nslot == 0) {
-            continue;
-        }
-        for (k = did_hash(did, sc->nslot); sc->slot[k] != 0;
-             k = (k + 1) & (sc->nslot - 1)) {
-            if (sc->hits[sc->slot[k] - 1].did == did) {
-                sc->hits[sc->slot[k] - 1].exact = 1;
-                break;
-            }
-        }
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return exact_titles(db, sc->cat, tn1, tn2, mark_one, sc) < 0 ? -1 : 0;
 }
 
 /* 1 when hit a sorts after b: the worse one sits at the heap's root. */
@@ -1569,35 +1624,31 @@ walk_score(struct walk *w, int64_t did, int exact)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* exact_titles()'s fn for walk_start: scores did, once, as exact. */
+static int
+walk_exact(void *ctx, int64_t did)
+{
+    struct walk *w = ctx;
+    int got =
+        did > 0 && did <= UINT32_MAX ? idset_add(&w->seen, (uint32_t)did) : 0;
+
+    return got < 0 || (got == 1 && walk_score(w, did, 1) < 0) ? -1 : 0;
+}
+
 /* The exact-title documents (they lead whatever their score), then the
  * documents the lists do not cover: each scored.  0 or -1. */
 static int
 walk_start(struct walk *w, const struct topk_plan *p, const char *tn1,
            const char *tn2)
 {
-    sqlite3_stmt *st = db_stmt(w->db, exact_sql);
+    sqlite3_stmt *st;
     int64_t *late = NULL;
     size_t nlate = 0, i;
     int rc;
 
-    if (st == NULL || db_bind_text(st, ":tn1", tn1) != SQLITE_OK ||
-        db_bind_text(st, ":tn2", tn2) != SQLITE_OK) {
-        return -1;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t did = sqlite3_column_int64(st, 0);
-        int got = did > 0 && did <= UINT32_MAX
-                      ? idset_add(&w->seen, (uint32_t)did)
-                      : 0;
-
-        /* walk_score steps another statement: this one stays open. */
-        if (got < 0 || (got == 1 && walk_score(w, did, 1) < 0)) {
-            rc = SQLITE_ERROR;
-            break;
-        }
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE || (st = match_stmt(w->db, w->one, 1)) == NULL ||
+    /* walk_score steps another statement: exact_titles' stays open. */
+    if (exact_titles(w->db, w->cat, tn1, tn2, walk_exact, w) != 0 ||
+        (st = match_stmt(w->db, w->one, 1)) == NULL ||
         db_bind_text(st, ":m", w->m) != SQLITE_OK ||
         db_bind_int64(st, ":u", p->meta.upto) != SQLITE_OK) {
         return -1;

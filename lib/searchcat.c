@@ -1,14 +1,16 @@
 /*
  * searchcat: the in-memory search catalog (see searchcat.h).  Layer: lib/;
- * depends on db and alloc.
+ * depends on db, alloc and query (title affixes).
  */
 #include "searchcat.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "lru.h"
+#include "query.h"
 #include "rank.h"
 
 /* Largest id either array is sized for: 4 bytes' worth. */
@@ -305,6 +307,184 @@ searchcat_df_put(const struct searchcat *c, const char *term, size_t n, long df)
     pthread_mutex_unlock(&m->mu);
 }
 
+/* Record that collection coll (above every one recorded) has the title
+ * affix prefix/suffix (borrowed), kept once among c's distinct ones; not
+ * kept past SEARCHCAT_MAX_AFFIX of them.  *cap is coll_affix's capacity.
+ * 0 or -1 (out of memory). */
+static int
+add_affix(struct searchcat *c, uint32_t coll, const char *prefix,
+          const char *suffix, size_t *cap)
+{
+    size_t k;
+
+    for (k = 0; k < c->naffix; k++) {
+        if (strcmp(c->affix[k].prefix, prefix) == 0 &&
+            strcmp(c->affix[k].suffix, suffix) == 0) {
+            break;
+        }
+    }
+    if (k == c->naffix) {
+        if (k == SEARCHCAT_MAX_AFFIX) {
+            return 0;
+        }
+        c->affix[k].prefix = kw_strdup(prefix);
+        c->affix[k].suffix = kw_strdup(suffix);
+        if (c->affix[k].prefix == NULL || c->affix[k].suffix == NULL) {
+            kw_free(c->affix[k].prefix);
+            kw_free(c->affix[k].suffix);
+            return -1;
+        }
+        c->naffix++;
+    }
+    if (c->ncoll_affix == *cap) {
+        size_t c2 = *cap ? 2 * *cap : 16;
+        struct searchcat_coll_affix *p =
+            kw_realloc(c->coll_affix, c2 * sizeof(*p));
+
+        if (p == NULL) {
+            return -1;
+        }
+        c->coll_affix = p;
+        *cap = c2;
+    }
+    c->coll_affix[c->ncoll_affix].coll = coll;
+    c->coll_affix[c->ncoll_affix].affix = (uint32_t)k;
+    c->ncoll_affix++;
+    return 0;
+}
+
+/* The affix of the titles of collection coll into c (nothing when it has
+ * none): read from its first QUERY_AFFIX_MAX_TITLES published titles, by
+ * the index document_status.  0 or -1. */
+static int
+load_affix(struct db *db, struct searchcat *c, uint32_t coll, size_t *cap)
+{
+    static const char sql[] = "SELECT title_norm FROM document"
+                              " WHERE status = 'published'"
+                              " AND collection_id = :c ORDER BY id LIMIT :n";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    const char *t[QUERY_AFFIX_MAX_TITLES];
+    struct strbuf pre = STRBUF_INIT, suf = STRBUF_INIT;
+    size_t n = 0, i;
+    int rc, ret = -1;
+
+    if (st == NULL || db_bind_int64(st, ":c", coll) != SQLITE_OK ||
+        db_bind_int64(st, ":n", QUERY_AFFIX_MAX_TITLES) != SQLITE_OK) {
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+           n < QUERY_AFFIX_MAX_TITLES) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+
+        if ((t[n] = kw_strdup(v != NULL ? v : "")) == NULL) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        n++;
+    }
+    sqlite3_reset(st);
+    if ((rc == SQLITE_DONE || rc == SQLITE_ROW) &&
+        query_title_affix(t, n, &pre, &suf) == 0) {
+        ret =
+            pre.len == 0 && suf.len == 0
+                ? 0
+                : add_affix(c, coll, strbuf_peek(&pre), strbuf_peek(&suf), cap);
+    }
+    for (i = 0; i < n; i++) {
+        kw_free((char *)t[i]);
+    }
+    strbuf_free(&pre);
+    strbuf_free(&suf);
+    return ret;
+}
+
+/* The title affixes of c, collection ids ascending (so coll_affix is
+ * sorted).  Without old, every collection's is read; with old (an earlier
+ * catalog), only those of the collections in touched[0..ntouched)
+ * (ascending), the rest copied from old.  A collection read costs one
+ * indexed read of at most QUERY_AFFIX_MAX_TITLES rows.  0 or -1. */
+static int
+load_affixes(struct db *db, struct searchcat *c, const struct searchcat *old,
+             const uint32_t *touched, size_t ntouched)
+{
+    static const char sql[] = "SELECT id FROM collection ORDER BY id";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    uint32_t *ids = NULL;
+    size_t n = 0, cap = 0, acap = 0, i, j = 0, t = 0;
+    int rc;
+
+    if (st == NULL) {
+        return -1;
+    }
+    /* Read the ids first: load_affix steps a statement of its own. */
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+
+        if (id <= 0 || id > (int64_t)UINT32_MAX) {
+            continue;
+        }
+        if (n == cap) {
+            size_t c2 = cap ? 2 * cap : 16;
+            uint32_t *p = kw_realloc(ids, c2 * sizeof(*p));
+
+            if (p == NULL) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            ids = p;
+            cap = c2;
+        }
+        ids[n++] = (uint32_t)id;
+    }
+    sqlite3_reset(st);
+    for (i = 0; rc == SQLITE_DONE && i < n; i++) {
+        const struct searchcat_affix *a;
+        int r;
+
+        while (t < ntouched && touched[t] < ids[i]) {
+            t++;
+        }
+        if (old == NULL || (t < ntouched && touched[t] == ids[i])) {
+            r = load_affix(db, c, ids[i], &acap);
+        } else {
+            /* old's entry, if any (both lists ascend) */
+            while (j < old->ncoll_affix && old->coll_affix[j].coll < ids[i]) {
+                j++;
+            }
+            a = j < old->ncoll_affix && old->coll_affix[j].coll == ids[i]
+                    ? &old->affix[old->coll_affix[j].affix]
+                    : NULL;
+            r = a == NULL ? 0
+                          : add_affix(c, ids[i], a->prefix, a->suffix, &acap);
+        }
+        if (r < 0) {
+            rc = SQLITE_ERROR;
+        }
+    }
+    kw_free(ids);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+const struct searchcat_affix *
+searchcat_affix_of(const struct searchcat *c, uint32_t coll)
+{
+    size_t lo = 0, hi = c->ncoll_affix;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (c->coll_affix[mid].coll == coll) {
+            return &c->affix[c->coll_affix[mid].affix];
+        }
+        if (c->coll_affix[mid].coll < coll) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return NULL;
+}
+
 /* A catalog of generation gen with zeroed arrays sized for the largest
  * section and document ids now in db; NULL on error. */
 static struct searchcat *
@@ -368,7 +548,7 @@ searchcat_build(struct db *db, int64_t gen, struct searchcat **out)
 
     *out = NULL;
     if (c == NULL || load_docs(db, c) < 0 || load_sections(db, c) < 0 ||
-        load_lengths(db, c) < 0) {
+        load_lengths(db, c) < 0 || load_affixes(db, c, NULL, NULL, 0) < 0) {
         searchcat_unref(c);
         return -1;
     }
@@ -469,13 +649,22 @@ reload_doc(struct db *db, struct searchcat *c, int64_t id)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
+static int
+cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
 int
 searchcat_update(struct db *db, const struct searchcat *old, int64_t gen,
                  struct searchcat **out)
 {
     struct searchcat *c;
     int64_t floor = -1, *ids = NULL;
-    size_t n = 0, i, nd, ns;
+    uint32_t *touched = NULL;
+    size_t n = 0, i, nd, ns, ntouched = 0;
     int rc;
 
     *out = NULL;
@@ -505,9 +694,17 @@ searchcat_update(struct db *db, const struct searchcat *old, int64_t gen,
         }
         c->nlang = i + 1;
     }
+    /* The collections of the changed documents, before and after: their
+     * title affixes are read again. */
+    if (n > 0 && (touched = kw_calloc(2 * n, sizeof(*touched))) == NULL) {
+        goto fail;
+    }
     for (i = 0; i < n; i++) {
         int64_t id = ids[i];
 
+        if (id > 0 && (size_t)id < nd && c->doc[id].coll != 0) {
+            touched[ntouched++] = c->doc[id].coll;
+        }
         if (id > 0 && (size_t)id < nd) {
             struct searchcat_doc *d = &c->doc[id];
             uint32_t s;
@@ -523,12 +720,23 @@ searchcat_update(struct db *db, const struct searchcat *old, int64_t gen,
         if (reload_doc(db, c, id) < 0) {
             goto fail;
         }
+        if (id > 0 && (size_t)id < c->ndoc && c->doc[id].coll != 0) {
+            touched[ntouched++] = c->doc[id].coll;
+        }
     }
+    if (ntouched > 0) {
+        qsort(touched, ntouched, sizeof(*touched), cmp_u32);
+    }
+    if (load_affixes(db, c, old, touched, ntouched) < 0) {
+        goto fail;
+    }
+    kw_free(touched);
     kw_free(ids);
     cat_finish(c);
     *out = c;
     return 0;
 fail:
+    kw_free(touched);
     kw_free(ids);
     searchcat_unref(c);
     return -1;
@@ -554,6 +762,11 @@ searchcat_unref(struct searchcat *c)
     for (i = 0; i < c->nlang; i++) {
         kw_free(c->langs[i]);
     }
+    for (i = 0; i < c->naffix; i++) {
+        kw_free(c->affix[i].prefix);
+        kw_free(c->affix[i].suffix);
+    }
+    kw_free(c->coll_affix);
     kw_free(c->sec_doc);
     kw_free(c->sec_bytes);
     kw_free(c->doc);

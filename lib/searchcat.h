@@ -56,6 +56,22 @@ struct searchcat_doc {
     uint32_t sec_hi;
 };
 
+/* Distinct title affixes kept (query_title_affix(); more are not used). */
+#define SEARCHCAT_MAX_AFFIX 32
+
+/* One affix of the titles of one or more collections: normalised, "" for
+ * no prefix or no suffix. */
+struct searchcat_affix {
+    char *prefix;
+    char *suffix;
+};
+
+/* A collection whose titles have an affix: its index in affix[]. */
+struct searchcat_coll_affix {
+    uint32_t coll;
+    uint32_t affix;
+};
+
 struct searchcat {
     long refs;
     int64_t gen;               /* the search generation it was built in */
@@ -69,6 +85,12 @@ struct searchcat {
     size_t npublished;           /* published documents */
     double avg_ntok[3];          /* their mean ntok[] (1 when none) */
     struct searchcat_memo *memo; /* searchcat_df_*; NULL: none */
+    /* The title affix of each collection that has one (by coll), read
+     * from a sample of its published titles at every build and update. */
+    struct searchcat_affix affix[SEARCHCAT_MAX_AFFIX];
+    size_t naffix;
+    struct searchcat_coll_affix *coll_affix;
+    size_t ncoll_affix;
 };
 
 /* Build a catalog from db (a reader; call it inside the snapshot the
@@ -93,6 +115,10 @@ int searchcat_update(struct db *db, const struct searchcat *old, int64_t gen,
  * build is as quick. */
 #define SEARCHCAT_UPDATE_SHARE 16
 #define SEARCHCAT_UPDATE_MIN 256
+
+/* The title affix of collection coll, or NULL when it has none. */
+const struct searchcat_affix *searchcat_affix_of(const struct searchcat *c,
+                                                 uint32_t coll);
 
 /* Take and drop references (thread-safe).  unref(NULL) is a no-op. */
 struct searchcat *searchcat_ref(struct searchcat *c);

@@ -392,6 +392,102 @@ START_TEST(test_parts)
 }
 END_TEST
 
+/* query_title_affix() on titles normalised as the database holds them:
+ * the prefix and suffix of titles[0..n) as "prefix|suffix". */
+static const char *
+affix_of(const char *const *titles, size_t n)
+{
+    static char buf[256];
+    struct strbuf p = STRBUF_INIT, x = STRBUF_INIT;
+
+    ck_assert_int_eq(query_title_affix(titles, n, &p, &x), 0);
+    snprintf(buf, sizeof(buf), "%s|%s", strbuf_peek(&p), strbuf_peek(&x));
+    strbuf_free(&p);
+    strbuf_free(&x);
+    return buf;
+}
+
+START_TEST(test_title_affix)
+{
+    static const char *const sphinx[] = {
+        "glossary \xe2\x80\x94 python 3.11.2 documentation",
+        "tkinter \xe2\x80\x94 python interface to tcl/tk \xe2\x80\x94 python "
+        "3.11.2 documentation",
+        "3. data model \xe2\x80\x94 python 3.11.2 documentation",
+        "dictionary objects \xe2\x80\x94 python 3.11.2 documentation",
+        "built-in types \xe2\x80\x94 python 3.11.2 documentation",
+        "event loop \xe2\x80\x94 python 3.11.2 documentation",
+        ".. _tut-structures:",
+        "curses \xe2\x80\x94 terminal handling \xe2\x80\x94 python 3.11.2 "
+        "documentation",
+        "index \xe2\x80\x94 python 3.11.2 documentation",
+        "what\xe2\x80\x99s new in python 3.3 \xe2\x80\x94 python 3.11.2 "
+        "documentation",
+        ":mod:`argparse` --- parser for command-line options",
+        "glossary of terms \xe2\x80\x94 python 3.11.2 documentation",
+    };
+    static const char *const texinfo[] = {
+        "oct-files (gnu octave (version 7.3.0))",
+        "xreffigure (gnu octave (version 7.3.0))",
+        "sparse matrices in oct-files (gnu octave (version 7.3.0))",
+        "boolean expressions (gnu octave (version 7.3.0))",
+        "colors (gnu octave (version 7.3.0))",
+        "ranges (gnu octave (version 7.3.0))",
+        "errors (gnu octave (version 7.3.0))",
+        "apply (gnu octave (version 7.3.0))",
+        "(gnu octave (version 7.3.0))", /* nothing of its own */
+    };
+    static const char *const prefixed[] = {
+        "postgresql: documentation: 15: table basics",
+        "postgresql: documentation: 15: select output columns",
+        "postgresql: documentation: 15: dependency tracking",
+        "postgresql: documentation: 15: pg_authid",
+        "postgresql: documentation: 15: schemata",
+        "postgresql: documentation: 15: tablefunc",
+        "postgresql: documentation: 15: jit",
+        "postgresql: documentation: 15: release 15.2",
+    };
+    /* a word they share that is no separator is their own */
+    static const char *const own[] = {
+        "string functions", "math functions", "date functions",
+        "array functions",  "json functions", "window functions",
+        "range functions",  "xml functions",  "user-defined functions",
+        "uuid functions",
+    };
+    static const char *const korean[] = {
+        "\xeb\xac\xb8\xec\x9e\x90\xec\x97\xb4 \xed\x95\xa8\xec\x88\x98",
+        "\xec\x88\x98\xed\x95\x99 \xed\x95\xa8\xec\x88\x98",
+        "\xeb\x82\xa0\xec\xa7\x9c \xed\x95\xa8\xec\x88\x98",
+        "\xeb\xb0\xb0\xec\x97\xb4 \xed\x95\xa8\xec\x88\x98",
+        "\xea\xb8\xb0\xed\x83\x80 \xed\x95\xa8\xec\x88\x98",
+        "\xec\x8b\x9c\xea\xb0\x84 \xed\x95\xa8\xec\x88\x98",
+        "\xed\x86\xb5\xea\xb3\x84 \xed\x95\xa8\xec\x88\x98",
+        "\xeb\x85\xbc\xeb\xa6\xac \xed\x95\xa8\xec\x88\x98",
+    };
+
+    ck_assert_str_eq(affix_of(sphinx, 12),
+                     "|\xe2\x80\x94 python 3.11.2 documentation");
+    ck_assert_str_eq(affix_of(texinfo, 9), "|(gnu octave (version 7.3.0))");
+    ck_assert_str_eq(affix_of(prefixed, 8), "postgresql: documentation: 15:|");
+    ck_assert_str_eq(affix_of(own, 10), "|");
+    ck_assert_str_eq(affix_of(korean, 8), "|");
+    /* too few titles, or too few of them share it */
+    ck_assert_str_eq(affix_of(texinfo, 7), "|");
+    {
+        const char *mixed[16];
+        size_t i;
+
+        for (i = 0; i < 8; i++) {
+            mixed[i] = texinfo[i];
+            mixed[8 + i] = own[i];
+        }
+        ck_assert_str_eq(affix_of(mixed, 16), "|(gnu octave (version 7.3.0))");
+        mixed[0] = own[8];
+        ck_assert_str_eq(affix_of(mixed, 16), "|");
+    }
+}
+END_TEST
+
 START_TEST(test_title)
 {
     ck_title("28.2. Write-Ahead Logging", "write-ahead logging");
@@ -585,6 +681,7 @@ query_suite(void)
     tcase_add_test(tc, test_semantics);
     tcase_add_test(tc, test_syntax_as_text);
     tcase_add_test(tc, test_title);
+    tcase_add_test(tc, test_title_affix);
     tcase_add_test(tc, test_parts);
     suite_add_tcase(s, tc);
 

@@ -1869,6 +1869,65 @@ START_TEST(test_identifier_hub)
 }
 END_TEST
 
+/* A site's name in every title (a title affix, searchcat.h) does not
+ * keep a page from its exact title: "oct-files" is the title of
+ * "Oct-Files (GNU Octave (version 7.3.0))", which leads pages that say
+ * oct-files more often.  Only in a collection whose titles have that
+ * affix: elsewhere the same title is a title of its own. */
+START_TEST(test_title_affix)
+{
+    static const char *const pages[] = {
+        "Getting Started with Oct-Files",
+        "Structures in Oct-Files",
+        "Cell Arrays in Oct-Files",
+        "Sparse Matrices in Oct-Files",
+        "Calling Octave Functions",
+        "Boolean Expressions",
+        "Ranges",
+        "Errors",
+    };
+    static const char suffix[] = " (GNU Octave (version 7.3.0))";
+    sqlite3_int64 c, other, own, twin, lone;
+    char title[128], path[64];
+    json_t *m;
+    size_t i;
+
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    c = testdb_add_collection(wdb, "octave", "Octave", "en");
+    other = testdb_add_collection(wdb, "misc2", "Miscellany", "en");
+    for (i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+        snprintf(title, sizeof(title), "%s%s", pages[i], suffix);
+        snprintf(path, sizeof(path), "p%zu.html", i);
+        testdb_add_simple(wdb, c, path, title, "en", "published", T2024,
+                          "Oct-files are compiled functions; oct-files load "
+                          "like m-files, and oct-files run fast.");
+    }
+    snprintf(title, sizeof(title), "Oct-Files%s", suffix);
+    own = testdb_add_simple(wdb, c, "Oct_002dFiles.html", title, "en",
+                            "published", T2024,
+                            "How to write them in C++, with the chapters "
+                            "below; oct-files at last.");
+    /* the same title where it is no affix, and the bare one there */
+    twin = testdb_add_simple(wdb, other, "twin.html", title, "en", "published",
+                             T2024, "A copy about oct-files.");
+    lone = testdb_add_simple(wdb, other, "lone.html", "Oct-Files", "en",
+                             "published", T2024, "Another about oct-files.");
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+
+    m = run_q("oct-files");
+    ck_assert_int_eq(rid(m, 0) == own || rid(m, 0) == lone, 1);
+    ck_assert_int_eq(rid(m, 1) == own || rid(m, 1) == lone, 1);
+    ck_assert(has_doc(m, twin));
+    json_decref(m);
+    m = run("oct-files", "octave", NULL, 0, 1, 0);
+    ck_assert_int_eq(rid(m, 0), own);
+    json_decref(m);
+    m = run("oct-files", "misc2", NULL, 0, 1, 0);
+    ck_assert_int_eq(rid(m, 0), lone);
+    json_decref(m);
+}
+END_TEST
+
 /* The search log: counts kept in memory, written in one transaction;
  * a flush that cannot write keeps its counts (merged with what was noted
  * meanwhile), and the next one writes them all. */
@@ -2276,11 +2335,15 @@ topk_text(char *buf, size_t cap, int n)
     }
 }
 
+/* The collection whose titles carry its name, as a mirrored site's do
+ * ("tables | Top k two"): a title affix (searchcat.h). */
+static sqlite3_int64 topk_named;
+
 /* Add one document of the top-k corpus; returns its id. */
 static sqlite3_int64
 topk_doc(sqlite3_int64 coll, int i, const char *status)
 {
-    char path[64], title[128], heading[128], body[2048];
+    char path[64], title[160], heading[128], body[2048];
     sqlite3_int64 d;
 
     snprintf(path, sizeof(path), "t%d.html", i);
@@ -2288,6 +2351,11 @@ topk_doc(sqlite3_int64 coll, int i, const char *status)
         snprintf(title, sizeof(title), "tables"); /* exact titles */
     } else {
         topk_text(title, sizeof(title), 1 + (int)topk_rand(3));
+    }
+    if (coll == topk_named) {
+        size_t n = strlen(title);
+
+        snprintf(title + n, sizeof(title) - n, " | Top k two");
     }
     topk_text(heading, sizeof(heading), (int)topk_rand(3));
     topk_text(body, sizeof(body), 3 + (int)topk_rand(60));
@@ -2364,6 +2432,16 @@ same_catalog(const struct searchcat *a, const struct searchcat *b)
     ck_assert(memcmp(a->sec_bytes, b->sec_bytes,
                      a->nsec * sizeof(*a->sec_bytes)) == 0);
     ck_assert(memcmp(a->avg_ntok, b->avg_ntok, sizeof(a->avg_ntok)) == 0);
+    ck_assert_uint_eq(a->ncoll_affix, b->ncoll_affix);
+    for (i = 0; i < a->ncoll_affix; i++) {
+        const struct searchcat_affix *x, *y;
+
+        ck_assert_uint_eq(a->coll_affix[i].coll, b->coll_affix[i].coll);
+        x = searchcat_affix_of(a, a->coll_affix[i].coll);
+        y = searchcat_affix_of(b, b->coll_affix[i].coll);
+        ck_assert_str_eq(x->prefix, y->prefix);
+        ck_assert_str_eq(x->suffix, y->suffix);
+    }
 }
 
 /* A catalog brought to a new generation by the documents that changed
@@ -2387,6 +2465,7 @@ START_TEST(test_catalog_update)
     ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
     c1 = testdb_add_collection(wdb, "cu1", "Update one", "en");
     c2 = testdb_add_collection(wdb, "cu2", "Update two", "ko");
+    topk_named = c2;
     for (i = 0; i < n; i++) {
         int pending = i % 20 == 1;
 
@@ -2453,6 +2532,9 @@ START_TEST(test_catalog_update)
     ck_assert_int_eq(b->gen, g1);
     same_catalog(b, f);
     ck_assert_int_ge(searchcat_lang(b, "de"), 0);
+    ck_assert_ptr_null(searchcat_affix_of(b, (uint32_t)c1));
+    ck_assert_str_eq(searchcat_affix_of(b, (uint32_t)c2)->suffix,
+                     "| top k two");
     db_read_end(rdb);
     /* The server's cache made the new catalog from the old one. */
     m = cached_q(sc, "tables", 1, &hit);
@@ -2633,6 +2715,7 @@ topk_corpus(struct topk_corpus *t)
     ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
     t->c1 = testdb_add_collection(wdb, "tk1", "Top k one", "en");
     t->c2 = testdb_add_collection(wdb, "tk2", "Top k two", "ko");
+    topk_named = t->c2;
     for (i = 0; i < t->n; i++) {
         int pending = i % 400 == 3 && t->np < 8;
 
@@ -2829,6 +2912,33 @@ START_TEST(test_topk_exact)
      * filter leaves too few documents of). */
     ck_assert_int_gt(seen.multi_walked, seen.multi / 2);
     ck_assert_int_gt(seen.phrase_walked, 0);
+    /* "tables | Top k two" is an exact title of "tables" in its
+     * collection: they lead its first page, walked (and, by topk_compare,
+     * exhaustively). */
+    {
+        struct search_params one = {"tables", "tk2", NULL, 0, 1, 50, 0};
+        json_t *mo, *r;
+        size_t k, named = 0, exact = 0;
+
+        ck_assert_int_eq(search_run(rdb, &one, "", &mo), 0);
+        ck_assert(json_is_true(json_object_get(mo, "topk")));
+        r = json_object_get(mo, "results");
+        ck_assert_uint_gt(json_array_size(r), 0);
+        for (k = 0; k < json_array_size(r); k++) {
+            const char *ti = json_string_value(
+                json_object_get(json_array_get(r, k), "title"));
+
+            if (strcmp(ti, "tables") == 0 ||
+                strcmp(ti, "tables | Top k two") == 0) {
+                ck_assert_uint_eq(exact, k); /* they lead */
+                exact++;
+                named += ti[6] != '\0';
+            }
+        }
+        ck_assert_uint_gt(named, 0);
+        ck_assert_uint_eq(exact, named);
+        json_decref(mo);
+    }
     /* Lists built with other ranking constants are not used; the next
      * refresh builds them again. */
     {
@@ -3133,6 +3243,7 @@ search_suite(void)
     tcase_add_test(limits, test_duplicates_collapse);
     tcase_add_test(core, test_identifier_parts);
     tcase_add_test(core, test_identifier_hub);
+    tcase_add_test(core, test_title_affix);
     tcase_add_test(core, test_searchlog);
     tcase_add_test(limits, test_topk_exact);
     tcase_add_test(limits, test_topk_online);
