@@ -359,7 +359,11 @@ add_affix(struct searchcat *c, uint32_t coll, const char *prefix,
 static int
 load_affix(struct db *db, struct searchcat *c, uint32_t coll, size_t *cap)
 {
+    /* document_status's entries are in id order: no sort.  The planner
+     * would rather take document_catalog and sort every published
+     * document of the collection (25 ms at 300,000, against 0.05). */
     static const char sql[] = "SELECT title_norm FROM document"
+                              " INDEXED BY document_status"
                               " WHERE status = 'published'"
                               " AND collection_id = :c ORDER BY id LIMIT :n";
     sqlite3_stmt *st = db_stmt(db, sql);
