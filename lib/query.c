@@ -7,6 +7,7 @@
  */
 #include "query.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "tokenizer.h"
@@ -512,121 +513,120 @@ no_word_char(const char *w, size_t n)
     return 1;
 }
 
-/* Where the last k words of title s (n bytes) start, or n + 1 when it
- * has no more than k words (no word of its own would be left). */
-static size_t
-tail_start(const char *s, size_t n, int k)
-{
-    size_t i = n;
+/* One title's runs of words: cut[k] (k in 1..QUERY_AFFIX_MAX_WORDS) is
+ * where its last k words start (suffix side) or its first k end (prefix
+ * side), 0 when it has no more than k words (none of its own would be
+ * left).  A title's words are single-space separated (normalised). */
+struct affix_title {
+    const char *s;
+    size_t len;
+    size_t cut[QUERY_AFFIX_MAX_WORDS + 1];
+};
 
-    while (i > 0) {
-        if (s[--i] == ' ' && --k == 0) {
-            return i + 1;
-        }
+/* One candidate run: bytes [off, off + n) of a title. */
+struct affix_run {
+    const char *p;
+    size_t n;
+};
+
+static int
+run_cmp(const void *a, const void *b)
+{
+    const struct affix_run *x = a, *y = b;
+
+    if (x->n != y->n) {
+        return x->n < y->n ? -1 : 1;
     }
-    return n + 1;
+    return memcmp(x->p, y->p, x->n);
 }
 
-/* Where the first k words of title s (n bytes) end, or n + 1 when it has
- * no more than k words. */
-static size_t
-head_end(const char *s, size_t n, int k)
+/* The cuts of title t (suffix 1: from its end). */
+static void
+affix_cuts(struct affix_title *t, int suffix)
 {
     size_t i;
+    int k = 0;
 
-    for (i = 0; i < n; i++) {
-        if (s[i] == ' ' && --k == 0) {
-            return i;
-        }
-    }
-    return n + 1;
-}
-
-/* Of the n titles, the most frequent run of their last (suffix 1) or
- * first k words: its title index into *best, its count returned. */
-static size_t
-affix_mode(const char *const *t, const size_t *len, size_t n, int k, int suffix,
-           size_t *best)
-{
-    size_t i, j, top = 0;
-
-    for (i = 0; i < n; i++) {
-        size_t a =
-            suffix ? tail_start(t[i], len[i], k) : head_end(t[i], len[i], k);
-        size_t an = suffix ? len[i] - a : a, c = 0;
-
-        if (a > len[i]) {
-            continue;
-        }
-        for (j = 0; j < n; j++) {
-            size_t b = suffix ? tail_start(t[j], len[j], k)
-                              : head_end(t[j], len[j], k);
-            size_t bn = suffix ? len[j] - b : b;
-
-            if (b <= len[j] && an == bn &&
-                memcmp(t[i] + (suffix ? a : 0), t[j] + (suffix ? b : 0), an) ==
-                    0) {
-                c++;
+    memset(t->cut, 0, sizeof(t->cut));
+    if (suffix) {
+        for (i = t->len; i > 0 && k < QUERY_AFFIX_MAX_WORDS; i--) {
+            if (t->s[i - 1] == ' ') {
+                t->cut[++k] = i;
             }
         }
-        if (c > top) {
-            top = c;
-            *best = i;
+    } else {
+        for (i = 0; i < t->len && k < QUERY_AFFIX_MAX_WORDS; i++) {
+            if (t->s[i] == ' ') {
+                t->cut[++k] = i;
+            }
         }
     }
-    return top;
 }
 
 /* The longest set-off run of words (suffix 1: at the end) that enough of
- * the titles share, appended to out. */
+ * total titles share, of the n in t, appended to out.  runs has room for
+ * n. */
 static void
-affix_side(const char *const *t, const size_t *len, size_t n, int suffix,
-           struct strbuf *out)
+affix_side_n(struct affix_title *t, size_t n, size_t total, int suffix,
+             struct affix_run *runs, struct strbuf *out)
 {
-    size_t need = (n * QUERY_AFFIX_MIN_SHARE + 99) / 100, found = 0;
-    int k, kfound = 0;
+    size_t need = (total * QUERY_AFFIX_MIN_SHARE + 99) / 100, i, m;
+    struct affix_run found = {NULL, 0};
+    int k;
 
     if (need < QUERY_AFFIX_MIN_TITLES) {
         need = QUERY_AFFIX_MIN_TITLES;
     }
+    for (i = 0; i < n; i++) {
+        affix_cuts(&t[i], suffix);
+    }
     for (k = 1; k <= QUERY_AFFIX_MAX_WORDS; k++) {
-        size_t best = 0, a, w0, w1;
+        struct affix_run best = {NULL, 0};
+        size_t top = 0, run = 0, w;
 
-        if (affix_mode(t, len, n, k, suffix, &best) < need) {
+        for (i = m = 0; i < n; i++) {
+            size_t c = t[i].cut[k];
+
+            if (c == 0) {
+                continue;
+            }
+            runs[m].p = suffix ? t[i].s + c : t[i].s;
+            runs[m].n = suffix ? t[i].len - c : c;
+            m++;
+        }
+        if (m < need) {
+            break;
+        }
+        qsort(runs, m, sizeof(*runs), run_cmp);
+        for (i = 0; i < m; i++) {
+            run = i > 0 && run_cmp(&runs[i - 1], &runs[i]) == 0 ? run + 1 : 1;
+            if (run > top) {
+                top = run;
+                best = runs[i];
+            }
+        }
+        if (top < need) {
             break; /* a longer run is no more frequent */
         }
+        /* Set off: the suffix's first word, the prefix's last. */
         if (suffix) {
-            a = tail_start(t[best], len[best], k);
-            /* its first word */
-            w0 = a;
-            w1 = head_end(t[best] + a, len[best] - a, 1);
-            w1 = w1 > len[best] - a ? len[best] : a + w1;
-            if (t[best][w0] == '(' || t[best][w0] == '[' ||
-                no_word_char(t[best] + w0, w1 - w0)) {
+            for (w = 0; w < best.n && best.p[w] != ' '; w++) {
+            }
+            if (best.p[0] == '(' || best.p[0] == '[' ||
+                no_word_char(best.p, w)) {
                 found = best;
-                kfound = k;
             }
         } else {
-            a = head_end(t[best], len[best], k);
-            /* its last word */
-            w1 = a;
-            w0 = tail_start(t[best], a, 1);
-            w0 = w0 > a ? 0 : w0;
-            if (t[best][w1 - 1] == ':' || no_word_char(t[best] + w0, w1 - w0)) {
+            for (w = best.n; w > 0 && best.p[w - 1] != ' '; w--) {
+            }
+            if (best.p[best.n - 1] == ':' ||
+                no_word_char(best.p + w, best.n - w)) {
                 found = best;
-                kfound = k;
             }
         }
     }
-    if (kfound > 0) {
-        size_t a = suffix ? tail_start(t[found], len[found], kfound)
-                          : head_end(t[found], len[found], kfound);
-
-        if (suffix) {
-            strbuf_append(out, t[found] + a, len[found] - a);
-        } else {
-            strbuf_append(out, t[found], a);
-        }
+    if (found.p != NULL) {
+        strbuf_append(out, found.p, found.n);
     }
 }
 
@@ -634,7 +634,9 @@ int
 query_title_affix(const char *const *t, size_t n, struct strbuf *prefix,
                   struct strbuf *suffix)
 {
-    size_t len[QUERY_AFFIX_MAX_TITLES], i;
+    struct affix_title ti[QUERY_AFFIX_MAX_TITLES];
+    struct affix_run runs[QUERY_AFFIX_MAX_TITLES];
+    size_t i, m = 0;
 
     if (n > QUERY_AFFIX_MAX_TITLES) {
         n = QUERY_AFFIX_MAX_TITLES;
@@ -642,10 +644,18 @@ query_title_affix(const char *const *t, size_t n, struct strbuf *prefix,
     if (n < QUERY_AFFIX_MIN_TITLES) {
         return 0;
     }
+    /* A title past QUERY_AFFIX_MAX_BYTES shares nothing (it still counts
+     * among the n): the work stays bounded whatever the pages say. */
     for (i = 0; i < n; i++) {
-        len[i] = strlen(t[i]);
+        size_t len = strnlen(t[i], QUERY_AFFIX_MAX_BYTES + 1);
+
+        if (len <= QUERY_AFFIX_MAX_BYTES) {
+            ti[m].s = t[i];
+            ti[m].len = len;
+            m++;
+        }
     }
-    affix_side(t, len, n, 1, suffix);
-    affix_side(t, len, n, 0, prefix);
+    affix_side_n(ti, m, n, 1, runs, suffix);
+    affix_side_n(ti, m, n, 0, runs, prefix);
     return strbuf_ok(prefix) && strbuf_ok(suffix) ? 0 : -1;
 }

@@ -137,8 +137,9 @@ int query_normalize_title(const char *s, size_t n, struct strbuf *out);
 #define QUERY_AFFIX_MIN_TITLES 8
 #define QUERY_AFFIX_MIN_SHARE 50
 #define QUERY_AFFIX_MAX_WORDS 8
-/* Titles read (the rest are not): the work is quadratic in them. */
+/* Titles read (the rest are not), and the longest that takes part. */
 #define QUERY_AFFIX_MAX_TITLES 128
+#define QUERY_AFFIX_MAX_BYTES 512
 
 /* The affix of the n titles t[] (query_normalize_title()'s output,
  * borrowed; the first QUERY_AFFIX_MAX_TITLES): its prefix appended to prefix

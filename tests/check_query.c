@@ -485,6 +485,25 @@ START_TEST(test_title_affix)
         mixed[0] = own[8];
         ck_assert_str_eq(affix_of(mixed, 16), "|");
     }
+    /* a title past QUERY_AFFIX_MAX_BYTES shares nothing, so that what a
+     * page says for its title cannot make the work grow */
+    {
+        static char big[8][QUERY_AFFIX_MAX_BYTES + 2];
+        const char *t[8];
+        size_t i, n;
+
+        for (i = 0; i < 8; i++) {
+            n = QUERY_AFFIX_MAX_BYTES + (i == 0 ? 1 : 0) - strlen(texinfo[0]);
+            memset(big[i], 'a' + (int)i, n);
+            memcpy(big[i] + n, texinfo[0], strlen(texinfo[0]) + 1);
+            t[i] = big[i];
+        }
+        ck_assert_uint_eq(strlen(big[0]), QUERY_AFFIX_MAX_BYTES + 1);
+        ck_assert_uint_eq(strlen(big[1]), QUERY_AFFIX_MAX_BYTES);
+        ck_assert_str_eq(affix_of(t, 8), "|");
+        t[0] = texinfo[1];
+        ck_assert_str_eq(affix_of(t, 8), "|(gnu octave (version 7.3.0))");
+    }
 }
 END_TEST
 

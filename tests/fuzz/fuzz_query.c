@@ -212,6 +212,58 @@ check_title(const char *s, size_t n)
     }
 }
 
+/* The same bytes as titles, one a line, normalised: query_title_affix()
+ * succeeds, and an affix it finds is the end (or start) of one of them,
+ * set off from words of that title's own by a space. */
+static void
+check_affix(const uint8_t *data, size_t size)
+{
+    struct strbuf tb[QUERY_AFFIX_MAX_TITLES];
+    const char *t[QUERY_AFFIX_MAX_TITLES];
+    struct strbuf pre = STRBUF_INIT, suf = STRBUF_INIT;
+    size_t n = 0, i = 0, k;
+    int ok_pre, ok_suf;
+
+    while (i <= size && n < QUERY_AFFIX_MAX_TITLES) {
+        size_t j = i;
+
+        while (j < size && data[j] != '\n') {
+            j++;
+        }
+        strbuf_init(&tb[n]);
+        query_normalize_title(j > i ? (const char *)data + i : NULL, j - i,
+                              &tb[n]);
+        t[n] = strbuf_peek(&tb[n]);
+        n++;
+        i = j + 1;
+    }
+    FUZZ_CHECK(query_title_affix(t, n, &pre, &suf) == 0,
+               "query_title_affix succeeds");
+    ok_pre = pre.len == 0;
+    ok_suf = suf.len == 0;
+    for (k = 0; k < n; k++) {
+        size_t len = strlen(t[k]);
+
+        if (!ok_suf && len > suf.len + 1 &&
+            memcmp(t[k] + len - suf.len, strbuf_peek(&suf), suf.len) == 0 &&
+            t[k][len - suf.len - 1] == ' ') {
+            ok_suf = 1;
+        }
+        if (!ok_pre && len > pre.len + 1 &&
+            memcmp(t[k], strbuf_peek(&pre), pre.len) == 0 &&
+            t[k][pre.len] == ' ') {
+            ok_pre = 1;
+        }
+    }
+    FUZZ_CHECK(ok_suf, "the suffix ends a title, after words of its own");
+    FUZZ_CHECK(ok_pre, "the prefix starts a title, before words of its own");
+    for (k = 0; k < n; k++) {
+        strbuf_free(&tb[k]);
+    }
+    strbuf_free(&pre);
+    strbuf_free(&suf);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -234,6 +286,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                "query_normalize_title succeeds");
     check_title(strbuf_peek(&t), t.len);
     strbuf_free(&t);
+    check_affix(data, size);
     strbuf_free(&m);
     free(info);
     return 0;
