@@ -187,7 +187,7 @@ struct hit {
     int64_t did;
     int64_t sid;  /* its best section: found for the page's rows only */
     double score; /* rank_doc_score: higher is better */
-    int matched;  /* positive phrases it contains (rank_doc_score) */
+    int matched;  /* the words it holds, rank_doc_score's *matched */
     int exact;    /* title equals the query */
 };
 
