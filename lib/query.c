@@ -523,7 +523,7 @@ struct affix_title {
     size_t cut[QUERY_AFFIX_MAX_WORDS + 1];
 };
 
-/* One candidate run: bytes [off, off + n) of a title. */
+/* One candidate run: the n bytes at p, in a title. */
 struct affix_run {
     const char *p;
     size_t n;

@@ -380,7 +380,10 @@ load_affix(struct db *db, struct searchcat *c, uint32_t coll, size_t *cap)
            n < QUERY_AFFIX_MAX_TITLES) {
         const char *v = (const char *)sqlite3_column_text(st, 0);
 
-        if ((t[n] = kw_strdup(v != NULL ? v : "")) == NULL) {
+        /* No more than query_title_affix reads: a longer title is out. */
+        v = v != NULL ? v : "";
+        if ((t[n] = kw_strndup(v, strnlen(v, QUERY_AFFIX_MAX_BYTES + 1))) ==
+            NULL) {
             rc = SQLITE_NOMEM;
             break;
         }
@@ -706,12 +709,13 @@ searchcat_update(struct db *db, const struct searchcat *old, int64_t gen,
     for (i = 0; i < n; i++) {
         int64_t id = ids[i];
 
-        if (id > 0 && (size_t)id < nd && c->doc[id].coll != 0) {
-            touched[ntouched++] = c->doc[id].coll;
-        }
         if (id > 0 && (size_t)id < nd) {
             struct searchcat_doc *d = &c->doc[id];
             uint32_t s;
+
+            if (d->coll != 0) {
+                touched[ntouched++] = d->coll;
+            }
 
             for (s = d->sec_lo; s != 0 && s <= d->sec_hi && s < ns; s++) {
                 if (c->sec_doc[s] == (uint32_t)id) {
