@@ -117,7 +117,7 @@ offer(const struct searchcat *cat, const double avg[3], int64_t did,
     len[2] = d->ntok[2];
     c.doc = (uint32_t)did;
     memcpy(c.tf, t, sizeof(c.tf));
-    c.impact = rank_saturation(t, len, avg) * d->hub;
+    c.impact = rank_saturation(t, len, avg, d->hub);
     if (*n < IMPACT_LIST_MAX) {
         heap[(*n)++] = c;
         if (*n == IMPACT_LIST_MAX) {

@@ -9,8 +9,8 @@
  * search for a word in 70% of a million documents would have to score
  * 700,000 of them to know its best 20.  For each term that many documents
  * hold, the list keeps the documents where the term weighs most, best
- * first, with that weight (the impact: rank_saturation times the hub
- * factor) and an upper bound for every document left out.  A search reads
+ * first, with that weight (the impact: rank_saturation, a hub's links
+ * weighed down) and an upper bound for every document left out.  A search reads
  * the lists' heads, scores those documents exactly, and stops as soon as
  * no document it has not seen can reach its page (Fagin's threshold
  * algorithm).  Rare terms need no list: their documents are few, and

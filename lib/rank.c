@@ -323,7 +323,7 @@ sql_link_share(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 void
 rank_params(char *buf, size_t n)
 {
-    snprintf(buf, n, "k1 %g w %g %g %g b %g %g %g hub %g %g", RANK_K1,
+    snprintf(buf, n, "k1 %g w %g %g %g b %g %g %g hub %g %g title", RANK_K1,
              RANK_DOC_W_TITLE, RANK_DOC_W_HEADING, RANK_DOC_W_BODY,
              RANK_DOC_B_TITLE, RANK_DOC_B_HEADING, RANK_DOC_B_BODY,
              RANK_HUB_FROM, RANK_HUB_CUT);
@@ -636,29 +636,46 @@ rank_kwdoc_span(const void *blob, size_t *n)
     return span;
 }
 
+/* A phrase's saturated weight in a document with hub factor hub, from
+ * its pseudo-frequency f over all columns and title over the title
+ * alone: a hub's title is its own, its links' text is not (rank.h). */
+static double
+hub_weigh(double f, double title, double hub)
+{
+    double all = f / (RANK_K1 + f);
+
+    if (hub >= 1.0) {
+        return all;
+    }
+    return hub * all + (1.0 - hub) * title / (RANK_K1 + title);
+}
+
 double
 rank_saturation(const uint16_t tf[RANK_NCOL], const double len[RANK_NCOL],
-                const double avg[RANK_NCOL])
+                const double avg[RANK_NCOL], double hub)
 {
     static const double w[RANK_NCOL] = {RANK_DOC_W_TITLE, RANK_DOC_W_HEADING,
                                         RANK_DOC_W_BODY};
     static const double b[RANK_NCOL] = {RANK_DOC_B_TITLE, RANK_DOC_B_HEADING,
                                         RANK_DOC_B_BODY};
-    double f = 0.0;
+    double f = 0.0, title = 0.0;
     int col;
 
     for (col = 0; col < RANK_NCOL; col++) {
         double a = avg[col] > 0.0 ? avg[col] : 1.0;
 
         f += w[col] / (1.0 - b[col] + b[col] * len[col] / a) * tf[col];
+        if (col == 0) {
+            title = f;
+        }
     }
-    return f / (RANK_K1 + f);
+    return hub_weigh(f, title, hub);
 }
 
 double
 rank_doc_score(const void *tf, size_t n, uint32_t span,
                const double len[RANK_NCOL], const struct rank_corpus *c,
-               int *matched)
+               double hub, int *matched)
 {
     static const double w[RANK_NCOL] = {RANK_DOC_W_TITLE, RANK_DOC_W_HEADING,
                                         RANK_DOC_W_BODY};
@@ -681,7 +698,7 @@ rank_doc_score(const void *tf, size_t n, uint32_t span,
         wn[col] = w[col] / (1.0 - b[col] + b[col] * len[col] / avg);
     }
     for (k = 0; k < nph && k < c->nphrase; k++) {
-        double f = 0.0;
+        double f = 0.0, title = 0.0;
 
         if (c->idf[k] <= 0.0) {
             continue;
@@ -691,11 +708,14 @@ rank_doc_score(const void *tf, size_t n, uint32_t span,
 
             memcpy(&t, p + (size_t)k * rowbytes + col * sizeof(t), sizeof(t));
             f += wn[col] * t;
+            if (col == 0) {
+                title = f;
+            }
         }
         if (f > 0.0) {
             m++;
             held |= (uint64_t)1 << k;
-            score += c->idf[k] * f / (RANK_K1 + f);
+            score += c->idf[k] * hub_weigh(f, title, hub);
             near += c->idf[k];
         }
     }
@@ -721,7 +741,7 @@ rank_doc_score(const void *tf, size_t n, uint32_t span,
         /* m phrases side by side span m tokens; a shorter window means
          * colocated tokens (the parts of one identifier), no closer than
          * that: the bonus is at most RANK_PROX_WEIGHT * near. */
-        score += RANK_PROX_WEIGHT * near *
+        score += hub * RANK_PROX_WEIGHT * near *
                  (span < (uint32_t)m ? 1.0 : (double)m / span);
     }
     *matched = c->part != 0 ? words * RANK_MAX_PHRASES + parts : m;

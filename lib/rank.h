@@ -102,7 +102,8 @@ double rank_idf(double n, double df);
 
 /* The score of a row from its counts tf (kwtf's blob, or kwdoc's cut by
  * rank_kwdoc_span; n bytes, borrowed), the proximity window span (0:
- * none) and its column lengths (in the unit of c->avg_len); *matched gets
+ * none), its column lengths (in the unit of c->avg_len) and its hub
+ * factor hub (rank_hub_factor; 1 for none); *matched gets
  * how many of the corpus's phrases with idf > 0 occur in it (the OR
  * fallback's first key), or, when the corpus has parts (struct
  * rank_corpus), the words held times RANK_MAX_PHRASES plus the parts held
@@ -110,16 +111,17 @@ double rank_idf(double n, double df);
  * *matched 0. */
 double rank_doc_score(const void *tf, size_t n, uint32_t span,
                       const double len[RANK_NCOL], const struct rank_corpus *c,
-                      int *matched);
+                      double hub, int *matched);
 
 /* The saturated weight f/(k1 + f) of one phrase in a row, where f sums
  * its counts tf[] (title, heading, body) weighted and normalised by the
- * column lengths len[] against the means avg[], as rank_doc_score does:
- * in [0, 1).  A phrase's share of rank_doc_score is its idf times this;
- * the impact lists (impact.h) store it times the hub factor. */
+ * column lengths len[] against the means avg[], as rank_doc_score does,
+ * in a document of hub factor hub (see "Hubs" below): in [0, 1).  A
+ * phrase's share of rank_doc_score is its idf times this; the impact
+ * lists (impact.h) store it. */
 double rank_saturation(const uint16_t tf[RANK_NCOL],
-                       const double len[RANK_NCOL],
-                       const double avg[RANK_NCOL]);
+                       const double len[RANK_NCOL], const double avg[RANK_NCOL],
+                       double hub);
 
 /* kwdoc's window, from its blob (*n bytes, borrowed); *n becomes the
  * length of the counts before it.  0 (and *n 0) for a blob too short. */
@@ -135,8 +137,15 @@ uint32_t rank_kwdoc_span(const void *blob, size_t *n);
  * and outranks the pages it points to.  Measured on three manuals, such
  * pages have 75-100% of their text inside links, pages of prose 1-30%.
  * So a document's link share (rank_link_share, stored in
- * document.link_share at ingest) scales its score: 1 up to
- * RANK_HUB_FROM, falling linearly to 1 - RANK_HUB_CUT at 1.
+ * document.link_share at ingest) gives it a hub factor h: 1 up to
+ * RANK_HUB_FROM, falling linearly to 1 - RANK_HUB_CUT at 1.  A hub's
+ * title is its own, though: a chapter's table of contents is titled with
+ * its subject ("Graphical User Interfaces with Tk").  So each phrase's
+ * saturated weight in a hub is h times its weight over all columns plus
+ * 1 - h times its weight in the title alone, and the proximity bonus is
+ * scaled by h.  (Measured on the seven judged sets, two samples: MRR@10
+ * +0.001 to +0.003 on five, one more query found on Python, gimp-ko
+ * -0.002, against h times the whole score; docs/benchmarks.md.)
  */
 #define RANK_HUB_FROM 0.5
 #define RANK_HUB_CUT 0.8

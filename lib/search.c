@@ -595,7 +595,7 @@ row_hit(const struct searchcat *cat, const struct search_filter *f, int lang,
     h->did = did;
     h->sid = 0;
     h->exact = 0;
-    h->score = rank_doc_score(tf, n, span, len, corpus, &h->matched) * d->hub;
+    h->score = rank_doc_score(tf, n, span, len, corpus, d->hub, &h->matched);
     return 1;
 }
 
@@ -704,7 +704,7 @@ best_section(struct db *db, const struct searchcat *cat, const char *m,
         /* kwtf's counts with no window: the document score of a section. */
         len[0] = len[1] = 1.0;
         len[2] = (double)cat->sec_bytes[sid];
-        score = rank_doc_score(tf, n, 0, len, &sec, &matched);
+        score = rank_doc_score(tf, n, 0, len, &sec, 1.0, &matched);
         score += matched * 1000.0; /* more of the words first */
         if (score > best) {
             best = score;

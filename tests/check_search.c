@@ -1869,6 +1869,81 @@ START_TEST(test_identifier_hub)
 }
 END_TEST
 
+/* Add a published English document of one section with no heading to
+ * collection c, its title as the section's; returns its id. */
+static sqlite3_int64
+add_page(sqlite3_int64 c, const char *path, const char *title, const char *body)
+{
+    sqlite3_int64 d =
+        testdb_add_document(wdb, c, path, title, "en", "published", T2024);
+
+    testdb_add_section(wdb, d, 0, NULL, title, "", body);
+    return d;
+}
+
+/* A hub's title is its own: a chapter's table of contents, titled with
+ * the subject, is mostly links, but its title names what it is about.
+ * The hub factor weighs down the text of its links, not its title: the
+ * chapter page leads a page that only mentions the words, and an index
+ * holding them in its links still follows that page. */
+START_TEST(test_hub_title)
+{
+    sqlite3_int64 c, toc, faq, index;
+    json_t *m;
+    char sql[160];
+    int i;
+
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    c = testdb_add_collection(wdb, "gui", "GUI", "en");
+    toc = add_page(c, "tk.html", "Graphical User Interfaces with Tk",
+                   "tkinter, the Tcl/Tk binding; tkinter.ttk, themed "
+                   "widgets; tkinter.tix, extension widgets; IDLE");
+    faq = add_page(c, "faq.html", "Toolkits FAQ",
+                   "Which toolkits exist?  A graphical user interface can be "
+                   "written with several of them; each user picks one, and "
+                   "the interface looks native.");
+    index = add_page(c, "genindex.html", "Index",
+                     "graphical user interface (tk), graphical user "
+                     "interface (faq), user interface, graphical, "
+                     "interface (user), user (graphical interface)");
+    /* enough pages with all the words that they answer (no fallback),
+     * each saying them once in a longer text of its own (no duplicates:
+     * rank.h) */
+    for (i = 0; i < SEARCH_ANY_BELOW + 2; i++) {
+        static const char *const topic[] = {
+            "files",   "sockets", "threads", "pipes",  "signals",  "timers",
+            "locks",   "queues",  "buffers", "codecs", "streams",  "archives",
+            "numbers", "dates",   "paths",   "shells", "mailboxes"};
+        enum { NTOPIC = sizeof(topic) / sizeof(topic[0]) };
+        char name[32], body[400];
+
+        snprintf(name, sizeof(name), "other%d.html", i);
+        snprintf(body, sizeof(body),
+                 "Chapter %d covers %s, %s, %s and %s, with examples of each; "
+                 "the graphical side is not covered, and neither is the user "
+                 "interface, which other chapters describe in %s terms.",
+                 i, topic[i % NTOPIC], topic[(i + 3) % NTOPIC],
+                 topic[(i + 7) % NTOPIC], topic[(i + 11) % NTOPIC],
+                 topic[(i + 5) % NTOPIC]);
+        add_page(c, name, topic[i % NTOPIC], body);
+    }
+    snprintf(sql, sizeof(sql),
+             "INSERT OR REPLACE INTO doc_signal(document_id, link_share)"
+             " VALUES (%lld, 0.95), (%lld, 0.95)",
+             (long long)toc, (long long)index);
+    ck_assert_int_eq(db_exec(wdb, sql), SQLITE_OK);
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+    testdb_reindex(wdb);
+
+    m = run_q("graphical user interface");
+    ck_assert_str_eq(json_string_value(json_object_get(m, "mode")), "all");
+    ck_assert_int_eq(rid(m, 0), toc);
+    ck_assert_int_eq(rid(m, 1), faq);
+    ck_assert_int_eq(rid(m, 2), index);
+    json_decref(m);
+}
+END_TEST
+
 /* A site's name in every title (a title affix, searchcat.h) does not
  * keep a page from its exact title: "oct-files" is the title of
  * "Oct-Files (GNU Octave (version 7.3.0))", which leads pages that say
@@ -3243,6 +3318,7 @@ search_suite(void)
     tcase_add_test(limits, test_duplicates_collapse);
     tcase_add_test(core, test_identifier_parts);
     tcase_add_test(core, test_identifier_hub);
+    tcase_add_test(core, test_hub_title);
     tcase_add_test(core, test_title_affix);
     tcase_add_test(core, test_searchlog);
     tcase_add_test(limits, test_topk_exact);
