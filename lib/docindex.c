@@ -1,12 +1,18 @@
 /*
  * docindex: writes to the document-level index doc_fts (docindex.h).
- * Layer: lib/; depends on db.  Every statement is a constant prepared once
+ * Layer: lib/; depends on db, impact, rank and tokenizer.  It owns the
+ * heading keys too (rank.h).  Every statement is a constant prepared once
  * per connection; the text indexed always comes from the view doc_text,
  * so a row is dropped with exactly the values it was put with.
  */
 #include "docindex.h"
 
+#include <string.h>
+
+#include "alloc.h"
 #include "impact.h"
+#include "rank.h"
+#include "tokenizer.h"
 
 /* 1 when document doc is in the index, 0 when not, -1.  doc_fts_docsize
  * has one row per indexed document (columnsize is on). */
@@ -23,6 +29,45 @@ indexed(struct db *w, int64_t doc)
     return db_one_int64(st, &one);
 }
 
+/* Put (del 0) or delete (del 1) the heading keys of document doc (rank.h,
+ * "Heading keys"), from its sections' headings and its body: the same
+ * keys as long as they are unchanged.  0 or -1. */
+static int
+heading_keys(struct db *w, int64_t doc, int del)
+{
+    static const char get[] =
+        "SELECT heading_keys((SELECT group_concat(heading, char(30))"
+        " FROM section WHERE document_id = d.id), d.body_html)"
+        " FROM document d WHERE d.id = :d";
+    static const char put[] = "INSERT OR IGNORE INTO heading_key(key,"
+                              " document_id) VALUES (:k, :d)";
+    static const char drop[] =
+        "DELETE FROM heading_key WHERE key = :k AND document_id = :d";
+    sqlite3_stmt *st = db_stmt(w, get);
+    char *keys = NULL;
+    size_t i = 0, n;
+    int rc = 0;
+
+    if (st == NULL || db_bind_int64(st, ":d", doc) != SQLITE_OK ||
+        db_one_text(st, &keys) < 0) {
+        return -1;
+    }
+    n = keys != NULL ? strlen(keys) : 0;
+    while (i < n && rc == 0) {
+        const char *end = memchr(keys + i, TOKENIZER_SECTION_BREAK, n - i);
+        size_t len = end != NULL ? (size_t)(end - (keys + i)) : n - i;
+
+        if ((st = db_stmt(w, del ? drop : put)) == NULL ||
+            db_bind_textn(st, ":k", keys + i, len) != SQLITE_OK ||
+            db_bind_int64(st, ":d", doc) != SQLITE_OK || db_step_done(st) < 0) {
+            rc = -1;
+        }
+        i += len + 1;
+    }
+    kw_free(keys);
+    return rc;
+}
+
 int
 docindex_put(struct db *w, int64_t doc)
 {
@@ -35,7 +80,8 @@ docindex_put(struct db *w, int64_t doc)
     if (in != 0) {
         return in < 0 ? -1 : 0;
     }
-    return db_run_int64(w, sql, ":d", doc) < 0 || impact_note_put(w, doc) < 0
+    return db_run_int64(w, sql, ":d", doc) < 0 || heading_keys(w, doc, 0) < 0 ||
+                   impact_note_put(w, doc) < 0
                ? -1
                : 0;
 }
@@ -54,7 +100,9 @@ docindex_drop(struct db *w, int64_t doc)
     if (in <= 0) {
         return in;
     }
-    return db_run_int64(w, sql, ":d", doc) < 0 ? -1 : 1;
+    return db_run_int64(w, sql, ":d", doc) < 0 || heading_keys(w, doc, 1) < 0
+               ? -1
+               : 1;
 }
 
 /* search_change's rows of generations up to f deleted, and the floor
@@ -97,9 +145,13 @@ docindex_rebuild(struct db *w)
     static const char bump[] =
         "UPDATE setting SET value = CAST(value AS INTEGER) + 1"
         " WHERE key = 'search_generation'";
+    static const char unkey[] = "DELETE FROM heading_key";
+    static const char ids[] =
+        "SELECT id FROM document WHERE status = 'published' ORDER BY id";
     sqlite3_stmt *st = db_stmt(w, clear);
     struct impact_meta m;
     long n;
+    int rc;
 
     if (st == NULL || db_step_done(st) < 0 || (st = db_stmt(w, fill)) == NULL ||
         db_step_done(st) < 0) {
@@ -107,6 +159,22 @@ docindex_rebuild(struct db *w)
     }
     /* The rows the fill inserted (a reset keeps the count). */
     n = (long)sqlite3_changes(db_handle(w));
+    /* The heading keys anew, one document at a time (heading_keys steps
+     * statements of its own: this one stays open). */
+    if ((st = db_stmt(w, unkey)) == NULL || db_step_done(st) < 0 ||
+        (st = db_stmt(w, ids)) == NULL) {
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (heading_keys(w, sqlite3_column_int64(st, 0), 0) < 0) {
+            rc = SQLITE_ERROR;
+            break;
+        }
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        return -1;
+    }
     /* A server's catalog and cached results are of the old index: the
      * search generation moves (migration 0002) so that they are made
      * anew. */

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "html.h"
+#include "query.h"
 #include "strbuf.h"
 #include "tokenizer.h"
 
@@ -341,35 +342,59 @@ tag_named(const char *t, size_t n, const char *name)
             t[k] == '\r' || t[k] == '/');
 }
 
-/* End the term being read (term: a space is written only before a
- * character, so none trails): append it to sb after a 0x1e when it has
- * text and fits; *used counts the bytes of terms so far, and *full turns
- * 1 when one did not fit. */
-static void
-term_end(struct strbuf *term, struct strbuf *sb, size_t *used, int *full)
-{
-    size_t need = term->len + (*used > 0);
+/* The term being read by terms_scan: its text (a space is written only
+ * before a character, so none trails), and of its letters and digits how
+ * many lie inside code elements. */
+struct term_read {
+    struct strbuf text;
+    size_t alnum, code;
+    int code_depth;
+};
 
-    if (term->len == 0 || *full) {
-        strbuf_reset(term);
-        return;
-    }
-    if (*used + need > RANK_TERMS_MAX) {
+/* 1 for an element that marks up code, a name or a value rather than
+ * words: <code>, <var>, <tt>, <kbd>, <samp>, after '<' or "</" (t, n
+ * bytes). */
+static int
+code_element(const char *t, size_t n)
+{
+    return tag_named(t, n, "code") || tag_named(t, n, "var") ||
+           tag_named(t, n, "tt") || tag_named(t, n, "kbd") ||
+           tag_named(t, n, "samp");
+}
+
+/* End the term being read: append it to sb after a 0x1e when it has text
+ * and fits, unless skip_code and at least four fifths of its letters and
+ * digits are code (a parameter's or a field's name); *used counts the
+ * bytes of terms so far, and *full turns 1 when one did not fit. */
+static void
+term_end(struct term_read *t, struct strbuf *sb, size_t *used, int *full,
+         int skip_code)
+{
+    size_t need = t->text.len + (*used > 0);
+
+    if (t->text.len == 0 || *full ||
+        (skip_code && t->alnum > 0 && t->code * 5 >= t->alnum * 4)) {
+        /* nothing to add */
+    } else if (*used + need > RANK_TERMS_MAX) {
         *full = 1;
     } else {
         if (*used > 0) {
             strbuf_putc(sb, 0x1e);
         }
-        strbuf_append(sb, strbuf_peek(term), term->len);
+        strbuf_append(sb, strbuf_peek(&t->text), t->text.len);
         *used += need;
     }
-    strbuf_reset(term);
+    strbuf_reset(&t->text);
+    t->alnum = t->code = 0;
+    t->code_depth = 0;
 }
 
-int
-rank_definition_terms(const char *html, size_t n, struct strbuf *sb)
+/* rank_definition_terms, or with skip_code the terms that are not
+ * mostly code (term_end). */
+static int
+terms_scan(const char *html, size_t n, struct strbuf *sb, int skip_code)
 {
-    struct strbuf term = STRBUF_INIT;
+    struct term_read t = {STRBUF_INIT, 0, 0, 0};
     size_t i = 0, used = 0, el;
     int in = 0, space = 0, full = 0, ok;
 
@@ -383,18 +408,23 @@ rank_definition_terms(const char *html, size_t n, struct strbuf *sb)
             if (start < n && html[start] == '/') {
                 if (in && (tag_named(html + start + 1, i - start - 1, "dt") ||
                            tag_named(html + start + 1, i - start - 1, "dl"))) {
-                    term_end(&term, sb, &used, &full);
+                    term_end(&t, sb, &used, &full, skip_code);
                     in = 0;
+                } else if (in && t.code_depth > 0 &&
+                           code_element(html + start + 1, i - start - 1)) {
+                    t.code_depth--;
                 }
             } else if (tag_named(html + start, i - start, "dt")) {
                 /* A <dt> also ends one left open (HTML lets </dt> out). */
-                term_end(&term, sb, &used, &full);
+                term_end(&t, sb, &used, &full, skip_code);
                 in = 1;
                 space = 0;
             } else if (in && (tag_named(html + start, i - start, "dd") ||
                               tag_named(html + start, i - start, "dl"))) {
-                term_end(&term, sb, &used, &full);
+                term_end(&t, sb, &used, &full, skip_code);
                 in = 0;
+            } else if (in && code_element(html + start, i - start)) {
+                t.code_depth++;
             }
             i++;
             continue;
@@ -404,32 +434,43 @@ rank_definition_terms(const char *html, size_t n, struct strbuf *sb)
             continue;
         }
         if ((unsigned char)c <= ' ' || c == 0x7f) {
-            space = term.len > 0;
+            space = t.text.len > 0;
             i++;
             continue;
         }
-        if (term.len > RANK_TERMS_MAX) {
+        if (t.text.len > RANK_TERMS_MAX) {
             i++; /* one term longer than all may be: it will not fit */
             continue;
         }
         if (space) {
-            strbuf_putc(&term, ' ');
+            strbuf_putc(&t.text, ' ');
             space = 0;
         }
-        if ((el = html_unescape_at(html + i, n - i, &c)) > 0) {
-            strbuf_putc(&term, c);
-            i += el;
-            continue;
+        if ((el = html_unescape_at(html + i, n - i, &c)) == 0) {
+            el = 1;
         }
-        strbuf_putc(&term, c);
-        i++;
+        if ((unsigned char)c >= 0x80 || (c >= '0' && c <= '9') ||
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+            /* a letter or digit (each byte of a non-ASCII one) */
+            t.alnum++;
+            t.code += t.code_depth > 0;
+        }
+        strbuf_putc(&t.text, c);
+        i += el;
     }
     if (in) {
-        term_end(&term, sb, &used, &full); /* an element left open at the end */
+        /* an element left open at the end */
+        term_end(&t, sb, &used, &full, skip_code);
     }
-    ok = strbuf_ok(&term);
-    strbuf_free(&term);
+    ok = strbuf_ok(&t.text);
+    strbuf_free(&t.text);
     return ok && strbuf_ok(sb) ? 0 : -1;
+}
+
+int
+rank_definition_terms(const char *html, size_t n, struct strbuf *sb)
+{
+    return terms_scan(html, n, sb, 0);
 }
 
 /* definition_terms(html): rank_definition_terms of a text value, '' for
@@ -448,6 +489,142 @@ sql_definition_terms(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         return;
     }
     sqlite3_result_text(ctx, strbuf_peek(&sb), (int)sb.len, SQLITE_TRANSIENT);
+    strbuf_free(&sb);
+}
+
+/* The length of key k (n bytes) without what a page puts after a
+ * heading's words: a permalink sign ("Examples¶", "Usage §", "Install #")
+ * or a label's colon or full stop ("Author:"), and the spaces before. */
+static size_t
+key_trim(const char *k, size_t n)
+{
+    for (;;) {
+        if (n >= 1 && (k[n - 1] == ' ' || k[n - 1] == ':' || k[n - 1] == '.')) {
+            n--;
+        } else if (n >= 2 && k[n - 2] == ' ' && k[n - 1] == '#') {
+            n -= 2;
+        } else if (n >= 2 && (unsigned char)k[n - 2] == 0xc2 &&
+                   ((unsigned char)k[n - 1] == 0xb6 ||  /* U+00B6 pilcrow */
+                    (unsigned char)k[n - 1] == 0xa7)) { /* U+00A7 section */
+            n -= 2;
+        } else {
+            return n;
+        }
+    }
+}
+
+/* Append the key k (kn bytes) to sb, ended by 0x1e, unless it is empty
+ * or longer than RANK_HEADING_KEY_MAX. */
+static void
+key_put(const char *k, size_t kn, struct strbuf *sb)
+{
+    if (kn > 0 && kn <= RANK_HEADING_KEY_MAX && memchr(k, 0x1e, kn) == NULL) {
+        strbuf_append(sb, k, kn);
+        strbuf_putc(sb, 0x1e);
+    }
+}
+
+/* The name a definition term t (normalised, kn bytes) defines when it is a
+ * signature: the word right before its first '(' ("ctime" of ": str =
+ * ctime (t)", "json.dumps" of "json.dumps(obj, *, skipkeys=false)"),
+ * when that word is an identifier (ASCII letters, digits, '_', '.', at
+ * least one letter) and not the whole term.  Its length, with *at its
+ * start; 0 for none. */
+static size_t
+signature_name(const char *t, size_t kn, size_t *at)
+{
+    const char *open = memchr(t, '(', kn);
+    size_t end, start, i;
+    int letter = 0;
+
+    if (open == NULL) {
+        return 0;
+    }
+    end = (size_t)(open - t);
+    while (end > 0 && t[end - 1] == ' ') {
+        end--;
+    }
+    start = end;
+    while (start > 0 && t[start - 1] != ' ') {
+        start--;
+    }
+    for (i = start; i < end; i++) {
+        unsigned char c = (unsigned char)t[i];
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+            letter = 1;
+        } else if (!(c >= '0' && c <= '9') && c != '_' && c != '.') {
+            return 0;
+        }
+    }
+    *at = start;
+    return letter && end - start < kn ? end - start : 0;
+}
+
+int
+rank_heading_keys(const char *headings, size_t hn, const char *html, size_t n,
+                  struct strbuf *sb)
+{
+    struct strbuf key = STRBUF_INIT, terms = STRBUF_INIT;
+    int pass, rc = 0;
+
+    if (terms_scan(html, n, &terms, 1) < 0) {
+        rc = -1;
+    }
+    for (pass = 0; pass < 2 && rc == 0; pass++) {
+        const char *s = pass == 0 ? headings : strbuf_peek(&terms);
+        size_t len = pass == 0 ? hn : terms.len, i = 0;
+
+        while (i < len && rc == 0) {
+            const char *end = memchr(s + i, 0x1e, len - i);
+            size_t k = end != NULL ? (size_t)(end - (s + i)) : len - i;
+
+            size_t at = 0, name;
+
+            strbuf_reset(&key);
+            /* A term much longer than a key cannot normalise to one, nor
+             * hold a signature a reader types the name of. */
+            if (k <= 4 * RANK_HEADING_KEY_MAX) {
+                if (query_normalize_title(s + i, k, &key) < 0) {
+                    rc = -1;
+                    break;
+                }
+                key_put(strbuf_peek(&key), key_trim(strbuf_peek(&key), key.len),
+                        sb);
+                /* A signature defines its name too. */
+                if (pass == 1 && (name = signature_name(strbuf_peek(&key),
+                                                        key.len, &at)) > 0) {
+                    key_put(strbuf_peek(&key) + at, name, sb);
+                }
+            }
+            i += k + 1;
+        }
+    }
+    strbuf_free(&key);
+    strbuf_free(&terms);
+    return rc == 0 && strbuf_ok(sb) ? 0 : -1;
+}
+
+/* heading_keys(headings, html): rank_heading_keys of two text values
+ * (NULL reads as ''), '' for none. */
+static void
+sql_heading_keys(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char *h = (const char *)sqlite3_value_text(argv[0]);
+    size_t hn = h != NULL ? (size_t)sqlite3_value_bytes(argv[0]) : 0;
+    const char *b = (const char *)sqlite3_value_text(argv[1]);
+    size_t bn = b != NULL ? (size_t)sqlite3_value_bytes(argv[1]) : 0;
+    struct strbuf sb = STRBUF_INIT;
+
+    (void)argc;
+    if (rank_heading_keys(h != NULL ? h : "", hn, b != NULL ? b : "", bn, &sb) <
+        0) {
+        strbuf_free(&sb);
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    sqlite3_result_text(ctx, sb.len > 0 ? strbuf_peek(&sb) : "", (int)sb.len,
+                        SQLITE_TRANSIENT);
     strbuf_free(&sb);
 }
 
@@ -602,6 +779,12 @@ rank_register(sqlite3 *db)
             db, "text_sketch", 1,
             SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
             sql_text_sketch, NULL, NULL) != SQLITE_OK) {
+        return SQLITE_ERROR;
+    }
+    if (sqlite3_create_function(
+            db, "heading_keys", 2,
+            SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+            sql_heading_keys, NULL, NULL) != SQLITE_OK) {
         return SQLITE_ERROR;
     }
     return sqlite3_create_function(db, "definition_terms", 1,

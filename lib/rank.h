@@ -185,6 +185,37 @@ int rank_definition_terms(const char *html, size_t n, struct strbuf *sb);
 #define RANK_TERMS_MAX 65536
 
 /*
+ * Heading keys.  A page whose heading or definition term is the query,
+ * word for word, is about what was asked: the glossary's entry
+ * "decorator", the section "Feathering".  The document index cannot tell
+ * a heading that is the query from one that holds it, so each indexed
+ * document's section headings and definition terms, each normalised as a
+ * title is (query_normalize_title: a leading section number dropped,
+ * Latin letters folded) and without a permalink sign or a label's colon
+ * after it, are also kept as keys in the table heading_key (docindex.c
+ * owns it; migration 0012).  A term that is mostly code (<code>, <var>,
+ * ...: four fifths of its letters and digits) names a parameter, a field
+ * or an option in a reference page's list, not the page's subject, and is
+ * no key.  Search ranks the documents whose key equals the query right
+ * after those whose title does (search.c), unless more than
+ * RANK_HEADING_DOCS documents share that key: then it is a template's
+ * ("Description", "Examples", "Navigation"), not a subject.  Measured on
+ * the seven judged sets, two samples each (docs/benchmarks.md).
+ */
+/* Longest key kept, in bytes: longer terms are signatures and sentences,
+ * not something a reader types whole. */
+#define RANK_HEADING_KEY_MAX 64
+#define RANK_HEADING_DOCS 20
+
+/* The keys of a document: of its section headings headings (hn bytes,
+ * borrowed, separated by the byte 0x1e) and of the definition terms of
+ * its sanitized HTML html (n bytes, borrowed), appended to sb, each ended
+ * by 0x1e; empty and overlong ones left out, repeats kept.  0, or -1 when
+ * out of memory. */
+int rank_heading_keys(const char *headings, size_t hn, const char *html,
+                      size_t n, struct strbuf *sb);
+
+/*
  * Duplicates.  A mirrored site often holds one text several times: a page
  * and its source (the .txt files of Sphinx's _sources), a page and a copy
  * of it.  A reader wants it once, in the form meant for reading.  Each
@@ -220,9 +251,11 @@ double rank_sketch_similarity(const unsigned char *a, const unsigned char *b);
 /* How readable a content type is as a result: 0 (HTML) is best. */
 int rank_form(const char *content_type);
 
-/* Register kwtf and kwdoc (FTS5), and link_share(html) and
- * text_sketch(text) (SQL, for ingest and migrations) on db: every
- * connection.  SQLITE_OK, or SQLITE_ERROR when the library has no FTS5. */
+/* Register kwtf and kwdoc (FTS5), and link_share(html),
+ * text_sketch(text), definition_terms(html) and heading_keys(headings,
+ * html) (SQL, for ingest and migrations; heading_keys gives
+ * rank_heading_keys' output as text) on db: every connection.  SQLITE_OK, or
+ * SQLITE_ERROR when the library has no FTS5. */
 int rank_register(sqlite3 *db);
 
 #endif

@@ -182,13 +182,18 @@ section_snippet(struct db *db, const char *match, int64_t sid, int *rc_out)
     return j;
 }
 
+/* A document whose title is the query (with or without its collection's
+ * title affix) comes first, then one with a heading or definition term
+ * that is (rank.h, "Heading keys"), then the rest. */
+enum { EXACT_HEADING = 1, EXACT_TITLE = 2 };
+
 /* One document of the match set. */
 struct hit {
     int64_t did;
     int64_t sid;  /* its best section: found for the page's rows only */
     double score; /* rank_doc_score: higher is better */
     int matched;  /* the words it holds, rank_doc_score's *matched */
-    int exact;    /* title equals the query */
+    int exact;    /* EXACT_TITLE, EXACT_HEADING (rank.h) or 0 */
 };
 
 /* The match set of one query: every matching document, once. */
@@ -277,16 +282,16 @@ scan_add(struct scan *sc, int64_t did, double score, int matched)
     return 0;
 }
 
-/* Result order: exact title first, then more of the words (the OR
- * fallback; in an AND search every hit has them all), then score, then
- * document id, so that pages never overlap. */
+/* Result order: exact title first, then exact heading, then more of the
+ * words (the OR fallback; in an AND search every hit has them all), then
+ * score, then document id, so that pages never overlap. */
 static int
 hit_cmp(const void *a, const void *b)
 {
     const struct hit *x = a, *y = b;
 
     if (x->exact != y->exact) {
-        return x->exact ? -1 : 1;
+        return x->exact > y->exact ? -1 : 1;
     }
     if (x->matched != y->matched) {
         return x->matched > y->matched ? -1 : 1;
@@ -302,14 +307,56 @@ static const char exact_sql[] = "SELECT id FROM document"
                                 " WHERE status = 'published'"
                                 " AND title_norm IN (:tn1, :tn2)";
 
-/* Call fn(ctx, id) for each published document whose title is tn1 or tn2
- * (normalised), with or without the title affix of its collection (the
- * catalog's, searchcat.h): "oct-files" is the title of "Oct-Files (GNU
- * Octave (version 7.3.0))".  Stops at fn's first nonzero return, which it
+/* The documents with a heading key :tn1 or :tn2, one more than
+ * RANK_HEADING_DOCS at most (rank.h).  Only indexed (published)
+ * documents have keys. */
+static const char heading_sql[] =
+    "SELECT DISTINCT document_id FROM heading_key WHERE key IN (:tn1, :tn2)"
+    " LIMIT :n";
+#define HEADING_DOCS_READ (RANK_HEADING_DOCS + 1)
+
+/* Call fn(ctx, id, EXACT_HEADING) for each document with a heading key
+ * tn1 or tn2, unless more than RANK_HEADING_DOCS have one (a template's
+ * heading).  As exact_docs. */
+static int
+exact_headings(struct db *db, const char *tn1, const char *tn2,
+               int (*fn)(void *ctx, int64_t did, int exact), void *ctx)
+{
+    sqlite3_stmt *st = db_stmt(db, heading_sql);
+    int64_t did[HEADING_DOCS_READ];
+    size_t n = 0, i;
+    int rc, r = 0;
+
+    if (st == NULL || db_bind_text(st, ":tn1", tn1) != SQLITE_OK ||
+        db_bind_text(st, ":tn2", tn2) != SQLITE_OK ||
+        db_bind_int64(st, ":n", HEADING_DOCS_READ) != SQLITE_OK) {
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < HEADING_DOCS_READ) {
+        did[n++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        return -1;
+    }
+    /* fn may step statements of its own: this one is done. */
+    for (i = 0; n <= RANK_HEADING_DOCS && i < n && r == 0; i++) {
+        r = fn(ctx, did[i], EXACT_HEADING);
+    }
+    return r;
+}
+
+/* Call fn(ctx, id, EXACT_TITLE) for each published document whose title
+ * is tn1 or tn2 (normalised), with or without the title affix of its
+ * collection (the catalog's, searchcat.h): "oct-files" is the title of
+ * "Oct-Files (GNU Octave (version 7.3.0))"; then fn(ctx, id,
+ * EXACT_HEADING) for each with such a heading (exact_headings), which may
+ * repeat a document.  Stops at fn's first nonzero return, which it
  * returns; 0 when all were called, -1 on a database error. */
 static int
-exact_titles(struct db *db, const struct searchcat *cat, const char *tn1,
-             const char *tn2, int (*fn)(void *ctx, int64_t did), void *ctx)
+exact_docs(struct db *db, const struct searchcat *cat, const char *tn1,
+           const char *tn2, int (*fn)(void *ctx, int64_t did, int exact),
+           void *ctx)
 {
     struct strbuf a1 = STRBUF_INIT, a2 = STRBUF_INIT;
     size_t k;
@@ -347,7 +394,7 @@ exact_titles(struct db *db, const struct searchcat *cat, const char *tn1,
             if (x == NULL ||
                 (did > 0 && (size_t)did < cat->ndoc &&
                  searchcat_affix_of(cat, cat->doc[did].coll) == x)) {
-                r = fn(ctx, did);
+                r = fn(ctx, did, EXACT_TITLE);
             }
         }
         sqlite3_reset(st);
@@ -357,12 +404,13 @@ exact_titles(struct db *db, const struct searchcat *cat, const char *tn1,
     }
     strbuf_free(&a1);
     strbuf_free(&a2);
-    return r;
+    return r != 0 ? r : exact_headings(db, tn1, tn2, fn, ctx);
 }
 
-/* exact_titles()'s fn for mark_exact: marks the hit of did, if any. */
+/* exact_docs()'s fn for mark_exact: marks the hit of did, if any, with
+ * the better of its marks. */
 static int
-mark_one(void *ctx, int64_t did)
+mark_one(void *ctx, int64_t did, int exact)
 {
     struct scan *sc = ctx;
     size_t k;
@@ -373,18 +421,23 @@ mark_one(void *ctx, int64_t did)
     for (k = did_hash(did, sc->nslot); sc->slot[k] != 0;
          k = (k + 1) & (sc->nslot - 1)) {
         if (sc->hits[sc->slot[k] - 1].did == did) {
-            sc->hits[sc->slot[k] - 1].exact = 1;
+            struct hit *h = &sc->hits[sc->slot[k] - 1];
+
+            if (exact > h->exact) {
+                h->exact = exact;
+            }
             break;
         }
     }
     return 0;
 }
 
-/* Mark the hits whose document's title is tn1 or tn2 (exact_titles()). */
+/* Mark the hits whose document's title, or a heading, is tn1 or tn2
+ * (exact_docs()). */
 static int
 mark_exact(struct db *db, struct scan *sc, const char *tn1, const char *tn2)
 {
-    return exact_titles(db, sc->cat, tn1, tn2, mark_one, sc) < 0 ? -1 : 0;
+    return exact_docs(db, sc->cat, tn1, tn2, mark_one, sc) < 0 ? -1 : 0;
 }
 
 /* 1 when hit a sorts after b: the worse one sits at the heap's root. */
@@ -1624,15 +1677,16 @@ walk_score(struct walk *w, int64_t did, int exact)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* exact_titles()'s fn for walk_start: scores did, once, as exact. */
+/* exact_docs()'s fn for walk_start: scores did, once, as exact (titles
+ * come first, so a document is marked with the better of its marks). */
 static int
-walk_exact(void *ctx, int64_t did)
+walk_exact(void *ctx, int64_t did, int exact)
 {
     struct walk *w = ctx;
     int got =
         did > 0 && did <= UINT32_MAX ? idset_add(&w->seen, (uint32_t)did) : 0;
 
-    return got < 0 || (got == 1 && walk_score(w, did, 1) < 0) ? -1 : 0;
+    return got < 0 || (got == 1 && walk_score(w, did, exact) < 0) ? -1 : 0;
 }
 
 /* The exact-title documents (they lead whatever their score), then the
@@ -1646,8 +1700,8 @@ walk_start(struct walk *w, const struct topk_plan *p, const char *tn1,
     size_t nlate = 0, i;
     int rc;
 
-    /* walk_score steps another statement: exact_titles' stays open. */
-    if (exact_titles(w->db, w->cat, tn1, tn2, walk_exact, w) != 0 ||
+    /* walk_score steps another statement: exact_docs' stays open. */
+    if (exact_docs(w->db, w->cat, tn1, tn2, walk_exact, w) != 0 ||
         (st = match_stmt(w->db, w->one, 1)) == NULL ||
         db_bind_text(st, ":m", w->m) != SQLITE_OK ||
         db_bind_int64(st, ":u", p->meta.upto) != SQLITE_OK) {

@@ -9,6 +9,6 @@
 #include "autoconfig.h"
 
 #define KW_VERSION PACKAGE_VERSION
-#define KW_SCHEMA_VERSION 11
+#define KW_SCHEMA_VERSION 12
 
 #endif

@@ -365,6 +365,7 @@ START_TEST(test_upgrade_definition_terms)
     testdb_exec(w, "DROP TRIGGER search_generation_doc_delete");
     testdb_exec(w, "DROP TABLE search_change");
     testdb_exec(w, "DELETE FROM setting WHERE key = 'search_change_floor'");
+    testdb_exec(w, "DROP TABLE heading_key"); /* 0012 */
     {
         char *gen = read_migration("0002_search_generation.sql"), *t;
 
@@ -404,6 +405,94 @@ START_TEST(test_upgrade_definition_terms)
     ck_assert_int_eq(db_exec(w, "INSERT INTO doc_fts(doc_fts, rank)"
                                 " VALUES ('integrity-check', 0)"),
                      SQLITE_OK);
+    db_close(w);
+}
+END_TEST
+
+/* The heading keys of document d, sorted, each followed by ';' (into buf,
+ * n bytes). */
+static const char *
+keys_of(struct db *w, int64_t d, char *buf, size_t n)
+{
+    static const char sql[] = "SELECT key FROM heading_key"
+                              " WHERE document_id = :d ORDER BY key";
+    sqlite3_stmt *st = db_stmt(w, sql);
+    size_t len = 0;
+
+    ck_assert_ptr_nonnull(st);
+    ck_assert_int_eq(db_bind_int64(st, ":d", d), SQLITE_OK);
+    buf[0] = '\0';
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        len += (size_t)snprintf(buf + len, n - len, "%s;",
+                                (const char *)sqlite3_column_text(st, 0));
+        ck_assert_uint_lt(len, n);
+    }
+    sqlite3_reset(st);
+    return buf;
+}
+
+/* A database of schema 11 upgrades to 12 (0012_heading_key): the keys of
+ * the published documents, from their headings and definition terms, as
+ * docindex_put() writes them; docindex_drop() removes exactly those, and
+ * docindex_rebuild() writes them all again. */
+START_TEST(test_upgrade_heading_keys)
+{
+    struct db *w;
+    int64_t c, d1, d2, d3;
+    char want[256], got[256];
+
+    w = testdb_connect(&tdb, NULL, tdb.mig, DB_CREATE);
+    ck_assert_int_eq(db_write_begin(w), SQLITE_OK);
+    c = testdb_add_collection(w, "up", "Upgrade", "en");
+    d1 = testdb_add_document(w, c, "glossary.html", "Glossary", "en",
+                             "published", 0);
+    d2 = testdb_add_document(w, c, "ref.html", "Reference", "en", "published",
+                             0);
+    d3 = testdb_add_document(w, c, "draft.html", "Draft", "en", "pending", 0);
+    testdb_add_section(w, d1, 0, NULL, "Glossary", "", "terms");
+    testdb_add_section(w, d1, 1, "a", "", "1.2. Terms¶", "decorators and more");
+    testdb_add_section(w, d2, 0, NULL, "Reference", "Examples:", "calls");
+    testdb_add_section(w, d3, 0, NULL, "Draft", "Drafts", "not yet");
+    testdb_exec(w, "UPDATE document SET body_html = '<dl><dt>Decorator</dt>"
+                   "<dd>wraps</dd><dt><code>ctime</code></dt><dd>a field</dd>"
+                   "</dl>' WHERE path = 'glossary.html'");
+    testdb_exec(w, "UPDATE document SET body_html = '<dl><dt>: <var>s</var> ="
+                   " <strong>ctime</strong> (<var>t</var>)</dt><dd>x</dd>"
+                   "</dl>' WHERE path = 'ref.html'");
+    ck_assert_int_eq(docindex_put(w, d1), 0);
+    ck_assert_int_eq(docindex_put(w, d2), 0);
+    ck_assert_int_eq(db_write_commit(w), SQLITE_OK);
+    /* what docindex_put wrote: headings without their section number,
+     * permalink sign or colon; the code-only term (a field's name) left
+     * out; a signature's name beside the signature */
+    ck_assert_str_eq(keys_of(w, d1, want, sizeof(want)), "decorator;terms;");
+    ck_assert_str_eq(keys_of(w, d2, got, sizeof(got)),
+                     ": s = ctime (t);ctime;examples;");
+    ck_assert_str_eq(keys_of(w, d3, got, sizeof(got)), "");
+
+    /* back to schema 11: no keys */
+    testdb_exec(w, "DROP TABLE heading_key");
+    testdb_exec(w, "PRAGMA user_version = 11");
+    db_close(w);
+    w = testdb_connect(&tdb, NULL, tdb.mig, DB_CREATE);
+    ck_assert_int_eq(db_user_version(w), KW_SCHEMA_VERSION);
+    ck_assert_str_eq(keys_of(w, d1, got, sizeof(got)), want);
+    ck_assert_str_eq(keys_of(w, d3, got, sizeof(got)), "");
+
+    ck_assert_int_eq(db_write_begin(w), SQLITE_OK);
+    ck_assert_int_eq(docindex_drop(w, d1), 1);
+    ck_assert_int_eq(db_write_commit(w), SQLITE_OK);
+    ck_assert_str_eq(keys_of(w, d1, got, sizeof(got)), "");
+    ck_assert_str_eq(keys_of(w, d2, got, sizeof(got)),
+                     ": s = ctime (t);ctime;examples;");
+
+    /* a rebuild: the published documents' keys, once each */
+    ck_assert_int_eq(db_write_begin(w), SQLITE_OK);
+    testdb_exec(w, "INSERT INTO heading_key VALUES ('stale', 12345)");
+    ck_assert_int_eq(docindex_rebuild(w), 2);
+    ck_assert_int_eq(db_write_commit(w), SQLITE_OK);
+    ck_assert_str_eq(keys_of(w, d1, got, sizeof(got)), want);
+    ck_assert_str_eq(keys_of(w, 12345, got, sizeof(got)), "");
     db_close(w);
 }
 END_TEST
@@ -685,6 +774,7 @@ db_suite(void)
     tcase_add_test(core, test_changed);
     tcase_add_test(core, test_fts_tokenizer);
     tcase_add_test(core, test_upgrade_definition_terms);
+    tcase_add_test(core, test_upgrade_heading_keys);
     tcase_add_test(limits, test_lock_across_processes);
     tcase_add_test(limits, test_lock_yields);
     tcase_add_test(limits, test_deadline_interrupts);

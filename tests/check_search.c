@@ -2003,6 +2003,85 @@ START_TEST(test_title_affix)
 }
 END_TEST
 
+/* A heading or definition term that is the query (rank.h, "Heading
+ * keys") puts its page right after the pages whose title is the query,
+ * ahead of pages that say the words more often; not when more than
+ * RANK_HEADING_DOCS documents have that heading (a template's), and not
+ * once its page is withdrawn. */
+START_TEST(test_exact_heading)
+{
+    sqlite3_int64 c, glossary, titled, mention[3], many[RANK_HEADING_DOCS + 1],
+        quux;
+    json_t *m;
+    char path[32], sql[160];
+    int i;
+
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    c = testdb_add_collection(wdb, "keys", "Keys", "en");
+    glossary = testdb_add_simple(wdb, c, "glossary.html", "Glossary", "en",
+                                 "published", T2024,
+                                 "Terms used in this manual, from argument "
+                                 "to zipper, each with a short definition.");
+    testdb_exec(wdb, "UPDATE document SET body_html = '<dl><dt>argument</dt>"
+                     "<dd>a value</dd><dt>Decorator¶</dt><dd>a function that"
+                     " wraps another</dd></dl>' WHERE path = 'glossary.html'");
+    for (i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "mention%d.html", i);
+        mention[i] = testdb_add_simple(
+            wdb, c, path, i == 0 ? "Function tools" : "Class tools", "en",
+            "published", T2024,
+            "The decorator caches; a decorator wraps; each decorator "
+            "returns a decorator, and decorator stacks of decorator calls "
+            "run in order.");
+    }
+    titled = testdb_add_simple(wdb, c, "decorator.html", "Decorator", "en",
+                               "published", T2024, "See the decorator page.");
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+    testdb_reindex(wdb);
+
+    m = run_q("decorator");
+    ck_assert_int_eq(rid(m, 0), titled);
+    ck_assert_int_eq(rid(m, 1), glossary);
+    ck_assert(has_doc(m, mention[0]) && has_doc(m, mention[1]));
+    json_decref(m);
+    m = run_q("DECORATOR");
+    ck_assert_int_eq(rid(m, 1), glossary);
+    json_decref(m);
+
+    /* a heading on too many pages is a template's: it ranks by score */
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    for (i = 0; i < RANK_HEADING_DOCS + 1; i++) {
+        snprintf(path, sizeof(path), "many%d.html", i);
+        many[i] = testdb_add_document(wdb, c, path, "A page", "en", "published",
+                                      T2024);
+        testdb_add_section(wdb, many[i], 0, NULL, "A page", "", "Intro.");
+        testdb_add_section(wdb, many[i], 1, "q", "", "Quux", "One quux here.");
+    }
+    quux = testdb_add_simple(wdb, c, "quux.html", "The quux handbook", "en",
+                             "published", T2024,
+                             "Quux, quux and quux: all about quux.");
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+    testdb_reindex(wdb);
+    m = run_q("quux");
+    ck_assert_int_eq(rid(m, 0), quux);
+    json_decref(m);
+
+    /* one withdrawn: the others' heading counts again */
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    snprintf(sql, sizeof(sql),
+             "UPDATE document SET status = 'withdrawn' WHERE id = %lld",
+             (long long)many[0]);
+    ck_assert_int_eq(db_exec(wdb, sql), SQLITE_OK);
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+    testdb_reindex(wdb);
+    m = run_q("quux");
+    ck_assert(rid(m, 0) != quux && rid(m, 0) != many[0]);
+    /* the twenty pages with the heading fill the first page */
+    ck_assert(!has_doc(m, quux) && !has_doc(m, many[0]));
+    json_decref(m);
+}
+END_TEST
+
 /* The search log: counts kept in memory, written in one transaction;
  * a flush that cannot write keeps its counts (merged with what was noted
  * meanwhile), and the next one writes them all. */
@@ -2977,6 +3056,26 @@ START_TEST(test_topk_exact)
         topk_change(&t, part);
     }
     topk_compare(&seen);
+    /* Some of the words compared are the headings of a few documents:
+     * those lead (rank.h, "Heading keys"), walked and exhaustively. */
+    {
+        static const char sql[] =
+            "SELECT count(*) FROM heading_key k JOIN document d"
+            " ON d.id = k.document_id AND d.status = 'published'"
+            " WHERE k.key = :k";
+        size_t i, led = 0;
+
+        for (i = 0; i < TOPK_NWORDS; i++) {
+            sqlite3_stmt *st = db_stmt(wdb, sql);
+            int64_t n = 0;
+
+            ck_assert_ptr_nonnull(st);
+            ck_assert_int_eq(db_bind_text(st, ":k", topk_words[i]), SQLITE_OK);
+            ck_assert_int_eq(db_one_int64(st, &n), 1);
+            led += n >= 1 && n <= RANK_HEADING_DOCS;
+        }
+        ck_assert_uint_gt(led, 0);
+    }
     /* Most of them were ranked from a list (not prefixes, not the two-word
      * ones). */
     ck_assert_int_gt(seen.planned, seen.compared / 2);
@@ -3319,6 +3418,7 @@ search_suite(void)
     tcase_add_test(core, test_identifier_parts);
     tcase_add_test(core, test_identifier_hub);
     tcase_add_test(core, test_hub_title);
+    tcase_add_test(core, test_exact_heading);
     tcase_add_test(core, test_title_affix);
     tcase_add_test(core, test_searchlog);
     tcase_add_test(limits, test_topk_exact);
