@@ -349,7 +349,42 @@ struct term_read {
     struct strbuf text;
     size_t alnum, code;
     int code_depth;
+    int space; /* white space seen since the last character */
 };
+
+/* Take the character of text at html[i] (n bytes in all) into the term
+ * t, unless the term is past max bytes: white space collapsed to one
+ * space between characters, the sanitizer's entities decoded.  The bytes
+ * it took. */
+static size_t
+term_text(struct term_read *t, const char *html, size_t n, size_t i, size_t max)
+{
+    char c = html[i];
+    size_t el;
+
+    if ((unsigned char)c <= ' ' || c == 0x7f) {
+        t->space = t->text.len > 0;
+        return 1;
+    }
+    if (t->text.len > max) {
+        return 1; /* the term will not be used */
+    }
+    if (t->space) {
+        strbuf_putc(&t->text, ' ');
+        t->space = 0;
+    }
+    if ((el = html_unescape_at(html + i, n - i, &c)) == 0) {
+        el = 1;
+    }
+    if ((unsigned char)c >= 0x80 || (c >= '0' && c <= '9') ||
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+        /* a letter or digit (each byte of a non-ASCII one) */
+        t->alnum++;
+        t->code += t->code_depth > 0;
+    }
+    strbuf_putc(&t->text, c);
+    return el;
+}
 
 /* 1 for an element that marks up code, a name or a value rather than
  * words: <code>, <var>, <tt>, <kbd>, <samp>, after '<' or "</" (t, n
@@ -387,6 +422,7 @@ term_end(struct term_read *t, struct strbuf *sb, size_t *used, int *full,
     strbuf_reset(&t->text);
     t->alnum = t->code = 0;
     t->code_depth = 0;
+    t->space = 0;
 }
 
 /* rank_definition_terms, or with skip_code the terms that are not
@@ -394,9 +430,9 @@ term_end(struct term_read *t, struct strbuf *sb, size_t *used, int *full,
 static int
 terms_scan(const char *html, size_t n, struct strbuf *sb, int skip_code)
 {
-    struct term_read t = {STRBUF_INIT, 0, 0, 0};
-    size_t i = 0, used = 0, el;
-    int in = 0, space = 0, full = 0, ok;
+    struct term_read t = {STRBUF_INIT, 0, 0, 0, 0};
+    size_t i = 0, used = 0;
+    int in = 0, full = 0, ok;
 
     while (i < n && !full) {
         char c = html[i];
@@ -418,7 +454,6 @@ terms_scan(const char *html, size_t n, struct strbuf *sb, int skip_code)
                 /* A <dt> also ends one left open (HTML lets </dt> out). */
                 term_end(&t, sb, &used, &full, skip_code);
                 in = 1;
-                space = 0;
             } else if (in && (tag_named(html + start, i - start, "dd") ||
                               tag_named(html + start, i - start, "dl"))) {
                 term_end(&t, sb, &used, &full, skip_code);
@@ -429,34 +464,8 @@ terms_scan(const char *html, size_t n, struct strbuf *sb, int skip_code)
             i++;
             continue;
         }
-        if (!in) {
-            i++;
-            continue;
-        }
-        if ((unsigned char)c <= ' ' || c == 0x7f) {
-            space = t.text.len > 0;
-            i++;
-            continue;
-        }
-        if (t.text.len > RANK_TERMS_MAX) {
-            i++; /* one term longer than all may be: it will not fit */
-            continue;
-        }
-        if (space) {
-            strbuf_putc(&t.text, ' ');
-            space = 0;
-        }
-        if ((el = html_unescape_at(html + i, n - i, &c)) == 0) {
-            el = 1;
-        }
-        if ((unsigned char)c >= 0x80 || (c >= '0' && c <= '9') ||
-            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-            /* a letter or digit (each byte of a non-ASCII one) */
-            t.alnum++;
-            t.code += t.code_depth > 0;
-        }
-        strbuf_putc(&t.text, c);
-        i += el;
+        /* one term longer than all may be: it will not fit */
+        i += in ? term_text(&t, html, n, i, RANK_TERMS_MAX) : 1;
     }
     if (in) {
         /* an element left open at the end */
@@ -471,6 +480,50 @@ int
 rank_definition_terms(const char *html, size_t n, struct strbuf *sb)
 {
     return terms_scan(html, n, sb, 0);
+}
+
+/* The text of the first cell of each table row of html (n bytes), as
+ * terms_scan gives terms: a function table's signature ("left ( string
+ * text, n integer ) → text") names what its row defines. */
+static int
+first_cells(const char *html, size_t n, struct strbuf *sb)
+{
+    struct term_read t = {STRBUF_INIT, 0, 0, 0, 0};
+    size_t i = 0, used = 0;
+    int row = 0, in = 0, full = 0, ok;
+
+    while (i < n && !full) {
+        char c = html[i];
+
+        if (c == '<') {
+            size_t start = ++i, len;
+            int end = start < n && html[start] == '/';
+            const char *name = html + start + end;
+
+            i = tag_end(html, n, i);
+            len = i - start - (size_t)end;
+            if (tag_named(name, len, "tr") || tag_named(name, len, "table")) {
+                term_end(&t, sb, &used, &full, 0);
+                in = 0;
+                row = !end && tag_named(name, len, "tr");
+            } else if (tag_named(name, len, "td") ||
+                       tag_named(name, len, "th")) {
+                term_end(&t, sb, &used, &full, 0);
+                in = !end && row;
+                row = 0; /* the row's first cell only */
+            }
+            i++;
+            continue;
+        }
+        /* past 4 keys' length: no signature a reader types the name of */
+        i += in ? term_text(&t, html, n, i, 4 * RANK_HEADING_KEY_MAX) : 1;
+    }
+    if (in) {
+        term_end(&t, sb, &used, &full, 0);
+    }
+    ok = strbuf_ok(&t.text);
+    strbuf_free(&t.text);
+    return ok && strbuf_ok(sb) ? 0 : -1;
 }
 
 /* definition_terms(html): rank_definition_terms of a text value, '' for
@@ -565,15 +618,20 @@ int
 rank_heading_keys(const char *headings, size_t hn, const char *html, size_t n,
                   struct strbuf *sb)
 {
-    struct strbuf key = STRBUF_INIT, terms = STRBUF_INIT;
+    struct strbuf key = STRBUF_INIT, terms = STRBUF_INIT, cells = STRBUF_INIT;
     int pass, rc = 0;
 
-    if (terms_scan(html, n, &terms, 1) < 0) {
+    if (terms_scan(html, n, &terms, 1) < 0 ||
+        first_cells(html, n, &cells) < 0) {
         rc = -1;
     }
-    for (pass = 0; pass < 2 && rc == 0; pass++) {
-        const char *s = pass == 0 ? headings : strbuf_peek(&terms);
-        size_t len = pass == 0 ? hn : terms.len, i = 0;
+    /* Pass 0 the headings, 1 the definition terms, 2 the first cells of
+     * table rows: of those only the name of a signature. */
+    for (pass = 0; pass < 3 && rc == 0; pass++) {
+        const char *s = pass == 0   ? headings
+                        : pass == 1 ? strbuf_peek(&terms)
+                                    : strbuf_peek(&cells);
+        size_t len = pass == 0 ? hn : pass == 1 ? terms.len : cells.len, i = 0;
 
         while (i < len && rc == 0) {
             const char *end = memchr(s + i, 0x1e, len - i);
@@ -589,11 +647,13 @@ rank_heading_keys(const char *headings, size_t hn, const char *html, size_t n,
                     rc = -1;
                     break;
                 }
-                key_put(strbuf_peek(&key), key_trim(strbuf_peek(&key), key.len),
-                        sb);
+                if (pass < 2) {
+                    key_put(strbuf_peek(&key),
+                            key_trim(strbuf_peek(&key), key.len), sb);
+                }
                 /* A signature defines its name too. */
-                if (pass == 1 && (name = signature_name(strbuf_peek(&key),
-                                                        key.len, &at)) > 0) {
+                if (pass > 0 && (name = signature_name(strbuf_peek(&key),
+                                                       key.len, &at)) > 0) {
                     key_put(strbuf_peek(&key) + at, name, sb);
                 }
             }
@@ -602,6 +662,7 @@ rank_heading_keys(const char *headings, size_t hn, const char *html, size_t n,
     }
     strbuf_free(&key);
     strbuf_free(&terms);
+    strbuf_free(&cells);
     return rc == 0 && strbuf_ok(sb) ? 0 : -1;
 }
 

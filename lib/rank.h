@@ -196,8 +196,12 @@ int rank_definition_terms(const char *html, size_t n, struct strbuf *sb);
  * owns it; migration 0012).  A term that is mostly code (<code>, <var>,
  * ...: four fifths of its letters and digits) names a parameter, a field
  * or an option in a reference page's list, not the page's subject, and is
- * no key.  Search ranks the documents whose key equals the query right
- * after those whose title does (search.c), unless more than
+ * no key.  A signature defines a name: the word before a term's first '('
+ * is a key too ("ctime" of ": str = ctime (t)"), and so is that word of
+ * the first cell of a table row (a function table's "left ( string text,
+ * n integer ) → text"), whose text is otherwise no key.  Search ranks
+ * the documents whose key equals the query right after those whose title
+ * does (search.c), unless more than
  * RANK_HEADING_DOCS documents share that key: then it is a template's
  * ("Description", "Examples", "Navigation"), not a subject.  Measured on
  * the seven judged sets, two samples each (docs/benchmarks.md).
@@ -208,10 +212,11 @@ int rank_definition_terms(const char *html, size_t n, struct strbuf *sb);
 #define RANK_HEADING_DOCS 20
 
 /* The keys of a document: of its section headings headings (hn bytes,
- * borrowed, separated by the byte 0x1e) and of the definition terms of
- * its sanitized HTML html (n bytes, borrowed), appended to sb, each ended
- * by 0x1e; empty and overlong ones left out, repeats kept.  0, or -1 when
- * out of memory. */
+ * borrowed, separated by the byte 0x1e), of the definition terms of its
+ * sanitized HTML html (n bytes, borrowed) and of the signatures in the
+ * first cells of its table rows, appended to sb, each ended by 0x1e;
+ * empty and overlong ones left out, repeats kept.  0, or -1 when out of
+ * memory. */
 int rank_heading_keys(const char *headings, size_t hn, const char *html,
                       size_t n, struct strbuf *sb);
 

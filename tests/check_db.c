@@ -458,16 +458,21 @@ START_TEST(test_upgrade_heading_keys)
                    "</dl>' WHERE path = 'glossary.html'");
     testdb_exec(w, "UPDATE document SET body_html = '<dl><dt>: <var>s</var> ="
                    " <strong>ctime</strong> (<var>t</var>)</dt><dd>x</dd>"
-                   "</dl>' WHERE path = 'ref.html'");
+                   "</dl><table><tr><th>Function</th><th>Description</th>"
+                   "</tr><tr><td><code>left</code> ( <code>s</code> text )"
+                   " &gt; text</td><td>first (n) characters</td></tr>"
+                   "<tr><td>plain text</td><td>right (x)</td></tr>"
+                   "</table>' WHERE path = 'ref.html'");
     ck_assert_int_eq(docindex_put(w, d1), 0);
     ck_assert_int_eq(docindex_put(w, d2), 0);
     ck_assert_int_eq(db_write_commit(w), SQLITE_OK);
     /* what docindex_put wrote: headings without their section number,
      * permalink sign or colon; the code-only term (a field's name) left
-     * out; a signature's name beside the signature */
+     * out; a signature's name beside the signature; of a table, the name
+     * a row's first cell defines, and nothing else */
     ck_assert_str_eq(keys_of(w, d1, want, sizeof(want)), "decorator;terms;");
     ck_assert_str_eq(keys_of(w, d2, got, sizeof(got)),
-                     ": s = ctime (t);ctime;examples;");
+                     ": s = ctime (t);ctime;examples;left;");
     ck_assert_str_eq(keys_of(w, d3, got, sizeof(got)), "");
 
     /* back to schema 11: no keys */
@@ -484,7 +489,7 @@ START_TEST(test_upgrade_heading_keys)
     ck_assert_int_eq(db_write_commit(w), SQLITE_OK);
     ck_assert_str_eq(keys_of(w, d1, got, sizeof(got)), "");
     ck_assert_str_eq(keys_of(w, d2, got, sizeof(got)),
-                     ": s = ctime (t);ctime;examples;");
+                     ": s = ctime (t);ctime;examples;left;");
 
     /* a rebuild: the published documents' keys, once each */
     ck_assert_int_eq(db_write_begin(w), SQLITE_OK);
