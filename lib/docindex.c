@@ -221,7 +221,10 @@ docindex_check(struct db *db)
         "     + (SELECT count(*) FROM doc_fts_docsize s"
         "         WHERE NOT EXISTS (SELECT 1 FROM document d"
         "                            WHERE d.id = s.id"
-        "                              AND d.status = 'published'))";
+        "                              AND d.status = 'published'))"
+        "     + (SELECT count(DISTINCT k.document_id) FROM heading_key k"
+        "         WHERE NOT EXISTS (SELECT 1 FROM doc_fts_docsize s"
+        "                            WHERE s.id = k.document_id))";
     sqlite3_stmt *st = db_stmt(db, sql);
     long n = -1;
 

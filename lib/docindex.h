@@ -19,6 +19,9 @@
  * leaves the index short or long, never corrupt; `kwangmyong verify`
  * reports that and `kwangmyong reindex` repairs it.  What only a rebuild
  * survives: the title or sections of an indexed document changed by hand.
+ *
+ * The heading keys (table heading_key, rank.h) follow the same rules: put
+ * and dropped with a document's index row, from its sections and body.
  */
 #ifndef KW_DOCINDEX_H
 #define KW_DOCINDEX_H
@@ -44,8 +47,9 @@ long docindex_rebuild(struct db *w);
 
 /* Compare the index with the published set (a reader or writer): the
  * number of published documents not in the index plus the number of
- * indexed documents not published (0: in step), or -1 on error.  What
- * `kwangmyong verify` checks. */
+ * indexed documents not published plus the number of documents not in
+ * the index that have heading keys (rank.h; 0: in step), or -1 on error.
+ * What `kwangmyong verify` checks. */
 long docindex_check(struct db *db);
 
 /* search_change (db/migrations/0010_search_change.sql) keeps the

@@ -581,10 +581,12 @@ key_put(const char *k, size_t kn, struct strbuf *sb)
  * signature: the word right before its first '(' ("ctime" of ": str =
  * ctime (t)", "json.dumps" of "json.dumps(obj, *, skipkeys=false)"),
  * when that word is an identifier (ASCII letters, digits, '_', '.', at
- * least one letter) and not the whole term.  Its length, with *at its
+ * least one letter) and not the whole term; with first, only when that
+ * word opens the term (a table cell: "name of the database containing the
+ * function (always ...)" defines nothing).  Its length, with *at its
  * start; 0 for none. */
 static size_t
-signature_name(const char *t, size_t kn, size_t *at)
+signature_name(const char *t, size_t kn, int first, size_t *at)
 {
     const char *open = memchr(t, '(', kn);
     size_t end, start, i;
@@ -611,7 +613,8 @@ signature_name(const char *t, size_t kn, size_t *at)
         }
     }
     *at = start;
-    return letter && end - start < kn ? end - start : 0;
+    return letter && end - start < kn && (!first || start == 0) ? end - start
+                                                                : 0;
 }
 
 int
@@ -652,8 +655,9 @@ rank_heading_keys(const char *headings, size_t hn, const char *html, size_t n,
                             key_trim(strbuf_peek(&key), key.len), sb);
                 }
                 /* A signature defines its name too. */
-                if (pass > 0 && (name = signature_name(strbuf_peek(&key),
-                                                       key.len, &at)) > 0) {
+                if (pass > 0 &&
+                    (name = signature_name(strbuf_peek(&key), key.len,
+                                           pass == 2, &at)) > 0) {
                     key_put(strbuf_peek(&key) + at, name, sb);
                 }
             }

@@ -462,6 +462,8 @@ START_TEST(test_upgrade_heading_keys)
                    "</tr><tr><td><code>left</code> ( <code>s</code> text )"
                    " &gt; text</td><td>first (n) characters</td></tr>"
                    "<tr><td>plain text</td><td>right (x)</td></tr>"
+                   "<tr><td>the name of the function (always one)</td>"
+                   "<td>no</td></tr>"
                    "</table>' WHERE path = 'ref.html'");
     ck_assert_int_eq(docindex_put(w, d1), 0);
     ck_assert_int_eq(docindex_put(w, d2), 0);
@@ -491,11 +493,17 @@ START_TEST(test_upgrade_heading_keys)
     ck_assert_str_eq(keys_of(w, d2, got, sizeof(got)),
                      ": s = ctime (t);ctime;examples;left;");
 
-    /* a rebuild: the published documents' keys, once each */
+    /* keys of a document not in the index: verify sees them, and a
+     * rebuild writes the published documents' keys, once each */
+    ck_assert_int_eq(docindex_check(w), 1); /* d1: published, not indexed */
     ck_assert_int_eq(db_write_begin(w), SQLITE_OK);
     testdb_exec(w, "INSERT INTO heading_key VALUES ('stale', 12345)");
+    ck_assert_int_eq(db_write_commit(w), SQLITE_OK);
+    ck_assert_int_eq(docindex_check(w), 2);
+    ck_assert_int_eq(db_write_begin(w), SQLITE_OK);
     ck_assert_int_eq(docindex_rebuild(w), 2);
     ck_assert_int_eq(db_write_commit(w), SQLITE_OK);
+    ck_assert_int_eq(docindex_check(w), 0);
     ck_assert_str_eq(keys_of(w, d1, got, sizeof(got)), want);
     ck_assert_str_eq(keys_of(w, 12345, got, sizeof(got)), "");
     db_close(w);
