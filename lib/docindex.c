@@ -30,14 +30,14 @@ indexed(struct db *w, int64_t doc)
 }
 
 /* Put (del 0) or delete (del 1) the heading keys of document doc (rank.h,
- * "Heading keys"), from its sections' headings and its body: the same
- * keys as long as they are unchanged.  0 or -1. */
+ * "Heading keys"), from its sections' headings, its body and its path:
+ * the same keys as long as they are unchanged.  0 or -1. */
 static int
 heading_keys(struct db *w, int64_t doc, int del)
 {
     static const char get[] =
         "SELECT heading_keys((SELECT group_concat(heading, char(30))"
-        " FROM section WHERE document_id = d.id), d.body_html)"
+        " FROM section WHERE document_id = d.id), d.body_html, d.path)"
         " FROM document d WHERE d.id = :d";
     static const char put[] = "INSERT OR IGNORE INTO heading_key(key,"
                               " document_id) VALUES (:k, :d)";

@@ -617,24 +617,94 @@ signature_name(const char *t, size_t kn, int first, size_t *at)
                                                                 : 0;
 }
 
+/* The value of the hex digit c, or -1. */
+static int
+hex_digit(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* The words of the file name of path (pn bytes, a document's path in its
+ * collection) appended to out: its last segment without its extension,
+ * texinfo's escapes "_00XX" decoded, and every run of '-', '_' and white
+ * space one space ("postgres-user.html": "postgres user";
+ * "I_002fO-Dialogs.html": "I/O Dialogs"). */
+static void
+file_words(const char *path, size_t pn, struct strbuf *out)
+{
+    const char *slash = path, *p;
+    size_t n, i, dot;
+    int space = 0;
+
+    for (p = path; p < path + pn; p++) {
+        if (*p == '/') {
+            slash = p + 1;
+        }
+    }
+    n = pn - (size_t)(slash - path);
+    for (dot = n; dot > 0 && slash[dot - 1] != '.'; dot--) {
+    }
+    /* an extension: a dot after the first byte, then 1 to 5 of [a-z0-9] */
+    if (dot > 1 && n - dot >= 1 && n - dot <= 5) {
+        for (i = dot; i < n && ((slash[i] >= '0' && slash[i] <= '9') ||
+                                (slash[i] >= 'a' && slash[i] <= 'z') ||
+                                (slash[i] >= 'A' && slash[i] <= 'Z'));
+             i++) {
+        }
+        if (i == n) {
+            n = dot - 1;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        char c = slash[i];
+
+        if (c == '_' && i + 4 < n && slash[i + 1] == '0' &&
+            slash[i + 2] == '0' && hex_digit(slash[i + 3]) >= 0 &&
+            hex_digit(slash[i + 4]) >= 0) {
+            c = (char)(hex_digit(slash[i + 3]) * 16 + hex_digit(slash[i + 4]));
+            i += 4;
+        }
+        if (c == '-' || c == '_' || (unsigned char)c <= ' ') {
+            space = out->len > 0;
+            continue;
+        }
+        if (space) {
+            strbuf_putc(out, ' ');
+            space = 0;
+        }
+        strbuf_putc(out, c);
+    }
+}
+
 int
 rank_heading_keys(const char *headings, size_t hn, const char *html, size_t n,
-                  struct strbuf *sb)
+                  const char *path, size_t pn, struct strbuf *sb)
 {
-    struct strbuf key = STRBUF_INIT, terms = STRBUF_INIT, cells = STRBUF_INIT;
+    struct strbuf key = STRBUF_INIT, terms = STRBUF_INIT, cells = STRBUF_INIT,
+                  file = STRBUF_INIT;
     int pass, rc = 0;
 
     if (terms_scan(html, n, &terms, 1) < 0 ||
         first_cells(html, n, &cells) < 0) {
         rc = -1;
     }
+    file_words(path, pn, &file);
     /* Pass 0 the headings, 1 the definition terms, 2 the first cells of
-     * table rows: of those only the name of a signature. */
-    for (pass = 0; pass < 3 && rc == 0; pass++) {
+     * table rows: of those only the name of a signature; 3 the file
+     * name. */
+    for (pass = 0; pass < 4 && rc == 0; pass++) {
         const char *s = pass == 0   ? headings
                         : pass == 1 ? strbuf_peek(&terms)
-                                    : strbuf_peek(&cells);
-        size_t len = pass == 0 ? hn : pass == 1 ? terms.len : cells.len, i = 0;
+                        : pass == 2 ? strbuf_peek(&cells)
+                                    : strbuf_peek(&file);
+        size_t len = pass == 0   ? hn
+                     : pass == 1 ? terms.len
+                     : pass == 2 ? cells.len
+                                 : file.len,
+               i = 0;
 
         while (i < len && rc == 0) {
             const char *end = memchr(s + i, 0x1e, len - i);
@@ -650,12 +720,12 @@ rank_heading_keys(const char *headings, size_t hn, const char *html, size_t n,
                     rc = -1;
                     break;
                 }
-                if (pass < 2) {
+                if (pass != 2) {
                     key_put(strbuf_peek(&key),
                             key_trim(strbuf_peek(&key), key.len), sb);
                 }
                 /* A signature defines its name too. */
-                if (pass > 0 &&
+                if ((pass == 1 || pass == 2) &&
                     (name = signature_name(strbuf_peek(&key), key.len,
                                            pass == 2, &at)) > 0) {
                     key_put(strbuf_peek(&key) + at, name, sb);
@@ -664,26 +734,35 @@ rank_heading_keys(const char *headings, size_t hn, const char *html, size_t n,
             i += k + 1;
         }
     }
+    if (!strbuf_ok(&file)) {
+        rc = -1;
+    }
     strbuf_free(&key);
     strbuf_free(&terms);
     strbuf_free(&cells);
+    strbuf_free(&file);
     return rc == 0 && strbuf_ok(sb) ? 0 : -1;
 }
 
-/* heading_keys(headings, html): rank_heading_keys of two text values
- * (NULL reads as ''), '' for none. */
+/* heading_keys(headings, html, path): rank_heading_keys of three text
+ * values (NULL reads as ''), '' for none. */
 static void
 sql_heading_keys(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    const char *h = (const char *)sqlite3_value_text(argv[0]);
-    size_t hn = h != NULL ? (size_t)sqlite3_value_bytes(argv[0]) : 0;
-    const char *b = (const char *)sqlite3_value_text(argv[1]);
-    size_t bn = b != NULL ? (size_t)sqlite3_value_bytes(argv[1]) : 0;
+    const char *v[3];
+    size_t len[3];
     struct strbuf sb = STRBUF_INIT;
+    int i;
 
     (void)argc;
-    if (rank_heading_keys(h != NULL ? h : "", hn, b != NULL ? b : "", bn, &sb) <
-        0) {
+    for (i = 0; i < 3; i++) {
+        v[i] = (const char *)sqlite3_value_text(argv[i]);
+        len[i] = v[i] != NULL ? (size_t)sqlite3_value_bytes(argv[i]) : 0;
+        if (v[i] == NULL) {
+            v[i] = "";
+        }
+    }
+    if (rank_heading_keys(v[0], len[0], v[1], len[1], v[2], len[2], &sb) < 0) {
         strbuf_free(&sb);
         sqlite3_result_error_nomem(ctx);
         return;
@@ -847,7 +926,7 @@ rank_register(sqlite3 *db)
         return SQLITE_ERROR;
     }
     if (sqlite3_create_function(
-            db, "heading_keys", 2,
+            db, "heading_keys", 3,
             SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
             sql_heading_keys, NULL, NULL) != SQLITE_OK) {
         return SQLITE_ERROR;

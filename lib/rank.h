@@ -199,7 +199,10 @@ int rank_definition_terms(const char *html, size_t n, struct strbuf *sb);
  * no key.  A signature defines a name: the word before a term's first '('
  * is a key too ("ctime" of ": str = ctime (t)"), and so is that word of
  * the first cell of a table row (a function table's "left ( string text,
- * n integer ) → text"), whose text is otherwise no key.  Search ranks
+ * n integer ) → text"), whose text is otherwise no key.  A page's file
+ * name names it too: "postgres-user.html" is the key "postgres user"
+ * (texinfo's escapes decoded: "I_002fO-Dialogs.html", "i/o dialogs").
+ * Search ranks
  * the documents whose key equals the query right after those whose title
  * does (search.c), unless more than
  * RANK_HEADING_DOCS documents share that key: then it is a template's
@@ -213,12 +216,12 @@ int rank_definition_terms(const char *html, size_t n, struct strbuf *sb);
 
 /* The keys of a document: of its section headings headings (hn bytes,
  * borrowed, separated by the byte 0x1e), of the definition terms of its
- * sanitized HTML html (n bytes, borrowed) and of the signatures in the
- * first cells of its table rows, appended to sb, each ended by 0x1e;
- * empty and overlong ones left out, repeats kept.  0, or -1 when out of
- * memory. */
+ * sanitized HTML html (n bytes, borrowed), of the signatures in the first
+ * cells of its table rows and of the file name of its path (pn bytes,
+ * borrowed), appended to sb, each ended by 0x1e; empty and overlong ones
+ * left out, repeats kept.  0, or -1 when out of memory. */
 int rank_heading_keys(const char *headings, size_t hn, const char *html,
-                      size_t n, struct strbuf *sb);
+                      size_t n, const char *path, size_t pn, struct strbuf *sb);
 
 /*
  * Duplicates.  A mirrored site often holds one text several times: a page
@@ -258,7 +261,7 @@ int rank_form(const char *content_type);
 
 /* Register kwtf and kwdoc (FTS5), and link_share(html),
  * text_sketch(text), definition_terms(html) and heading_keys(headings,
- * html) (SQL, for ingest and migrations; heading_keys gives
+ * html, path) (SQL, for ingest and migrations; heading_keys gives
  * rank_heading_keys' output as text) on db: every connection.  SQLITE_OK, or
  * SQLITE_ERROR when the library has no FTS5. */
 int rank_register(sqlite3 *db);

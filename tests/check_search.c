@@ -2057,7 +2057,7 @@ START_TEST(test_exact_heading)
         testdb_add_section(wdb, many[i], 0, NULL, "A page", "", "Intro.");
         testdb_add_section(wdb, many[i], 1, "q", "", "Quux", "One quux here.");
     }
-    quux = testdb_add_simple(wdb, c, "quux.html", "The quux handbook", "en",
+    quux = testdb_add_simple(wdb, c, "handbook.html", "The quux handbook", "en",
                              "published", T2024,
                              "Quux, quux and quux: all about quux.");
     ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);

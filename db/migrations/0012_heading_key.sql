@@ -3,10 +3,11 @@
 -- page whose heading or term is the query, word for word, right after
 -- those whose title is: the glossary's "decorator", the section
 -- "Feathering".  docindex.c keeps the table beside doc_fts: the keys of
--- exactly the published documents, from their sections' headings and
--- the definition terms of their bodies, as heading_keys() finds and
--- normalises them (lib/rank.c, registered on every connection).  One row
--- per key and document; search looks keys up.
+-- exactly the published documents, from their sections' headings, the
+-- definition terms and table signatures of their bodies and their file
+-- names, as heading_keys() finds and normalises them (lib/rank.c,
+-- registered on every connection).  One row per key and document; search
+-- looks keys up.
 CREATE TABLE heading_key (
     key         TEXT NOT NULL,
     document_id INTEGER NOT NULL,
@@ -21,7 +22,7 @@ WITH RECURSIVE k(id, key, rest) AS (
     SELECT d.id, NULL,
            heading_keys((SELECT group_concat(heading, char(30))
                            FROM section WHERE document_id = d.id),
-                        d.body_html)
+                        d.body_html, d.path)
       FROM document d
      WHERE d.status = 'published'
     UNION ALL
