@@ -10,14 +10,17 @@
  * are valid UTF-8 with metadata at most SANITIZE_META_MAX bytes; and the
  * body is what the allow-list says: only allowed element and attribute
  * names, and no href/src/cite with a scheme other than http, https or
- * (not for images) mailto, after removing what browsers remove.
+ * (not for images) mailto, after removing what browsers remove.  The
+ * heading keys search keeps of such a page (rank.h) are well formed.
  */
 #include <string.h>
 #include <strings.h>
 
 #include "fuzz.h"
 #include "html.h"
+#include "rank.h"
 #include "sanitize.h"
+#include "strbuf.h"
 
 #define DOC_URL "https://docs.example.org/guide/intro.html"
 #define TREE_URL "https://docs.example.org/guide/"
@@ -215,6 +218,47 @@ rewrite_cb(void *ctx, const char *attr, const char *url, struct strbuf *out)
     return SANITIZE_URL_KEEP;
 }
 
+/* The heading keys of a sanitized page (rank.h): each ended by 0x1e, not
+ * empty, at most RANK_HEADING_KEY_MAX bytes, valid UTF-8, whatever the
+ * page holds. */
+static void
+check_keys(const struct sanitize_result *r)
+{
+    static const char path[] = "guide/I_002fO_00ff-intro.html";
+    struct strbuf h = STRBUF_INIT, keys = STRBUF_INIT;
+    const char *k;
+    size_t i, left;
+
+    for (i = 0; i < r->nsections; i++) {
+        if (r->sections[i].heading != NULL) {
+            if (h.len > 0) {
+                strbuf_putc(&h, 0x1e);
+            }
+            strbuf_puts(&h, r->sections[i].heading);
+        }
+    }
+    FUZZ_CHECK(strbuf_ok(&h) &&
+                   rank_heading_keys(h.len > 0 ? strbuf_peek(&h) : "", h.len,
+                                     r->body_html, r->body_len, path,
+                                     strlen(path), &keys) == 0,
+               "heading keys computed");
+    k = keys.len > 0 ? strbuf_peek(&keys) : "";
+    for (left = keys.len; left > 0;) {
+        const char *end = memchr(k, 0x1e, left);
+        size_t n;
+
+        FUZZ_CHECK(end != NULL, "every key ends with 0x1e");
+        n = (size_t)(end - k);
+        FUZZ_CHECK(n > 0 && n <= RANK_HEADING_KEY_MAX,
+                   "a key is 1 to RANK_HEADING_KEY_MAX bytes");
+        FUZZ_CHECK(utf8_valid(k, n), "a key is valid UTF-8");
+        k = end + 1;
+        left -= n + 1;
+    }
+    strbuf_free(&h);
+    strbuf_free(&keys);
+}
+
 /* Sanitize with opts, check the result, then check it is a fixed point. */
 static void
 run(const uint8_t *data, size_t size, const struct sanitize_opts *opts)
@@ -229,6 +273,7 @@ run(const uint8_t *data, size_t size, const struct sanitize_opts *opts)
         return;
     }
     check_result(&r);
+    check_keys(&r);
     rc = sanitize_html(r.body_html, r.body_len, NULL, &again);
     if (rc != SANITIZE_OK) {
         fprintf(stderr, "body: %s\nsecond pass: %s\n", r.body_html,
