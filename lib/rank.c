@@ -15,6 +15,7 @@
 #include "query.h"
 #include "strbuf.h"
 #include "tokenizer.h"
+#include "url.h"
 
 static void
 kwtf(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
@@ -617,16 +618,6 @@ signature_name(const char *t, size_t kn, int first, size_t *at)
                                                                 : 0;
 }
 
-/* The value of the hex digit c, or -1. */
-static int
-hex_digit(char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
 /* The words of the file name of path (pn bytes, a document's path in its
  * collection) appended to out: its last segment without its extension,
  * texinfo's escapes "_00XX" decoded, and every run of '-', '_' and white
@@ -662,9 +653,11 @@ file_words(const char *path, size_t pn, struct strbuf *out)
         char c = slash[i];
 
         if (c == '_' && i + 4 < n && slash[i + 1] == '0' &&
-            slash[i + 2] == '0' && hex_digit(slash[i + 3]) >= 0 &&
-            hex_digit(slash[i + 4]) >= 0) {
-            c = (char)(hex_digit(slash[i + 3]) * 16 + hex_digit(slash[i + 4]));
+            slash[i + 2] == '0' &&
+            url_hexval((unsigned char)slash[i + 3]) >= 0 &&
+            url_hexval((unsigned char)slash[i + 4]) >= 0) {
+            c = (char)(url_hexval((unsigned char)slash[i + 3]) * 16 +
+                       url_hexval((unsigned char)slash[i + 4]));
             i += 4;
         }
         if (c == '-' || c == '_' || (unsigned char)c <= ' ') {
@@ -683,55 +676,56 @@ int
 rank_heading_keys(const char *headings, size_t hn, const char *html, size_t n,
                   const char *path, size_t pn, struct strbuf *sb)
 {
+    /* What each source gives: the whole term as a key, and the name of a
+     * signature in it (only one that opens it: first). */
+    enum { WHOLE = 1, NAME = 2, FIRST = 4 };
     struct strbuf key = STRBUF_INIT, terms = STRBUF_INIT, cells = STRBUF_INIT,
                   file = STRBUF_INIT;
-    int pass, rc = 0;
+    struct {
+        const struct strbuf *sb; /* NULL: the headings */
+        int use;
+    } const src[] = {{NULL, WHOLE},
+                     {&terms, WHOLE | NAME},
+                     {&cells, NAME | FIRST},
+                     {&file, WHOLE}};
+    size_t k;
+    int rc = 0;
 
     if (terms_scan(html, n, &terms, 1) < 0 ||
         first_cells(html, n, &cells) < 0) {
         rc = -1;
     }
     file_words(path, pn, &file);
-    /* Pass 0 the headings, 1 the definition terms, 2 the first cells of
-     * table rows: of those only the name of a signature; 3 the file
-     * name. */
-    for (pass = 0; pass < 4 && rc == 0; pass++) {
-        const char *s = pass == 0   ? headings
-                        : pass == 1 ? strbuf_peek(&terms)
-                        : pass == 2 ? strbuf_peek(&cells)
-                                    : strbuf_peek(&file);
-        size_t len = pass == 0   ? hn
-                     : pass == 1 ? terms.len
-                     : pass == 2 ? cells.len
-                                 : file.len,
-               i = 0;
+    for (k = 0; k < sizeof(src) / sizeof(src[0]) && rc == 0; k++) {
+        const char *s = src[k].sb != NULL ? strbuf_peek(src[k].sb) : headings;
+        size_t len = src[k].sb != NULL ? src[k].sb->len : hn, i = 0;
+        int use = src[k].use;
 
         while (i < len && rc == 0) {
             const char *end = memchr(s + i, 0x1e, len - i);
-            size_t k = end != NULL ? (size_t)(end - (s + i)) : len - i;
-
+            size_t tn = end != NULL ? (size_t)(end - (s + i)) : len - i;
             size_t at = 0, name;
 
             strbuf_reset(&key);
             /* A term much longer than a key cannot normalise to one, nor
              * hold a signature a reader types the name of. */
-            if (k <= 4 * RANK_HEADING_KEY_MAX) {
-                if (query_normalize_title(s + i, k, &key) < 0) {
+            if (tn <= 4 * RANK_HEADING_KEY_MAX) {
+                if (query_normalize_title(s + i, tn, &key) < 0) {
                     rc = -1;
                     break;
                 }
-                if (pass != 2) {
+                if (use & WHOLE) {
                     key_put(strbuf_peek(&key),
                             key_trim(strbuf_peek(&key), key.len), sb);
                 }
                 /* A signature defines its name too. */
-                if ((pass == 1 || pass == 2) &&
+                if ((use & NAME) &&
                     (name = signature_name(strbuf_peek(&key), key.len,
-                                           pass == 2, &at)) > 0) {
+                                           (use & FIRST) != 0, &at)) > 0) {
                     key_put(strbuf_peek(&key) + at, name, sb);
                 }
             }
-            i += k + 1;
+            i += tn + 1;
         }
     }
     if (!strbuf_ok(&file)) {
