@@ -1014,11 +1014,14 @@ struct dupinfo {
     unsigned char sketch[RANK_SKETCH];
     int has_sketch;
     int form;
+    int64_t did;
     int64_t inbound;
     char *title; /* normalised title (new; NULL: none) */
+    char *path;  /* path in its tree (new; NULL: none) */
+    char *url;   /* normalised source URL, what links name (new; NULL) */
 };
 
-/* Free the titles of n entries. */
+/* Free what n entries own. */
 static void
 dupinfo_free(struct dupinfo *info, size_t n)
 {
@@ -1026,8 +1029,23 @@ dupinfo_free(struct dupinfo *info, size_t n)
 
     for (i = 0; i < n; i++) {
         kw_free(info[i].title);
-        info[i].title = NULL;
+        kw_free(info[i].path);
+        kw_free(info[i].url);
+        info[i].title = info[i].path = info[i].url = NULL;
     }
+}
+
+/* The stem of a path: its file name up to the first '.'
+ * ("module/FindSQLite3.html" and "_sources/module/FindSQLite3.rst.txt"
+ * both give "FindSQLite3"), borrowed, its length in *n. */
+static const char *
+path_stem(const char *path, size_t *n)
+{
+    const char *b = strrchr(path, '/');
+
+    b = b != NULL ? b + 1 : path;
+    *n = strcspn(b, ".");
+    return b;
 }
 
 /* Read what collapsing needs of document did.  0 or -1. */
@@ -1037,8 +1055,8 @@ dup_read(struct db *db, int64_t did, struct dupinfo *d)
     static const char sql[] =
         "SELECT (SELECT sketch FROM doc_signal WHERE document_id = d.id),"
         " d.content_type, (SELECT count(*) FROM link"
-        "  WHERE target_url = d.source_url_norm), d.title_norm"
-        " FROM document d WHERE d.id = :d";
+        "  WHERE target_url = d.source_url_norm), d.title_norm, d.path,"
+        " d.source_url_norm FROM document d WHERE d.id = :d";
     sqlite3_stmt *st = db_stmt(db, sql);
     int rc;
 
@@ -1055,13 +1073,77 @@ dup_read(struct db *db, int64_t did, struct dupinfo *d)
         }
         d->form = rank_form((const char *)sqlite3_column_text(st, 1));
         d->inbound = sqlite3_column_int64(st, 2);
+        d->did = did;
         d->title = db_column_dup(st, 3);
-        rc = d->title != NULL || sqlite3_column_type(st, 3) == SQLITE_NULL
+        d->path = db_column_dup(st, 4);
+        d->url = db_column_dup(st, 5);
+        rc = (d->title != NULL || sqlite3_column_type(st, 3) == SQLITE_NULL) &&
+                     (d->path != NULL ||
+                      sqlite3_column_type(st, 4) == SQLITE_NULL) &&
+                     (d->url != NULL ||
+                      sqlite3_column_type(st, 5) == SQLITE_NULL)
                  ? SQLITE_DONE
                  : SQLITE_NOMEM;
+        if (rc != SQLITE_DONE) {
+            dupinfo_free(d, 1);
+        }
     }
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Whether document `from` links to document `to`: 1, 0 or -1. */
+static int
+links_to(struct db *db, const struct dupinfo *from, const struct dupinfo *to)
+{
+    static const char sql[] =
+        "SELECT 1 FROM link WHERE document_id = :d AND target_url = :u";
+    sqlite3_stmt *st;
+    int rc;
+
+    if (to->url == NULL) {
+        return 0;
+    }
+    st = db_stmt(db, sql);
+    if (st == NULL || db_bind_int64(st, ":d", from->did) != SQLITE_OK ||
+        db_bind_text(st, ":u", to->url) != SQLITE_OK) {
+        return -1;
+    }
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Whether two documents of one collection show one text (rank.h,
+ * "Duplicates"): 1, 0 or -1. */
+static int
+dup_same(struct db *db, const struct dupinfo *a, const struct dupinfo *b)
+{
+    const char *sa, *sb;
+    size_t na, nb;
+    int r;
+
+    if (a->has_sketch && b->has_sketch &&
+        (a->form != b->form
+             ? rank_sketch_similarity(a->sketch, b->sketch) >= RANK_DUP_SIMILAR
+             : strcmp(a->title ? a->title : "", b->title ? b->title : "") ==
+                       0 &&
+                   rank_sketch_similarity(a->sketch, b->sketch) >=
+                       RANK_DUP_SAME_FORM)) {
+        return 1;
+    }
+    /* A page and its source: two forms of one file name, one linking to
+     * the other, whatever their text. */
+    if (a->form == b->form || a->path == NULL || b->path == NULL) {
+        return 0;
+    }
+    sa = path_stem(a->path, &na);
+    sb = path_stem(b->path, &nb);
+    if (na == 0 || na != nb || memcmp(sa, sb, na) != 0) {
+        return 0;
+    }
+    r = links_to(db, a, b);
+    return r != 0 ? r : links_to(db, b, a);
 }
 
 /* Put the first `want` results in order at the front of sc->hits, one per
@@ -1102,21 +1184,22 @@ collapse(struct db *db, const struct searchcat *cat, struct scan *sc,
             if (dup_read(db, h.did, &d) < 0) {
                 goto out;
             }
-            for (j = 0; j < kept && d.has_sketch; j++) {
-                if (info[j].has_sketch &&
-                    cat->doc[sc->hits[j].did].coll == cat->doc[h.did].coll &&
-                    (info[j].form != d.form
-                         ? rank_sketch_similarity(info[j].sketch, d.sketch) >=
-                               RANK_DUP_SIMILAR
-                         : strcmp(info[j].title ? info[j].title : "",
-                                  d.title ? d.title : "") == 0 &&
-                               rank_sketch_similarity(info[j].sketch,
-                                                      d.sketch) >=
-                                   RANK_DUP_SAME_FORM)) {
+            for (j = 0; j < kept; j++) {
+                int same;
+
+                if (cat->doc[sc->hits[j].did].coll != cat->doc[h.did].coll) {
+                    continue;
+                }
+                same = dup_same(db, &info[j], &d);
+                if (same < 0) {
+                    dupinfo_free(&d, 1);
+                    goto out;
+                }
+                if (same) {
                     break;
                 }
             }
-            if (d.has_sketch && j < kept) {
+            if (j < kept) {
                 if (d.form < info[j].form ||
                     (d.form == info[j].form && d.inbound > info[j].inbound)) {
                     /* The better form, or the copy more pages link to (the
@@ -1126,10 +1209,10 @@ collapse(struct db *db, const struct searchcat *cat, struct scan *sc,
                     sc->hits[i].did = sc->hits[j].did;
                     sc->hits[j].did = h.did;
                     sc->hits[i].sid = sc->hits[j].sid = 0;
-                    kw_free(info[j].title);
+                    dupinfo_free(&info[j], 1);
                     info[j] = d;
                 } else {
-                    kw_free(d.title);
+                    dupinfo_free(&d, 1);
                 }
                 continue;
             }

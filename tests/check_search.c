@@ -1716,6 +1716,62 @@ START_TEST(test_duplicates_collapse)
 }
 END_TEST
 
+/* A page and its source show once, as the page, whatever their text:
+ * two forms of one file name, one linking to the other (Sphinx's "Show
+ * Source" link to a one-line stub).  The same file name unlinked, or a
+ * linked file of another name, is another document. */
+START_TEST(test_source_pairing)
+{
+    static const char text[] =
+        "FindKwzq locates the kwzq library: it sets the include "
+        "directories and the libraries to link, and reports the version "
+        "it found, so that a project can require a minimum release.";
+    sqlite3_int64 c, page, stub, notes, other;
+    char sql[640];
+    json_t *m;
+
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    c = testdb_add_collection(wdb, "cmk", "Modules", "en");
+    page = testdb_add_document(wdb, c, "module/FindKwzq.html", "FindKwzq", "en",
+                               "published", T2024);
+    testdb_add_section(wdb, page, 0, NULL, "FindKwzq", "", text);
+    /* the stub: short, so it would rank first; too short to sketch */
+    stub = testdb_add_document(wdb, c, "_sources/module/FindKwzq.rst.txt",
+                               ".. cmake-module:: FindKwzq.cmake", "en",
+                               "published", T2024);
+    testdb_add_section(wdb, stub, 0, NULL, ".. cmake-module:: FindKwzq.cmake",
+                       "", ".. cmake-module:: FindKwzq.cmake kwzq");
+    /* one name, not linked: notes of their own */
+    notes = testdb_add_document(wdb, c, "notes/FindKwzq.txt", "Notes", "en",
+                                "published", T2024);
+    testdb_add_section(wdb, notes, 0, NULL, "Notes", "",
+                       "Notes on kwzq: the module was rewritten twice.");
+    /* linked, another name: an example, not the page's source */
+    other = testdb_add_document(wdb, c, "_downloads/example.txt", "Example",
+                                "en", "published", T2024);
+    testdb_add_section(wdb, other, 0, NULL, "Example", "",
+                       "find_package(kwzq) example");
+    snprintf(sql, sizeof(sql),
+             "UPDATE document SET body_text = (SELECT group_concat(body, ' ')"
+             " FROM section WHERE document_id = document.id),"
+             " source_url_norm = 'http://y/' || path WHERE collection_id ="
+             " %lld; UPDATE document SET content_type = 'text/plain' WHERE"
+             " id IN (%lld, %lld, %lld); INSERT INTO link(document_id,"
+             " target_url) VALUES (%lld, 'http://y/_sources/module/"
+             "FindKwzq.rst.txt'), (%lld, 'http://y/_downloads/example.txt')",
+             (long long)c, (long long)stub, (long long)notes, (long long)other,
+             (long long)page, (long long)page);
+    ck_assert_int_eq(db_exec(wdb, sql), SQLITE_OK);
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+
+    m = run("kwzq", "cmk", NULL, 0, 1, 0);
+    ck_assert_uint_eq(json_array_size(results(m)), 3);
+    ck_assert(has_doc(m, page) && !has_doc(m, stub));
+    ck_assert(has_doc(m, notes) && has_doc(m, other));
+    json_decref(m);
+}
+END_TEST
+
 /* ---- errors ---- */
 
 /* A GET for path with up to four query arguments (name, value pairs,
@@ -3415,6 +3471,7 @@ search_suite(void)
     tcase_add_test(limits, test_kwsnip_words);
     tcase_add_test(limits, test_sketch);
     tcase_add_test(limits, test_duplicates_collapse);
+    tcase_add_test(limits, test_source_pairing);
     tcase_add_test(core, test_identifier_parts);
     tcase_add_test(core, test_identifier_hub);
     tcase_add_test(core, test_hub_title);
