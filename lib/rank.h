@@ -234,12 +234,16 @@ int rank_heading_keys(const char *headings, size_t hn, const char *html,
  * (rank_form: HTML, Markdown, PDF, other text), or, when they are alike,
  * whose normalised titles are equal and whose sketches reach
  * RANK_DUP_SAME_FORM, at the best rank of the group, as its most readable
- * form (or, of one form, as the copy more pages link to).  A page and its
- * source are a group too, whatever their text, when they are two forms of
- * one file name (the path's last part up to its first '.') and one links
- * to the other: Sphinx's "Show Source" link from module/FindSQLite3.html to
- * _sources/module/FindSQLite3.rst.txt, whose whole text may be the one line
- * that pulls the page's text from elsewhere.  Measured:
+ * form (or, of one form, as the copy more pages link to).  A source is
+ * shown as its page, whatever their texts: a plain-text or Markdown
+ * document is a page's source when an HTML document of its collection and
+ * of its file name (the path's last part up to its first '.') links to it,
+ * as Sphinx's "Show Source" links module/FindSQLite3.html to
+ * _sources/module/FindSQLite3.rst.txt, a stub whose one line pulls the
+ * page's text from elsewhere (a PDF is not a source: a landing page may
+ * link to the paper it describes).  It shows at its own rank, even where
+ * the page alone would rank lower or not match (the reST markup of the
+ * source holds words the page renders away).  Measured:
  * python3.11-doc's pages and their reST sources 0.05-0.81 (three in four above
  * 0.4), unrelated pages at most 0.13; but pages of one kind share boilerplate
  * and templates (sqlite3-doc's release notes of point releases 0.4-0.87), hence

@@ -1092,73 +1092,92 @@ dup_read(struct db *db, int64_t did, struct dupinfo *d)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Whether document `from` links to document `to`: 1, 0 or -1. */
+/* Whether two documents of one collection show one text (rank.h,
+ * "Duplicates"). */
 static int
-links_to(struct db *db, const struct dupinfo *from, const struct dupinfo *to)
+dup_same(const struct dupinfo *a, const struct dupinfo *b)
+{
+    if (a->did == b->did) {
+        return 1;
+    }
+    if (!a->has_sketch || !b->has_sketch) {
+        return 0;
+    }
+    return a->form != b->form
+               ? rank_sketch_similarity(a->sketch, b->sketch) >=
+                     RANK_DUP_SIMILAR
+               : strcmp(a->title ? a->title : "", b->title ? b->title : "") ==
+                         0 &&
+                     rank_sketch_similarity(a->sketch, b->sketch) >=
+                         RANK_DUP_SAME_FORM;
+}
+
+/* The page that document d (read by dup_read) is the source of (rank.h,
+ * "Duplicates"): a published HTML document of its collection, of its file
+ * name, that links to it.  *page gets its id, or 0 when there is none.
+ * 0 or -1. */
+static int
+page_of(struct db *db, const struct dupinfo *d, int64_t *page)
 {
     static const char sql[] =
-        "SELECT 1 FROM link WHERE document_id = :d AND target_url = :u";
+        "SELECT p.id, p.path, p.content_type FROM link l"
+        " JOIN document p ON p.id = l.document_id"
+        " WHERE l.target_url = :u AND p.status = 'published'"
+        " AND p.collection_id = (SELECT collection_id FROM document"
+        "  WHERE id = :d) AND p.id <> :d ORDER BY p.id";
     sqlite3_stmt *st;
+    const char *sd, *sp;
+    size_t nd, np;
     int rc;
 
-    if (to->url == NULL) {
+    *page = 0;
+    if (d->url == NULL || d->path == NULL || d->inbound == 0 ||
+        d->form == rank_form("text/html") ||
+        d->form == rank_form("application/pdf")) {
+        return 0;
+    }
+    sd = path_stem(d->path, &nd);
+    if (nd == 0) {
         return 0;
     }
     st = db_stmt(db, sql);
-    if (st == NULL || db_bind_int64(st, ":d", from->did) != SQLITE_OK ||
-        db_bind_text(st, ":u", to->url) != SQLITE_OK) {
+    if (st == NULL || db_bind_text(st, ":u", d->url) != SQLITE_OK ||
+        db_bind_int64(st, ":d", d->did) != SQLITE_OK) {
         return -1;
     }
-    rc = sqlite3_step(st);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *path = (const char *)sqlite3_column_text(st, 1);
+
+        if (path == NULL || rank_form((const char *)sqlite3_column_text(
+                                st, 2)) != rank_form("text/html")) {
+            continue;
+        }
+        sp = path_stem(path, &np);
+        if (np == nd && memcmp(sp, sd, nd) == 0) {
+            *page = sqlite3_column_int64(st, 0);
+            break;
+        }
+    }
     sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* Whether two documents of one collection show one text (rank.h,
- * "Duplicates"): 1, 0 or -1. */
-static int
-dup_same(struct db *db, const struct dupinfo *a, const struct dupinfo *b)
-{
-    const char *sa, *sb;
-    size_t na, nb;
-    int r;
-
-    if (a->has_sketch && b->has_sketch &&
-        (a->form != b->form
-             ? rank_sketch_similarity(a->sketch, b->sketch) >= RANK_DUP_SIMILAR
-             : strcmp(a->title ? a->title : "", b->title ? b->title : "") ==
-                       0 &&
-                   rank_sketch_similarity(a->sketch, b->sketch) >=
-                       RANK_DUP_SAME_FORM)) {
-        return 1;
-    }
-    /* A page and its source: two forms of one file name, one linking to
-     * the other, whatever their text. */
-    if (a->form == b->form || a->path == NULL || b->path == NULL) {
-        return 0;
-    }
-    sa = path_stem(a->path, &na);
-    sb = path_stem(b->path, &nb);
-    if (na == 0 || na != nb || memcmp(sa, sb, na) != 0) {
-        return 0;
-    }
-    r = links_to(db, a, b);
-    return r != 0 ? r : links_to(db, b, a);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* Put the first `want` results in order at the front of sc->hits, one per
  * group of near-duplicates (rank.h, "Duplicates"): a hit that duplicates
  * one already kept, in the same collection, is dropped, and when it is in
  * a more readable form, or in the same form with more links pointing to
- * it, it takes the kept one's place (and rank).  *shown
+ * it, it takes the kept one's place (and rank).  A source shows as its
+ * page (page_of) when the page passes the filters f.  *shown
  * gets how many results lead sc->hits (want, or fewer when the matches
  * run out).  Ordering more than needed costs little; reading the sketches
  * of 2 * want + 16 hits costs a lookup each, and is done again with twice
  * as many only when duplicates ate the margin.  0 or -1. */
 static int
-collapse(struct db *db, const struct searchcat *cat, struct scan *sc,
-         size_t want, size_t *shown)
+collapse(struct db *db, const struct searchcat *cat,
+         const struct search_filter *f, struct scan *sc, size_t want,
+         size_t *shown)
 {
+    int lang = filter_lang(cat, f);
     size_t k = 2 * want + 16, i, j, kept = 0;
     struct dupinfo *info = NULL;
     int rc = -1;
@@ -1180,22 +1199,24 @@ collapse(struct db *db, const struct searchcat *cat, struct scan *sc,
         for (i = 0; i < k && kept < want; i++) {
             struct hit h = sc->hits[i];
             struct dupinfo d;
+            int64_t page;
 
-            if (dup_read(db, h.did, &d) < 0) {
+            if (dup_read(db, h.did, &d) < 0 || page_of(db, &d, &page) < 0) {
+                dupinfo_free(&d, 1);
                 goto out;
             }
-            for (j = 0; j < kept; j++) {
-                int same;
-
-                if (cat->doc[sc->hits[j].did].coll != cat->doc[h.did].coll) {
-                    continue;
-                }
-                same = dup_same(db, &info[j], &d);
-                if (same < 0) {
-                    dupinfo_free(&d, 1);
+            if (page != 0 && doc_passes(cat, f, lang, page)) {
+                /* A source shows as its page, at its own rank. */
+                dupinfo_free(&d, 1);
+                if (dup_read(db, page, &d) < 0) {
                     goto out;
                 }
-                if (same) {
+                h.did = sc->hits[i].did = page;
+                h.sid = sc->hits[i].sid = 0;
+            }
+            for (j = 0; j < kept; j++) {
+                if (cat->doc[sc->hits[j].did].coll == cat->doc[h.did].coll &&
+                    dup_same(&info[j], &d)) {
                     break;
                 }
             }
@@ -2058,7 +2079,7 @@ topk_rank(struct db *db, const struct searchcat *cat,
         if (sc->n > k) {
             sc->n = k;
         }
-        if (collapse(db, cat, sc, want, shown) < 0) {
+        if (collapse(db, cat, f, sc, want, shown) < 0) {
             return -1;
         }
         if (*shown == want) {
@@ -2262,7 +2283,7 @@ run_search(struct db *db, const struct searchcat *cat,
         }
         if (!planned &&
             (mark_exact(db, &sc, tn1, tn2) < 0 || tally_scan(&sc, &tally) < 0 ||
-             collapse(db, cat, &sc, want, &shown) < 0)) {
+             collapse(db, cat, f, &sc, want, &shown) < 0)) {
             goto out;
         }
     }

@@ -1716,18 +1716,18 @@ START_TEST(test_duplicates_collapse)
 }
 END_TEST
 
-/* A page and its source show once, as the page, whatever their text:
- * two forms of one file name, one linking to the other (Sphinx's "Show
- * Source" link to a one-line stub).  The same file name unlinked, or a
- * linked file of another name, is another document. */
+/* A source shows as its page, whatever their texts: a plain-text
+ * document linked from an HTML page of its file name (Sphinx's "Show
+ * Source" link to a one-line stub).  The same file name unlinked, a linked
+ * file of another name, or a PDF are documents of their own. */
 START_TEST(test_source_pairing)
 {
     static const char text[] =
         "FindKwzq locates the kwzq library: it sets the include "
         "directories and the libraries to link, and reports the version "
         "it found, so that a project can require a minimum release.";
-    sqlite3_int64 c, page, stub, notes, other;
-    char sql[640];
+    sqlite3_int64 c, page, stub, notes, other, pdf;
+    char sql[768];
     json_t *m;
 
     ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
@@ -1735,12 +1735,13 @@ START_TEST(test_source_pairing)
     page = testdb_add_document(wdb, c, "module/FindKwzq.html", "FindKwzq", "en",
                                "published", T2024);
     testdb_add_section(wdb, page, 0, NULL, "FindKwzq", "", text);
-    /* the stub: short, so it would rank first; too short to sketch */
+    /* the stub: short, so it would rank first; too short to sketch; its
+     * markup holds a word the page renders away */
     stub = testdb_add_document(wdb, c, "_sources/module/FindKwzq.rst.txt",
-                               ".. cmake-module:: FindKwzq.cmake", "en",
-                               "published", T2024);
-    testdb_add_section(wdb, stub, 0, NULL, ".. cmake-module:: FindKwzq.cmake",
-                       "", ".. cmake-module:: FindKwzq.cmake kwzq");
+                               ".. kwzrole:: FindKwzq.cmake", "en", "published",
+                               T2024);
+    testdb_add_section(wdb, stub, 0, NULL, ".. kwzrole:: FindKwzq.cmake", "",
+                       ".. kwzrole:: FindKwzq.cmake kwzq");
     /* one name, not linked: notes of their own */
     notes = testdb_add_document(wdb, c, "notes/FindKwzq.txt", "Notes", "en",
                                 "published", T2024);
@@ -1751,23 +1752,35 @@ START_TEST(test_source_pairing)
                                 "en", "published", T2024);
     testdb_add_section(wdb, other, 0, NULL, "Example", "",
                        "find_package(kwzq) example");
+    /* linked, of its name, but a PDF: a paper, not a source */
+    pdf = testdb_add_document(wdb, c, "module/FindKwzq.pdf", "Paper", "en",
+                              "published", T2024);
+    testdb_add_section(wdb, pdf, 0, NULL, "Paper", "",
+                       "A paper on kwzq and its kwzrole.");
     snprintf(sql, sizeof(sql),
              "UPDATE document SET body_text = (SELECT group_concat(body, ' ')"
              " FROM section WHERE document_id = document.id),"
              " source_url_norm = 'http://y/' || path WHERE collection_id ="
              " %lld; UPDATE document SET content_type = 'text/plain' WHERE"
-             " id IN (%lld, %lld, %lld); INSERT INTO link(document_id,"
-             " target_url) VALUES (%lld, 'http://y/_sources/module/"
-             "FindKwzq.rst.txt'), (%lld, 'http://y/_downloads/example.txt')",
+             " id IN (%lld, %lld, %lld); UPDATE document SET content_type ="
+             " 'application/pdf' WHERE id = %lld; INSERT INTO link(document_id,"
+             " target_url) SELECT %lld, 'http://y/' || path FROM document"
+             " WHERE id IN (%lld, %lld, %lld)",
              (long long)c, (long long)stub, (long long)notes, (long long)other,
-             (long long)page, (long long)page);
+             (long long)pdf, (long long)page, (long long)stub, (long long)other,
+             (long long)pdf);
     ck_assert_int_eq(db_exec(wdb, sql), SQLITE_OK);
     ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
 
     m = run("kwzq", "cmk", NULL, 0, 1, 0);
-    ck_assert_uint_eq(json_array_size(results(m)), 3);
+    ck_assert_uint_eq(json_array_size(results(m)), 4);
     ck_assert(has_doc(m, page) && !has_doc(m, stub));
-    ck_assert(has_doc(m, notes) && has_doc(m, other));
+    ck_assert(has_doc(m, notes) && has_doc(m, other) && has_doc(m, pdf));
+    json_decref(m);
+    /* only the source and the PDF hold the word: the page shows for it */
+    m = run("kwzrole", "cmk", NULL, 0, 1, 0);
+    ck_assert_uint_eq(json_array_size(results(m)), 2);
+    ck_assert(has_doc(m, page) && has_doc(m, pdf) && !has_doc(m, stub));
     json_decref(m);
 }
 END_TEST
