@@ -21,6 +21,7 @@
 #include "rank.h"
 #include "render.h"
 #include "strbuf.h"
+#include "tokenizer.h"
 
 /* What the statements of one search bind. */
 struct search_filter {
@@ -2089,6 +2090,294 @@ topk_rank(struct db *db, const struct searchcat *cat,
     }
 }
 
+/*
+ * Titles made of the query's words.  In the OR fallback the query holds a
+ * word the answer lacks: an index's annotation ("__call__
+ * scipy.interpolate.InterpolatedUnivariateSpline method",
+ * "ECLIPSE_EXTRA_CPROJECT_CONTENTS global property"), a word of the
+ * reader's own.  The page whose title (its collection's affix left out) is
+ * nothing but words of the query, and holds at least SEARCH_TITLE_SHARE
+ * percent of the query's idf with its rarest word, is the page about them:
+ * it leads the documents holding more of the words, each of which only
+ * mentions them.  Candidates come from the title column, for the rarest
+ * word; at most SEARCH_TITLE_LEAD_MAX of them, else the word is too common
+ * for a title to say what the query is about.
+ */
+#define SEARCH_TITLE_SHARE 60
+#define SEARCH_TITLE_LEAD_MAX 64
+#define TITLE_LEAD_TOKENS 64
+
+/* The tokens of a text as the index splits it, an identifier by its
+ * parts only ("os.path" gives "os", "path"): a title and a query compare
+ * by parts, the whole being one token on either side. */
+struct tokset {
+    char tok[TITLE_LEAD_TOKENS][IMPACT_MAX_TERM + 1]; /* "": dropped */
+    size_t n;
+    int last; /* the last token not colocated, or -1 */
+    int over; /* a token did not fit */
+};
+
+static void
+tokset_init(struct tokset *t)
+{
+    t->n = 0;
+    t->last = -1;
+    t->over = 0;
+}
+
+static int
+tokset_emit(void *ctx, int tflags, const char *tok, int ntok, int start,
+            int end)
+{
+    struct tokset *t = ctx;
+
+    (void)start;
+    (void)end;
+    if (tflags & FTS5_TOKEN_COLOCATED) {
+        if (t->last >= 0) {
+            t->tok[t->last][0] = '\0'; /* a whole identifier: its parts */
+            t->last = -1;
+        }
+    } else {
+        t->last = (int)t->n;
+    }
+    if (ntok <= 0 || ntok > IMPACT_MAX_TERM || t->n == TITLE_LEAD_TOKENS) {
+        t->over = 1;
+        return SQLITE_OK;
+    }
+    memcpy(t->tok[t->n], tok, (size_t)ntok);
+    t->tok[t->n++][ntok] = '\0';
+    return SQLITE_OK;
+}
+
+static int
+tokset_has(const struct tokset *t, const char *tok)
+{
+    size_t i;
+
+    for (i = 0; i < t->n; i++) {
+        if (strcmp(t->tok[i], tok) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Whether a has a token and every one of them is in b. */
+static int
+tokset_within(const struct tokset *a, const struct tokset *b)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < a->n; i++) {
+        if (a->tok[i][0] != '\0') {
+            if (!tokset_has(b, a->tok[i])) {
+                return 0;
+            }
+            n++;
+        }
+    }
+    return n > 0 && !a->over;
+}
+
+/* Title tn (normalised, borrowed) of a document whose collection has the
+ * affix x (NULL: none), without it: its start in *s, its length. */
+static size_t
+title_own(const char *tn, const struct searchcat_affix *x, const char **s)
+{
+    size_t n = strlen(tn), k;
+
+    *s = tn;
+    if (x == NULL) {
+        return n;
+    }
+    k = strlen(x->prefix);
+    if (k > 0 && n > k && strncmp(tn, x->prefix, k) == 0 && tn[k] == ' ') {
+        *s += k + 1;
+        n -= k + 1;
+    }
+    k = strlen(x->suffix);
+    if (k > 0 && n > k && strcmp(*s + n - k, x->suffix) == 0 &&
+        (*s)[n - k - 1] == ' ') {
+        n -= k + 1;
+    }
+    return n;
+}
+
+/* Mark (matched INT_MAX) the hits of sc whose title is made of the
+ * query's words (info, its positive terms with idf c->idf): see above.
+ * 0 or -1. */
+static int
+title_lead(struct db *db, const struct searchcat *cat, int memo,
+           const struct query_info *info, const struct rank_corpus *c,
+           struct scan *sc)
+{
+    static const char cand_sql[] = "SELECT rowid FROM doc_fts"
+                                   " WHERE doc_fts MATCH :m LIMIT :n";
+    static const char title_sql[] =
+        "SELECT title_norm FROM document WHERE id = :d";
+    struct tokset *q = NULL, *t = NULL, *qt = NULL;
+    struct strbuf buf = STRBUF_INIT;
+    int64_t cand[SEARCH_TITLE_LEAD_MAX + 1];
+    size_t ncand = 0, i, j;
+    double mass = 0, idf_of[QUERY_MAX_TERMS];
+    long best_df = -1;
+    int k, ph = 0, rare = -1, nheld = 0, rc = -1;
+    sqlite3_stmt *st;
+
+    q = kw_calloc(1, sizeof(*q));
+    t = kw_calloc(1, sizeof(*t));
+    qt = kw_calloc(QUERY_MAX_TERMS, sizeof(*qt));
+    if (q == NULL || t == NULL || qt == NULL) {
+        goto out;
+    }
+    tokset_init(q);
+    /* The query's tokens, each positive term's, and its rarest term that
+     * some document holds. */
+    for (k = 0; k < info->n_terms && ph < c->nphrase; k++) {
+        const struct query_term *qk = &info->term[k];
+        long df;
+
+        if (qk->exclude) {
+            continue;
+        }
+        idf_of[k] = c->idf[ph++];
+        tokset_init(&qt[k]);
+        if (qk->part) {
+            continue; /* its whole stands for it */
+        }
+        if (qk->prefix) {
+            rc = 0; /* not a word a title is made of */
+            goto out;
+        }
+        tokenizer_tokenize(qk->text, qk->len, 0, &qt[k], tokset_emit);
+        for (i = 0; i < qt[k].n; i++) {
+            if (qt[k].tok[i][0] != '\0') {
+                tokset_emit(q, 0, qt[k].tok[i], (int)strlen(qt[k].tok[i]), 0,
+                            0);
+            }
+        }
+        if (qt[k].over || q->over) {
+            rc = 0; /* too long to compare */
+            goto out;
+        }
+        if ((df = term_df(db, cat, memo, qk, &buf)) < 0) {
+            goto out;
+        }
+        if (df == 0) {
+            qt[k].n = 0; /* in no document: no part of the mass */
+            continue;
+        }
+        mass += idf_of[k];
+        nheld++;
+        if (best_df < 0 || df < best_df) {
+            best_df = df;
+            rare = k;
+        }
+    }
+    if (nheld < 2 || mass <= 0) {
+        /* One word some document holds: the fallback is its ranking
+         * (fallback_one_word), which this rule must not change. */
+        rc = 0;
+        goto out;
+    }
+    /* The documents with the rarest term in their title. */
+    strbuf_reset(&buf);
+    strbuf_append(&buf, "{title} : (", 11);
+    for (i = 0, j = 0; i < qt[rare].n; i++) {
+        const char *p = qt[rare].tok[i];
+
+        if (*p == '\0') {
+            continue;
+        }
+        if (j++ > 0) {
+            strbuf_append(&buf, " AND ", 5);
+        }
+        strbuf_putc(&buf, '"');
+        for (; *p != '\0'; p++) {
+            strbuf_append(&buf, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
+        }
+        strbuf_putc(&buf, '"');
+    }
+    strbuf_putc(&buf, ')');
+    st = db_stmt(db, cand_sql);
+    if (!strbuf_ok(&buf) || st == NULL ||
+        db_bind_text(st, ":m", strbuf_peek(&buf)) != SQLITE_OK ||
+        db_bind_int64(st, ":n", SEARCH_TITLE_LEAD_MAX + 1) != SQLITE_OK) {
+        goto out;
+    }
+    while ((k = sqlite3_step(st)) == SQLITE_ROW) {
+        cand[ncand++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    if (k != SQLITE_DONE) {
+        goto out;
+    }
+    if (ncand > SEARCH_TITLE_LEAD_MAX) {
+        rc = 0;
+        goto out;
+    }
+    /* Keep those whose own title is within the query's words and holds
+     * enough of its idf. */
+    for (i = j = 0; i < ncand; i++) {
+        int64_t did = cand[i];
+        const char *tn, *own;
+        size_t n;
+        double held = 0;
+        int r;
+
+        if (did <= 0 || (size_t)did >= cat->ndoc || cat->doc[did].coll == 0) {
+            continue;
+        }
+        st = db_stmt(db, title_sql);
+        if (st == NULL || db_bind_int64(st, ":d", did) != SQLITE_OK) {
+            goto out;
+        }
+        r = sqlite3_step(st);
+        if (r != SQLITE_ROW && r != SQLITE_DONE) {
+            sqlite3_reset(st);
+            goto out;
+        }
+        tn = r == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+        tokset_init(t);
+        if (tn != NULL) {
+            n = title_own(tn, searchcat_affix_of(cat, cat->doc[did].coll),
+                          &own);
+            tokenizer_tokenize(own, n, 0, t, tokset_emit);
+        }
+        sqlite3_reset(st);
+        if (!tokset_within(t, q)) {
+            continue;
+        }
+        for (k = 0; k < info->n_terms; k++) {
+            if (!info->term[k].exclude && qt[k].n > 0 &&
+                tokset_within(&qt[k], t)) {
+                held += idf_of[k];
+            }
+        }
+        if (tokset_within(&qt[rare], t) &&
+            held * 100 >= SEARCH_TITLE_SHARE * mass) {
+            cand[j++] = did;
+        }
+    }
+    for (i = 0; j > 0 && i < sc->n; i++) {
+        size_t m;
+
+        for (m = 0; m < j; m++) {
+            if (sc->hits[i].did == cand[m]) {
+                sc->hits[i].matched = INT_MAX;
+            }
+        }
+    }
+    rc = 0;
+out:
+    strbuf_free(&buf);
+    kw_free(q);
+    kw_free(t);
+    kw_free(qt);
+    return rc;
+}
+
 /* Empty sc and t for another ranking of the query (after a walk that did
  * not close, or before the fallback). */
 static void
@@ -2274,11 +2563,16 @@ run_search(struct db *db, const struct searchcat *cat,
                         if (cat->doc[whole[j].did].hub < 1.0) {
                             break; /* a hub's copy is a link to the page */
                         }
-                        sc.hits[i].matched = INT_MAX;
+                        sc.hits[i].matched = INT_MAX - 1;
                         sc.hits[i].score = whole[j].score;
                         break;
                     }
                 }
+            }
+            if (!planned &&
+                title_lead(db, cat, f->memo, parts ? x->parts : info, &corpus,
+                           &sc) < 0) {
+                goto out;
             }
         }
         if (!planned &&

@@ -15,7 +15,8 @@
  * SEARCH_ANY_BELOW documents hold all the words of a query of two or
  * more (or of a word that is an identifier with parts, query_parts(),
  * whose parts then join the words), the search falls back to documents
- * holding any of them, more of the words first, and says so ("mode":
+ * holding any of them, more of the words first (a page whose title is
+ * made of the query's words leads them), and says so ("mode":
  * "any").  Facets are counted over
  * the same set.  The best section of each document on the page, found in
  * the section index, gives the anchor of its link and the snippet, which
@@ -92,7 +93,9 @@ struct search_params {
  * gives the page exhaustive scoring would (search.c, "Top k");
  * "mode" is "all" (every result holds every word) or "any" (the
  * fallback: fewer than SEARCH_ANY_BELOW documents hold them all, and
- * "all_total" says how many; they come first; "parts" lists the
+ * "all_total" says how many; they come first, after a page whose title
+ * is made of the query's words (search.c, "Titles made of the query's
+ * words"); "parts" lists the
  * identifier parts searched too, when there were any);
  * "url" is base/c/NAME/PATH#ANCHOR for the document's best section;
  * snippet_html is escaped text with the hits in <mark>.  A query with no

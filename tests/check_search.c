@@ -1785,6 +1785,89 @@ START_TEST(test_source_pairing)
 }
 END_TEST
 
+/* Position of document d among the results of m, or -1. */
+static int
+pos_of(const json_t *m, sqlite3_int64 d)
+{
+    size_t i;
+
+    for (i = 0; i < json_array_size(results(m)); i++) {
+        if (rid(m, i) == d) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* In the OR fallback, a page whose title is made of the query's words
+ * (its collection's affix left out; an identifier by its parts) and holds
+ * most of their idf, with the rarest, leads the pages holding more of the
+ * words: the index's annotation ("method", "global property") is on
+ * neither.  A title of a common word of the query does not lead. */
+START_TEST(test_title_lead)
+{
+    sqlite3_int64 c, meth, cls, other, common, prop, list;
+    json_t *m;
+    int i;
+
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    c = testdb_add_collection(wdb, "sp", "Splines", "en");
+    meth = testdb_add_document(wdb, c, "kwq.interp.Spline.__call__.html",
+                               "kwq.interp.Spline.__call__ - Kwq Manual", "en",
+                               "published", T2024);
+    testdb_add_section(wdb, meth, 0, NULL, "kwq.interp.Spline.__call__", "",
+                       "Evaluate the spline at the positions given.");
+    cls = testdb_add_document(wdb, c, "kwq.interp.Spline.html",
+                              "kwq.interp.Spline - Kwq Manual", "en",
+                              "published", T2024);
+    testdb_add_section(wdb, cls, 0, NULL, "kwq.interp.Spline", "",
+                       "kwq.interp.Spline: a spline. Its __call__ method "
+                       "evaluates it; see each method below.");
+    common = testdb_add_document(wdb, c, "method.html", "Method - Kwq Manual",
+                                 "en", "published", T2024);
+    testdb_add_section(wdb, common, 0, NULL, "Method", "",
+                       "A method is a function of a class: every method.");
+    prop = testdb_add_document(wdb, c, "kwzfoo.html", "KWZFOO - Kwq Manual",
+                               "en", "published", T2024);
+    testdb_add_section(wdb, prop, 0, NULL, "KWZFOO", "",
+                       "Set kwzfoo to on to trace the splines.");
+    list = testdb_add_document(wdb, c, "properties.html",
+                               "Properties - Kwq Manual", "en", "published",
+                               T2024);
+    testdb_add_section(wdb, list, 0, NULL, "Properties", "",
+                       "Each global property: kwzfoo, and more; a global "
+                       "property is set once.");
+    /* enough titles for the collection's affix (" - kwq manual"), and
+     * pages that make "method", "global" and "property" common words */
+    for (i = 0; i < 30; i++) {
+        char path[32], title[64];
+
+        snprintf(path, sizeof(path), "page%d.html", i);
+        snprintf(title, sizeof(title), "Page %d - Kwq Manual", i);
+        other =
+            testdb_add_document(wdb, c, path, title, "en", "published", T2024);
+        testdb_add_section(
+            wdb, other, 0, NULL, title, "",
+            "A page of its own, with a method and a global property.");
+    }
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+    testdb_reindex(wdb);
+
+    m = run("__call__ kwq.interp.Spline method", "sp", NULL, 0, 1, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "mode")), "any");
+    ck_assert_int_eq(rid(m, 0), meth);
+    ck_assert(pos_of(m, cls) > 0);
+    ck_assert(pos_of(m, common) < 0 || pos_of(m, common) > pos_of(m, cls));
+    json_decref(m);
+
+    m = run("KWZFOO global property", "sp", NULL, 0, 1, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "mode")), "any");
+    ck_assert_int_eq(rid(m, 0), prop);
+    ck_assert(pos_of(m, list) > 0);
+    json_decref(m);
+}
+END_TEST
+
 /* ---- errors ---- */
 
 /* A GET for path with up to four query arguments (name, value pairs,
@@ -3485,6 +3568,7 @@ search_suite(void)
     tcase_add_test(limits, test_sketch);
     tcase_add_test(limits, test_duplicates_collapse);
     tcase_add_test(limits, test_source_pairing);
+    tcase_add_test(limits, test_title_lead);
     tcase_add_test(core, test_identifier_parts);
     tcase_add_test(core, test_identifier_hub);
     tcase_add_test(core, test_hub_title);
