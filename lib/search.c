@@ -2099,11 +2099,13 @@ topk_rank(struct db *db, const struct searchcat *cat,
  * nothing but words of the query, and holds at least SEARCH_TITLE_SHARE
  * percent of the query's idf with its rarest word, is the page about them:
  * it leads the documents holding more of the words, each of which only
- * mentions them.  Candidates come from the title column, for the rarest
- * word; at most SEARCH_TITLE_LEAD_MAX of them, else the word is too common
- * for a title to say what the query is about.
+ * mentions them.  Candidates come from the title column: titles with the
+ * rarest word, and with one of the others when it alone holds less than
+ * the share; at most SEARCH_TITLE_LEAD_MAX of them, else the words are too
+ * common for a title to say what the query is about.  Measured on ten
+ * manuals (docs/benchmarks.md): a share of 50% against 40% and 60%.
  */
-#define SEARCH_TITLE_SHARE 60
+#define SEARCH_TITLE_SHARE 50
 #define SEARCH_TITLE_LEAD_MAX 64
 #define TITLE_LEAD_TOKENS 64
 
@@ -2178,6 +2180,29 @@ tokset_within(const struct tokset *a, const struct tokset *b)
         }
     }
     return n > 0 && !a->over;
+}
+
+/* Append the tokens of t to out as an FTS5 expression, each quoted, all
+ * of them required. */
+static void
+tokset_expr(const struct tokset *t, struct strbuf *out)
+{
+    size_t i, j = 0;
+    const char *p;
+
+    for (i = 0; i < t->n; i++) {
+        if (t->tok[i][0] == '\0') {
+            continue;
+        }
+        if (j++ > 0) {
+            strbuf_append(out, " AND ", 5);
+        }
+        strbuf_putc(out, '"');
+        for (p = t->tok[i]; *p != '\0'; p++) {
+            strbuf_append(out, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
+        }
+        strbuf_putc(out, '"');
+    }
 }
 
 /* Title tn (normalised, borrowed) of a document whose collection has the
@@ -2281,23 +2306,24 @@ title_lead(struct db *db, const struct searchcat *cat, int memo,
         rc = 0;
         goto out;
     }
-    /* The documents with the rarest term in their title. */
+    /* The documents with the rarest term in their title, and with one of
+     * the others when it alone holds too little of the idf. */
     strbuf_reset(&buf);
     strbuf_append(&buf, "{title} : (", 11);
-    for (i = 0, j = 0; i < qt[rare].n; i++) {
-        const char *p = qt[rare].tok[i];
-
-        if (*p == '\0') {
-            continue;
+    tokset_expr(&qt[rare], &buf);
+    if (idf_of[rare] * 100 < SEARCH_TITLE_SHARE * mass) {
+        strbuf_append(&buf, " AND (", 6);
+        for (k = 0, j = 0; k < info->n_terms; k++) {
+            if (k != rare && !info->term[k].exclude && qt[k].n > 0) {
+                if (j++ > 0) {
+                    strbuf_append(&buf, " OR ", 4);
+                }
+                strbuf_putc(&buf, '(');
+                tokset_expr(&qt[k], &buf);
+                strbuf_putc(&buf, ')');
+            }
         }
-        if (j++ > 0) {
-            strbuf_append(&buf, " AND ", 5);
-        }
-        strbuf_putc(&buf, '"');
-        for (; *p != '\0'; p++) {
-            strbuf_append(&buf, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
-        }
-        strbuf_putc(&buf, '"');
+        strbuf_putc(&buf, ')');
     }
     strbuf_putc(&buf, ')');
     st = db_stmt(db, cand_sql);
