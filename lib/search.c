@@ -2138,14 +2138,15 @@ tokset_emit(void *ctx, int tflags, const char *tok, int ntok, int start,
     if (tflags & FTS5_TOKEN_COLOCATED) {
         if (t->last >= 0) {
             t->tok[t->last][0] = '\0'; /* a whole identifier: its parts */
-            t->last = -1;
         }
-    } else {
-        t->last = (int)t->n;
     }
+    t->last = -1;
     if (ntok <= 0 || ntok > IMPACT_MAX_TERM || t->n == TITLE_LEAD_TOKENS) {
         t->over = 1;
         return SQLITE_OK;
+    }
+    if (!(tflags & FTS5_TOKEN_COLOCATED)) {
+        t->last = (int)t->n;
     }
     memcpy(t->tok[t->n], tok, (size_t)ntok);
     t->tok[t->n++][ntok] = '\0';
