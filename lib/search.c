@@ -2106,6 +2106,12 @@ topk_rank(struct db *db, const struct searchcat *cat,
  * manuals (docs/benchmarks.md): a share of 50% against 40% and 60%.
  */
 #define SEARCH_TITLE_SHARE 50
+/* hit.matched of such a page (p: the permille of the query's idf its title
+ * holds, so that a title with more of the query leads one with less), and
+ * of a document holding an identifier as written (the fallback's parts,
+ * after them). */
+#define LEAD_MATCHED(p) (INT_MAX - 1000 + (p))
+#define WHOLE_MATCHED (INT_MAX - 1001)
 #define SEARCH_TITLE_LEAD_MAX 64
 #define TITLE_LEAD_TOKENS 64
 
@@ -2230,7 +2236,7 @@ title_own(const char *tn, const struct searchcat_affix *x, const char **s)
     return n;
 }
 
-/* Mark (matched INT_MAX) the hits of sc whose title is made of the
+/* Mark (LEAD_MATCHED) the hits of sc whose title is made of the
  * query's words (info, its positive terms with idf c->idf): see above.
  * 0 or -1. */
 static int
@@ -2245,10 +2251,11 @@ title_lead(struct db *db, const struct searchcat *cat, int memo,
     struct tokset *q = NULL, *t = NULL, *qt = NULL;
     struct strbuf buf = STRBUF_INIT;
     int64_t cand[SEARCH_TITLE_LEAD_MAX + 1];
+    int permille[SEARCH_TITLE_LEAD_MAX + 1];
     size_t ncand = 0, i, j;
     double mass = 0, idf_of[QUERY_MAX_TERMS];
     long best_df = -1;
-    int k, ph = 0, rare = -1, nheld = 0, rc = -1;
+    int k, ph = 0, rare = -1, nheld = 0, narrow, rc = -1;
     sqlite3_stmt *st;
 
     q = kw_calloc(1, sizeof(*q));
@@ -2307,42 +2314,49 @@ title_lead(struct db *db, const struct searchcat *cat, int memo,
         rc = 0;
         goto out;
     }
-    /* The documents with the rarest term in their title, and with one of
-     * the others when it alone holds too little of the idf. */
-    strbuf_reset(&buf);
-    strbuf_append(&buf, "{title} : (", 11);
-    tokset_expr(&qt[rare], &buf);
-    if (idf_of[rare] * 100 < SEARCH_TITLE_SHARE * mass) {
-        strbuf_append(&buf, " AND (", 6);
-        for (k = 0, j = 0; k < info->n_terms; k++) {
-            if (k != rare && !info->term[k].exclude && qt[k].n > 0) {
-                if (j++ > 0) {
-                    strbuf_append(&buf, " OR ", 4);
+    /* The documents with the rarest term in their title; with one of the
+     * others too when it alone holds too little of the idf, or when too
+     * many titles hold it. */
+    for (narrow = idf_of[rare] * 100 < SEARCH_TITLE_SHARE * mass;; narrow++) {
+        strbuf_reset(&buf);
+        strbuf_append(&buf, "{title} : (", 11);
+        tokset_expr(&qt[rare], &buf);
+        if (narrow) {
+            strbuf_append(&buf, " AND (", 6);
+            for (k = 0, j = 0; k < info->n_terms; k++) {
+                if (k != rare && !info->term[k].exclude && qt[k].n > 0) {
+                    if (j++ > 0) {
+                        strbuf_append(&buf, " OR ", 4);
+                    }
+                    strbuf_putc(&buf, '(');
+                    tokset_expr(&qt[k], &buf);
+                    strbuf_putc(&buf, ')');
                 }
-                strbuf_putc(&buf, '(');
-                tokset_expr(&qt[k], &buf);
-                strbuf_putc(&buf, ')');
             }
+            strbuf_putc(&buf, ')');
         }
         strbuf_putc(&buf, ')');
-    }
-    strbuf_putc(&buf, ')');
-    st = db_stmt(db, cand_sql);
-    if (!strbuf_ok(&buf) || st == NULL ||
-        db_bind_text(st, ":m", strbuf_peek(&buf)) != SQLITE_OK ||
-        db_bind_int64(st, ":n", SEARCH_TITLE_LEAD_MAX + 1) != SQLITE_OK) {
-        goto out;
-    }
-    while ((k = sqlite3_step(st)) == SQLITE_ROW) {
-        cand[ncand++] = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_reset(st);
-    if (k != SQLITE_DONE) {
-        goto out;
-    }
-    if (ncand > SEARCH_TITLE_LEAD_MAX) {
-        rc = 0;
-        goto out;
+        st = db_stmt(db, cand_sql);
+        if (!strbuf_ok(&buf) || st == NULL ||
+            db_bind_text(st, ":m", strbuf_peek(&buf)) != SQLITE_OK ||
+            db_bind_int64(st, ":n", SEARCH_TITLE_LEAD_MAX + 1) != SQLITE_OK) {
+            goto out;
+        }
+        ncand = 0;
+        while ((k = sqlite3_step(st)) == SQLITE_ROW) {
+            cand[ncand++] = sqlite3_column_int64(st, 0);
+        }
+        sqlite3_reset(st);
+        if (k != SQLITE_DONE) {
+            goto out;
+        }
+        if (ncand <= SEARCH_TITLE_LEAD_MAX) {
+            break;
+        }
+        if (narrow || nheld < 2) {
+            rc = 0;
+            goto out;
+        }
     }
     /* Keep those whose own title is within the query's words and holds
      * enough of its idf. */
@@ -2384,6 +2398,7 @@ title_lead(struct db *db, const struct searchcat *cat, int memo,
         }
         if (tokset_within(&qt[rare], t) &&
             held * 100 >= SEARCH_TITLE_SHARE * mass) {
+            permille[j] = (int)(held * 1000 / mass + 0.5);
             cand[j++] = did;
         }
     }
@@ -2392,7 +2407,7 @@ title_lead(struct db *db, const struct searchcat *cat, int memo,
 
         for (m = 0; m < j; m++) {
             if (sc->hits[i].did == cand[m]) {
-                sc->hits[i].matched = INT_MAX;
+                sc->hits[i].matched = LEAD_MATCHED(permille[m]);
             }
         }
     }
@@ -2590,7 +2605,7 @@ run_search(struct db *db, const struct searchcat *cat,
                         if (cat->doc[whole[j].did].hub < 1.0) {
                             break; /* a hub's copy is a link to the page */
                         }
-                        sc.hits[i].matched = INT_MAX - 1;
+                        sc.hits[i].matched = WHOLE_MATCHED;
                         sc.hits[i].score = whole[j].score;
                         break;
                     }

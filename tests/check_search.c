@@ -1785,6 +1785,9 @@ START_TEST(test_source_pairing)
 }
 END_TEST
 
+/* search.c's SEARCH_TITLE_LEAD_MAX: titles read for the rule */
+#define SEARCH_TITLE_LEAD_MAX_TEST 64
+
 /* Position of document d among the results of m, or -1. */
 static int
 pos_of(const json_t *m, sqlite3_int64 d)
@@ -1864,6 +1867,44 @@ START_TEST(test_title_lead)
     ck_assert_str_eq(json_string_value(json_object_get(m, "mode")), "any");
     ck_assert_int_eq(rid(m, 0), prop);
     ck_assert(pos_of(m, list) > 0);
+    json_decref(m);
+
+    /* the rarest word in more titles than are read (a class whose every
+     * method has a page): the titles with another word of the query too */
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    for (i = 0; i < SEARCH_TITLE_LEAD_MAX_TEST + 6; i++) {
+        char path[48], title[64], body[64];
+
+        snprintf(path, sizeof(path), "kwq.big.Thing.kwm%d.html", i);
+        snprintf(title, sizeof(title), "kwq.big.Thing.kwm%d - Kwq Manual", i);
+        snprintf(body, sizeof(body), "The kwm%d of a thing, a method.", i);
+        other =
+            testdb_add_document(wdb, c, path, title, "en", "published", T2024);
+        testdb_add_section(wdb, other, 0, NULL, title, "", body);
+        if (i == 5) {
+            meth = other;
+        }
+    }
+    cls = testdb_add_document(wdb, c, "kwq.big.Thing.html",
+                              "kwq.big.Thing - Kwq Manual", "en", "published",
+                              T2024);
+    testdb_add_section(wdb, cls, 0, NULL, "kwq.big.Thing", "",
+                       "kwq.big.Thing: its kwm5 method, and others.");
+    for (i = 0; i < 4; i++) {
+        char path[32];
+
+        snprintf(path, sizeof(path), "note%d.html", i);
+        other = testdb_add_document(wdb, c, path, "Note - Kwq Manual", "en",
+                                    "published", T2024);
+        testdb_add_section(wdb, other, 0, NULL, "Note", "",
+                           "See kwm5 and kwm6 for the big thing.");
+    }
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+    testdb_reindex(wdb);
+    m = run("kwq.big.Thing kwm5 method", "sp", NULL, 0, 1, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "mode")), "any");
+    ck_assert_int_eq(rid(m, 0), meth);
+    ck_assert(pos_of(m, cls) > 0);
     json_decref(m);
 }
 END_TEST
