@@ -2172,6 +2172,18 @@ tokset_has(const struct tokset *t, const char *tok)
     return 0;
 }
 
+/* The tokens t holds (dropped ones not counted). */
+static size_t
+tokset_count(const struct tokset *t)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < t->n; i++) {
+        n += t->tok[i][0] != '\0';
+    }
+    return n;
+}
+
 /* Whether a has a token and every one of them is in b. */
 static int
 tokset_within(const struct tokset *a, const struct tokset *b)
@@ -2308,7 +2320,7 @@ title_lead(struct db *db, const struct searchcat *cat, int memo,
             rare = k;
         }
     }
-    if (nheld < 2 || mass <= 0) {
+    if (nheld < 2 || mass <= 0 || tokset_count(&qt[rare]) == 0) {
         /* One word some document holds: the fallback is its ranking
          * (fallback_one_word), which this rule must not change. */
         rc = 0;
@@ -2324,7 +2336,8 @@ title_lead(struct db *db, const struct searchcat *cat, int memo,
         if (narrow) {
             strbuf_append(&buf, " AND (", 6);
             for (k = 0, j = 0; k < info->n_terms; k++) {
-                if (k != rare && !info->term[k].exclude && qt[k].n > 0) {
+                if (k != rare && !info->term[k].exclude &&
+                    tokset_count(&qt[k]) > 0) {
                     if (j++ > 0) {
                         strbuf_append(&buf, " OR ", 4);
                     }
@@ -2334,6 +2347,10 @@ title_lead(struct db *db, const struct searchcat *cat, int memo,
                 }
             }
             strbuf_putc(&buf, ')');
+            if (j == 0) {
+                rc = 0; /* no other word to narrow by */
+                goto out;
+            }
         }
         strbuf_putc(&buf, ')');
         st = db_stmt(db, cand_sql);
