@@ -2097,22 +2097,22 @@ topk_rank(struct db *db, const struct searchcat *cat,
  * "ECLIPSE_EXTRA_CPROJECT_CONTENTS global property"), a word of the
  * reader's own.  The page whose title (its collection's affix left out) is
  * nothing but words of the query, and holds at least SEARCH_TITLE_SHARE
- * percent of the query's idf with its rarest word, is the page about them:
- * it leads the documents holding more of the words, each of which only
- * mentions them.  Candidates come from the title column: titles with the
- * rarest word, and with one of the others when it alone holds less than
- * the share; at most SEARCH_TITLE_LEAD_MAX of them, else the words are too
- * common for a title to say what the query is about.  Measured on ten
- * manuals (docs/benchmarks.md): a share of 50% against 40% and 60%.
+ * percent (search.h) of the query's idf with its rarest word, is the page
+ * about them: it leads the documents holding more of the words, each of
+ * which only mentions them.  Candidates come from the title column: titles
+ * with the rarest word, and with one of the others when it alone holds
+ * less than the share or is in more than SEARCH_TITLE_LEAD_MAX titles; more
+ * than that even so, and the words are too common for a title to say what
+ * the query is about.  Measured on eleven manuals (docs/benchmarks.md): a
+ * share of 50% against 40% and 60%.
  */
-#define SEARCH_TITLE_SHARE 50
+
 /* hit.matched of such a page (p: the permille of the query's idf its title
  * holds, so that a title with more of the query leads one with less), and
  * of a document holding an identifier as written (the fallback's parts,
  * after them). */
 #define LEAD_MATCHED(p) (INT_MAX - 1000 + (p))
 #define WHOLE_MATCHED (INT_MAX - 1001)
-#define SEARCH_TITLE_LEAD_MAX 64
 #define TITLE_LEAD_TOKENS 64
 
 /* The tokens of a text as the index splits it, an identifier by its
@@ -2248,6 +2248,20 @@ title_own(const char *tn, const struct searchcat_affix *x, const char **s)
     return n;
 }
 
+/* A page whose title leads, and the permille of the query's idf it holds. */
+struct lead {
+    int64_t did;
+    int permille;
+};
+
+static int
+lead_cmp(const void *a, const void *b)
+{
+    const struct lead *x = a, *y = b;
+
+    return x->did < y->did ? -1 : x->did > y->did;
+}
+
 /* Mark (LEAD_MATCHED) the hits of sc whose title is made of the
  * query's words (info, its positive terms with idf c->idf): see above.
  * 0 or -1. */
@@ -2263,7 +2277,7 @@ title_lead(struct db *db, const struct searchcat *cat, int memo,
     struct tokset *q = NULL, *t = NULL, *qt = NULL;
     struct strbuf buf = STRBUF_INIT;
     int64_t cand[SEARCH_TITLE_LEAD_MAX + 1];
-    int permille[SEARCH_TITLE_LEAD_MAX + 1];
+    struct lead lead[SEARCH_TITLE_LEAD_MAX];
     size_t ncand = 0, i, j;
     double mass = 0, idf_of[QUERY_MAX_TERMS];
     long best_df = -1;
@@ -2370,7 +2384,7 @@ title_lead(struct db *db, const struct searchcat *cat, int memo,
         if (ncand <= SEARCH_TITLE_LEAD_MAX) {
             break;
         }
-        if (narrow || nheld < 2) {
+        if (narrow) {
             rc = 0;
             goto out;
         }
@@ -2415,17 +2429,19 @@ title_lead(struct db *db, const struct searchcat *cat, int memo,
         }
         if (tokset_within(&qt[rare], t) &&
             held * 100 >= SEARCH_TITLE_SHARE * mass) {
-            permille[j] = (int)(held * 1000 / mass + 0.5);
-            cand[j++] = did;
+            lead[j].did = did;
+            lead[j++].permille = (int)(held * 1000 / mass + 0.5);
         }
     }
+    /* One pass over the hits (every match of the fallback), each looked
+     * up among the leading pages. */
+    qsort(lead, j, sizeof(lead[0]), lead_cmp);
     for (i = 0; j > 0 && i < sc->n; i++) {
-        size_t m;
+        struct lead key = {sc->hits[i].did, 0}, *l;
 
-        for (m = 0; m < j; m++) {
-            if (sc->hits[i].did == cand[m]) {
-                sc->hits[i].matched = LEAD_MATCHED(permille[m]);
-            }
+        l = bsearch(&key, lead, j, sizeof(lead[0]), lead_cmp);
+        if (l != NULL) {
+            sc->hits[i].matched = LEAD_MATCHED(l->permille);
         }
     }
     rc = 0;

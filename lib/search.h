@@ -41,6 +41,12 @@
  * of them, after those (measured in bench/relevance: on every judged set
  * success@10 rose from a threshold of 1 to 3, 5 and 10). */
 #define SEARCH_ANY_BELOW SEARCH_PER_PAGE
+/* In that fallback a page whose title is made of the query's words leads
+ * (search.c, "Titles made of the query's words") when it holds at least
+ * SEARCH_TITLE_SHARE percent of the query's idf; its candidates are read
+ * from at most SEARCH_TITLE_LEAD_MAX titles. */
+#define SEARCH_TITLE_SHARE 50
+#define SEARCH_TITLE_LEAD_MAX 64
 /* Most entries in one facet list. */
 #define SEARCH_MAX_FACET 50
 /* Most titles search_suggest() answers. */

@@ -186,18 +186,25 @@ rid(const json_t *m, size_t i)
         json_object_get(json_array_get(results(m), i), "id"));
 }
 
-/* 1 when document id is among the results. */
+/* Position of document id among the results of m, or -1. */
 static int
-has_doc(const json_t *m, long long id)
+pos_of(const json_t *m, long long id)
 {
     size_t i;
 
     for (i = 0; i < json_array_size(results(m)); i++) {
         if (rid(m, i) == id) {
-            return 1;
+            return (int)i;
         }
     }
-    return 0;
+    return -1;
+}
+
+/* 1 when document id is among the results. */
+static int
+has_doc(const json_t *m, long long id)
+{
+    return pos_of(m, id) >= 0;
 }
 
 /* The count of the facet entry whose `key` is the string or integer
@@ -1732,31 +1739,24 @@ START_TEST(test_source_pairing)
 
     ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
     c = testdb_add_collection(wdb, "cmk", "Modules", "en");
-    page = testdb_add_document(wdb, c, "module/FindKwzq.html", "FindKwzq", "en",
-                               "published", T2024);
-    testdb_add_section(wdb, page, 0, NULL, "FindKwzq", "", text);
+    page = testdb_add_simple(wdb, c, "module/FindKwzq.html", "FindKwzq", "en",
+                             "published", T2024, text);
     /* the stub: short, so it would rank first; too short to sketch; its
      * markup holds a word the page renders away */
-    stub = testdb_add_document(wdb, c, "_sources/module/FindKwzq.rst.txt",
-                               ".. kwzrole:: FindKwzq.cmake", "en", "published",
-                               T2024);
-    testdb_add_section(wdb, stub, 0, NULL, ".. kwzrole:: FindKwzq.cmake", "",
-                       ".. kwzrole:: FindKwzq.cmake kwzq");
+    stub = testdb_add_simple(wdb, c, "_sources/module/FindKwzq.rst.txt",
+                             ".. kwzrole:: FindKwzq.cmake", "en", "published",
+                             T2024, ".. kwzrole:: FindKwzq.cmake kwzq");
     /* one name, not linked: notes of their own */
-    notes = testdb_add_document(wdb, c, "notes/FindKwzq.txt", "Notes", "en",
-                                "published", T2024);
-    testdb_add_section(wdb, notes, 0, NULL, "Notes", "",
-                       "Notes on kwzq: the module was rewritten twice.");
+    notes = testdb_add_simple(wdb, c, "notes/FindKwzq.txt", "Notes", "en",
+                              "published", T2024,
+                              "Notes on kwzq: the module was rewritten twice.");
     /* linked, another name: an example, not the page's source */
-    other = testdb_add_document(wdb, c, "_downloads/example.txt", "Example",
-                                "en", "published", T2024);
-    testdb_add_section(wdb, other, 0, NULL, "Example", "",
-                       "find_package(kwzq) example");
+    other = testdb_add_simple(wdb, c, "_downloads/example.txt", "Example", "en",
+                              "published", T2024, "find_package(kwzq) example");
     /* linked, of its name, but a PDF: a paper, not a source */
-    pdf = testdb_add_document(wdb, c, "module/FindKwzq.pdf", "Paper", "en",
-                              "published", T2024);
-    testdb_add_section(wdb, pdf, 0, NULL, "Paper", "",
-                       "A paper on kwzq and its kwzrole.");
+    pdf = testdb_add_simple(wdb, c, "module/FindKwzq.pdf", "Paper", "en",
+                            "published", T2024,
+                            "A paper on kwzq and its kwzrole.");
     snprintf(sql, sizeof(sql),
              "UPDATE document SET body_text = (SELECT group_concat(body, ' ')"
              " FROM section WHERE document_id = document.id),"
@@ -1784,23 +1784,6 @@ START_TEST(test_source_pairing)
     json_decref(m);
 }
 END_TEST
-
-/* search.c's SEARCH_TITLE_LEAD_MAX: titles read for the rule */
-#define SEARCH_TITLE_LEAD_MAX_TEST 64
-
-/* Position of document d among the results of m, or -1. */
-static int
-pos_of(const json_t *m, sqlite3_int64 d)
-{
-    size_t i;
-
-    for (i = 0; i < json_array_size(results(m)); i++) {
-        if (rid(m, i) == d) {
-            return (int)i;
-        }
-    }
-    return -1;
-}
 
 /* In the OR fallback, a page whose title is made of the query's words
  * (its collection's affix left out; an identifier by its parts) and holds
@@ -1847,10 +1830,8 @@ START_TEST(test_title_lead)
 
         snprintf(path, sizeof(path), "page%d.html", i);
         snprintf(title, sizeof(title), "Page %d - Kwq Manual", i);
-        other =
-            testdb_add_document(wdb, c, path, title, "en", "published", T2024);
-        testdb_add_section(
-            wdb, other, 0, NULL, title, "",
+        other = testdb_add_simple(
+            wdb, c, path, title, "en", "published", T2024,
             "A page of its own, with a method and a global property.");
     }
     ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
@@ -1872,15 +1853,14 @@ START_TEST(test_title_lead)
     /* the rarest word in more titles than are read (a class whose every
      * method has a page): the titles with another word of the query too */
     ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
-    for (i = 0; i < SEARCH_TITLE_LEAD_MAX_TEST + 6; i++) {
+    for (i = 0; i < SEARCH_TITLE_LEAD_MAX + 6; i++) {
         char path[48], title[64], body[64];
 
         snprintf(path, sizeof(path), "kwq.big.Thing.kwm%d.html", i);
         snprintf(title, sizeof(title), "kwq.big.Thing.kwm%d - Kwq Manual", i);
         snprintf(body, sizeof(body), "The kwm%d of a thing, a method.", i);
-        other =
-            testdb_add_document(wdb, c, path, title, "en", "published", T2024);
-        testdb_add_section(wdb, other, 0, NULL, title, "", body);
+        other = testdb_add_simple(wdb, c, path, title, "en", "published", T2024,
+                                  body);
         if (i == 5) {
             meth = other;
         }
