@@ -207,7 +207,10 @@ int rank_definition_terms(const char *html, size_t n, struct strbuf *sb);
  * does (search.c), unless more than
  * RANK_HEADING_DOCS documents share that key: then it is a template's
  * ("Description", "Examples", "Navigation"), not a subject.  Measured on
- * the seven judged sets, two samples each (docs/benchmarks.md).
+ * the seven judged sets, two samples each (docs/benchmarks.md).  After
+ * them come the documents with a key that is a qualified name made of
+ * the query's words ("flask.ctx.appcontext" for "AppContext class in
+ * flask.ctx": search.c, "Qualified names").
  */
 /* Longest key kept, in bytes: longer terms are signatures and sentences,
  * not something a reader types whole. */

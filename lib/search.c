@@ -185,8 +185,10 @@ section_snippet(struct db *db, const char *match, int64_t sid, int *rc_out)
 
 /* A document whose title is the query (with or without its collection's
  * title affix) comes first, then one with a heading or definition term
- * that is (rank.h, "Heading keys"), then the rest. */
-enum { EXACT_HEADING = 1, EXACT_TITLE = 2 };
+ * that is (rank.h, "Heading keys"), then one with a key that is a
+ * qualified name made of the query's words ("Qualified names" below; 2 to
+ * EXACT_HEADING - 1: the name's components, more first), then the rest. */
+enum { EXACT_HEADING = 32, EXACT_TITLE = 33 };
 
 /* One document of the match set. */
 struct hit {
@@ -194,7 +196,7 @@ struct hit {
     int64_t sid;  /* its best section: found for the page's rows only */
     double score; /* rank_doc_score: higher is better */
     int matched;  /* the words it holds, rank_doc_score's *matched */
-    int exact;    /* EXACT_TITLE, EXACT_HEADING (rank.h) or 0 */
+    int exact;    /* EXACT_TITLE, EXACT_HEADING, a name's level or 0 */
 };
 
 /* The match set of one query: every matching document, once. */
@@ -316,11 +318,11 @@ static const char heading_sql[] =
     " LIMIT :n";
 #define HEADING_DOCS_READ (RANK_HEADING_DOCS + 1)
 
-/* Call fn(ctx, id, EXACT_HEADING) for each document with a heading key
- * tn1 or tn2, unless more than RANK_HEADING_DOCS have one (a template's
+/* Call fn(ctx, id, level) for each document with a heading key tn1 or
+ * tn2, unless more than RANK_HEADING_DOCS have one (a template's
  * heading).  As exact_docs. */
 static int
-exact_headings(struct db *db, const char *tn1, const char *tn2,
+exact_headings(struct db *db, const char *tn1, const char *tn2, int level,
                int (*fn)(void *ctx, int64_t did, int exact), void *ctx)
 {
     sqlite3_stmt *st = db_stmt(db, heading_sql);
@@ -342,24 +344,310 @@ exact_headings(struct db *db, const char *tn1, const char *tn2,
     }
     /* fn may step statements of its own: this one is done. */
     for (i = 0; n <= RANK_HEADING_DOCS && i < n && r == 0; i++) {
-        r = fn(ctx, did[i], EXACT_HEADING);
+        r = fn(ctx, did[i], level);
     }
     return r;
 }
 
-/* Call fn(ctx, id, EXACT_TITLE) for each published document whose title
- * is tn1 or tn2 (normalised), with or without the title affix of its
- * collection (the catalog's, searchcat.h): "oct-files" is the title of
- * "Oct-Files (GNU Octave (version 7.3.0))"; then fn(ctx, id,
- * EXACT_HEADING) for each with such a heading (exact_headings), which may
- * repeat a document.  Stops at fn's first nonzero return, which it
- * returns; 0 when all were called, -1 on a database error. */
+/*
+ * Qualified names.  An index names a definition by its qualified name in
+ * pieces, beside its kind: "AppContext class in flask.ctx", "getkey
+ * curses.window method", "SEEK_END in module os".  Those words are not
+ * the definition's heading, and the page holding them all may be any
+ * page that mentions it; but a heading key (rank.h) that joins some of
+ * them with dots ("flask.ctx.appcontext", "window.getkey", "os.seek_end")
+ * is the definition.  Such a name is made here from the query: a dotted
+ * word, a word or a dotted word's tail joined to another by a dot; one of
+ * its components must be the query's rarest (so that "lock.acquire" does
+ * not answer "acquire multiprocessing.Lock method" when "multiprocessing"
+ * is the rare one), and a key that more than RANK_HEADING_DOCS documents
+ * share is a template's.  A document with such a key comes after the
+ * exact titles and headings, one with more components first.  Measured on
+ * twenty-one manuals (docs/benchmarks.md, 2026-12-04): it moves Sphinx's
+ * API pages up, and changes nothing on manuals without qualified names.
+ */
+#define NAME_UNITS 10 /* words and tails a name is made of, at most */
+#define NAME_KEYS 32  /* names kept, at most */
+
+struct names {
+    size_t n;
+    int level[NAME_KEYS]; /* components, at most EXACT_HEADING - 1 */
+    char key[NAME_KEYS][RANK_HEADING_KEY_MAX + 1];
+};
+
+/* What exact_docs looks for: the query as a title, the whole text typed
+ * (tn1) and its positive terms (tn2), and its names (NULL: none). */
+struct exactq {
+    const char *tn1, *tn2;
+    const struct names *names;
+};
+
+/* 1 when byte c may be in a name's component: what an identifier holds. */
 static int
-exact_docs(struct db *db, const struct searchcat *cat, const char *tn1,
-           const char *tn2, int (*fn)(void *ctx, int64_t did, int exact),
-           void *ctx)
+name_byte(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c >= 0x80;
+}
+
+/* The n bytes at s (a normalised term) as a name, trimmed of what is not
+ * a component's at either end ("url_for()" gives "url_for"): its length
+ * with *s moved, 0 when it is not one (a space, an empty component). */
+static size_t
+name_unit(const char **s, size_t n)
+{
+    const char *t = *s;
+    size_t i;
+
+    while (n > 0 && !name_byte((unsigned char)t[0])) {
+        t++;
+        n--;
+    }
+    while (n > 0 && !name_byte((unsigned char)t[n - 1])) {
+        n--;
+    }
+    for (i = 0; i < n; i++) {
+        if (!name_byte((unsigned char)t[i]) &&
+            (t[i] != '.' || t[i + 1] == '.')) {
+            return 0;
+        }
+    }
+    *s = t;
+    return n;
+}
+
+/* 1 when the name k (kn bytes) has the component c (cn bytes). */
+static int
+name_has(const char *k, size_t kn, const char *c, size_t cn)
+{
+    size_t i;
+
+    for (i = 0; i + cn <= kn; i++) {
+        if ((i == 0 || k[i - 1] == '.') && memcmp(k + i, c, cn) == 0 &&
+            (i + cn == kn || k[i + cn] == '.')) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static long term_df(struct db *db, const struct searchcat *cat, int memo,
+                    const struct query_term *t, struct strbuf *buf);
+
+/* 1 when some document has the key k, 0 when none does, -1. */
+static int
+name_is_key(struct db *db, const char *k)
+{
+    static const char sql[] = "SELECT 1 FROM heading_key WHERE key = :k";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    int rc;
+
+    if (st == NULL || db_bind_text(st, ":k", k) != SQLITE_OK) {
+        return -1;
+    }
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Add the name a.b (b NULL: a alone) to nm when it is not there, has two
+ * components or more, one of them one of the nrare in rare, is not too
+ * long, and is some document's key (a template's too: exact_headings
+ * passes over those).  0 or -1. */
+static int
+names_add(struct db *db, struct names *nm, const char *a, const char *b,
+          const char *const *rare, size_t nrare)
+{
+    char key[RANK_HEADING_KEY_MAX + 2];
+    size_t i, len, an = strlen(a), bn = b != NULL ? strlen(b) : 0;
+    int comps = 1, n, has = 0;
+
+    if (nm->n == NAME_KEYS || an + (b != NULL ? 1 + bn : 0) > sizeof(key) - 2) {
+        return 0;
+    }
+    memcpy(key, a, an);
+    len = an;
+    if (b != NULL) {
+        key[len++] = '.';
+        memcpy(key + len, b, bn);
+        len += bn;
+    }
+    key[len] = '\0';
+    for (i = 0; i < len; i++) {
+        comps += key[i] == '.';
+    }
+    for (i = 0; i < nrare && !has; i++) {
+        has = name_has(key, len, rare[i], strlen(rare[i]));
+    }
+    if (len > RANK_HEADING_KEY_MAX || comps < 2 || !has) {
+        return 0;
+    }
+    for (i = 0; i < nm->n; i++) {
+        if (strcmp(nm->key[i], key) == 0) {
+            return 0;
+        }
+    }
+    if ((n = name_is_key(db, key)) < 0) {
+        return -1;
+    }
+    if (n == 1) {
+        memcpy(nm->key[nm->n], key, len + 1);
+        nm->level[nm->n++] = comps < EXACT_HEADING ? comps : EXACT_HEADING - 1;
+    }
+    return 0;
+}
+
+/* The qualified names of the query info ("Qualified names" above) into
+ * nm, more components first; df_of: its terms' counts (corpus_stats).
+ * 0 or -1. */
+static int
+names_make(struct db *db, const struct searchcat *cat, int memo,
+           const struct query_info *info, const long *df_of, struct names *nm)
+{
+    char unit[NAME_UNITS][RANK_HEADING_KEY_MAX + 1];
+    long unit_df[NAME_UNITS];  /* -1: not counted yet */
+    long unit_min[NAME_UNITS]; /* a count it cannot be below */
+    const char *rare[NAME_UNITS];
+    struct strbuf norm = STRBUF_INIT, buf = STRBUF_INIT;
+    struct query_term *t = NULL;
+    size_t nunit = 0, nword = 0, nrare = 0, i, j;
+    long best = -1;
+    int k, dotted = 0, rc = -1;
+
+    nm->n = 0;
+    /* The words as names ("url_for()" is "url_for"), and of each dotted
+     * one its tails ("flask.ctx", "ctx") and components ("flask"). */
+    for (k = 0; k < info->n_terms && nunit < NAME_UNITS; k++) {
+        const struct query_term *q = &info->term[k];
+        const char *u;
+        size_t un, at, end;
+
+        if (q->exclude || q->prefix) {
+            continue;
+        }
+        strbuf_reset(&norm);
+        if (query_normalize_title(q->text, q->len, &norm) < 0) {
+            goto out;
+        }
+        u = strbuf_peek(&norm);
+        if ((un = name_unit(&u, norm.len)) == 0 || un > RANK_HEADING_KEY_MAX) {
+            continue;
+        }
+        nword++;
+        for (at = 0; at < un && nunit < NAME_UNITS; at = end + 1) {
+            for (end = at; end < un && u[end] != '.'; end++) {
+            }
+            dotted |= end < un;
+            for (i = 0; i < 2 && nunit < NAME_UNITS; i++) {
+                size_t to = i == 0 ? un : end;
+
+                if (i == 1 && to == un) {
+                    break; /* the last component is the last tail */
+                }
+                for (j = 0; j < nunit; j++) {
+                    if (strlen(unit[j]) == to - at &&
+                        memcmp(unit[j], u + at, to - at) == 0) {
+                        break;
+                    }
+                }
+                if (j == nunit) {
+                    memcpy(unit[nunit], u + at, to - at);
+                    unit[nunit][to - at] = '\0';
+                    /* a word without a dot is its own unit, counted; a
+                     * component is in every document that holds its
+                     * dotted word (the index has an identifier's parts
+                     * where it has the whole) */
+                    unit_df[nunit] = to - at == un ? df_of[k] : -1;
+                    unit_min[nunit++] = df_of[k];
+                }
+            }
+        }
+    }
+    if (nword < 2 && !dotted) {
+        rc = 0; /* one plain word: no name to make */
+        goto out;
+    }
+    /* The rarest components that some document holds (the units without
+     * a dot are every component; more than one when their counts tie):
+     * the words' counts are corpus_stats', and a dotted word's components
+     * are counted only when the word is not more common than the rarest
+     * so far (else none of them can be as rare). */
+    if ((t = kw_calloc(1, sizeof(*t))) == NULL) {
+        goto out;
+    }
+    for (i = 0; i < 2 * nunit; i++) {
+        size_t u = i % nunit, n = strlen(unit[u]);
+
+        if (strchr(unit[u], '.') != NULL || (unit_df[u] < 0) != (i >= nunit) ||
+            (unit_df[u] < 0 && best > 0 && unit_min[u] > best)) {
+            continue; /* the counted first, then the others */
+        }
+        if (unit_df[u] < 0) {
+            memset(t, 0, sizeof(*t));
+            memcpy(t->text, unit[u], n);
+            t->len = n;
+            if ((unit_df[u] = term_df(db, cat, memo, t, &buf)) < 0) {
+                goto out;
+            }
+        }
+        if (unit_df[u] > 0 && (best < 0 || unit_df[u] < best)) {
+            best = unit_df[u];
+        }
+    }
+    for (i = 0; best > 0 && i < nunit; i++) {
+        if (strchr(unit[i], '.') == NULL && unit_df[i] == best) {
+            rare[nrare++] = unit[i];
+        }
+    }
+    for (i = 0; nrare > 0 && i < nunit; i++) {
+        if (strchr(unit[i], '.') != NULL &&
+            names_add(db, nm, unit[i], NULL, rare, nrare) < 0) {
+            goto out;
+        }
+        for (j = 0; j < nunit; j++) {
+            if (j != i &&
+                names_add(db, nm, unit[i], unit[j], rare, nrare) < 0) {
+                goto out;
+            }
+        }
+    }
+    /* More components first: exact_docs calls fn in this order, and
+     * walk_exact keeps a document's first level. */
+    for (i = 1; i < nm->n; i++) {
+        for (j = i; j > 0 && nm->level[j - 1] < nm->level[j]; j--) {
+            char key[RANK_HEADING_KEY_MAX + 1];
+            int lv = nm->level[j];
+
+            memcpy(key, nm->key[j], sizeof(key));
+            memcpy(nm->key[j], nm->key[j - 1], sizeof(key));
+            memcpy(nm->key[j - 1], key, sizeof(key));
+            nm->level[j] = nm->level[j - 1];
+            nm->level[j - 1] = lv;
+        }
+    }
+    rc = 0;
+out:
+    strbuf_free(&norm);
+    strbuf_free(&buf);
+    kw_free(t);
+    return rc;
+}
+
+/* Call fn(ctx, id, EXACT_TITLE) for each published document whose title
+ * is q->tn1 or q->tn2 (normalised), with or without the title affix of
+ * its collection (the catalog's, searchcat.h): "oct-files" is the title
+ * of "Oct-Files (GNU Octave (version 7.3.0))"; then fn(ctx, id,
+ * EXACT_HEADING) for each with such a heading (exact_headings), then
+ * fn(ctx, id, its level) for each with one of q's names: a document may
+ * come more than once, its best level first.  Stops at fn's first nonzero
+ * return, which it returns; 0 when all were called, -1 on a database
+ * error. */
+static int
+exact_docs(struct db *db, const struct searchcat *cat, const struct exactq *q,
+           int (*fn)(void *ctx, int64_t did, int exact), void *ctx)
 {
     struct strbuf a1 = STRBUF_INIT, a2 = STRBUF_INIT;
+    const char *tn1 = q->tn1, *tn2 = q->tn2;
     size_t k;
     int r = 0;
 
@@ -405,7 +693,14 @@ exact_docs(struct db *db, const struct searchcat *cat, const char *tn1,
     }
     strbuf_free(&a1);
     strbuf_free(&a2);
-    return r != 0 ? r : exact_headings(db, tn1, tn2, fn, ctx);
+    if (r == 0) {
+        r = exact_headings(db, tn1, tn2, EXACT_HEADING, fn, ctx);
+    }
+    for (k = 0; r == 0 && q->names != NULL && k < q->names->n; k++) {
+        r = exact_headings(db, q->names->key[k], q->names->key[k],
+                           q->names->level[k], fn, ctx);
+    }
+    return r;
 }
 
 /* exact_docs()'s fn for mark_exact: marks the hit of did, if any, with
@@ -433,12 +728,12 @@ mark_one(void *ctx, int64_t did, int exact)
     return 0;
 }
 
-/* Mark the hits whose document's title, or a heading, is tn1 or tn2
- * (exact_docs()). */
+/* Mark the hits whose document's title, or a heading, is the query, or
+ * has one of its names (exact_docs()). */
 static int
-mark_exact(struct db *db, struct scan *sc, const char *tn1, const char *tn2)
+mark_exact(struct db *db, struct scan *sc, const struct exactq *q)
 {
-    return exact_docs(db, sc->cat, tn1, tn2, mark_one, sc) < 0 ? -1 : 0;
+    return exact_docs(db, sc->cat, q, mark_one, sc) < 0 ? -1 : 0;
 }
 
 /* 1 when hit a sorts after b: the worse one sits at the heap's root. */
@@ -545,11 +840,12 @@ term_df(struct db *db, const struct searchcat *cat, int memo,
  * (phrase k is term k of the expressions query_expr builds: positive
  * terms first), 0 for the excluded ones.  A term's count of documents
  * comes from the catalog's memo when it holds it; memo: the snapshot is
- * at the catalog's generation, so a count made here may go into it.  0
- * or -1. */
+ * at the catalog's generation, so a count made here may go into it.
+ * df_of (NULL: not wanted) gets term k's count at k, -1 for a term not
+ * counted.  0 or -1. */
 static int
 corpus_stats(struct db *db, const struct searchcat *cat, int memo,
-             const struct query_info *info, struct rank_corpus *c)
+             const struct query_info *info, struct rank_corpus *c, long *df_of)
 {
     struct strbuf one = STRBUF_INIT;
     int k, ph = 0, rc = 0, whole = -1;
@@ -557,6 +853,9 @@ corpus_stats(struct db *db, const struct searchcat *cat, int memo,
     memset(c, 0, sizeof(*c));
     for (k = 0; k < RANK_NCOL; k++) {
         c->avg_len[k] = cat->avg_ntok[k];
+    }
+    for (k = 0; df_of != NULL && k < info->n_terms; k++) {
+        df_of[k] = -1;
     }
     for (k = 0; k < info->n_terms && ph < RANK_MAX_PHRASES && rc == 0; k++) {
         long df;
@@ -581,6 +880,9 @@ corpus_stats(struct db *db, const struct searchcat *cat, int memo,
         if ((df = term_df(db, cat, memo, &info->term[k], &one)) < 0) {
             rc = -1;
             break;
+        }
+        if (df_of != NULL) {
+            df_of[k] = df;
         }
         c->idf[ph++] = rank_idf((double)cat->npublished, (double)df);
     }
@@ -1797,8 +2099,7 @@ walk_exact(void *ctx, int64_t did, int exact)
 /* The exact-title documents (they lead whatever their score), then the
  * documents the lists do not cover: each scored.  0 or -1. */
 static int
-walk_start(struct walk *w, const struct topk_plan *p, const char *tn1,
-           const char *tn2)
+walk_start(struct walk *w, const struct topk_plan *p, const struct exactq *q)
 {
     sqlite3_stmt *st;
     int64_t *late = NULL;
@@ -1806,7 +2107,7 @@ walk_start(struct walk *w, const struct topk_plan *p, const char *tn1,
     int rc;
 
     /* walk_score steps another statement: exact_docs' stays open. */
-    if (exact_docs(w->db, w->cat, tn1, tn2, walk_exact, w) != 0 ||
+    if (exact_docs(w->db, w->cat, q, walk_exact, w) != 0 ||
         (st = match_stmt(w->db, w->one, 1)) == NULL ||
         db_bind_text(st, ":m", w->m) != SQLITE_OK ||
         db_bind_int64(st, ":u", p->meta.upto) != SQLITE_OK) {
@@ -1851,8 +2152,7 @@ walk_start(struct walk *w, const struct topk_plan *p, const char *tn1,
  * TOPK_WALK_PAST times k entries, and is still open: rank exhaustively;
  * -1. */
 static int
-topk_docs(struct walk *w, struct topk_plan *p, size_t k, const char *tn1,
-          const char *tn2)
+topk_docs(struct walk *w, struct topk_plan *p, size_t k, const struct exactq *q)
 {
     /* The bound is a product rounded to nearest: a margin far above its
      * rounding keeps it a bound. */
@@ -1876,7 +2176,7 @@ topk_docs(struct walk *w, struct topk_plan *p, size_t k, const char *tn1,
     w->top.heap = kw_calloc(k + 1, sizeof(*w->top.heap));
     p->pos = 0;
     p->front = p->l.n > 0 ? impact_entry_impact(&p->l, 0) : p->l.bound;
-    if (w->top.heap == NULL || walk_start(w, p, tn1, tn2) < 0) {
+    if (w->top.heap == NULL || walk_start(w, p, q) < 0) {
         goto out;
     }
     if (p->multi) {
@@ -2049,8 +2349,8 @@ struct search_exprs {
 static int
 topk_rank(struct db *db, const struct searchcat *cat,
           const struct search_filter *f, const struct rank_corpus *corpus,
-          struct topk_plan *p, const char *m, int one, const char *tn1,
-          const char *tn2, size_t want, struct scan *sc, size_t *shown)
+          struct topk_plan *p, const char *m, int one, const struct exactq *q,
+          size_t want, struct scan *sc, size_t *shown)
 {
     size_t k = 2 * want + 16;
 
@@ -2069,7 +2369,7 @@ topk_rank(struct db *db, const struct searchcat *cat,
         w.m = m;
         w.corpus = corpus;
         w.sc = sc;
-        rc = w.lang == -2 ? 1 : topk_docs(&w, p, k, tn1, tn2);
+        rc = w.lang == -2 ? 1 : topk_docs(&w, p, k, q);
         kw_free(w.seen.slot);
         if (rc != 0) {
             return rc;
@@ -2475,8 +2775,8 @@ start_over(struct scan *sc, struct tally *t, const struct searchcat *cat)
 static int
 fallback_one_word(struct db *db, const struct searchcat *cat,
                   const struct search_filter *f, const struct query_info *info,
-                  const char *tn1, const char *tn2, size_t want,
-                  struct scan *sc, size_t *shown, struct tally *t)
+                  const struct exactq *q, size_t want, struct scan *sc,
+                  size_t *shown, struct tally *t)
 {
     struct strbuf term = STRBUF_INIT, expr = STRBUF_INIT;
     struct query_info *one = kw_malloc(sizeof(*one));
@@ -2492,11 +2792,11 @@ fallback_one_word(struct db *db, const struct searchcat *cat,
     one->n_terms = 0;
     one->n_positive = 0;
     for (k = 0; k < info->n_terms; k++) {
-        const struct query_term *q = &info->term[k];
+        const struct query_term *qt = &info->term[k];
         long df;
 
-        if (!q->exclude) {
-            if ((df = term_df(db, cat, f->memo, q, &term)) < 0) {
+        if (!qt->exclude) {
+            if ((df = term_df(db, cat, f->memo, qt, &term)) < 0) {
                 goto out;
             }
             if (df == 0) {
@@ -2504,7 +2804,7 @@ fallback_one_word(struct db *db, const struct searchcat *cat,
             }
             one->n_positive++;
         }
-        one->term[one->n_terms++] = *q;
+        one->term[one->n_terms++] = *qt;
     }
     if (one->n_positive != 1) {
         rc = 1;
@@ -2518,11 +2818,11 @@ fallback_one_word(struct db *db, const struct searchcat *cat,
         rc = 1; /* the word has no list */
         goto out;
     }
-    if (corpus_stats(db, cat, f->memo, one, &corpus) < 0) {
+    if (corpus_stats(db, cat, f->memo, one, &corpus, NULL) < 0) {
         goto out;
     }
-    rc = topk_rank(db, cat, f, &corpus, &plan, strbuf_peek(&expr), 1, tn1, tn2,
-                   want, sc, shown);
+    rc = topk_rank(db, cat, f, &corpus, &plan, strbuf_peek(&expr), 1, q, want,
+                   sc, shown);
     if (rc == 0 && count_matches(db, cat, f, strbuf_peek(&expr), t) < 0) {
         rc = -1;
     }
@@ -2557,19 +2857,27 @@ run_search(struct db *db, const struct searchcat *cat,
     int err = 0, rc = -1, any = 0, planned = 0, one = info->n_positive == 1;
     int parts = 0;
     const char *any_expr = x->any, *sec_any = x->sec_any;
+    struct names *names = kw_malloc(sizeof(*names));
+    struct exactq eq;
+    long df_of[QUERY_MAX_TERMS];
 
     memset(&sc, 0, sizeof(sc));
     memset(&tally, 0, sizeof(tally));
     memset(&plan, 0, sizeof(plan));
     sc.cat = cat;
-    if (corpus_stats(db, cat, f->memo, info, &corpus) < 0 ||
+    eq.tn1 = tn1;
+    eq.tn2 = tn2;
+    eq.names = names;
+    if (names == NULL ||
+        corpus_stats(db, cat, f->memo, info, &corpus, df_of) < 0 ||
+        names_make(db, cat, f->memo, info, df_of, names) < 0 ||
         (f->exhaustive != 1 &&
          (planned = topk_plan_make(db, cat, f, info, &corpus, &plan)) < 0)) {
         goto out;
     }
     if (planned) {
-        int r = topk_rank(db, cat, f, &corpus, &plan, x->all, one, tn1, tn2,
-                          want, &sc, &shown);
+        int r = topk_rank(db, cat, f, &corpus, &plan, x->all, one, &eq, want,
+                          &sc, &shown);
 
         /* One word whose list did not close (the list ran out, or its
          * lookups passed their budget: the longest Korean words): its
@@ -2579,8 +2887,8 @@ run_search(struct db *db, const struct searchcat *cat,
             topk_plan_init(&plan, f);
             r = multi_plan(db, cat, f, info, &corpus, &plan);
             r = r <= 0 ? (r < 0 ? -1 : 1)
-                       : topk_rank(db, cat, f, &corpus, &plan, x->all, one, tn1,
-                                   tn2, want, &sc, &shown);
+                       : topk_rank(db, cat, f, &corpus, &plan, x->all, one, &eq,
+                                   want, &sc, &shown);
         }
 
         if (r < 0 ||
@@ -2613,12 +2921,13 @@ run_search(struct db *db, const struct searchcat *cat,
                 parts = 1;
                 any_expr = x->parts_any;
                 sec_any = x->parts_sec_any;
-                if (corpus_stats(db, cat, f->memo, x->parts, &corpus) < 0) {
+                if (corpus_stats(db, cat, f->memo, x->parts, &corpus, NULL) <
+                    0) {
                     goto out;
                 }
             }
             if (!parts && f->exhaustive != 1) {
-                int r = fallback_one_word(db, cat, f, info, tn1, tn2, want, &sc,
+                int r = fallback_one_word(db, cat, f, info, &eq, want, &sc,
                                           &shown, &tally);
 
                 if (r < 0) {
@@ -2651,7 +2960,7 @@ run_search(struct db *db, const struct searchcat *cat,
             }
         }
         if (!planned &&
-            (mark_exact(db, &sc, tn1, tn2) < 0 || tally_scan(&sc, &tally) < 0 ||
+            (mark_exact(db, &sc, &eq) < 0 || tally_scan(&sc, &tally) < 0 ||
              collapse(db, cat, f, &sc, want, &shown) < 0)) {
             goto out;
         }
@@ -2707,6 +3016,7 @@ run_search(struct db *db, const struct searchcat *cat,
     }
     rc = 0;
 out:
+    kw_free(names);
     topk_plan_free(&plan);
     tally_free(&tally);
     scan_free(&sc);

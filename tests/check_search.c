@@ -1889,6 +1889,97 @@ START_TEST(test_title_lead)
 }
 END_TEST
 
+/* A heading key that is a qualified name made of the query's words
+ * ("kwapp.ctx.kwcontext" for "KwContext class in kwapp.ctx") is the
+ * definition: it comes before the pages that only mention the words, in
+ * either mode, a name of more components first; a name without the
+ * query's rarest word is not one. */
+START_TEST(test_qualified_name)
+{
+    sqlite3_int64 c, api, guide, tail, thr, mp, other;
+    json_t *m;
+    int i;
+
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    c = testdb_add_collection(wdb, "qn", "Names", "en");
+    api = testdb_add_document(wdb, c, "api.html", "API", "en", "published",
+                              T2024);
+    testdb_add_section(wdb, api, 0, NULL, "API", "",
+                       "Every class in the kwapp package, and the module "
+                       "kwapp.ctx for contexts; "
+                       "the reference of the rest of the package. Each "
+                       "class below is in its module, with all of its "
+                       "methods and attributes, and their arguments, "
+                       "defaults, return values and errors, at length.");
+    testdb_add_section(wdb, api, 1, "kwapp.ctx.KwContext", "",
+                       "kwapp.ctx.KwContext",
+                       "The context of a request: push it, then pop it.");
+    testdb_add_section(wdb, api, 2, "ctx.KwContext", "", "ctx.KwContext",
+                       "See kwapp.ctx.KwContext above.");
+    tail = testdb_add_document(wdb, c, "ctx.html", "Context objects", "en",
+                               "published", T2024);
+    testdb_add_section(wdb, tail, 0, NULL, "Context objects", "",
+                       "A class in kwapp.ctx: KwContext, shown in brief.");
+    testdb_add_section(wdb, tail, 1, "ctx.KwContext", "", "ctx.KwContext",
+                       "The context, in brief.");
+    guide = testdb_add_simple(wdb, c, "guide.html", "Guide", "en", "published",
+                              T2024,
+                              "KwContext is a class in kwapp.ctx; the "
+                              "KwContext class in kwapp.ctx holds a "
+                              "KwContext.");
+    /* the rarest word is "kwmp": a key of "kwlock" and "acquire" lacks
+     * it, and the page that holds it answers */
+    thr = testdb_add_document(wdb, c, "thr.html", "Threads", "en", "published",
+                              T2024);
+    testdb_add_section(wdb, thr, 0, NULL, "Threads", "",
+                       "Threads and their locks: a method to acquire each.");
+    testdb_add_section(wdb, thr, 1, "kwlock.acquire", "", "kwlock.acquire",
+                       "Acquire the KwLock; a method of every KwLock.");
+    mp = testdb_add_simple(wdb, c, "mp.html", "Processes", "en", "published",
+                           T2024,
+                           "kwmp.KwLock is a lock of processes: its acquire "
+                           "method waits, and its release method frees it.");
+    /* pages that make "class", "in", "method" and "kwlock" common, and
+     * hold the first query's words too (so that it matches them all) */
+    for (i = 0; i < SEARCH_ANY_BELOW; i++) {
+        char path[32];
+
+        snprintf(path, sizeof(path), "page%d.html", i);
+        other =
+            testdb_add_simple(wdb, c, path, "A page", "en", "published", T2024,
+                              "A class in a module, a method in a class, "
+                              "a KwLock in each, and a ctx.KwContext of "
+                              "kwapp.ctx in every one.");
+    }
+    (void)other;
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+    testdb_reindex(wdb);
+
+    /* every word on each page: the definition first, then the name of
+     * fewer components, then the page that only says it */
+    m = run("KwContext class in kwapp.ctx", "qn", NULL, 0, 1, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "mode")), "all");
+    ck_assert_int_eq(rid(m, 0), api);
+    ck_assert_int_eq(rid(m, 1), tail);
+    ck_assert(has_doc(m, guide));
+    json_decref(m);
+    /* a word no page holds: the fallback, and the definition leads it */
+    m = run("KwContext class in kwapp.ctx kwzzyx", "qn", NULL, 0, 1, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "mode")), "any");
+    ck_assert_int_eq(rid(m, 0), api);
+    json_decref(m);
+    /* the shorter name first in the query: the longer still leads */
+    m = run("ctx.KwContext in kwapp.ctx", "qn", NULL, 0, 1, 0);
+    ck_assert_int_eq(rid(m, 0), api);
+    ck_assert_int_eq(rid(m, 1), tail);
+    json_decref(m);
+    m = run("acquire kwmp.KwLock method", "qn", NULL, 0, 1, 0);
+    ck_assert_int_eq(rid(m, 0), mp);
+    ck_assert(pos_of(m, thr) != 0);
+    json_decref(m);
+}
+END_TEST
+
 /* ---- errors ---- */
 
 /* A GET for path with up to four query arguments (name, value pairs,
@@ -3590,6 +3681,7 @@ search_suite(void)
     tcase_add_test(limits, test_duplicates_collapse);
     tcase_add_test(limits, test_source_pairing);
     tcase_add_test(limits, test_title_lead);
+    tcase_add_test(core, test_qualified_name);
     tcase_add_test(core, test_identifier_parts);
     tcase_add_test(core, test_identifier_hub);
     tcase_add_test(core, test_hub_title);
