@@ -373,6 +373,10 @@ struct names {
     size_t n;
     int level[NAME_KEYS]; /* components, at most EXACT_HEADING - 1 */
     char key[NAME_KEYS][RANK_HEADING_KEY_MAX + 1];
+    /* The query's rarest words that are identifiers joined by '_'
+     * (key_lead) */
+    size_t nword;
+    char word[NAME_UNITS][RANK_HEADING_KEY_MAX + 1];
 };
 
 /* What exact_docs looks for: the query as a title, the whole text typed
@@ -381,6 +385,20 @@ struct exactq {
     const char *tn1, *tn2;
     const struct names *names;
 };
+
+/* 1 when s has a '_' between two other bytes: an identifier joined by
+ * '_' ("secret_key"), not a special name ("__str__", whose classes are
+ * many). */
+static int
+inner_underscore(const char *s)
+{
+    size_t a = strspn(s, "_"), n = strlen(s);
+
+    while (n > a && s[n - 1] == '_') {
+        n--;
+    }
+    return n > a && memchr(s + a, '_', n - a) != NULL;
+}
 
 /* 1 when byte c may be in a name's component: what an identifier holds. */
 static int
@@ -507,14 +525,16 @@ names_make(struct db *db, const struct searchcat *cat, int memo,
     char unit[NAME_UNITS][RANK_HEADING_KEY_MAX + 1];
     long unit_df[NAME_UNITS];  /* -1: not counted yet */
     long unit_min[NAME_UNITS]; /* a count it cannot be below */
+    int unit_word[NAME_UNITS]; /* 1: a word of the query, not a part */
     const char *rare[NAME_UNITS];
     struct strbuf norm = STRBUF_INIT, buf = STRBUF_INIT;
     struct query_term *t = NULL;
-    size_t nunit = 0, nword = 0, nrare = 0, i, j;
+    size_t nunit = 0, nword = 0, nrare = 0, held, i, j;
     long best = -1;
     int k, dotted = 0, rc = -1;
 
     nm->n = 0;
+    nm->nword = 0;
     /* The words as names ("url_for()" is "url_for"), and of each dotted
      * one its tails ("flask.ctx", "ctx") and components ("flask"). */
     for (k = 0; k < info->n_terms && nunit < NAME_UNITS; k++) {
@@ -558,6 +578,7 @@ names_make(struct db *db, const struct searchcat *cat, int memo,
                      * dotted word (the index has an identifier's parts
                      * where it has the whole) */
                     unit_df[nunit] = to - at == un ? df_of[k] : -1;
+                    unit_word[nunit] = to - at == un;
                     unit_min[nunit++] = df_of[k];
                 }
             }
@@ -594,9 +615,17 @@ names_make(struct db *db, const struct searchcat *cat, int memo,
             best = unit_df[u];
         }
     }
+    for (i = held = 0; i < nunit; i++) {
+        held += unit_word[i] && unit_df[i] > 0;
+    }
     for (i = 0; best > 0 && i < nunit; i++) {
         if (strchr(unit[i], '.') == NULL && unit_df[i] == best) {
             rare[nrare++] = unit[i];
+            /* not when one word alone is in any document: the fallback
+             * is then that word's ranking (fallback_one_word) */
+            if (held >= 2 && unit_word[i] && inner_underscore(unit[i])) {
+                memcpy(nm->word[nm->nword++], unit[i], strlen(unit[i]) + 1);
+            }
         }
     }
     for (i = 0; nrare > 0 && i < nunit; i++) {
@@ -2408,11 +2437,14 @@ topk_rank(struct db *db, const struct searchcat *cat,
  */
 
 /* hit.matched of such a page (p: the permille of the query's idf its title
- * holds, so that a title with more of the query leads one with less), and
- * of a document holding an identifier as written (the fallback's parts,
- * after them). */
+ * holds, so that a title with more of the query leads one with less), of
+ * a page defining the query's rarest identifier (key_lead, after them; m:
+ * what it had, so that those keep their order), and of a document holding
+ * an identifier as written (the fallback's parts, after those). */
 #define LEAD_MATCHED(p) (INT_MAX - 1000 + (p))
-#define WHOLE_MATCHED (INT_MAX - 1001)
+#define KEY_MATCHED(m) (INT_MAX / 2 + (m))
+#define KEY_BAND (1 << 20) /* above any count of words rank_doc_score gives */
+#define WHOLE_MATCHED (INT_MAX / 4)
 #define TITLE_LEAD_TOKENS 64
 
 /* The tokens of a text as the index splits it, an identifier by its
@@ -2755,6 +2787,65 @@ out:
 
 /* Empty sc and t for another ranking of the query (after a walk that did
  * not close, or before the fallback). */
+/*
+ * An identifier's definition.  "SECRET_KEY built-in variable",
+ * "CSRF_FAILURE_VIEW setting": in the fallback, a page with a heading key
+ * (rank.h) that is the query's rarest word, an identifier joined by '_'
+ * (the settings page's entry `SECRET_KEY`), defines it; it follows the
+ * pages whose title is made of the query's words (title_lead) and leads
+ * the rest.  Not a hub's key (an index lists every name), nor one that
+ * more than RANK_HEADING_DOCS documents share.  A word without '_' is not
+ * enough: a manual's headings are words too ("Matrix", "Template"), and
+ * such a heading is some other page's subsection.  Measured on the
+ * held-out manuals (docs/benchmarks.md, 2026-12-04).
+ */
+
+/* exact_headings()'s fn for key_lead: marks the hit of did, unless it
+ * is a hub or leads already. */
+static int
+key_one(void *ctx, int64_t did, int level)
+{
+    struct scan *sc = ctx;
+    size_t k;
+
+    (void)level;
+    if (sc->nslot == 0 || did <= 0 || (size_t)did >= sc->cat->ndoc ||
+        sc->cat->doc[did].hub < 1.0) {
+        return 0;
+    }
+    for (k = did_hash(did, sc->nslot); sc->slot[k] != 0;
+         k = (k + 1) & (sc->nslot - 1)) {
+        struct hit *h = &sc->hits[sc->slot[k] - 1];
+
+        if (h->did == did) {
+            if (h->matched < KEY_MATCHED(0)) {
+                h->matched =
+                    KEY_MATCHED(h->matched == WHOLE_MATCHED ? KEY_BAND
+                                : h->matched < KEY_BAND     ? h->matched
+                                                            : KEY_BAND - 1);
+            }
+            break;
+        }
+    }
+    return 0;
+}
+
+/* Mark (KEY_MATCHED) the hits of sc with a key that is one of nm's
+ * words: among them, one holding the identifier as written first, then
+ * more of the words first, as before.  0 or -1. */
+static int
+key_lead(struct db *db, const struct names *nm, struct scan *sc)
+{
+    size_t i;
+
+    for (i = 0; i < nm->nword; i++) {
+        if (exact_headings(db, nm->word[i], nm->word[i], 0, key_one, sc) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static void
 start_over(struct scan *sc, struct tally *t, const struct searchcat *cat)
 {
@@ -2954,8 +3045,9 @@ run_search(struct db *db, const struct searchcat *cat,
                 }
             }
             if (!planned &&
-                title_lead(db, cat, f->memo, parts ? x->parts : info, &corpus,
-                           &sc) < 0) {
+                (title_lead(db, cat, f->memo, parts ? x->parts : info, &corpus,
+                            &sc) < 0 ||
+                 key_lead(db, names, &sc) < 0)) {
                 goto out;
             }
         }

@@ -1889,6 +1889,35 @@ START_TEST(test_title_lead)
 }
 END_TEST
 
+/* Make document id a hub: a page whose text is mostly links (rank.h,
+ * "Hubs"), as the index computes it from a body of links. */
+static void
+set_hub(sqlite3_int64 id)
+{
+    char sql[128];
+
+    snprintf(sql, sizeof(sql),
+             "INSERT OR REPLACE INTO doc_signal(document_id, link_share)"
+             " VALUES (%lld, 0.95)",
+             (long long)id);
+    ck_assert_int_eq(db_exec(wdb, sql), SQLITE_OK);
+}
+
+/* A published English document of collection c: a first section titled
+ * with the document (intro), then one that defines key (def), anchored
+ * and headed with it.  Its id. */
+static sqlite3_int64
+add_defining(sqlite3_int64 c, const char *path, const char *title,
+             const char *intro, const char *key, const char *def)
+{
+    sqlite3_int64 id =
+        testdb_add_document(wdb, c, path, title, "en", "published", T2024);
+
+    testdb_add_section(wdb, id, 0, NULL, title, "", intro);
+    testdb_add_section(wdb, id, 1, key, "", key, def);
+    return id;
+}
+
 /* A heading key that is a qualified name made of the query's words
  * ("kwapp.ctx.kwcontext" for "KwContext class in kwapp.ctx") is the
  * definition: it comes before the pages that only mention the words, in
@@ -1916,12 +1945,9 @@ START_TEST(test_qualified_name)
                        "The context of a request: push it, then pop it.");
     testdb_add_section(wdb, api, 2, "ctx.KwContext", "", "ctx.KwContext",
                        "See kwapp.ctx.KwContext above.");
-    tail = testdb_add_document(wdb, c, "ctx.html", "Context objects", "en",
-                               "published", T2024);
-    testdb_add_section(wdb, tail, 0, NULL, "Context objects", "",
-                       "A class in kwapp.ctx: KwContext, shown in brief.");
-    testdb_add_section(wdb, tail, 1, "ctx.KwContext", "", "ctx.KwContext",
-                       "The context, in brief.");
+    tail = add_defining(c, "ctx.html", "Context objects",
+                        "A class in kwapp.ctx: KwContext, shown in brief.",
+                        "ctx.KwContext", "The context, in brief.");
     guide = testdb_add_simple(wdb, c, "guide.html", "Guide", "en", "published",
                               T2024,
                               "KwContext is a class in kwapp.ctx; the "
@@ -1929,11 +1955,9 @@ START_TEST(test_qualified_name)
                               "KwContext.");
     /* the rarest word is "kwmp": a key of "kwlock" and "acquire" lacks
      * it, and the page that holds it answers */
-    thr = testdb_add_document(wdb, c, "thr.html", "Threads", "en", "published",
-                              T2024);
-    testdb_add_section(wdb, thr, 0, NULL, "Threads", "",
-                       "Threads and their locks: a method to acquire each.");
-    testdb_add_section(wdb, thr, 1, "kwlock.acquire", "", "kwlock.acquire",
+    thr = add_defining(c, "thr.html", "Threads",
+                       "Threads and their locks: a method to acquire each.",
+                       "kwlock.acquire",
                        "Acquire the KwLock; a method of every KwLock.");
     mp = testdb_add_simple(wdb, c, "mp.html", "Processes", "en", "published",
                            T2024,
@@ -1976,6 +2000,87 @@ START_TEST(test_qualified_name)
     m = run("acquire kwmp.KwLock method", "qn", NULL, 0, 1, 0);
     ck_assert_int_eq(rid(m, 0), mp);
     ck_assert(pos_of(m, thr) != 0);
+    json_decref(m);
+}
+END_TEST
+
+/* In the fallback, a page with a heading key that is the query's rarest
+ * word, an identifier joined by '_', defines it: it leads the pages that
+ * hold more of the words, and among such pages more of the words still
+ * come first; a special name ("__str__") is not such a word. */
+START_TEST(test_identifier_key)
+{
+    sqlite3_int64 c, settings, api, dunder, msg, hub, mention[3];
+    json_t *m;
+    char path[32], sb[2048];
+    int i;
+
+    ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
+    c = testdb_add_collection(wdb, "ik", "Keys", "en");
+    settings = add_defining(c, "settings.html", "Settings",
+                            "Each setting of the application.", "KW_SECRET_KEY",
+                            "Signs the session cookies.");
+    testdb_add_section(wdb, settings, 2, "b", "", "KW_USE_SENDFILE",
+                       "KW_USE_SENDFILE: serve files by the web server; "
+                       "KW_USE_SENDFILE is off by default.");
+    api = testdb_add_document(wdb, c, "api.html", "API", "en", "published",
+                              T2024);
+    /* long: its score is below the settings page's, though it holds
+     * more of the words */
+    for (i = 0, sb[0] = '\0'; i < 12; i++) {
+        strcat(sb, "The application object, its configuration, its "
+                   "request and response classes, its blueprints, its "
+                   "signals, its command line and its test client. ");
+    }
+    testdb_add_section(wdb, api, 0, NULL, "API", "", sb);
+    testdb_add_section(wdb, api, 1, "a", "", "KW_USE_SENDFILE",
+                       "The sendfile variable of the application.");
+    dunder = add_defining(c, "dunder.html", "Special names",
+                          "Names with two underscores.", "__kwstr__",
+                          "Returns the string.");
+    msg = testdb_add_simple(wdb, c, "msg.html", "Messages", "en", "published",
+                            T2024, "kwmsg.Message has a __kwstr__ method.");
+    for (i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "mention%d.html", i);
+        mention[i] = testdb_add_simple(
+            wdb, c, path, "Changes", "en", "published", T2024,
+            "The KW_SECRET_KEY built-in variable and the KW_USE_SENDFILE "
+            "built-in variable: built-in variables, each variable.");
+    }
+    /* the index: a hub, whose entry holds every word of the query */
+    hub =
+        testdb_add_simple(wdb, c, "genindex.html", "Index", "en", "published",
+                          T2024, "KW_SECRET_KEY (built-in variable) settings");
+    /* pages that make "built-in", "variable", "method" and "kwmsg"
+     * common */
+    for (i = 0; i < 12; i++) {
+        snprintf(path, sizeof(path), "page%d.html", i);
+        testdb_add_simple(wdb, c, path, "A page", "en", "published", T2024,
+                          "A variable, built-in or not, and a kwmsg method.");
+    }
+    set_hub(hub);
+    ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
+    testdb_exec(wdb, "UPDATE document SET body_html = '<dl><dt><a href="
+                     "\"settings.html#a\">KW_SECRET_KEY (built-in variable)"
+                     "</a></dt><dd><a href=\"settings.html\">settings</a>"
+                     "</dd></dl>' WHERE path = 'genindex.html'");
+    testdb_reindex(wdb);
+
+    m = run("KW_SECRET_KEY built-in variable", "ik", NULL, 0, 1, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "mode")), "any");
+    ck_assert_int_eq(rid(m, 0), settings);
+    ck_assert(pos_of(m, mention[0]) > 0 && pos_of(m, hub) > 0);
+    json_decref(m);
+    /* two pages define it: the one with more of the words first */
+    m = run("KW_USE_SENDFILE built-in variable", "ik", NULL, 0, 1, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "mode")), "any");
+    ck_assert_int_eq(rid(m, 0), api);
+    ck_assert_int_eq(rid(m, 1), settings);
+    json_decref(m);
+    m = run("__kwstr__ kwmsg method", "ik", NULL, 0, 1, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "mode")), "any");
+    ck_assert_int_eq(rid(m, 0), msg);
+    ck_assert(pos_of(m, dunder) > 0);
     json_decref(m);
 }
 END_TEST
@@ -2080,7 +2185,6 @@ START_TEST(test_identifier_hub)
 {
     sqlite3_int64 c, hub, page, other;
     json_t *m;
-    char sql[128];
 
     ck_assert_int_eq(db_write_begin(wdb), SQLITE_OK);
     c = testdb_add_collection(wdb, "mods", "Modules", "en");
@@ -2103,11 +2207,7 @@ START_TEST(test_identifier_hub)
     testdb_add_section(wdb, other, 0, NULL, "Keys", "",
                        "Each method that reads a key, getkey among them, "
                        "waits for the terminal.");
-    snprintf(sql, sizeof(sql),
-             "INSERT OR REPLACE INTO doc_signal(document_id, link_share)"
-             " VALUES (%lld, 0.95)",
-             (long long)hub);
-    ck_assert_int_eq(db_exec(wdb, sql), SQLITE_OK);
+    set_hub(hub);
     ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
     testdb_reindex(wdb);
 
@@ -3682,6 +3782,7 @@ search_suite(void)
     tcase_add_test(limits, test_source_pairing);
     tcase_add_test(limits, test_title_lead);
     tcase_add_test(core, test_qualified_name);
+    tcase_add_test(core, test_identifier_key);
     tcase_add_test(core, test_identifier_parts);
     tcase_add_test(core, test_identifier_hub);
     tcase_add_test(core, test_hub_title);
