@@ -358,13 +358,14 @@ exact_headings(struct db *db, const char *tn1, const char *tn2, int level,
  * them with dots ("flask.ctx.appcontext", "window.getkey", "os.seek_end")
  * is the definition.  Such a name is made here from the query: a dotted
  * word, a word or a dotted word's tail joined to another by a dot; one of
- * its components must be the query's rarest (so that "lock.acquire" does
- * not answer "acquire multiprocessing.Lock method" when "multiprocessing"
- * is the rare one), and a key that more than RANK_HEADING_DOCS documents
- * share is a template's.  A document with such a key comes after the
- * exact titles and headings, one with more components first.  Measured on
- * twenty-one manuals (docs/benchmarks.md, 2026-12-04): it moves Sphinx's
- * API pages up, and changes nothing on manuals without qualified names.
+ * its components must be the query's rarest, or one of them when their
+ * counts tie (so that "lock.acquire" does not answer "acquire
+ * multiprocessing.Lock method" when "multiprocessing" is the rare one),
+ * and a key that more than RANK_HEADING_DOCS documents share is a
+ * template's.  A document with such a key comes after the exact titles
+ * and headings, one with more components first.  Measured on twenty-one
+ * manuals (docs/benchmarks.md, 2026-12-04): it moves Sphinx's API pages
+ * up, and changes nothing on manuals without qualified names.
  */
 #define NAME_UNITS 10 /* words and tails a name is made of, at most */
 #define NAME_KEYS 32  /* names kept, at most */
