@@ -285,6 +285,24 @@ scan_add(struct scan *sc, int64_t did, double score, int matched)
     return 0;
 }
 
+/* The hit of document did in sc, or NULL when it is not a match. */
+static struct hit *
+scan_hit(const struct scan *sc, int64_t did)
+{
+    size_t k;
+
+    if (sc->nslot == 0) {
+        return NULL;
+    }
+    for (k = did_hash(did, sc->nslot); sc->slot[k] != 0;
+         k = (k + 1) & (sc->nslot - 1)) {
+        if (sc->hits[sc->slot[k] - 1].did == did) {
+            return &sc->hits[sc->slot[k] - 1];
+        }
+    }
+    return NULL;
+}
+
 /* Result order: exact title first, then exact heading, then more of the
  * words (the OR fallback; in an AND search every hit has them all), then
  * score, then document id, so that pages never overlap. */
@@ -738,22 +756,10 @@ exact_docs(struct db *db, const struct searchcat *cat, const struct exactq *q,
 static int
 mark_one(void *ctx, int64_t did, int exact)
 {
-    struct scan *sc = ctx;
-    size_t k;
+    struct hit *h = scan_hit(ctx, did);
 
-    if (sc->nslot == 0) {
-        return 0;
-    }
-    for (k = did_hash(did, sc->nslot); sc->slot[k] != 0;
-         k = (k + 1) & (sc->nslot - 1)) {
-        if (sc->hits[sc->slot[k] - 1].did == did) {
-            struct hit *h = &sc->hits[sc->slot[k] - 1];
-
-            if (exact > h->exact) {
-                h->exact = exact;
-            }
-            break;
-        }
+    if (h != NULL && exact > h->exact) {
+        h->exact = exact;
     }
     return 0;
 }
@@ -2786,8 +2792,6 @@ out:
     return rc;
 }
 
-/* Empty sc and t for another ranking of the query (after a walk that did
- * not close, or before the fallback). */
 /*
  * An identifier's definition.  "SECRET_KEY built-in variable",
  * "CSRF_FAILURE_VIEW setting": in the fallback, a page with a heading key
@@ -2806,28 +2810,18 @@ out:
 static int
 key_one(void *ctx, int64_t did, int level)
 {
-    struct scan *sc = ctx;
-    size_t k;
+    const struct scan *sc = ctx;
+    struct hit *h;
 
     (void)level;
-    if (sc->nslot == 0 || did <= 0 || (size_t)did >= sc->cat->ndoc ||
-        sc->cat->doc[did].hub < 1.0) {
+    if (did <= 0 || (size_t)did >= sc->cat->ndoc ||
+        sc->cat->doc[did].hub < 1.0 || (h = scan_hit(sc, did)) == NULL ||
+        h->matched >= KEY_MATCHED(0)) {
         return 0;
     }
-    for (k = did_hash(did, sc->nslot); sc->slot[k] != 0;
-         k = (k + 1) & (sc->nslot - 1)) {
-        struct hit *h = &sc->hits[sc->slot[k] - 1];
-
-        if (h->did == did) {
-            if (h->matched < KEY_MATCHED(0)) {
-                h->matched =
-                    KEY_MATCHED(h->matched == WHOLE_MATCHED ? KEY_BAND
-                                : h->matched < KEY_BAND     ? h->matched
-                                                            : KEY_BAND - 1);
-            }
-            break;
-        }
-    }
+    h->matched = KEY_MATCHED(h->matched == WHOLE_MATCHED ? KEY_BAND
+                             : h->matched < KEY_BAND     ? h->matched
+                                                         : KEY_BAND - 1);
     return 0;
 }
 
@@ -2847,6 +2841,8 @@ key_lead(struct db *db, const struct names *nm, struct scan *sc)
     return 0;
 }
 
+/* Empty sc and t for another ranking of the query (after a walk that did
+ * not close, or before the fallback). */
 static void
 start_over(struct scan *sc, struct tally *t, const struct searchcat *cat)
 {
@@ -3033,16 +3029,13 @@ run_search(struct db *db, const struct searchcat *cat,
             if (!planned && scan_docs(db, f, any_expr, 0, &corpus, &sc) < 0) {
                 goto out;
             }
-            for (i = 0; parts && nwhole > 0 && i < sc.n; i++) {
-                for (j = 0; j < nwhole; j++) {
-                    if (sc.hits[i].did == whole[j].did) {
-                        if (cat->doc[whole[j].did].hub < 1.0) {
-                            break; /* a hub's copy is a link to the page */
-                        }
-                        sc.hits[i].matched = WHOLE_MATCHED;
-                        sc.hits[i].score = whole[j].score;
-                        break;
-                    }
+            for (j = 0; parts && j < nwhole; j++) {
+                struct hit *h = scan_hit(&sc, whole[j].did);
+
+                /* a hub's copy is a link to the page */
+                if (h != NULL && cat->doc[whole[j].did].hub >= 1.0) {
+                    h->matched = WHOLE_MATCHED;
+                    h->score = whole[j].score;
                 }
             }
             if (!planned &&

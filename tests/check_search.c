@@ -159,6 +159,20 @@ run_q(const char *q)
     return run(q, NULL, NULL, 0, 1, 0);
 }
 
+/* The first page of q in collection c; asserts that it answered in mode
+ * ("all", or "any" for the fallback). */
+static json_t *
+run_mode(const char *q, const char *c, const char *mode)
+{
+    json_t *m = run(q, c, NULL, 0, 1, 0);
+    const char *got = json_string_value(json_object_get(m, "mode"));
+
+    ck_assert_msg(got != NULL && strcmp(got, mode) == 0,
+                  "\"%s\": mode %s, not %s", q, got != NULL ? got : "(none)",
+                  mode);
+    return m;
+}
+
 static long long
 total(const json_t *m)
 {
@@ -1837,15 +1851,13 @@ START_TEST(test_title_lead)
     ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
     testdb_reindex(wdb);
 
-    m = run("__call__ kwq.interp.Spline method", "sp", NULL, 0, 1, 0);
-    ck_assert_str_eq(json_string_value(json_object_get(m, "mode")), "any");
+    m = run_mode("__call__ kwq.interp.Spline method", "sp", "any");
     ck_assert_int_eq(rid(m, 0), meth);
     ck_assert(pos_of(m, cls) > 0);
     ck_assert(pos_of(m, common) < 0 || pos_of(m, common) > pos_of(m, cls));
     json_decref(m);
 
-    m = run("KWZFOO global property", "sp", NULL, 0, 1, 0);
-    ck_assert_str_eq(json_string_value(json_object_get(m, "mode")), "any");
+    m = run_mode("KWZFOO global property", "sp", "any");
     ck_assert_int_eq(rid(m, 0), prop);
     ck_assert(pos_of(m, list) > 0);
     json_decref(m);
@@ -1881,8 +1893,7 @@ START_TEST(test_title_lead)
     }
     ck_assert_int_eq(db_write_commit(wdb), SQLITE_OK);
     testdb_reindex(wdb);
-    m = run("kwq.big.Thing kwm5 method", "sp", NULL, 0, 1, 0);
-    ck_assert_str_eq(json_string_value(json_object_get(m, "mode")), "any");
+    m = run_mode("kwq.big.Thing kwm5 method", "sp", "any");
     ck_assert_int_eq(rid(m, 0), meth);
     ck_assert(pos_of(m, cls) > 0);
     json_decref(m);
@@ -1981,15 +1992,13 @@ START_TEST(test_qualified_name)
 
     /* every word on each page: the definition first, then the name of
      * fewer components, then the page that only says it */
-    m = run("KwContext class in kwapp.ctx", "qn", NULL, 0, 1, 0);
-    ck_assert_str_eq(json_string_value(json_object_get(m, "mode")), "all");
+    m = run_mode("KwContext class in kwapp.ctx", "qn", "all");
     ck_assert_int_eq(rid(m, 0), api);
     ck_assert_int_eq(rid(m, 1), tail);
     ck_assert(has_doc(m, guide));
     json_decref(m);
     /* a word no page holds: the fallback, and the definition leads it */
-    m = run("KwContext class in kwapp.ctx kwzzyx", "qn", NULL, 0, 1, 0);
-    ck_assert_str_eq(json_string_value(json_object_get(m, "mode")), "any");
+    m = run_mode("KwContext class in kwapp.ctx kwzzyx", "qn", "any");
     ck_assert_int_eq(rid(m, 0), api);
     json_decref(m);
     /* the shorter name first in the query: the longer still leads */
@@ -2066,19 +2075,16 @@ START_TEST(test_identifier_key)
                      "</dd></dl>' WHERE path = 'genindex.html'");
     testdb_reindex(wdb);
 
-    m = run("KW_SECRET_KEY built-in variable", "ik", NULL, 0, 1, 0);
-    ck_assert_str_eq(json_string_value(json_object_get(m, "mode")), "any");
+    m = run_mode("KW_SECRET_KEY built-in variable", "ik", "any");
     ck_assert_int_eq(rid(m, 0), settings);
     ck_assert(pos_of(m, mention[0]) > 0 && pos_of(m, hub) > 0);
     json_decref(m);
     /* two pages define it: the one with more of the words first */
-    m = run("KW_USE_SENDFILE built-in variable", "ik", NULL, 0, 1, 0);
-    ck_assert_str_eq(json_string_value(json_object_get(m, "mode")), "any");
+    m = run_mode("KW_USE_SENDFILE built-in variable", "ik", "any");
     ck_assert_int_eq(rid(m, 0), api);
     ck_assert_int_eq(rid(m, 1), settings);
     json_decref(m);
-    m = run("__kwstr__ kwmsg method", "ik", NULL, 0, 1, 0);
-    ck_assert_str_eq(json_string_value(json_object_get(m, "mode")), "any");
+    m = run_mode("__kwstr__ kwmsg method", "ik", "any");
     ck_assert_int_eq(rid(m, 0), msg);
     ck_assert(pos_of(m, dunder) > 0);
     json_decref(m);
